@@ -1,0 +1,621 @@
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/paraider/paraider/agent"
+)
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+// Load reads and checks the plan in file. On any problem it returns Errors
+// holding all of them.
+func Load(file string) (*Plan, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, Errors{{File: file, Msg: "no plan file", Hint: "write a paraider.yaml (see examples/), or name one with -f FILE"}}
+		}
+		return nil, Errors{{File: file, Msg: err.Error()}}
+	}
+	return Parse(file, data)
+}
+
+// Parse checks a plan held in memory; file names it in errors and fixes the
+// root that paths are relative to.
+func Parse(file string, data []byte) (*Plan, error) {
+	d := &decoder{file: file, lines: strings.Split(string(data), "\n")}
+	p := &Plan{
+		File:       file,
+		Root:       filepath.Dir(file),
+		Version:    1,
+		Jobs:       DefaultJobs,
+		Agent:      DefaultAgent,
+		Timeout:    DefaultTimeout,
+		Retries:    DefaultRetries,
+		RetryDelay: DefaultRetryDelay,
+		byID:       map[string]*Task{},
+	}
+	p.Sources = []string{filepath.Base(file)}
+
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		d.errorf(yamlErrorLine(err), 1, "", "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil, d.errs
+	}
+	if len(doc.Content) == 0 {
+		d.errs = append(d.errs, &Error{File: file, Msg: "the plan is empty", Hint: "a plan needs at least `version: 1` and `tasks:`"})
+		return nil, d.errs
+	}
+	d.plan(p, doc.Content[0])
+	if len(d.errs) == 0 {
+		d.graph(p)
+	}
+	if len(d.errs) > 0 {
+		return nil, d.errs.sorted()
+	}
+	return p, nil
+}
+
+type decoder struct {
+	file  string
+	lines []string
+	errs  Errors
+	nodes map[*Task]*taskNodes // positions, for the graph checks
+}
+
+func (d *decoder) errorf(line, col int, hint, format string, args ...any) {
+	e := &Error{File: d.file, Line: line, Col: col, Msg: fmt.Sprintf(format, args...), Hint: hint}
+	if line > 0 && line <= len(d.lines) {
+		e.src = strings.TrimRight(d.lines[line-1], "\r")
+	}
+	d.errs = append(d.errs, e)
+}
+
+func (d *decoder) nodeErr(n *yaml.Node, hint, format string, args ...any) {
+	d.errorf(n.Line, n.Column, hint, format, args...)
+}
+
+var yamlLineRE = regexp.MustCompile(`line (\d+)`)
+
+func yamlErrorLine(err error) int {
+	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	return 0
+}
+
+func deref(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n
+}
+
+// fields walks a mapping, calling set for each known key and reporting
+// unknown and repeated keys.
+func (d *decoder) fields(n *yaml.Node, what string, known []string, set func(key string, k, v *yaml.Node)) {
+	n = deref(n)
+	if n.Kind != yaml.MappingNode {
+		d.nodeErr(n, "", "%s must be a mapping of keys to values, not %s", what, kindName(n))
+		return
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], deref(n.Content[i+1])
+		key := k.Value
+		if seen[key] {
+			d.nodeErr(k, "remove one of them", "key %q appears twice in %s", key, what)
+			continue
+		}
+		seen[key] = true
+		if !contains(known, key) {
+			hint := "known keys: " + strings.Join(known, ", ")
+			if s := suggest(key, known); s != "" {
+				hint = fmt.Sprintf("did you mean %q?", s)
+			}
+			d.nodeErr(k, hint, "unknown key %q in %s", key, what)
+			continue
+		}
+		set(key, k, v)
+	}
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return "empty"
+		}
+		return fmt.Sprintf("%q", n.Value)
+	}
+	return "something else"
+}
+
+func (d *decoder) str(n *yaml.Node, what string) (string, bool) {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		d.nodeErr(n, "", "%s must be a string, not %s", what, kindName(n))
+		return "", false
+	}
+	return n.Value, true
+}
+
+func (d *decoder) integer(n *yaml.Node, what string, lo int) (int, bool) {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!int" {
+		if v, err := strconv.Atoi(n.Value); err == nil && v >= lo {
+			return v, true
+		}
+	}
+	d.nodeErr(n, "", "%s must be a whole number of at least %d, not %s", what, lo, kindName(n))
+	return 0, false
+}
+
+func (d *decoder) boolean(n *yaml.Node, what string) (bool, bool) {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!bool" {
+		v, err := strconv.ParseBool(strings.ToLower(n.Value))
+		return v, err == nil
+	}
+	d.nodeErr(n, "", "%s must be true or false, not %s", what, kindName(n))
+	return false, false
+}
+
+func (d *decoder) duration(n *yaml.Node, what string) (time.Duration, bool) {
+	if n.Kind == yaml.ScalarNode {
+		if v, err := time.ParseDuration(n.Value); err == nil && v > 0 {
+			return v, true
+		}
+	}
+	d.nodeErr(n, `write a duration with its unit, such as 90s, 10m or 1h30m`, "%s must be a positive duration, not %s", what, kindName(n))
+	return 0, false
+}
+
+func (d *decoder) strList(n *yaml.Node, what string) ([]string, []*yaml.Node) {
+	if n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
+		// A single string where a list is expected: accept it as a list of one.
+		return []string{n.Value}, []*yaml.Node{n}
+	}
+	if n.Kind != yaml.SequenceNode {
+		d.nodeErr(n, "", "%s must be a list of strings, not %s", what, kindName(n))
+		return nil, nil
+	}
+	var out []string
+	var nodes []*yaml.Node
+	for _, c := range n.Content {
+		c = deref(c)
+		if s, ok := d.str(c, what+" entry"); ok {
+			out = append(out, s)
+			nodes = append(nodes, c)
+		}
+	}
+	return out, nodes
+}
+
+func (d *decoder) strMap(n *yaml.Node, what string) map[string]string {
+	if n.Kind != yaml.MappingNode {
+		d.nodeErr(n, "", "%s must be a mapping of names to strings, not %s", what, kindName(n))
+		return nil
+	}
+	out := map[string]string{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], deref(n.Content[i+1])
+		if _, dup := out[k.Value]; dup {
+			d.nodeErr(k, "remove one of them", "key %q appears twice in %s", k.Value, what)
+			continue
+		}
+		if s, ok := d.str(v, what+" "+k.Value); ok {
+			out[k.Value] = s
+		}
+	}
+	return out
+}
+
+var planKeys = []string{"version", "jobs", "model", "agent", "agents", "timeout", "retries", "retry_delay", "env", "tasks", "checks"}
+var taskKeys = []string{"id", "files", "read", "needs", "message", "message_file", "model", "agent", "timeout", "retries", "retry_delay", "env", "check", "allow_unchanged"}
+var agentKeys = []string{"command", "install", "keys", "output"}
+
+// taskNodes keeps the positions of a task's parts for the graph checks.
+type taskNodes struct {
+	id    *yaml.Node
+	needs []*yaml.Node
+	files []*yaml.Node
+	read  []*yaml.Node
+	agent *yaml.Node
+	model *yaml.Node
+}
+
+func (d *decoder) plan(p *Plan, root *yaml.Node) {
+	var tasksNode *yaml.Node
+	d.fields(root, "the plan", planKeys, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "version":
+			if n, ok := d.integer(v, "version", 1); ok && n != 1 {
+				d.nodeErr(v, "this paraider reads plans of version 1", "unsupported plan version %d", n)
+			}
+		case "jobs":
+			if n, ok := d.integer(v, "jobs", 1); ok {
+				p.Jobs = n
+			}
+		case "model":
+			p.Model, _ = d.str(v, "model")
+		case "agent":
+			p.Agent, _ = d.str(v, "agent")
+		case "agents":
+			p.Agents = d.agents(v)
+		case "timeout":
+			if t, ok := d.duration(v, "timeout"); ok {
+				p.Timeout = t
+			}
+		case "retries":
+			p.Retries, _ = d.integer(v, "retries", 0)
+		case "retry_delay":
+			if t, ok := d.duration(v, "retry_delay"); ok {
+				p.RetryDelay = t
+			}
+		case "env":
+			p.Env = d.strMap(v, "env")
+		case "tasks":
+			tasksNode = v
+		case "checks":
+			p.Checks = d.checks(v)
+		}
+	})
+	if deref(root).Kind != yaml.MappingNode {
+		return
+	}
+	if tasksNode == nil {
+		d.errorf(0, 0, "add a `tasks:` list; see examples/", "the plan has no tasks")
+		return
+	}
+	if tasksNode.Kind != yaml.SequenceNode {
+		d.nodeErr(tasksNode, "", "tasks must be a list, not %s", kindName(tasksNode))
+		return
+	}
+	if len(tasksNode.Content) == 0 {
+		d.nodeErr(tasksNode, "add at least one task", "the task list is empty")
+	}
+	nodes := map[*Task]*taskNodes{}
+	for _, tn := range tasksNode.Content {
+		t, tnodes := d.task(p, deref(tn))
+		if t == nil {
+			continue
+		}
+		if t.ID != "" {
+			if prev, dup := p.byID[t.ID]; dup {
+				d.nodeErr(tnodes.id, fmt.Sprintf("the first is at line %d; give each task its own id", prev.line), "duplicate task id %q", t.ID)
+				continue
+			}
+			p.byID[t.ID] = t
+		}
+		p.Tasks = append(p.Tasks, t)
+		nodes[t] = tnodes
+	}
+	d.resolve(p, nodes)
+}
+
+func (d *decoder) agents(n *yaml.Node) map[string]*AgentDef {
+	if n.Kind != yaml.MappingNode {
+		d.nodeErr(n, "", "agents must be a mapping of names to agent profiles, not %s", kindName(n))
+		return nil
+	}
+	out := map[string]*AgentDef{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], deref(n.Content[i+1])
+		if !idPattern.MatchString(k.Value) {
+			d.nodeErr(k, "use letters, digits, '.', '_' and '-'", "bad agent name %q", k.Value)
+			continue
+		}
+		def := &AgentDef{Output: "none"}
+		d.fields(v, "agent "+k.Value, agentKeys, func(key string, _, v *yaml.Node) {
+			switch key {
+			case "command":
+				def.Command, _ = d.str(v, "command")
+				if def.Command != "" {
+					if err := agent.CheckTemplate(def.Command); err != nil {
+						d.nodeErr(v, "placeholders are {model}, {message}, {message_file}, {task}, {state}, {files}, {read}, {files:FLAG} and {read:FLAG}", "bad command template: %v", err)
+					}
+				}
+			case "install":
+				def.Install, _ = d.str(v, "install")
+			case "keys":
+				def.Keys = d.strMap(v, "keys")
+			case "output":
+				if s, ok := d.str(v, "output"); ok {
+					if s != "aider" && s != "none" {
+						d.nodeErr(v, `use "aider" for Aider's usage lines, or "none"`, "unknown output parser %q", s)
+					}
+					def.Output = s
+				}
+			}
+		})
+		if def.Command == "" {
+			d.nodeErr(k, "give the agent a `command:` template", "agent %q has no command", k.Value)
+		}
+		out[k.Value] = def
+	}
+	return out
+}
+
+func (d *decoder) checks(n *yaml.Node) []*Check {
+	if n.Kind != yaml.MappingNode {
+		d.nodeErr(n, "write checks as `name: command`, e.g. `lint: npm run lint`", "checks must be a mapping of names to commands, not %s", kindName(n))
+		return nil
+	}
+	var out []*Check
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], deref(n.Content[i+1])
+		if !idPattern.MatchString(k.Value) {
+			d.nodeErr(k, "use letters, digits, '.', '_' and '-', starting with a letter or digit", "bad check name %q", k.Value)
+			continue
+		}
+		if seen[k.Value] {
+			d.nodeErr(k, "remove one of them", "check %q appears twice", k.Value)
+			continue
+		}
+		seen[k.Value] = true
+		if s, ok := d.str(v, "check "+k.Value); ok {
+			if strings.TrimSpace(s) == "" {
+				d.nodeErr(v, "", "check %q has an empty command", k.Value)
+				continue
+			}
+			out = append(out, &Check{Name: k.Value, Command: s})
+		}
+	}
+	return out
+}
+
+func (d *decoder) task(p *Plan, n *yaml.Node) (*Task, *taskNodes) {
+	t := &Task{line: n.Line, col: n.Column, Retries: -1}
+	tn := &taskNodes{}
+	var hasFiles, hasMessage bool
+	var msgNode, msgFileNode *yaml.Node
+	d.fields(n, "a task", taskKeys, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "id":
+			tn.id = v
+			if s, ok := d.str(v, "id"); ok {
+				t.ID = s
+				if !idPattern.MatchString(s) {
+					d.nodeErr(v, "ids use letters, digits, '.', '_' and '-', and start with a letter or digit", "bad task id %q", s)
+				}
+			}
+		case "files":
+			hasFiles = true
+			t.Files, tn.files = d.paths(v, "files")
+		case "read":
+			t.Read, tn.read = d.paths(v, "read")
+		case "needs":
+			t.Needs, tn.needs = d.strList(v, "needs")
+		case "message":
+			msgNode = v
+			t.Message, hasMessage = d.str(v, "message")
+		case "message_file":
+			msgFileNode = v
+			t.MessageFile, _ = d.str(v, "message_file")
+		case "model":
+			tn.model = v
+			t.Model, _ = d.str(v, "model")
+		case "agent":
+			tn.agent = v
+			t.Agent, _ = d.str(v, "agent")
+		case "timeout":
+			t.Timeout, _ = d.duration(v, "timeout")
+		case "retries":
+			if r, ok := d.integer(v, "retries", 0); ok {
+				t.Retries = r
+			}
+		case "retry_delay":
+			t.RetryDelay, _ = d.duration(v, "retry_delay")
+		case "env":
+			t.Env = d.strMap(v, "env")
+		case "check":
+			t.Check, _ = d.str(v, "check")
+		case "allow_unchanged":
+			t.AllowUnchanged, _ = d.boolean(v, "allow_unchanged")
+		}
+	})
+	if n.Kind != yaml.MappingNode {
+		return nil, nil
+	}
+	name := "this task"
+	if t.ID != "" {
+		name = fmt.Sprintf("task %q", t.ID)
+	}
+	if tn.id == nil {
+		d.nodeErr(n, "add `id: some-name`", "a task has no id")
+		tn.id = n
+	}
+	if !hasFiles {
+		d.nodeErr(n, "list the files the agent may create or edit under `files:`", "%s has no files", name)
+	} else if len(t.Files) == 0 && len(tn.files) == 0 {
+		d.nodeErr(n, "list the files the agent may create or edit under `files:`", "%s has an empty file list", name)
+	}
+	switch {
+	case msgNode != nil && msgFileNode != nil:
+		d.nodeErr(msgFileNode, "keep one of them", "%s has both message and message_file", name)
+	case msgFileNode != nil && t.MessageFile != "":
+		rel, ok := d.cleanPath(msgFileNode, t.MessageFile, "message_file")
+		if ok {
+			data, err := os.ReadFile(filepath.Join(p.Root, filepath.FromSlash(rel)))
+			if err != nil {
+				d.nodeErr(msgFileNode, "the path is relative to the plan's directory", "cannot read message_file: %v", shortErr(err))
+			} else {
+				t.Message, t.MessageFile = string(data), rel
+				p.Sources = append(p.Sources, rel)
+			}
+		}
+	case msgNode == nil:
+		d.nodeErr(n, "add `message:` (what the agent should do) or `message_file:`", "%s has no message", name)
+	}
+	if (hasMessage || t.MessageFile != "") && strings.TrimSpace(t.Message) == "" {
+		node := msgNode
+		if node == nil {
+			node = msgFileNode
+		}
+		d.nodeErr(node, "", "%s has an empty message", name)
+	}
+	// Linux limits one argument to 128 KiB; leave room for the rest.
+	if len(t.Message) > 100<<10 {
+		node := msgNode
+		if node == nil {
+			node = msgFileNode
+		}
+		d.nodeErr(node, "split the task, or move reference material into a `read:` file", "%s has a message of %d bytes, more than the 100 KiB an agent's command line can carry", name, len(t.Message))
+	}
+	for i, f := range t.Read {
+		if contains(t.Files, f) {
+			d.nodeErr(tn.read[i], "a file the task edits is already in its context; remove it from read", "%s both edits and reads %s", name, f)
+		}
+	}
+	return t, tn
+}
+
+func shortErr(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+func (d *decoder) paths(n *yaml.Node, what string) ([]string, []*yaml.Node) {
+	raw, nodes := d.strList(n, what)
+	var out []string
+	var outNodes []*yaml.Node
+	seen := map[string]bool{}
+	for i, s := range raw {
+		p, ok := d.cleanPath(nodes[i], s, what)
+		if !ok || seen[p] {
+			continue
+		}
+		seen[p] = true
+		out = append(out, p)
+		outNodes = append(outNodes, nodes[i])
+	}
+	return out, outNodes
+}
+
+// cleanPath checks a path of the plan: relative, inside the repository, and
+// writable in a Ninja file.
+func (d *decoder) cleanPath(n *yaml.Node, s, what string) (string, bool) {
+	switch {
+	case s == "":
+		d.nodeErr(n, "", "empty path in %s", what)
+		return "", false
+	case strings.ContainsAny(s, "\n\r\x00|"):
+		d.nodeErr(n, "rename the file: Ninja cannot name a path holding a newline, carriage return, NUL or '|'", "path %q in %s cannot be written in a Ninja file", s, what)
+		return "", false
+	case path.IsAbs(s) || filepath.IsAbs(s) || filepath.VolumeName(s) != "":
+		d.nodeErr(n, "write paths relative to the plan's directory", "absolute path %q in %s", s, what)
+		return "", false
+	}
+	c := path.Clean(filepath.ToSlash(s))
+	if c == ".." || strings.HasPrefix(c, "../") {
+		d.nodeErr(n, "tasks work inside the repository; move the plan up or the file in", "path %q in %s leaves the repository", s, what)
+		return "", false
+	}
+	if c == "." {
+		d.nodeErr(n, "name a file", "path %q in %s is the repository itself", s, what)
+		return "", false
+	}
+	first, _, _ := strings.Cut(c, "/")
+	if first == ".git" || first == ".paraider" {
+		d.nodeErr(n, "", "path %q in %s is inside %s, which belongs to %s", s, what, first, map[string]string{".git": "git", ".paraider": "paraider"}[first])
+		return "", false
+	}
+	return c, true
+}
+
+// resolve fills in inherited settings and checks names that refer to other
+// parts of the plan.
+func (d *decoder) resolve(p *Plan, nodes map[*Task]*taskNodes) {
+	agents := agent.Builtins()
+	for name := range p.Agents {
+		if !contains(agents, name) {
+			agents = append(agents, name)
+		}
+	}
+	sort.Strings(agents)
+	for _, t := range p.Tasks {
+		tn := nodes[t]
+		if t.Model == "" {
+			t.Model = p.Model
+		}
+		if t.Model == "" {
+			node := tn.id
+			d.nodeErr(node, "set `model:` for the plan, or for this task", "task %q has no model", t.ID)
+		}
+		if t.Agent == "" {
+			t.Agent = p.Agent
+		}
+		if !contains(agents, t.Agent) {
+			hint := "known agents: " + strings.Join(agents, ", ")
+			if s := suggest(t.Agent, agents); s != "" {
+				hint = fmt.Sprintf("did you mean %q? known agents: %s", s, strings.Join(agents, ", "))
+			}
+			if tn.agent != nil {
+				d.nodeErr(tn.agent, hint, "unknown agent %q", t.Agent)
+			} else {
+				d.errorf(0, 0, hint, "unknown agent %q", t.Agent)
+			}
+		}
+		if t.Timeout == 0 {
+			t.Timeout = p.Timeout
+		}
+		if t.Retries < 0 {
+			t.Retries = p.Retries
+		}
+		if t.RetryDelay == 0 {
+			t.RetryDelay = p.RetryDelay
+		}
+		env := map[string]string{}
+		for k, v := range p.Env {
+			env[k] = v
+		}
+		for k, v := range t.Env {
+			env[k] = v
+		}
+		t.Env = env
+		for i, need := range t.Needs {
+			if p.byID[need] == nil {
+				hint := ""
+				ids := make([]string, 0, len(p.Tasks))
+				for _, o := range p.Tasks {
+					ids = append(ids, o.ID)
+				}
+				if s := suggest(need, ids); s != "" {
+					hint = fmt.Sprintf("did you mean %q?", s)
+				}
+				d.nodeErr(tn.needs[i], hint, "task %q needs %q, which is not a task of this plan", t.ID, need)
+			} else if need == t.ID {
+				d.nodeErr(tn.needs[i], "", "task %q needs itself", t.ID)
+			}
+		}
+	}
+	d.nodes = nodes
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,103 @@
+// Package plan reads a paraider plan (paraider.yaml), checks it, and works out
+// the shape of its task graph.
+//
+// # Reading
+//
+// [Load] decodes the YAML by hand from yaml.Node, so that every problem can
+// name the file, line and column it was found at. It collects every problem
+// before giving up and returns them together as [Errors].
+//
+// # The graph
+//
+// A task runs after the tasks it needs, and after every task that writes a
+// file it reads (an implied edge, reported as a [Note]). Two tasks that may
+// write the same file must be ordered. [Plan.Shape] gives the dependency
+// levels, the critical path and the widest set of tasks that can run at once.
+package plan
+
+import (
+	"time"
+)
+
+// Defaults for settings a plan leaves out.
+const (
+	DefaultJobs       = 4
+	DefaultTimeout    = 10 * time.Minute
+	DefaultRetries    = 2
+	DefaultRetryDelay = 5 * time.Second
+	DefaultAgent      = "aider"
+)
+
+// Plan is a checked plan. Paths in it are relative to Root, cleaned, with
+// forward slashes.
+type Plan struct {
+	File string // the plan file, as given
+	Root string // the directory of the plan file: the repository root
+
+	Version    int
+	Jobs       int // pool depth: agents running at once
+	Model      string
+	Agent      string
+	Agents     map[string]*AgentDef // profiles the plan defines itself
+	Timeout    time.Duration        // per attempt
+	Retries    int                  // retries after a failed attempt
+	RetryDelay time.Duration        // first backoff; doubles each retry
+	Env        map[string]string
+	Tasks      []*Task
+	Checks     []*Check
+
+	// Sources are the files the plan was read from (the plan itself and
+	// message files), relative to Root: the inputs of the generator edge.
+	Sources []string
+	// Notes are things validation did that the user should know about,
+	// such as edges implied by reads.
+	Notes []Note
+
+	byID map[string]*Task
+}
+
+// Task is one agent job.
+type Task struct {
+	ID             string
+	Files          []string // may create or edit
+	Read           []string // read-only context
+	Needs          []string // as written in the plan
+	Message        string
+	MessageFile    string // where Message came from, if from a file
+	Model          string // resolved: the task's or the plan's
+	Agent          string // resolved
+	Timeout        time.Duration
+	Retries        int
+	RetryDelay     time.Duration
+	Env            map[string]string // plan env overlaid with the task's
+	Check          string            // shell command judging the result
+	AllowUnchanged bool              // success even if no file changed
+
+	// Deps is Needs plus the implied edges, sorted.
+	Deps []string
+
+	line, col int
+}
+
+// Check is a final check, run once after all tasks.
+type Check struct {
+	Name    string
+	Command string
+}
+
+// AgentDef is an agent profile defined in the plan itself.
+type AgentDef struct {
+	Command string            // command template, split with shlex
+	Install string            // how to install the agent, for the error when it is missing
+	Keys    map[string]string // model prefix -> environment variable that must be set
+	Output  string            // output parser: "aider" or "none"
+}
+
+// Note is something validation did that the user should know about.
+type Note struct {
+	Line, Col int
+	Msg       string
+}
+
+// Task returns the task with the given id, or nil.
+func (p *Plan) Task(id string) *Task { return p.byID[id] }

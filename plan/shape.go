@@ -1,0 +1,195 @@
+package plan
+
+import "sort"
+
+// Shape describes how a plan can run.
+type Shape struct {
+	// Levels groups tasks by dependency depth: level 0 needs nothing, level
+	// n needs something of level n-1.
+	Levels [][]string
+	// CriticalPath is the longest chain of tasks by weight, first to last.
+	CriticalPath []string
+	// CriticalWeight is the sum of the weights on CriticalPath.
+	CriticalWeight float64
+	// Width is the most tasks that can ever run at once, ignoring jobs.
+	Width int
+	// WidthExact is false for large plans, where Width is the widest level:
+	// a lower bound.
+	WidthExact bool
+}
+
+// Weight gives a task's expected duration, in any unit; nil weighs each task 1.
+type Weight func(id string) float64
+
+func (w Weight) of(id string) float64 {
+	if w == nil {
+		return 1
+	}
+	return w(id)
+}
+
+// Topo returns the tasks in an order where each comes after its deps,
+// keeping plan order where it is free.
+func (p *Plan) Topo() []*Task {
+	indeg := map[string]int{}
+	users := map[string][]*Task{}
+	for _, t := range p.Tasks {
+		indeg[t.ID] = len(t.Deps)
+		for _, d := range t.Deps {
+			users[d] = append(users[d], t)
+		}
+	}
+	pos := map[string]int{}
+	for i, t := range p.Tasks {
+		pos[t.ID] = i
+	}
+	var ready, out []*Task
+	for _, t := range p.Tasks {
+		if indeg[t.ID] == 0 {
+			ready = append(ready, t)
+		}
+	}
+	for len(ready) > 0 {
+		sort.SliceStable(ready, func(i, j int) bool { return pos[ready[i].ID] < pos[ready[j].ID] })
+		t := ready[0]
+		ready = ready[1:]
+		out = append(out, t)
+		for _, u := range users[t.ID] {
+			if indeg[u.ID]--; indeg[u.ID] == 0 {
+				ready = append(ready, u)
+			}
+		}
+	}
+	return out
+}
+
+// Remaining returns, for each task, the weight of the longest chain that
+// starts with it and runs through the tasks that depend on it.
+func (p *Plan) Remaining(w Weight) map[string]float64 {
+	users := map[string][]string{}
+	for _, t := range p.Tasks {
+		for _, d := range t.Deps {
+			users[d] = append(users[d], t.ID)
+		}
+	}
+	rem := map[string]float64{}
+	topo := p.Topo()
+	for i := len(topo) - 1; i >= 0; i-- {
+		id := topo[i].ID
+		best := 0.0
+		for _, u := range users[id] {
+			best = max(best, rem[u])
+		}
+		rem[id] = w.of(id) + best
+	}
+	return rem
+}
+
+// Shape works out the levels, the critical path and the width.
+func (p *Plan) Shape(w Weight) Shape {
+	var s Shape
+	topo := p.Topo()
+	level := map[string]int{}
+	dist := map[string]float64{}
+	prev := map[string]string{}
+	for _, t := range topo {
+		l := 0
+		best, from := 0.0, ""
+		for _, d := range t.Deps {
+			l = max(l, level[d]+1)
+			if dist[d] > best || from == "" {
+				best, from = dist[d], d
+			}
+		}
+		level[t.ID] = l
+		dist[t.ID] = best + w.of(t.ID)
+		prev[t.ID] = from
+		for len(s.Levels) <= l {
+			s.Levels = append(s.Levels, nil)
+		}
+		s.Levels[l] = append(s.Levels[l], t.ID)
+	}
+	end := ""
+	for _, t := range topo {
+		if end == "" || dist[t.ID] > dist[end] {
+			end = t.ID
+		}
+	}
+	for id := end; id != ""; id = prev[id] {
+		s.CriticalPath = append([]string{id}, s.CriticalPath...)
+	}
+	if end != "" {
+		s.CriticalWeight = dist[end]
+	}
+	for _, l := range s.Levels {
+		s.Width = max(s.Width, len(l))
+	}
+	if len(topo) <= maxExactWidth {
+		s.Width, s.WidthExact = width(p, topo), true
+	}
+	return s
+}
+
+// maxExactWidth bounds the plans whose width is computed exactly: the
+// matching below is quadratic in memory and cubic in time.
+const maxExactWidth = 1500
+
+// width is the largest antichain of the task order (Dilworth): the number of
+// tasks minus a maximum matching in the bipartite graph of "a before b".
+func width(p *Plan, topo []*Task) int {
+	n := len(topo)
+	idx := map[string]int{}
+	for i, t := range topo {
+		idx[t.ID] = i
+	}
+	// after[i] lists every j that transitively depends on i.
+	words := (n + 63) / 64
+	closure := make([][]uint64, n)
+	for i := n - 1; i >= 0; i-- {
+		closure[i] = make([]uint64, words)
+	}
+	for i := 0; i < n; i++ {
+		for _, d := range topo[i].Deps {
+			j := idx[d]
+			// everything before d is before i too
+			closure[j][i/64] |= 1 << (i % 64)
+		}
+	}
+	// propagate in reverse topological order: later(j) |= later(k) for k in later(j)
+	for j := n - 1; j >= 0; j-- {
+		for k := j + 1; k < n; k++ {
+			if closure[j][k/64]&(1<<(k%64)) != 0 {
+				for w := range closure[j] {
+					closure[j][w] |= closure[k][w]
+				}
+			}
+		}
+	}
+	match := make([]int, n) // right node -> left node
+	for i := range match {
+		match[i] = -1
+	}
+	var seen []bool
+	var try func(u int) bool
+	try = func(u int) bool {
+		for v := u + 1; v < n; v++ {
+			if closure[u][v/64]&(1<<(v%64)) == 0 || seen[v] {
+				continue
+			}
+			seen[v] = true
+			if match[v] < 0 || try(match[v]) {
+				match[v] = u
+				return true
+			}
+		}
+		return false
+	}
+	matched := 0
+	for u := 0; u < n; u++ {
+		seen = make([]bool, n)
+		if try(u) {
+			matched++
+		}
+	}
+	return n - matched
+}
