@@ -1,0 +1,144 @@
+package agent
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Usage is what one agent run reports of tokens and money.
+type Usage struct {
+	Sent       int64   `json:"tokens_sent"`
+	Received   int64   `json:"tokens_received"`
+	CacheWrite int64   `json:"cache_write,omitempty"`
+	CacheHit   int64   `json:"cache_hit,omitempty"`
+	Cost       float64 `json:"cost"`    // dollars
+	Replies    int     `json:"replies"` // model replies seen
+}
+
+// Failure is a failed model call the agent reported but did not raise.
+type Failure struct {
+	Kind      string // rate_limit, auth, server, timeout, context, not_found, bad_request, connection, other
+	Line      string // the line that reported it
+	Retryable bool   // whether another attempt may succeed
+}
+
+// Aider's usage line (aider/coders/base_coder.py,
+// calculate_and_show_tokens_and_cost):
+//
+//	Tokens: 2.3k sent, 1.2k cache write, 900 cache hit, 150 received. Cost: $0.0012 message, $0.0034 session.
+//
+// The cache parts are optional; with both, the Cost part moves to the next
+// line; without a price for the model, it is missing.
+var (
+	tokensRE = regexp.MustCompile(`^Tokens: ([0-9.]+k?) sent(?:, ([0-9.]+k?) cache write)?(?:, ([0-9.]+k?) cache hit)?, ([0-9.]+k?) received\.`)
+	costRE   = regexp.MustCompile(`Cost: \$([0-9.]+) message, \$([0-9.]+) session\.`)
+)
+
+// parseTokens reads Aider's token counts: "950", "2.3k", "12k".
+func parseTokens(s string) int64 {
+	mult := 1.0
+	if strings.HasSuffix(s, "k") {
+		mult, s = 1000, strings.TrimSuffix(s, "k")
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0
+	}
+	return int64(f*mult + 0.5)
+}
+
+// aiderErrors maps litellm's exception names, which Aider prints as
+// "litellm.NAME: ...", to a kind and whether Aider itself counts them as
+// worth retrying (aider/exceptions.py).
+var aiderErrors = map[string]Failure{
+	"APIConnectionError":          {Kind: "connection", Retryable: true},
+	"APIError":                    {Kind: "server", Retryable: true},
+	"APIResponseValidationError":  {Kind: "server", Retryable: true},
+	"AuthenticationError":         {Kind: "auth"},
+	"AzureOpenAIError":            {Kind: "server", Retryable: true},
+	"BadRequestError":             {Kind: "bad_request"},
+	"BudgetExceededError":         {Kind: "other", Retryable: true},
+	"ContentPolicyViolationError": {Kind: "other", Retryable: true},
+	"ContextWindowExceededError":  {Kind: "context"},
+	"InternalServerError":         {Kind: "server", Retryable: true},
+	"InvalidRequestError":         {Kind: "bad_request", Retryable: true},
+	"JSONSchemaValidationError":   {Kind: "other", Retryable: true},
+	"NotFoundError":               {Kind: "not_found"},
+	"OpenAIError":                 {Kind: "server", Retryable: true},
+	"RateLimitError":              {Kind: "rate_limit", Retryable: true},
+	"RouterRateLimitError":        {Kind: "rate_limit", Retryable: true},
+	"ServiceUnavailableError":     {Kind: "server", Retryable: true},
+	"UnprocessableEntityError":    {Kind: "other", Retryable: true},
+	"UnsupportedParamsError":      {Kind: "bad_request", Retryable: true},
+	"Timeout":                     {Kind: "timeout", Retryable: true},
+}
+
+// The friendly lines Aider prints after the exception (aider/exceptions.py).
+var aiderFriendly = map[string]Failure{
+	"The API provider is not able to authenticate you. Check your API key.":                       {Kind: "auth"},
+	"The API provider has rate limited you. Try again later or check your quotas.":                {Kind: "rate_limit", Retryable: true},
+	"The API provider's servers are down or overloaded.":                                          {Kind: "server", Retryable: true},
+	"The API provider timed out without returning a response. They may be down or overloaded.":    {Kind: "timeout", Retryable: true},
+	"The API provider has refused the request due to a safety policy about the content.":          {Kind: "other", Retryable: true},
+	"OpenRouter or the upstream API provider is down, overloaded or rate limiting your requests.": {Kind: "rate_limit", Retryable: true},
+}
+
+var (
+	litellmRE = regexp.MustCompile(`^litellm\.([A-Za-z]+)\b`)
+	// base_coder.py, when the chat no longer fits the model.
+	contextRE = regexp.MustCompile(`exceeds the [0-9,.k]+ token limit|context window (?:is )?exceeded`)
+)
+
+// ParseAider reads an Aider run's output. It returns the usage summed over
+// the run, and the last failed model call that no successful reply followed.
+func ParseAider(out string) (Usage, *Failure) {
+	var u Usage
+	var fail *Failure
+	var lastSession float64
+	sessionSeen := false
+	for _, line := range strings.Split(out, "\n") {
+		line = strings.TrimSpace(strings.TrimRight(line, "\r"))
+		if m := tokensRE.FindStringSubmatch(line); m != nil {
+			u.Sent += parseTokens(m[1])
+			u.CacheWrite += parseTokens(m[2])
+			u.CacheHit += parseTokens(m[3])
+			u.Received += parseTokens(m[4])
+			u.Replies++
+			fail = nil // a reply came after any earlier error
+		}
+		if m := costRE.FindStringSubmatch(line); m != nil {
+			msg, _ := strconv.ParseFloat(m[1], 64)
+			sess, _ := strconv.ParseFloat(m[2], 64)
+			u.Cost += msg
+			lastSession, sessionSeen = sess, true
+			continue
+		}
+		if m := litellmRE.FindStringSubmatch(line); m != nil {
+			if f, ok := aiderErrors[m[1]]; ok {
+				f.Line = line
+				fail = &f
+			}
+			continue
+		}
+		if f, ok := aiderFriendly[line]; ok {
+			if fail == nil {
+				f.Line = line
+				fail = &f
+			} else if fail.Kind == "other" || fail.Kind == "server" {
+				// the friendly line can be more precise (OpenRouter's case)
+				fail.Kind, fail.Retryable = f.Kind, f.Retryable
+			}
+			continue
+		}
+		if contextRE.MatchString(line) {
+			fail = &Failure{Kind: "context", Line: line}
+		}
+	}
+	if sessionSeen {
+		// The session figure is Aider's own running total: trust it over
+		// the sum of rounded message costs.
+		u.Cost = lastSession
+	}
+	return u, fail
+}

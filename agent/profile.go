@@ -1,0 +1,157 @@
+// Package agent knows the coding agents paraider drives: their profiles (how
+// to build a command line, which key a model needs, how to install them) and
+// how to read what they print (token usage, cost, failed model calls).
+package agent
+
+import (
+	"fmt"
+	"io/fs"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/google/shlex"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/paraider/paraider/templates"
+)
+
+// Profile describes one agent.
+type Profile struct {
+	Name    string            `yaml:"-" json:"name"`
+	Command string            `yaml:"command" json:"command"` // template, split with shlex
+	Install string            `yaml:"install" json:"install,omitempty"`
+	Keys    map[string]string `yaml:"keys" json:"keys,omitempty"` // model prefix -> env var
+	Output  string            `yaml:"output" json:"output"`       // "aider" or "none"
+}
+
+// Builtins returns the names of the built-in profiles, sorted.
+func Builtins() []string {
+	entries, err := fs.Glob(templates.FS, "*.yaml")
+	if err != nil {
+		panic(err) // the pattern is constant
+	}
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = strings.TrimSuffix(e, ".yaml")
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Builtin returns the built-in profile of that name.
+func Builtin(name string) (*Profile, error) {
+	data, err := templates.FS.ReadFile(name + ".yaml")
+	if err != nil {
+		return nil, fmt.Errorf("no built-in agent %q (known: %s)", name, strings.Join(Builtins(), ", "))
+	}
+	p := &Profile{Name: name}
+	if err := yaml.Unmarshal(data, p); err != nil {
+		return nil, fmt.Errorf("built-in agent %q: %w", name, err)
+	}
+	if err := CheckTemplate(p.Command); err != nil {
+		return nil, fmt.Errorf("built-in agent %q: %w", name, err)
+	}
+	return p, nil
+}
+
+// KeyFor returns the environment variable that must be set for model, or "".
+// The longest matching prefix wins.
+func (p *Profile) KeyFor(model string) string {
+	best, key := -1, ""
+	for prefix, env := range p.Keys {
+		if strings.HasPrefix(model, prefix) && len(prefix) > best {
+			best, key = len(prefix), env
+		}
+	}
+	return key
+}
+
+// Vars are the values a command template can use.
+type Vars struct {
+	Model       string
+	Message     string
+	MessageFile string // a file holding Message
+	Task        string
+	State       string // a directory of this attempt's own, for history files
+	Files       []string
+	Read        []string
+}
+
+var (
+	placeholderRE = regexp.MustCompile(`\{([a-z_]+)(?::([^{}]*))?\}`)
+	scalarVars    = []string{"model", "message", "message_file", "task", "state"}
+	listVars      = []string{"files", "read"}
+)
+
+// CheckTemplate reports whether a command template can be expanded.
+func CheckTemplate(tmpl string) error {
+	words, err := shlex.Split(tmpl)
+	if err != nil {
+		return err
+	}
+	if len(words) == 0 {
+		return fmt.Errorf("the command is empty")
+	}
+	for _, w := range words {
+		for _, m := range placeholderRE.FindAllStringSubmatch(w, -1) {
+			name, hasArg := m[1], strings.Contains(m[0], ":")
+			switch {
+			case contains(listVars, name):
+				if m[0] != w {
+					return fmt.Errorf("{%s} must stand alone as a word", name)
+				}
+			case contains(scalarVars, name):
+				if hasArg {
+					return fmt.Errorf("{%s} takes no flag", name)
+				}
+			default:
+				return fmt.Errorf("unknown placeholder {%s}", name)
+			}
+		}
+	}
+	if strings.Contains(words[0], "{") {
+		return fmt.Errorf("the program name cannot be a placeholder")
+	}
+	return nil
+}
+
+// Expand builds an argv from a template. Words are split first and filled
+// in after, so values never need quoting. A word {files} becomes one word per
+// file, {files:--file} becomes "--file F" per file; the same for {read}.
+func Expand(tmpl string, v Vars) ([]string, error) {
+	if err := CheckTemplate(tmpl); err != nil {
+		return nil, err
+	}
+	words, _ := shlex.Split(tmpl)
+	scalars := map[string]string{
+		"model": v.Model, "message": v.Message, "message_file": v.MessageFile,
+		"task": v.Task, "state": v.State,
+	}
+	lists := map[string][]string{"files": v.Files, "read": v.Read}
+	var argv []string
+	for _, w := range words {
+		if m := placeholderRE.FindStringSubmatch(w); m != nil && m[0] == w && contains(listVars, m[1]) {
+			for _, item := range lists[m[1]] {
+				if m[2] != "" {
+					argv = append(argv, m[2])
+				}
+				argv = append(argv, item)
+			}
+			continue
+		}
+		argv = append(argv, placeholderRE.ReplaceAllStringFunc(w, func(ph string) string {
+			return scalars[ph[1:len(ph)-1]]
+		}))
+	}
+	return argv, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,37 @@
+// Package human formats numbers for people: durations, token counts and
+// money, the same way in every line paraider prints.
+package human
+
+import (
+	"fmt"
+	"time"
+)
+
+// Duration rounds d to a precision that suits its size: 8ms, 2.3s, 4m10s.
+func Duration(d time.Duration) string {
+	switch {
+	case d == 0:
+		return "0s"
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < time.Minute:
+		return d.Round(100 * time.Millisecond).String()
+	default:
+		return d.Round(time.Second).String()
+	}
+}
+
+// Tokens formats a token count the way Aider does: 950, 2.3k, 12k.
+func Tokens(n int64) string {
+	switch {
+	case n < 1000:
+		return fmt.Sprint(n)
+	case n < 10000:
+		return fmt.Sprintf("%.1fk", float64(n)/1000)
+	default:
+		return fmt.Sprintf("%.0fk", float64(n)/1000)
+	}
+}
+
+// Money formats dollars with the precision of Aider's cost lines.
+func Money(d float64) string { return fmt.Sprintf("$%.4f", d) }
