@@ -1,0 +1,67 @@
+package state
+
+import (
+	"time"
+)
+
+// Task statuses in a Result.
+const (
+	StatusOK     = "ok"
+	StatusFailed = "failed"
+)
+
+// Result is the record of one task's last run.
+type Result struct {
+	Task     string    `json:"task"`
+	Status   string    `json:"status"` // ok or failed
+	SpecHash string    `json:"spec_hash"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	// Reason says why the task failed, from its last attempt.
+	Reason       string    `json:"reason,omitempty"`
+	Attempts     []Attempt `json:"attempts"`
+	FilesChanged []string  `json:"files_changed"`
+	TokensSent   int64     `json:"tokens_sent"`
+	TokensRecv   int64     `json:"tokens_received"`
+	Cost         float64   `json:"cost"`
+}
+
+// Attempt is one run of the agent.
+type Attempt struct {
+	N            int       `json:"n"`
+	Start        time.Time `json:"start"`
+	End          time.Time `json:"end"`
+	ExitCode     int       `json:"exit_code"`           // -1 when killed by a signal or not started
+	Failure      string    `json:"failure,omitempty"`   // a kind: exit, timeout, api, unchanged, missing, check, interrupted, start
+	Reason       string    `json:"reason,omitempty"`    // for people and for the next attempt's message
+	APIError     string    `json:"api_error,omitempty"` // the kind of failed model call, for failure "api"
+	TokensSent   int64     `json:"tokens_sent"`
+	TokensRecv   int64     `json:"tokens_received"`
+	Cost         float64   `json:"cost"`
+	FilesChanged []string  `json:"files_changed,omitempty"`
+	Log          string    `json:"log"`
+}
+
+// Duration is how long the task took over all attempts.
+func (r *Result) Duration() time.Duration { return r.Finished.Sub(r.Started) }
+
+// CheckRecord is the record of one final check.
+type CheckRecord struct {
+	Name     string    `json:"name"`
+	Command  string    `json:"command"`
+	Status   string    `json:"status"` // ok or failed
+	ExitCode int       `json:"exit_code"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Tail     string    `json:"tail,omitempty"` // the last lines of its output
+	Log      string    `json:"log"`
+}
+
+// RunRecord is what the last report covered, so the next report can tell
+// the tasks run since then from the ones that were up to date.
+type RunRecord struct {
+	ReportedAt time.Time `json:"reported_at"`
+	Executed   []string  `json:"executed"` // tasks run since the report before
+	Started    time.Time `json:"started"`
+	Finished   time.Time `json:"finished"`
+}

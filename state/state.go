@@ -1,0 +1,163 @@
+// Package state owns paraider's directory, .paraider/ beside the plan: the
+// frozen task specs that Ninja watches, the stamps Ninja builds, the result
+// records and logs that `paraider exec` writes, and the run summary the
+// report reads. Every file is written atomically, so a kill at any moment
+// leaves either the old file or the new one.
+package state
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/paraider/paraider/agent"
+)
+
+// Dir is the state directory's name, relative to the plan's directory.
+const Dir = ".paraider"
+
+// Paths relative to the plan's directory; the Ninja file names them.
+func SpecPath(id string) string       { return Dir + "/specs/" + id + ".json" }
+func TaskStamp(id string) string      { return Dir + "/stamps/task/" + id }
+func CheckStamp(name string) string   { return Dir + "/stamps/check/" + name }
+func ResultPath(id string) string     { return Dir + "/results/" + id + ".json" }
+func CheckResult(name string) string  { return Dir + "/checks/" + name + ".json" }
+func LogPath(id string, n int) string { return fmt.Sprintf("%s/logs/%s.%d.log", Dir, id, n) }
+func CheckLog(name string) string     { return Dir + "/logs/check." + name + ".log" }
+func AttemptDir(id string, n int) string {
+	return fmt.Sprintf("%s/agent/%s/%d", Dir, id, n)
+}
+
+const (
+	RunPath    = Dir + "/run.json"     // the plan's run-wide settings
+	ReportPath = Dir + "/report.txt"   // output of the report edge
+	LastRun    = Dir + "/lastrun.json" // what the last report covered
+	BinPath    = Dir + "/bin/paraider" // the binary Ninja runs
+)
+
+// Spec is a task frozen by `paraider gen`: everything `paraider exec` needs.
+// Its file changes exactly when the task's definition does, so Ninja reruns
+// the task then and only then.
+type Spec struct {
+	ID             string            `json:"id"`
+	Files          []string          `json:"files"`
+	Read           []string          `json:"read,omitempty"`
+	Deps           []string          `json:"deps,omitempty"`
+	Message        string            `json:"message"`
+	Model          string            `json:"model"`
+	Agent          agent.Profile     `json:"agent"`
+	Timeout        Duration          `json:"timeout"`
+	Retries        int               `json:"retries"`
+	RetryDelay     Duration          `json:"retry_delay"`
+	Env            map[string]string `json:"env,omitempty"`
+	Check          string            `json:"check,omitempty"`
+	AllowUnchanged bool              `json:"allow_unchanged,omitempty"`
+}
+
+// Run holds the plan-wide facts the report and the checks need.
+type Run struct {
+	Plan   string              `json:"plan"` // plan file name, relative to its directory
+	Jobs   int                 `json:"jobs"`
+	Tasks  []string            `json:"tasks"` // in plan order
+	Deps   map[string][]string `json:"deps"`
+	Checks []Check             `json:"checks,omitempty"`
+}
+
+// Check is a final check.
+type Check struct {
+	Name    string `json:"name"`
+	Command string `json:"command"`
+}
+
+// Duration is a time.Duration written as text ("10m0s") in JSON.
+type Duration time.Duration
+
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	*d = Duration(v)
+	return err
+}
+
+// Hash returns a stable digest of the spec.
+func (s *Spec) Hash() string {
+	b, _ := json.Marshal(s)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
+
+// WriteFile writes data to name atomically: a temporary file in the same
+// directory, synced, then renamed over name. Parent directories are made.
+func WriteFile(name string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(name)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // a no-op after the rename
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, name)
+}
+
+// WriteIfChanged writes data to name only when its content differs, keeping
+// the file's time otherwise. It reports whether it wrote.
+func WriteIfChanged(name string, data []byte) (bool, error) {
+	old, err := os.ReadFile(name)
+	if err == nil && bytes.Equal(old, data) {
+		return false, nil
+	}
+	return true, WriteFile(name, data, 0o644)
+}
+
+// WriteJSON writes v as indented JSON, atomically.
+func WriteJSON(name string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteFile(name, append(b, '\n'), 0o644)
+}
+
+// ReadJSON reads a JSON file into v. A missing file is reported as
+// os.ErrNotExist.
+func ReadJSON(name string, v any) error {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
+// Missing reports whether err says a file does not exist.
+func Missing(err error) bool { return errors.Is(err, os.ErrNotExist) }
