@@ -1,0 +1,81 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/paraider/paraider/internal/human"
+	"github.com/paraider/paraider/state"
+)
+
+// CheckError says a final check failed.
+type CheckError struct{ Record *state.CheckRecord }
+
+func (e *CheckError) Error() string {
+	return fmt.Sprintf("check %s failed (exit %d)", e.Record.Name, e.Record.ExitCode)
+}
+
+// CheckTimeout bounds one final check.
+var CheckTimeout = 30 * time.Minute
+
+// Check runs the plan's final check of that name with /bin/sh in the plan's
+// directory, records it, and on success writes its stamp.
+func Check(ctx context.Context, name string, opts Options) error {
+	if opts.Env == nil {
+		opts.Env = os.Environ()
+	}
+	if opts.Out == nil {
+		opts.Out = io.Discard
+	}
+	path := func(rel string) string { return filepath.Join(opts.Root, filepath.FromSlash(rel)) }
+	var run state.Run
+	if err := state.ReadJSON(path(state.RunPath), &run); err != nil {
+		return fmt.Errorf("reading the generated plan: %w (run `paraider gen`)", err)
+	}
+	var command string
+	for _, c := range run.Checks {
+		if c.Name == name {
+			command = c.Command
+		}
+	}
+	if command == "" {
+		return fmt.Errorf("no final check named %q in the plan", name)
+	}
+	rec := &state.CheckRecord{Name: name, Command: command, Started: time.Now().UTC(), Log: state.CheckLog(name)}
+	if err := os.MkdirAll(filepath.Dir(path(rec.Log)), 0o755); err != nil {
+		return err
+	}
+	logf, err := os.Create(path(rec.Log))
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	secrets := Secrets(opts.Env)
+	var out bytes.Buffer
+	red := newRedactor(io.MultiWriter(logf, &out), secrets)
+	p := &proc{Argv: []string{"/bin/sh", "-c", command}, Dir: opts.Root, Env: opts.Env, Out: red, Timeout: CheckTimeout}
+	o := p.run(ctx)
+	red.Close()
+	rec.Finished = time.Now().UTC()
+	rec.ExitCode = o.ExitCode
+	rec.Tail = Tail(out.String(), 20)
+	rec.Status = state.StatusOK
+	if o.ExitCode != 0 || o.TimedOut || o.Interrupted {
+		rec.Status = state.StatusFailed
+	}
+	if err := state.WriteJSON(path(state.CheckResult(name)), rec); err != nil {
+		return err
+	}
+	took := human.Duration(rec.Finished.Sub(rec.Started))
+	if rec.Status != state.StatusOK {
+		fmt.Fprintf(opts.Out, "FAILED check %s (`%s`): %s after %s\n  | %s\n", name, command, o, took, indent(rec.Tail, "  | "))
+		return &CheckError{Record: rec}
+	}
+	fmt.Fprintf(opts.Out, "ok check %s (`%s`) in %s\n", name, command, took)
+	return state.WriteFile(path(state.CheckStamp(name)), []byte("ok\n"), 0o644)
+}

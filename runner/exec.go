@@ -1,0 +1,453 @@
+// Package runner runs one task for `paraider exec`: it checks that the agent
+// can start, runs it in its own process group under a timeout, judges the
+// attempt from its output and files, retries with backoff, and writes the
+// log, the result record and the stamp Ninja waits for. It also runs the
+// plan's final checks.
+//
+// # Judging an attempt
+//
+// Aider exits 0 even when every model call failed, so the exit status is not
+// enough. An attempt fails when the agent exits non-zero, is stopped by the
+// timeout, reports a failed model call that no successful reply followed,
+// changes none of its files (unless the task allows that), leaves one of
+// them missing, or when the task's check fails.
+package runner
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/paraider/paraider/agent"
+	"github.com/paraider/paraider/internal/human"
+	"github.com/paraider/paraider/state"
+)
+
+// Failure kinds recorded on an attempt.
+const (
+	FailStart       = "start"
+	FailExit        = "exit"
+	FailTimeout     = "timeout"
+	FailAPI         = "api"
+	FailUnchanged   = "unchanged"
+	FailMissing     = "missing"
+	FailCheck       = "check"
+	FailInterrupted = "interrupted"
+)
+
+// PreflightError is a problem found before anything was spent.
+type PreflightError struct {
+	Task string
+	Msg  string
+	Hint string
+}
+
+func (e *PreflightError) Error() string { return "task " + e.Task + ": " + e.Msg }
+
+// TaskError says a task finally failed; its result record has the details.
+type TaskError struct {
+	Result *state.Result
+}
+
+func (e *TaskError) Error() string {
+	return fmt.Sprintf("task %s failed: %s", e.Result.Task, e.Result.Reason)
+}
+
+// Interrupted reports whether the task was stopped by a signal to paraider.
+func (e *TaskError) Interrupted() bool {
+	n := len(e.Result.Attempts)
+	return n > 0 && e.Result.Attempts[n-1].Failure == FailInterrupted
+}
+
+// Options tune Exec.
+type Options struct {
+	Root string    // the plan's directory; the agent runs here
+	Out  io.Writer // the short summary for Ninja's output
+	Env  []string  // the environment; os.Environ() when nil
+	// Sleep waits between attempts; it returns early when ctx is done.
+	Sleep func(ctx context.Context, d time.Duration)
+}
+
+// Exec runs the task with id and records the result. It returns a
+// *PreflightError when the agent cannot be started, a *TaskError when the
+// task failed, and nil on success.
+func Exec(ctx context.Context, id string, opts Options) error {
+	if opts.Env == nil {
+		opts.Env = os.Environ()
+	}
+	if opts.Sleep == nil {
+		opts.Sleep = sleepCtx
+	}
+	if opts.Out == nil {
+		opts.Out = io.Discard
+	}
+	root := opts.Root
+	var spec state.Spec
+	if err := state.ReadJSON(filepath.Join(root, state.SpecPath(id)), &spec); err != nil {
+		if state.Missing(err) {
+			return &PreflightError{Task: id, Msg: "no such task in the generated plan", Hint: "run `paraider gen` first, and check the task id with `paraider validate`"}
+		}
+		return err
+	}
+	env := mergeEnv(opts.Env, spec.Env)
+	r := &runner{spec: &spec, root: root, env: env, secrets: Secrets(env), opts: opts}
+	res := &state.Result{Task: id, SpecHash: spec.Hash(), Started: time.Now().UTC()}
+
+	if err := r.preflight(); err != nil {
+		res.Status, res.Reason, res.Finished = state.StatusFailed, err.Error(), time.Now().UTC()
+		if werr := state.WriteJSON(r.path(state.ResultPath(id)), res); werr != nil {
+			return werr
+		}
+		return err
+	}
+
+	initial := r.snapshot()
+	feedback := ""
+	for n := 1; n <= spec.Retries+1; n++ {
+		a, retryable := r.attempt(ctx, n, feedback)
+		res.Attempts = append(res.Attempts, a)
+		res.TokensSent += a.TokensSent
+		res.TokensRecv += a.TokensRecv
+		res.Cost += a.Cost
+		if a.Failure == "" || !retryable || n == spec.Retries+1 {
+			break
+		}
+		feedback = a.Reason
+		delay := time.Duration(spec.RetryDelay) << (n - 1)
+		if a.APIError == "rate_limit" {
+			// The provider asked us to slow down: wait longer than for
+			// other temporary failures.
+			delay *= 4
+		}
+		opts.Sleep(ctx, delay)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	res.Finished = time.Now().UTC()
+	res.FilesChanged = changed(initial, r.snapshot())
+	last := res.Attempts[len(res.Attempts)-1]
+	if last.Failure == "" {
+		res.Status = state.StatusOK
+	} else {
+		res.Status, res.Reason = state.StatusFailed, last.Reason
+	}
+	if err := state.WriteJSON(r.path(state.ResultPath(id)), res); err != nil {
+		return err
+	}
+	r.summarize(res)
+	if res.Status != state.StatusOK {
+		return &TaskError{Result: res}
+	}
+	return state.WriteFile(r.path(state.TaskStamp(id)), []byte(res.SpecHash+"\n"), 0o644)
+}
+
+type runner struct {
+	spec    *state.Spec
+	root    string
+	env     []string
+	secrets []string
+	opts    Options
+}
+
+func (r *runner) path(rel string) string { return filepath.Join(r.root, filepath.FromSlash(rel)) }
+
+func (r *runner) preflight() error {
+	s := r.spec
+	argv, err := agent.Expand(s.Agent.Command, agent.Vars{Model: s.Model, Task: s.ID})
+	if err != nil {
+		return &PreflightError{Task: s.ID, Msg: "agent " + s.Agent.Name + ": " + err.Error()}
+	}
+	if _, err := lookPath(argv[0], r.env); err != nil {
+		hint := s.Agent.Install
+		if hint == "" {
+			hint = "install it, or put it on PATH"
+		}
+		return &PreflightError{Task: s.ID, Msg: fmt.Sprintf("agent %q: %s not found on PATH", s.Agent.Name, argv[0]), Hint: hint}
+	}
+	if key := s.Agent.KeyFor(s.Model); key != "" && getenv(r.env, key) == "" {
+		return &PreflightError{Task: s.ID,
+			Msg:  fmt.Sprintf("model %s needs %s, which is not set", s.Model, key),
+			Hint: fmt.Sprintf("export %s=... before running ninja; without it %s would wait for a login instead of working", key, s.Agent.Name)}
+	}
+	return nil
+}
+
+// attempt runs the agent once and judges the result. It reports whether a
+// failed attempt is worth repeating.
+func (r *runner) attempt(ctx context.Context, n int, feedback string) (state.Attempt, bool) {
+	s := r.spec
+	a := state.Attempt{N: n, Start: time.Now().UTC(), ExitCode: -1, Log: state.LogPath(s.ID, n)}
+	fail := func(kind, reason string) (state.Attempt, bool) {
+		a.End = time.Now().UTC()
+		a.Failure, a.Reason = kind, Redact(reason, r.secrets)
+		return a, kind != FailInterrupted && kind != FailStart
+	}
+
+	dir := state.AttemptDir(s.ID, n)
+	if err := os.RemoveAll(r.path(dir)); err != nil {
+		return fail(FailStart, err.Error())
+	}
+	if err := os.MkdirAll(r.path(dir), 0o755); err != nil {
+		return fail(FailStart, err.Error())
+	}
+	msg := s.Message
+	if feedback != "" {
+		msg += "\n\n---\nA previous attempt at this task failed: " + feedback +
+			"\nFix the cause and complete the task."
+	}
+	msgFile := dir + "/message.md"
+	if err := os.WriteFile(r.path(msgFile), []byte(msg), 0o644); err != nil {
+		return fail(FailStart, err.Error())
+	}
+	argv, err := agent.Expand(s.Agent.Command, agent.Vars{
+		Model: s.Model, Message: msg, MessageFile: msgFile, Task: s.ID,
+		State: dir, Files: s.Files, Read: s.Read,
+	})
+	if err != nil {
+		return fail(FailStart, err.Error())
+	}
+
+	if err := os.MkdirAll(filepath.Dir(r.path(a.Log)), 0o755); err != nil {
+		return fail(FailStart, err.Error())
+	}
+	logf, err := os.Create(r.path(a.Log))
+	if err != nil {
+		return fail(FailStart, err.Error())
+	}
+	defer logf.Close()
+	var captured bytes.Buffer
+	red := newRedactor(io.MultiWriter(logf, &captured), r.secrets)
+	fmt.Fprintf(red, "# paraider: task %s, attempt %d of %d, started %s\n# command: %s\n\n",
+		s.ID, n, s.Retries+1, a.Start.Format(time.RFC3339), quoteArgv(argv))
+
+	path, err := lookPath(argv[0], r.env)
+	if err != nil {
+		return fail(FailStart, fmt.Sprintf("%s not found on PATH", argv[0]))
+	}
+	before := r.snapshot()
+	p := &proc{Path: path, Argv: argv, Dir: r.root, Env: r.env, Out: red, Timeout: time.Duration(s.Timeout)}
+	o := p.run(ctx)
+	red.Close()
+	a.ExitCode = o.ExitCode
+	a.FilesChanged = changed(before, r.snapshot())
+
+	var failure *agent.Failure
+	if s.Agent.Output == "aider" {
+		var u agent.Usage
+		u, failure = agent.ParseAider(captured.String())
+		a.TokensSent, a.TokensRecv, a.Cost = u.Sent, u.Received, u.Cost
+	}
+
+	switch {
+	case o.StartErr != nil:
+		return fail(FailStart, fmt.Sprintf("the agent could not start: %v", o.StartErr))
+	case o.Interrupted:
+		fmt.Fprintf(logf, "\n# paraider: interrupted\n")
+		return fail(FailInterrupted, "interrupted")
+	case o.TimedOut:
+		fmt.Fprintf(logf, "\n# paraider: timed out after %s; stopped the agent's process group\n", time.Duration(s.Timeout))
+		return fail(FailTimeout, fmt.Sprintf("timed out after %s", time.Duration(s.Timeout)))
+	case o.ExitCode != 0:
+		return fail(FailExit, fmt.Sprintf("the agent ended with %s", o))
+	case failure != nil:
+		a.APIError = failure.Kind
+		a2, _ := fail(FailAPI, fmt.Sprintf("the model call failed (%s): %s", strings.ReplaceAll(failure.Kind, "_", " "), failure.Line))
+		return a2, failure.Retryable
+	}
+	if missing := r.missing(); len(missing) > 0 {
+		return fail(FailMissing, "the agent left declared files missing: "+strings.Join(missing, ", "))
+	}
+	if len(a.FilesChanged) == 0 && !s.AllowUnchanged {
+		return fail(FailUnchanged, "the agent changed none of its files ("+strings.Join(s.Files, ", ")+")")
+	}
+	if s.Check != "" {
+		fmt.Fprintf(logf, "\n# paraider: check: %s\n", s.Check)
+		var out bytes.Buffer
+		cred := newRedactor(io.MultiWriter(logf, &out), r.secrets)
+		cp := &proc{Argv: []string{"/bin/sh", "-c", s.Check}, Dir: r.root, Env: r.env, Out: cred, Timeout: time.Duration(s.Timeout)}
+		co := cp.run(ctx)
+		cred.Close()
+		switch {
+		case co.Interrupted:
+			return fail(FailInterrupted, "interrupted")
+		case co.TimedOut:
+			return fail(FailCheck, fmt.Sprintf("the check `%s` timed out after %s", s.Check, time.Duration(s.Timeout)))
+		case co.ExitCode != 0:
+			return fail(FailCheck, fmt.Sprintf("the check `%s` failed (%s):\n%s", s.Check, co, Tail(out.String(), 20)))
+		}
+	}
+	a.End = time.Now().UTC()
+	return a, false
+}
+
+// fileState is what a file held at one moment.
+type fileState struct {
+	exists bool
+	sum    [32]byte
+	mode   os.FileMode
+}
+
+func (r *runner) snapshot() map[string]fileState {
+	m := map[string]fileState{}
+	for _, f := range r.spec.Files {
+		m[f] = stat(r.path(f))
+	}
+	return m
+}
+
+func stat(path string) fileState {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return fileState{}
+	}
+	st := fileState{exists: true, mode: fi.Mode()}
+	if fi.Mode().IsRegular() {
+		if data, err := os.ReadFile(path); err == nil {
+			st.sum = sha256.Sum256(data)
+		}
+	} else if fi.Mode()&os.ModeSymlink != 0 {
+		t, _ := os.Readlink(path)
+		st.sum = sha256.Sum256([]byte(t))
+	}
+	return st
+}
+
+func changed(before, after map[string]fileState) []string {
+	var out []string
+	for f, a := range after {
+		if before[f] != a {
+			out = append(out, f)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (r *runner) missing() []string {
+	var out []string
+	for _, f := range r.spec.Files {
+		if _, err := os.Stat(r.path(f)); err != nil {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// summarize prints the task's line for Ninja's output, and on failure the
+// reason and the log's last lines.
+func (r *runner) summarize(res *state.Result) {
+	w := r.opts.Out
+	n := len(res.Attempts)
+	word := "attempts"
+	if n == 1 {
+		word = "attempt"
+	}
+	status := "ok"
+	if res.Status != state.StatusOK {
+		status = "FAILED"
+	}
+	fmt.Fprintf(w, "%s %s: %d %s, %s, %s", status, res.Task, n, word, human.Duration(res.Duration()), human.Money(res.Cost))
+	if res.Status == state.StatusOK {
+		fmt.Fprintf(w, ", changed %s\n", strings.Join(res.FilesChanged, ", "))
+		return
+	}
+	fmt.Fprintf(w, "\n  reason: %s\n", indent(res.Reason, "  "))
+	last := res.Attempts[n-1]
+	if data, err := os.ReadFile(r.path(last.Log)); err == nil {
+		fmt.Fprintf(w, "  last lines of %s:\n%s\n", last.Log, indent("  | "+strings.ReplaceAll(Tail(string(data), 10), "\n", "\n  | "), ""))
+	}
+}
+
+// Tail returns the last n lines of s.
+func Tail(s string, n int) string {
+	s = strings.TrimRight(s, "\n")
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func indent(s, prefix string) string {
+	return strings.ReplaceAll(s, "\n", "\n"+prefix)
+}
+
+func quoteArgv(argv []string) string {
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		if a != "" && !strings.ContainsAny(a, " \t\n'\"\\$`*?[]{}()<>|&;#~") {
+			q[i] = a
+			continue
+		}
+		if len(a) > 200 {
+			a = a[:200] + "…"
+		}
+		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(q, " ")
+}
+
+// mergeEnv overlays extra on env (KEY=VALUE lists); later wins.
+func mergeEnv(env []string, extra map[string]string) []string {
+	out := make([]string, 0, len(env)+len(extra))
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		if _, over := extra[k]; !over {
+			out = append(out, kv)
+		}
+	}
+	keys := make([]string, 0, len(extra))
+	for k := range extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		out = append(out, k+"="+extra[k])
+	}
+	return out
+}
+
+func getenv(env []string, key string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if k, v, ok := strings.Cut(env[i], "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
+}
+
+// lookPath finds a program on the PATH of env, not of this process.
+func lookPath(name string, env []string) (string, error) {
+	if strings.Contains(name, "/") {
+		return exec.LookPath(name)
+	}
+	for _, dir := range filepath.SplitList(getenv(env, "PATH")) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, name)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", errors.New("not found")
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}

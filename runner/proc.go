@@ -1,0 +1,174 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"syscall"
+	"time"
+)
+
+// Grace is how long a process group has between SIGTERM and SIGKILL.
+var Grace = 5 * time.Second
+
+// proc is one child process run in its own process group, so that it and
+// everything it starts can be stopped together.
+type proc struct {
+	Path    string // the program; Argv[0] when empty
+	Argv    []string
+	Dir     string
+	Env     []string
+	Out     io.Writer // stdout and stderr, interleaved as written
+	Timeout time.Duration
+}
+
+// outcome is how a proc ended.
+type outcome struct {
+	ExitCode    int // -1 when killed by a signal or never started
+	Signal      string
+	TimedOut    bool
+	Interrupted bool  // ctx was cancelled: paraider itself was told to stop
+	StartErr    error // the process could not be started
+}
+
+// run starts p and waits for it, its timeout, or ctx. On every path out the
+// whole process group is stopped: SIGTERM, then SIGKILL after Grace.
+func (p *proc) run(ctx context.Context) outcome {
+	cmd := exec.Command(p.Argv[0], p.Argv[1:]...)
+	if p.Path != "" {
+		cmd.Path, cmd.Err = p.Path, nil
+	}
+	cmd.Dir = p.Dir
+	cmd.Env = p.Env
+	// Stdin stays nil: the child reads /dev/null, as under Ninja.
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return outcome{ExitCode: -1, StartErr: err}
+	}
+	cmd.Stdout, cmd.Stderr = pw, pw
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Setpgid: true,
+		// If paraider dies without a chance to clean up (kill -9), the
+		// kernel kills the agent's leader.
+		Pdeathsig: syscall.SIGKILL,
+	}
+	if err := cmd.Start(); err != nil {
+		pw.Close()
+		pr.Close()
+		return outcome{ExitCode: -1, StartErr: err}
+	}
+	pw.Close()
+	pgid := cmd.Process.Pid
+
+	copied := make(chan struct{})
+	go func() {
+		io.Copy(p.Out, pr)
+		close(copied)
+	}()
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+
+	var timeout <-chan time.Time
+	if p.Timeout > 0 {
+		t := time.NewTimer(p.Timeout)
+		defer t.Stop()
+		timeout = t.C
+	}
+
+	var o outcome
+	var werr error
+	select {
+	case werr = <-waited:
+		// The leader is done; anything it left behind in its group goes.
+		stopGroup(pgid, Grace)
+	case <-timeout:
+		o.TimedOut = true
+		werr = stopLeader(pgid, waited)
+	case <-ctx.Done():
+		o.Interrupted = true
+		werr = stopLeader(pgid, waited)
+	}
+
+	// Everyone holding the pipe is gone now, unless a process left the
+	// group (setsid); don't wait for those forever.
+	select {
+	case <-copied:
+	case <-time.After(2 * time.Second):
+	}
+	pr.Close()
+
+	o.ExitCode = -1
+	var ee *exec.ExitError
+	switch {
+	case werr == nil:
+		o.ExitCode = 0
+	case errors.As(werr, &ee):
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			o.Signal = ws.Signal().String()
+		} else {
+			o.ExitCode = ee.ExitCode()
+		}
+	}
+	return o
+}
+
+// stopLeader stops the group while the leader still runs and returns the
+// leader's wait error.
+func stopLeader(pgid int, waited <-chan error) error {
+	syscall.Kill(-pgid, syscall.SIGTERM)
+	var werr error
+	select {
+	case werr = <-waited:
+	case <-time.After(Grace):
+		syscall.Kill(-pgid, syscall.SIGKILL)
+		werr = <-waited
+	}
+	stopGroup(pgid, Grace)
+	return werr
+}
+
+// stopGroup ends every process left in the group: SIGTERM, up to grace to
+// go, then SIGKILL. It returns when the group is empty or, should a process
+// be unkillable, after a bounded wait.
+func stopGroup(pgid int, grace time.Duration) {
+	if !groupAlive(pgid) {
+		return
+	}
+	syscall.Kill(-pgid, syscall.SIGTERM)
+	if waitGroupGone(pgid, grace) {
+		return
+	}
+	syscall.Kill(-pgid, syscall.SIGKILL)
+	waitGroupGone(pgid, 2*time.Second)
+}
+
+func groupAlive(pgid int) bool {
+	return syscall.Kill(-pgid, 0) == nil
+}
+
+func waitGroupGone(pgid int, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		if !groupAlive(pgid) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (o outcome) String() string {
+	switch {
+	case o.StartErr != nil:
+		return "could not start: " + o.StartErr.Error()
+	case o.Signal != "":
+		return "killed by signal " + o.Signal
+	default:
+		return fmt.Sprintf("exit status %d", o.ExitCode)
+	}
+}
