@@ -1,0 +1,219 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/paraider/paraider/gen"
+	"github.com/paraider/paraider/plan"
+	"github.com/paraider/paraider/report"
+	"github.com/paraider/paraider/runner"
+	"github.com/paraider/paraider/state"
+)
+
+// Env is what every command's Run receives.
+type Env struct {
+	Ctx    context.Context
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// CLI is paraider's command line.
+type CLI struct {
+	// Plan is the plan file; its directory is the repository root, where
+	// build.ninja and .paraider/ live.
+	Plan string `short:"f" name:"file" default:"paraider.yaml" help:"Plan file; its directory holds build.ninja and .paraider/." placeholder:"FILE"`
+
+	Gen      GenCmd           `cmd:"" help:"Validate the plan and write build.ninja."`
+	Validate ValidateCmd      `cmd:"" help:"Check the plan and print its shape."`
+	Exec     ExecCmd          `cmd:"" help:"Run one task (Ninja runs this)."`
+	Check    CheckCmd         `cmd:"" help:"Run one final check (Ninja runs this)."`
+	Report   ReportCmd        `cmd:"" help:"Show what the last run did."`
+	Schema   SchemaCmd        `cmd:"" help:"Print the plan's JSON Schema."`
+	Version  kong.VersionFlag `help:"Print the version."`
+}
+
+func (c *CLI) root() string { return filepath.Dir(c.Plan) }
+
+// GenCmd writes build.ninja.
+type GenCmd struct {
+	// Output is where the Ninja file goes.
+	Output string `short:"o" help:"Ninja file to write (default: build.ninja beside the plan)." placeholder:"FILE"`
+	// Force replaces a Ninja file that paraider did not write.
+	Force bool `help:"Overwrite an output file that paraider did not write."`
+	// Regen is set by the generator edge: Ninja is already running.
+	Regen bool `hidden:""`
+}
+
+func (g *GenCmd) Run(cli *CLI, env *Env) error {
+	p, err := plan.Load(cli.Plan)
+	if err != nil {
+		return err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	out := g.Output
+	if out != "" {
+		abs, _ := filepath.Abs(out)
+		root, _ := filepath.Abs(p.Root)
+		if filepath.Dir(abs) != root {
+			return errUsage{fmt.Errorf("-o %s: the Ninja file must sit beside the plan, in %s", out, p.Root)}
+		}
+	}
+	sum, err := gen.Generate(p, gen.Options{Output: out, Force: g.Force || g.Regen, Exe: exe})
+	if err != nil {
+		return err
+	}
+	if g.Regen {
+		if len(sum.SpecsWritten)+len(sum.SpecsRemoved) > 0 {
+			fmt.Fprintf(env.Stdout, "paraider: plan changed: %s\n", describeSpecs(sum))
+		}
+		return nil
+	}
+	for _, n := range p.Notes {
+		fmt.Fprintf(env.Stdout, "%s:%d:%d: note: %s\n", p.File, n.Line, n.Col, n.Msg)
+	}
+	fmt.Fprintf(env.Stdout, "paraider: wrote %s: %d tasks, %d checks, %d agents at once; %s\n",
+		sum.Output, sum.Tasks, sum.Checks, p.Jobs, describeSpecs(sum))
+	how := "ninja"
+	if dir := filepath.Dir(sum.Output); dir != "." {
+		how = "ninja -C " + dir
+	}
+	if filepath.Base(sum.Output) != "build.ninja" {
+		how += " -f " + filepath.Base(sum.Output)
+	}
+	fmt.Fprintf(env.Stdout, "next: %s\n", how)
+	return nil
+}
+
+func describeSpecs(s *gen.Summary) string {
+	var parts []string
+	if len(s.SpecsWritten) > 0 {
+		parts = append(parts, fmt.Sprintf("%d tasks new or changed (%s)", len(s.SpecsWritten), short(s.SpecsWritten)))
+	}
+	if len(s.SpecsRemoved) > 0 {
+		parts = append(parts, fmt.Sprintf("%d removed (%s)", len(s.SpecsRemoved), short(s.SpecsRemoved)))
+	}
+	if len(parts) == 0 {
+		return "no task changed"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func short(ids []string) string {
+	if len(ids) > 6 {
+		return strings.Join(ids[:6], ", ") + fmt.Sprintf(" and %d more", len(ids)-6)
+	}
+	return strings.Join(ids, ", ")
+}
+
+// ValidateCmd checks the plan and prints its shape.
+type ValidateCmd struct{}
+
+func (ValidateCmd) Run(cli *CLI, env *Env) error {
+	p, err := plan.Load(cli.Plan)
+	if err != nil {
+		return err
+	}
+	w := env.Stdout
+	for _, n := range p.Notes {
+		fmt.Fprintf(w, "%s:%d:%d: note: %s\n", p.File, n.Line, n.Col, n.Msg)
+	}
+	fmt.Fprintf(w, "%s: ok: %d tasks, %d final checks, jobs %d\n", p.File, len(p.Tasks), len(p.Checks), p.Jobs)
+	fmt.Fprintln(w, "\ntasks:")
+	for _, t := range p.Tasks {
+		deps := ""
+		if len(t.Deps) > 0 {
+			deps = " after " + strings.Join(t.Deps, ", ")
+		}
+		fmt.Fprintf(w, "  %-20s %s %s, timeout %s, retries %d%s\n", t.ID, t.Agent, t.Model, t.Timeout, t.Retries, deps)
+	}
+	s := p.Shape(gen.Weights(p.Root, p))
+	fmt.Fprintln(w, "\nlevels (each needs only earlier levels):")
+	for i, l := range s.Levels {
+		fmt.Fprintf(w, "  %d: %s\n", i+1, strings.Join(l, " "))
+	}
+	fmt.Fprintf(w, "\ncritical path: %s (%d tasks)\n", strings.Join(s.CriticalPath, " -> "), len(s.CriticalPath))
+	at := "exactly"
+	if !s.WidthExact {
+		at = "at least"
+	}
+	fmt.Fprintf(w, "most tasks that can run at once: %s %d", at, s.Width)
+	if s.Width > p.Jobs {
+		fmt.Fprintf(w, " (jobs %d caps it at %d)", p.Jobs, p.Jobs)
+	}
+	fmt.Fprintln(w)
+	return nil
+}
+
+// ExecCmd runs one task.
+type ExecCmd struct {
+	Task string `arg:"" help:"Task id."`
+}
+
+func (e *ExecCmd) Run(cli *CLI, env *Env) error {
+	return runner.Exec(env.Ctx, e.Task, runner.Options{Root: cli.root(), Out: env.Stdout})
+}
+
+// CheckCmd runs one final check.
+type CheckCmd struct {
+	Name string `arg:"" help:"Check name."`
+}
+
+func (c *CheckCmd) Run(cli *CLI, env *Env) error {
+	return runner.Check(env.Ctx, c.Name, runner.Options{Root: cli.root(), Out: env.Stdout})
+}
+
+// ReportCmd shows the last run.
+type ReportCmd struct {
+	// Record is set by the report edge: it closes the run and keeps the
+	// text in .paraider/report.txt.
+	Record bool `hidden:""`
+}
+
+func (r *ReportCmd) Run(cli *CLI, env *Env) error {
+	rep, err := report.Build(report.Options{Root: cli.root(), Record: r.Record})
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := rep.WriteText(&buf); err != nil {
+		return err
+	}
+	if r.Record {
+		if err := state.WriteFile(filepath.Join(cli.root(), state.ReportPath), buf.Bytes(), 0o644); err != nil {
+			return err
+		}
+	}
+	_, err = env.Stdout.Write(buf.Bytes())
+	return err
+}
+
+//go:embed schema.json
+var schema []byte
+
+// SchemaCmd prints the plan's JSON Schema.
+type SchemaCmd struct{}
+
+func (SchemaCmd) Run(env *Env) error {
+	_, err := env.Stdout.Write(schema)
+	return err
+}
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "devel"
+}

@@ -1,0 +1,146 @@
+// Command paraider runs many coding-agent tasks at once, over their
+// dependency graph, with Ninja.
+//
+//	paraider gen && ninja
+//
+// See README.md for the plan format. Exit codes:
+//
+//	0    success
+//	1    a task or a final check failed
+//	2    the plan is invalid, or the command line is wrong
+//	3    a task cannot start: its agent is missing or its API key is not set
+//	124  a task's last attempt timed out
+//	130  interrupted
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/paraider/paraider/gen"
+	"github.com/paraider/paraider/plan"
+	"github.com/paraider/paraider/runner"
+)
+
+// Exit codes, mapped from errors in one place: exitCode.
+const (
+	exitOK          = 0
+	exitFailed      = 1
+	exitUsage       = 2
+	exitPreflight   = 3
+	exitTimeout     = 124
+	exitInterrupted = 130
+)
+
+func main() {
+	os.Exit(paraider(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// errUsage marks command-line mistakes.
+type errUsage struct{ error }
+
+// hinted is an error with the fix attached.
+type hinted struct {
+	err  error
+	hint string
+}
+
+func (h *hinted) Error() string { return h.err.Error() }
+func (h *hinted) Unwrap() error { return h.err }
+
+// paraider runs one command line and returns the exit code; main stays thin
+// so that deferred work always runs.
+func paraider(args []string, stdout, stderr io.Writer) int {
+	var cli CLI
+	exited := -1
+	parser, err := kong.New(&cli,
+		kong.Name("paraider"),
+		kong.Description("Run many AI coding-agent tasks at once over their dependency graph, with Ninja."),
+		kong.UsageOnError(),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(code int) { exited = code }),
+		kong.Vars{"version": version()},
+	)
+	if err != nil {
+		fmt.Fprintf(stderr, "paraider: %v\n", err)
+		return exitFailed
+	}
+	kctx, err := parser.Parse(args)
+	if exited >= 0 {
+		return exited
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "paraider: %v\n", err)
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	env := &Env{Ctx: ctx, Stdout: stdout, Stderr: stderr}
+	err = kctx.Run(env)
+	if exited >= 0 {
+		return exited
+	}
+	return explain(err, stderr)
+}
+
+// explain prints err in paraider's voice and returns its exit code.
+func explain(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	var (
+		perrs plan.Errors
+		pre   *runner.PreflightError
+		te    *runner.TaskError
+		ce    *runner.CheckError
+		fe    *gen.ForeignError
+		h     *hinted
+		ue    errUsage
+	)
+	switch {
+	case errors.As(err, &perrs):
+		fmt.Fprintln(stderr, perrs.Error())
+		fmt.Fprintf(stderr, "paraider: the plan is invalid; nothing was written\n")
+		return exitUsage
+	case errors.As(err, &pre):
+		fmt.Fprintf(stderr, "paraider: %s\n", pre.Error())
+		if pre.Hint != "" {
+			fmt.Fprintf(stderr, "hint: %s\n", pre.Hint)
+		}
+		return exitPreflight
+	case errors.As(err, &te):
+		// exec already printed the task's summary and log tail.
+		if te.Interrupted() {
+			return exitInterrupted
+		}
+		att := te.Result.Attempts
+		if len(att) > 0 && att[len(att)-1].Failure == runner.FailTimeout {
+			return exitTimeout
+		}
+		return exitFailed
+	case errors.As(err, &ce):
+		return exitFailed
+	case errors.As(err, &fe):
+		fmt.Fprintf(stderr, "paraider: %v; not overwriting it\nhint: write to another file with -o, or pass --force to replace it\n", fe)
+		return exitUsage
+	case errors.As(err, &h):
+		fmt.Fprintf(stderr, "paraider: %v\nhint: %s\n", h.err, h.hint)
+		return exitFailed
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "paraider: %v\n", ue.error)
+		return exitUsage
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(stderr, "paraider: interrupted")
+		return exitInterrupted
+	}
+	fmt.Fprintf(stderr, "paraider: %s\n", strings.TrimPrefix(err.Error(), "paraider: "))
+	return exitFailed
+}

@@ -1,0 +1,104 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+	"github.com/paraider/paraider/internal/human"
+)
+
+// WriteText renders the report for a terminal or a CI log.
+func (r *Report) WriteText(w io.Writer) error {
+	table := tablewriter.NewTable(w,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII)})),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+	)
+	table.Header([]string{"task", "status", "attempts", "time", "tokens sent", "tokens recv", "cost", "files changed"})
+	for _, t := range r.Tasks {
+		row := []string{t.ID, t.Status, "-", "-", "-", "-", "-", "-"}
+		if t.Status != NotRun {
+			row = []string{t.ID, t.Status, fmt.Sprint(t.Attempts), human.Duration(t.Duration),
+				human.Tokens(t.Sent), human.Tokens(t.Recv), human.Money(t.Cost), strings.Join(t.Files, " ")}
+		}
+		if err := table.Append(row); err != nil {
+			return err
+		}
+	}
+	if err := table.Render(); err != nil {
+		return err
+	}
+
+	p := func(label, format string, args ...any) {
+		fmt.Fprintf(w, "  %-20s %s\n", label+":", fmt.Sprintf(format, args...))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "PARALLEL EXECUTION REPORT")
+	p("tasks executed", "%d of %d (%d up to date, %d failed, %d not run)", r.Executed, len(r.Tasks), r.UpToDate, r.Failed, r.NotRun)
+	p("workers (jobs)", "%d", r.Jobs)
+	p("sequential estimate", "%s (sum of the executed tasks' times)", human.Duration(r.Sequential))
+	p("actual wall time", "%s", human.Duration(r.Wall))
+	saved := r.Sequential - r.Wall
+	if r.Sequential > 0 && saved > 0 {
+		p("time saved", "%s (%.0f%%)", human.Duration(saved), 100*saved.Seconds()/r.Sequential.Seconds())
+	} else {
+		p("time saved", "-")
+	}
+	if len(r.Critical) > 0 && r.CriticalD > 0 {
+		p("critical path", "%s (%s)", strings.Join(r.Critical, " -> "), human.Duration(r.CriticalD))
+	} else if len(r.Critical) > 0 {
+		p("critical path", "%s", strings.Join(r.Critical, " -> "))
+	}
+	p("tokens", "%s sent, %s received", human.Tokens(r.TokensSent), human.Tokens(r.TokensRecv))
+	p("cost", "%s", human.Money(r.Cost))
+
+	if len(r.Checks) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "FINAL CHECKS")
+		for _, c := range r.Checks {
+			switch c.Status {
+			case NotRun:
+				fmt.Fprintf(w, "  %-12s %-8s %s\n", c.Name, c.Status, c.Command)
+			case Failed:
+				fmt.Fprintf(w, "  %-12s %-8s %s (exit %d, %s)\n", c.Name, c.Status, c.Command, c.ExitCode, human.Duration(c.Duration))
+				if c.Tail != "" {
+					fmt.Fprintf(w, "      | %s\n", strings.ReplaceAll(c.Tail, "\n", "\n      | "))
+				}
+			default:
+				fmt.Fprintf(w, "  %-12s %-8s %s (%s)\n", c.Name, c.Status, c.Command, human.Duration(c.Duration))
+			}
+		}
+	}
+
+	var failed []TaskRow
+	for _, t := range r.Tasks {
+		if t.Status == Failed {
+			failed = append(failed, t)
+		}
+	}
+	if len(failed) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "FAILED TASKS")
+		for _, t := range failed {
+			fmt.Fprintf(w, "  %s: %s\n", t.ID, strings.ReplaceAll(t.Reason, "\n", "\n    "))
+		}
+	}
+
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "GIT STATUS OF CHANGED FILES")
+	switch {
+	case len(r.GitStatus) > 0:
+		for _, l := range r.GitStatus {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
+	case r.GitNote != "":
+		fmt.Fprintf(w, "  (%s)\n", r.GitNote)
+	default:
+		fmt.Fprintln(w, "  (no files changed)")
+	}
+	return nil
+}
