@@ -51,7 +51,8 @@ func Parse(file string, data []byte) (*Plan, error) {
 
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		d.errorf(yamlErrorLine(err), 1, "", "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		d.errorf(yamlErrorLine(err), 1, "check the indentation and quoting; a value holding \": \" or starting with a special character needs quotes", "%s", yamlLineRE.ReplaceAllString(msg, ""))
 		return nil, d.errs
 	}
 	if len(doc.Content) == 0 {
@@ -87,7 +88,7 @@ func (d *decoder) nodeErr(n *yaml.Node, hint, format string, args ...any) {
 	d.errorf(n.Line, n.Column, hint, format, args...)
 }
 
-var yamlLineRE = regexp.MustCompile(`line (\d+)`)
+var yamlLineRE = regexp.MustCompile(`line (\d+): `)
 
 func yamlErrorLine(err error) int {
 	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {

@@ -250,3 +250,14 @@ func gitStatus(root string, files []string) ([]string, string) {
 	}
 	return lines, ""
 }
+
+// ChecksFailed counts the final checks that failed.
+func (r *Report) ChecksFailed() int {
+	n := 0
+	for _, c := range r.Checks {
+		if c.Status == Failed {
+			n++
+		}
+	}
+	return n
+}

@@ -100,7 +100,7 @@ func Exec(ctx context.Context, id string, opts Options) error {
 	}
 	env := mergeEnv(opts.Env, spec.Env)
 	r := &runner{spec: &spec, root: root, env: env, secrets: Secrets(env), opts: opts}
-	res := &state.Result{Task: id, SpecHash: spec.Hash(), Started: time.Now().UTC()}
+	res := &state.Result{Task: id, SpecHash: spec.Hash(), Started: time.Now().UTC(), Attempts: []state.Attempt{}, FilesChanged: []string{}}
 
 	if err := r.preflight(); err != nil {
 		res.Status, res.Reason, res.Finished = state.StatusFailed, err.Error(), time.Now().UTC()
@@ -264,11 +264,11 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (state.Att
 		a2, _ := fail(FailAPI, fmt.Sprintf("the model call failed (%s): %s", strings.ReplaceAll(failure.Kind, "_", " "), failure.Line))
 		return a2, failure.Retryable
 	}
-	if missing := r.missing(); len(missing) > 0 {
-		return fail(FailMissing, "the agent left declared files missing: "+strings.Join(missing, ", "))
-	}
 	if len(a.FilesChanged) == 0 && !s.AllowUnchanged {
 		return fail(FailUnchanged, "the agent changed none of its files ("+strings.Join(s.Files, ", ")+")")
+	}
+	if missing := r.missing(); len(missing) > 0 {
+		return fail(FailMissing, "the agent left declared files missing: "+strings.Join(missing, ", "))
 	}
 	if s.Check != "" {
 		fmt.Fprintf(logf, "\n# paraider: check: %s\n", s.Check)
@@ -323,7 +323,7 @@ func stat(path string) fileState {
 }
 
 func changed(before, after map[string]fileState) []string {
-	var out []string
+	out := []string{}
 	for f, a := range after {
 		if before[f] != a {
 			out = append(out, f)

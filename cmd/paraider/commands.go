@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	_ "embed"
 	"fmt"
 	"io"
@@ -196,9 +197,18 @@ func (r *ReportCmd) Run(cli *CLI, env *Env) error {
 			return err
 		}
 	}
-	_, err = env.Stdout.Write(buf.Bytes())
-	return err
+	if _, err := env.Stdout.Write(buf.Bytes()); err != nil {
+		return err
+	}
+	if rep.Failed > 0 || rep.ChecksFailed() > 0 {
+		return errRunFailed
+	}
+	return nil
 }
+
+// errRunFailed is what report returns when the run it shows failed: the
+// report itself was printed.
+var errRunFailed = errors.New("the run failed")
 
 //go:embed schema.json
 var schema []byte

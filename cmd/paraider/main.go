@@ -126,7 +126,7 @@ func explain(err error, stderr io.Writer) int {
 			return exitTimeout
 		}
 		return exitFailed
-	case errors.As(err, &ce):
+	case errors.As(err, &ce), errors.Is(err, errRunFailed):
 		return exitFailed
 	case errors.As(err, &fe):
 		fmt.Fprintf(stderr, "paraider: %v; not overwriting it\nhint: write to another file with -o, or pass --force to replace it\n", fe)

@@ -21,6 +21,7 @@
 //	FAKE_AIDER_LOG=FILE         append "start"/"end" events (JSON lines) for timing checks
 //	FAKE_AIDER_NO_USAGE=1       print no usage lines
 //	FAKE_AIDER_PRINT=TEXT       print TEXT (e.g. to test secret redaction)
+//	FAKE_AIDER_PIDFILE=FILE     write this process's pid to FILE
 package main
 
 import (
@@ -213,6 +214,9 @@ func main() {
 	}
 	event("start", a)
 	defer event("end", a)
+	if f := os.Getenv("FAKE_AIDER_PIDFILE"); f != "" {
+		os.WriteFile(f, []byte(strconv.Itoa(os.Getpid())), 0o644)
+	}
 
 	fmt.Printf("Aider v0.86.3.dev (paraider stand-in)\nModel: %s with whole edit format\n", a.model)
 	for _, f := range a.files {
@@ -243,7 +247,7 @@ func main() {
 	if os.Getenv("FAKE_AIDER_HANG") != "" {
 		signal.Ignore(syscall.SIGTERM, syscall.SIGINT)
 		fmt.Println("stand-in: hanging, ignoring SIGTERM")
-		select {}
+		time.Sleep(time.Hour)
 	}
 	if d, err := time.ParseDuration(os.Getenv("FAKE_AIDER_SLEEP")); err == nil {
 		time.Sleep(d)

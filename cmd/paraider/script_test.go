@@ -1,0 +1,303 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// binDir holds the real paraider binary and the stand-in aider, built once.
+var binDir string
+
+// examplesDir is examples/, which scripts copy plans from.
+var examplesDir, _ = filepath.Abs("../../examples")
+
+func TestMain(m *testing.M) {
+	os.Exit(testMain(m))
+}
+
+func testMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "paraider-test-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	for _, b := range []struct{ out, pkg string }{
+		{"paraider", "."},
+		{"aider", "../../internal/fakeaider"},
+	} {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, b.out), b.pkg)
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "building %s: %v\n", b.pkg, err)
+			return 1
+		}
+	}
+	binDir = dir
+	return m.Run()
+}
+
+// TestScripts runs the CLI scripts under testdata/script: real paraider,
+// real ninja, real git, the stand-in aider.
+func TestScripts(t *testing.T) {
+	for _, tool := range []string{"ninja", "git"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is not installed: run scripts/test.sh, which installs it", tool)
+		}
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: true,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("PATH", binDir+string(os.PathListSeparator)+os.Getenv("PATH"))
+			env.Setenv("HOME", filepath.Join(env.WorkDir, ".home"))
+			env.Setenv("OPENROUTER_API_KEY", "sk-or-v1-testkey-0123456789abcdef")
+			env.Setenv("GIT_AUTHOR_NAME", "test")
+			env.Setenv("GIT_AUTHOR_EMAIL", "test@example.invalid")
+			env.Setenv("GIT_COMMITTER_NAME", "test")
+			env.Setenv("GIT_COMMITTER_EMAIL", "test@example.invalid")
+			env.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+			env.Setenv("NINJA_STATUS", "[%f/%t] ")
+			env.Setenv("EXAMPLES", examplesDir)
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"initrepo":      cmdInitRepo,
+			"maxconcurrent": cmdMaxConcurrent,
+			"startsafter":   cmdStartsAfter,
+			"starts":        cmdStarts,
+			"pidgone":       cmdPidGone,
+			"waitfiles":     cmdWaitFiles,
+			"jsonget":       cmdJSONGet,
+			"sleep":         cmdSleep,
+		},
+	})
+}
+
+// initrepo: git init the work dir and commit everything in it.
+func cmdInitRepo(ts *testscript.TestScript, neg bool, args []string) {
+	for _, a := range [][]string{
+		{"init", "-q", "-b", "main"},
+		{"add", "-A"},
+		{"commit", "-q", "-m", "initial", "--allow-empty"},
+	} {
+		ts.Check(ts.Exec("git", a...))
+	}
+}
+
+type agentEvent struct {
+	Event string   `json:"event"`
+	Files []string `json:"files"`
+	PID   int      `json:"pid"`
+	T     int64    `json:"t"`
+}
+
+func readEvents(ts *testscript.TestScript, name string) []agentEvent {
+	f, err := os.Open(ts.MkAbs(name))
+	ts.Check(err)
+	defer f.Close()
+	var evs []agentEvent
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var e agentEvent
+		ts.Check(json.Unmarshal(sc.Bytes(), &e))
+		evs = append(evs, e)
+	}
+	ts.Check(sc.Err())
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].T < evs[j].T })
+	return evs
+}
+
+// maxconcurrent LOG N: the most agents running at once, by the stand-in's
+// start and end events, is exactly N.
+func cmdMaxConcurrent(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: maxconcurrent LOG N")
+	}
+	want, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	cur, peak := 0, 0
+	for _, e := range readEvents(ts, args[0]) {
+		switch e.Event {
+		case "start":
+			cur++
+			peak = max(peak, cur)
+		case "end":
+			cur--
+		}
+	}
+	ts.Logf("at most %d agents ran at once", peak)
+	if (peak == want) == neg {
+		ts.Fatalf("at most %d agents ran at once; want %s%d", peak, map[bool]string{true: "not ", false: ""}[neg], want)
+	}
+}
+
+func hasFile(e agentEvent, f string) bool {
+	for _, x := range e.Files {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}
+
+// startsafter LOG FILE DEP...: every run writing FILE started after every
+// run writing each DEP had ended.
+func cmdStartsAfter(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 3 || neg {
+		ts.Fatalf("usage: startsafter LOG FILE DEP...")
+	}
+	evs := readEvents(ts, args[0])
+	var firstStart int64 = -1
+	for _, e := range evs {
+		if e.Event == "start" && hasFile(e, args[1]) && firstStart < 0 {
+			firstStart = e.T
+		}
+	}
+	if firstStart < 0 {
+		ts.Fatalf("no agent ran for %s", args[1])
+	}
+	for _, dep := range args[2:] {
+		var lastEnd int64 = -1
+		for _, e := range evs {
+			if e.Event == "end" && hasFile(e, dep) {
+				lastEnd = max(lastEnd, e.T)
+			}
+		}
+		if lastEnd < 0 {
+			ts.Fatalf("no agent ended for %s", dep)
+		}
+		if firstStart <= lastEnd {
+			ts.Fatalf("%s started %s before %s ended", args[1], time.Duration(lastEnd-firstStart), dep)
+		}
+	}
+}
+
+// starts LOG FILE N: the agent ran N times for FILE.
+func cmdStarts(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 || neg {
+		ts.Fatalf("usage: starts LOG FILE N")
+	}
+	want, err := strconv.Atoi(args[2])
+	ts.Check(err)
+	n := 0
+	if _, err := os.Stat(ts.MkAbs(args[0])); err == nil {
+		for _, e := range readEvents(ts, args[0]) {
+			if e.Event == "start" && hasFile(e, args[1]) {
+				n++
+			}
+		}
+	}
+	if n != want {
+		ts.Fatalf("the agent ran %d times for %s; want %d", n, args[1], want)
+	}
+}
+
+// pidgone PIDFILE...: each process named is gone within 10 seconds.
+func cmdPidGone(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: pidgone PIDFILE...")
+	}
+	for _, a := range args {
+		data, err := os.ReadFile(ts.MkAbs(a))
+		ts.Check(err)
+		pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+		ts.Check(err)
+		deadline := time.Now().Add(10 * time.Second)
+		for alive(pid) {
+			if time.Now().After(deadline) {
+				syscall.Kill(pid, syscall.SIGKILL)
+				ts.Fatalf("process %d (%s) is still running", pid, a)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
+
+// alive reports whether pid runs; a zombie waiting for its reaper is gone.
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(stat)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) {
+		return s[i+2] != 'Z'
+	}
+	return true
+}
+
+// waitfiles FILE...: wait up to 30 seconds until every file exists.
+func cmdWaitFiles(ts *testscript.TestScript, neg bool, args []string) {
+	deadline := time.Now().Add(30 * time.Second)
+	for _, a := range args {
+		for {
+			if _, err := os.Stat(ts.MkAbs(a)); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				ts.Fatalf("%s did not appear within 30s", a)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// jsonget FILE PATH WANT: the value at a dotted path in a JSON file, such
+// as attempts.1.failure or attempts.len (a length), equals WANT.
+func cmdJSONGet(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: jsonget FILE PATH WANT")
+	}
+	var v any
+	data, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	ts.Check(json.Unmarshal(data, &v))
+	for _, part := range strings.Split(args[1], ".") {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[part]
+		case []any:
+			if part == "len" {
+				v = float64(len(x))
+				continue
+			}
+			i, err := strconv.Atoi(part)
+			if err != nil || i >= len(x) {
+				ts.Fatalf("%s: no element %s in a list of %d", args[1], part, len(x))
+			}
+			v = x[i]
+		default:
+			ts.Fatalf("%s: cannot index %T with %q", args[1], v, part)
+		}
+	}
+	got := fmt.Sprint(v)
+	if b, err := json.Marshal(v); err == nil && !strings.HasPrefix(string(b), `"`) {
+		got = string(b)
+	}
+	if (got == args[2]) == neg {
+		ts.Fatalf("%s in %s is %s; want %s%s", args[1], args[0], got, map[bool]string{true: "not ", false: ""}[neg], args[2])
+	}
+}
+
+// sleep D: wait, e.g. so that a file's time moves on.
+func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
+	d, err := time.ParseDuration(args[0])
+	ts.Check(err)
+	time.Sleep(d)
+}
