@@ -3,8 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	_ "embed"
+	"errors"
 	"fmt"
 	"io"
 	"os"
