@@ -11,17 +11,26 @@ import (
 // graph adds the edges implied by reads, then checks for cycles and for
 // unordered writers of one file.
 func (d *decoder) graph(p *Plan) {
-	writers := map[string][]*Task{}
+	// Only tasks that own their id take part; the others were reported.
+	var tasks []*Task
 	for _, t := range p.Tasks {
+		if t.ID != "" && p.byID[t.ID] == t && d.nodes[t] != nil {
+			tasks = append(tasks, t)
+		}
+	}
+	writers := map[string][]*Task{}
+	for _, t := range tasks {
 		for _, f := range t.Files {
 			writers[f] = append(writers[f], t)
 		}
 	}
 	implied := map[*Task]map[string]string{} // task -> dep -> why
-	for _, t := range p.Tasks {
+	for _, t := range tasks {
 		deps := map[string]bool{}
 		for _, n := range t.Needs {
-			deps[n] = true
+			if p.byID[n] != nil && n != t.ID {
+				deps[n] = true
+			}
 		}
 		for i, r := range t.Read {
 			if len(writers[r]) == 0 {
@@ -51,7 +60,7 @@ func (d *decoder) graph(p *Plan) {
 		sort.Strings(t.Deps)
 	}
 
-	if cycle := findCycle(p); cycle != nil {
+	if cycle := findCycle(p, tasks); cycle != nil {
 		// Point at the edge that closes the cycle.
 		from, to := p.byID[cycle[len(cycle)-2]], cycle[len(cycle)-1]
 		line, col := from.line, from.col
@@ -71,7 +80,6 @@ func (d *decoder) graph(p *Plan) {
 			hint = "a task runs after every task that writes a file it reads (" + strings.Join(why, "; ") + "); remove a need or a read"
 		}
 		d.errorf(line, col, hint, "dependency cycle: %s", strings.Join(cycle, " -> "))
-		return
 	}
 
 	reach := newReach(p)
@@ -104,7 +112,7 @@ func (d *decoder) graph(p *Plan) {
 
 // findCycle returns a cycle as a path of ids whose first and last are the
 // same, or nil. It follows edges from a task to the tasks it depends on.
-func findCycle(p *Plan) []string {
+func findCycle(p *Plan, tasks []*Task) []string {
 	const (
 		white = iota
 		grey
@@ -136,7 +144,7 @@ func findCycle(p *Plan) []string {
 		color[id] = black
 		return false
 	}
-	for _, t := range p.Tasks {
+	for _, t := range tasks {
 		if color[t.ID] == white && visit(t.ID) {
 			return found
 		}

@@ -60,9 +60,9 @@ func Parse(file string, data []byte) (*Plan, error) {
 		return nil, d.errs
 	}
 	d.plan(p, doc.Content[0])
-	if len(d.errs) == 0 {
-		d.graph(p)
-	}
+	// The graph checks run even after other problems, over the tasks that
+	// have a usable id, so that one run reports them all.
+	d.graph(p)
 	if len(d.errs) > 0 {
 		return nil, d.errs.sorted()
 	}
@@ -384,7 +384,7 @@ func (d *decoder) checks(n *yaml.Node) []*Check {
 func (d *decoder) task(p *Plan, n *yaml.Node) (*Task, *taskNodes) {
 	t := &Task{line: n.Line, col: n.Column, Retries: -1}
 	tn := &taskNodes{}
-	var hasFiles, hasMessage bool
+	var hasFiles, emptyFiles, hasMessage bool
 	var msgNode, msgFileNode *yaml.Node
 	d.fields(n, "a task", taskKeys, func(key string, k, v *yaml.Node) {
 		switch key {
@@ -399,6 +399,7 @@ func (d *decoder) task(p *Plan, n *yaml.Node) (*Task, *taskNodes) {
 		case "files":
 			hasFiles = true
 			t.Files, tn.files = d.paths(v, "files")
+			emptyFiles = v.Kind == yaml.SequenceNode && len(v.Content) == 0 || v.Tag == "!!null"
 		case "read":
 			t.Read, tn.read = d.paths(v, "read")
 		case "needs":
@@ -444,7 +445,7 @@ func (d *decoder) task(p *Plan, n *yaml.Node) (*Task, *taskNodes) {
 	}
 	if !hasFiles {
 		d.nodeErr(n, "list the files the agent may create or edit under `files:`", "%s has no files", name)
-	} else if len(t.Files) == 0 && len(tn.files) == 0 {
+	} else if emptyFiles {
 		d.nodeErr(n, "list the files the agent may create or edit under `files:`", "%s has an empty file list", name)
 	}
 	switch {
