@@ -125,8 +125,9 @@ func ParseAider(out string) (Usage, *Failure) {
 			if fail == nil {
 				f.Line = line
 				fail = &f
-			} else if fail.Kind == "other" || fail.Kind == "server" {
-				// the friendly line can be more precise (OpenRouter's case)
+			} else {
+				// Aider's own reading of the error is the more precise
+				// one (OpenRouter's connection errors that are rate limits).
 				fail.Kind, fail.Retryable = f.Kind, f.Retryable
 			}
 			continue

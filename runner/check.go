@@ -58,7 +58,8 @@ func Check(ctx context.Context, name string, opts Options) error {
 	secrets := Secrets(opts.Env)
 	var out bytes.Buffer
 	red := newRedactor(io.MultiWriter(logf, &out), secrets)
-	p := &proc{Argv: []string{"/bin/sh", "-c", command}, Dir: opts.Root, Env: opts.Env, Out: red, Timeout: CheckTimeout}
+	becomeSubreaper()
+	p := &proc{Argv: []string{"/bin/sh", "-c", command}, Dir: opts.Root, Env: opts.Env, Out: red, Timeout: CheckTimeout, Sweep: true}
 	o := p.run(ctx)
 	red.Close()
 	rec.Finished = time.Now().UTC()

@@ -98,6 +98,8 @@ func Exec(ctx context.Context, id string, opts Options) error {
 		}
 		return err
 	}
+	// Orphans of the agent come to us, so none outlives the attempt.
+	becomeSubreaper()
 	env := mergeEnv(opts.Env, spec.Env)
 	r := &runner{spec: &spec, root: root, env: env, secrets: Secrets(env), opts: opts}
 	res := &state.Result{Task: id, SpecHash: spec.Hash(), Started: time.Now().UTC(), Attempts: []state.Attempt{}, FilesChanged: []string{}}
@@ -235,7 +237,7 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (state.Att
 		return fail(FailStart, fmt.Sprintf("%s not found on PATH", argv[0]))
 	}
 	before := r.snapshot()
-	p := &proc{Path: path, Argv: argv, Dir: r.root, Env: r.env, Out: red, Timeout: time.Duration(s.Timeout)}
+	p := &proc{Path: path, Argv: argv, Dir: r.root, Env: r.env, Out: red, Timeout: time.Duration(s.Timeout), Sweep: true}
 	o := p.run(ctx)
 	red.Close()
 	a.ExitCode = o.ExitCode
@@ -274,7 +276,7 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (state.Att
 		fmt.Fprintf(logf, "\n# paraider: check: %s\n", s.Check)
 		var out bytes.Buffer
 		cred := newRedactor(io.MultiWriter(logf, &out), r.secrets)
-		cp := &proc{Argv: []string{"/bin/sh", "-c", s.Check}, Dir: r.root, Env: r.env, Out: cred, Timeout: time.Duration(s.Timeout)}
+		cp := &proc{Argv: []string{"/bin/sh", "-c", s.Check}, Dir: r.root, Env: r.env, Out: cred, Timeout: time.Duration(s.Timeout), Sweep: true}
 		co := cp.run(ctx)
 		cred.Close()
 		switch {

@@ -23,6 +23,11 @@ type proc struct {
 	Env     []string
 	Out     io.Writer // stdout and stderr, interleaved as written
 	Timeout time.Duration
+	// Sweep also stops every other child of this process once the leader
+	// has exited: with paraider exec as subreaper, those are the agent's
+	// orphans that left its group. Only safe where the agent is our only
+	// child.
+	Sweep bool
 }
 
 // outcome is how a proc ended.
@@ -49,12 +54,7 @@ func (p *proc) run(ctx context.Context) outcome {
 		return outcome{ExitCode: -1, StartErr: err}
 	}
 	cmd.Stdout, cmd.Stderr = pw, pw
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Setpgid: true,
-		// If paraider dies without a chance to clean up (kill -9), the
-		// kernel kills the agent's leader.
-		Pdeathsig: syscall.SIGKILL,
-	}
+	cmd.SysProcAttr = sysProcAttr()
 	if err := cmd.Start(); err != nil {
 		pw.Close()
 		pr.Close()
@@ -82,14 +82,14 @@ func (p *proc) run(ctx context.Context) outcome {
 	var werr error
 	select {
 	case werr = <-waited:
-		// The leader is done; anything it left behind in its group goes.
-		stopGroup(pgid, Grace)
+		// The leader is done; anything it left behind goes.
+		stopGroup(pgid, Grace, p.Sweep)
 	case <-timeout:
 		o.TimedOut = true
-		werr = stopLeader(pgid, waited)
+		werr = stopLeader(pgid, waited, p.Sweep)
 	case <-ctx.Done():
 		o.Interrupted = true
-		werr = stopLeader(pgid, waited)
+		werr = stopLeader(pgid, waited, p.Sweep)
 	}
 
 	// Everyone holding the pipe is gone now, unless a process left the
@@ -117,7 +117,7 @@ func (p *proc) run(ctx context.Context) outcome {
 
 // stopLeader stops the group while the leader still runs and returns the
 // leader's wait error.
-func stopLeader(pgid int, waited <-chan error) error {
+func stopLeader(pgid int, waited <-chan error, sweep bool) error {
 	syscall.Kill(-pgid, syscall.SIGTERM)
 	var werr error
 	select {
@@ -126,33 +126,36 @@ func stopLeader(pgid int, waited <-chan error) error {
 		syscall.Kill(-pgid, syscall.SIGKILL)
 		werr = <-waited
 	}
-	stopGroup(pgid, Grace)
+	stopGroup(pgid, Grace, sweep)
 	return werr
 }
 
-// stopGroup ends every process left in the group: SIGTERM, up to grace to
-// go, then SIGKILL. It returns when the group is empty or, should a process
-// be unkillable, after a bounded wait.
-func stopGroup(pgid int, grace time.Duration) {
-	if !groupAlive(pgid) {
+// stopGroup ends every process left in the group (and, with sweep, every
+// other child of ours): SIGTERM, up to grace to go, then SIGKILL. It returns
+// when none is left or, should one be unkillable, after a bounded wait.
+func stopGroup(pgid int, grace time.Duration, sweep bool) {
+	if len(leftovers(pgid, sweep)) == 0 {
 		return
 	}
-	syscall.Kill(-pgid, syscall.SIGTERM)
-	if waitGroupGone(pgid, grace) {
+	signalAll(pgid, sweep, syscall.SIGTERM)
+	if waitGone(pgid, sweep, grace) {
 		return
 	}
-	syscall.Kill(-pgid, syscall.SIGKILL)
-	waitGroupGone(pgid, 2*time.Second)
+	signalAll(pgid, sweep, syscall.SIGKILL)
+	waitGone(pgid, sweep, 2*time.Second)
 }
 
-func groupAlive(pgid int) bool {
-	return syscall.Kill(-pgid, 0) == nil
+func signalAll(pgid int, sweep bool, sig syscall.Signal) {
+	syscall.Kill(-pgid, sig)
+	for _, pid := range leftovers(pgid, sweep) {
+		syscall.Kill(pid, sig)
+	}
 }
 
-func waitGroupGone(pgid int, d time.Duration) bool {
+func waitGone(pgid int, sweep bool, d time.Duration) bool {
 	deadline := time.Now().Add(d)
 	for {
-		if !groupAlive(pgid) {
+		if len(leftovers(pgid, sweep)) == 0 {
 			return true
 		}
 		if time.Now().After(deadline) {

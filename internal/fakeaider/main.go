@@ -11,6 +11,7 @@
 //	FAKE_AIDER_SLEEP=2s         work this long before writing
 //	FAKE_AIDER_HANG=1           ignore SIGTERM and never finish
 //	FAKE_AIDER_CHILD=FILE       start a grandchild that sleeps; write its pid to FILE
+//	FAKE_AIDER_DAEMON=FILE      the same, in a session of its own (it leaves the group)
 //	FAKE_AIDER_FAIL=KIND        fail as Aider does (exit 0, error text, no edit):
 //	                            ratelimit, auth, server, timeout, context
 //	FAKE_AIDER_FAIL_TIMES=N     fail only the first N runs (needs FAKE_AIDER_COUNTER)
@@ -236,9 +237,16 @@ func main() {
 	if p := os.Getenv("FAKE_AIDER_PRINT"); p != "" {
 		fmt.Println(p)
 	}
-	if pidFile := os.Getenv("FAKE_AIDER_CHILD"); pidFile != "" {
+	for _, v := range []string{"FAKE_AIDER_CHILD", "FAKE_AIDER_DAEMON"} {
+		pidFile := os.Getenv(v)
+		if pidFile == "" {
+			continue
+		}
 		self, _ := os.Executable()
 		cmd := exec.Command(self, "__grandchild", pidFile)
+		if v == "FAKE_AIDER_DAEMON" {
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		}
 		if err := cmd.Start(); err != nil {
 			fmt.Println("stand-in: cannot start child:", err)
 			os.Exit(1)

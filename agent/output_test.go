@@ -1,0 +1,68 @@
+package agent
+
+import "testing"
+
+func TestParseAiderUsage(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		out  string
+		want Usage
+	}{
+		{"one line", "Tokens: 2.3k sent, 150 received. Cost: $0.0012 message, $0.0034 session.\n",
+			Usage{Sent: 2300, Received: 150, Cost: 0.0034, Replies: 1}},
+		{"several replies: last session cost, summed tokens",
+			"Tokens: 950 sent, 12k received. Cost: $0.01 message, $0.01 session.\nApplied edit to a.ts\nTokens: 12k sent, 1.5k received. Cost: $0.02 message, $0.03 session.\n",
+			Usage{Sent: 12950, Received: 13500, Cost: 0.03, Replies: 2}},
+		{"cache parts move the cost to the next line",
+			"Tokens: 2.3k sent, 1.2k cache write, 900 cache hit, 200 received.\nCost: $0.0020 message, $0.0030 session.\n",
+			Usage{Sent: 2300, CacheWrite: 1200, CacheHit: 900, Received: 200, Cost: 0.003, Replies: 1}},
+		{"one cache part", "Tokens: 3.1k sent, 900 cache hit, 20 received. Cost: $0.0001 message, $0.0001 session.\n",
+			Usage{Sent: 3100, CacheHit: 900, Received: 20, Cost: 0.0001, Replies: 1}},
+		{"no price for the model", "Tokens: 1.0k sent, 50 received.\n",
+			Usage{Sent: 1000, Received: 50, Replies: 1}},
+		{"windows line ends", "Tokens: 10 sent, 5 received. Cost: $0.50 message, $0.50 session.\r\n",
+			Usage{Sent: 10, Received: 5, Cost: 0.5, Replies: 1}},
+		{"nothing", "Aider v0.86\n", Usage{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, fail := ParseAider(tc.out)
+			if got != tc.want {
+				t.Errorf("usage = %+v; want %+v", got, tc.want)
+			}
+			if fail != nil {
+				t.Errorf("failure = %+v; want none", fail)
+			}
+		})
+	}
+}
+
+func TestParseAiderFailures(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		out       string
+		kind      string // "" for no failure
+		retryable bool
+	}{
+		{"rate limit", "litellm.RateLimitError: RateLimitError: OpenrouterException - x\nThe API provider has rate limited you. Try again later or check your quotas.\n", "rate_limit", true},
+		{"auth", "litellm.AuthenticationError: AuthenticationError: bad key\nThe API provider is not able to authenticate you. Check your API key.\n", "auth", false},
+		{"friendly line alone", "The API provider's servers are down or overloaded.\n", "server", true},
+		{"not found", "litellm.NotFoundError: model x not found\n", "not_found", false},
+		{"context window", "Your estimated chat context of 210,345 tokens exceeds the 200,000 token limit for x!\n", "context", false},
+		{"openrouter's vague error made precise", "litellm.APIConnectionError: OpenrouterException - 'choices'\nOpenRouter or the upstream API provider is down, overloaded or rate limiting your requests.\n", "rate_limit", true},
+		{"a reply after the error: recovered", "litellm.RateLimitError: x\nRetrying in 0.2 seconds...\nTokens: 1k sent, 10 received. Cost: $0.01 message, $0.01 session.\n", "", false},
+		{"an error after the reply: failed", "Tokens: 1k sent, 10 received. Cost: $0.01 message, $0.01 session.\nlitellm.InternalServerError: 502\n", "server", true},
+		{"unknown litellm name is not a failure", "litellm.Something: hello\n", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, fail := ParseAider(tc.out)
+			switch {
+			case tc.kind == "" && fail != nil:
+				t.Fatalf("failure %+v; want none", fail)
+			case tc.kind != "" && fail == nil:
+				t.Fatalf("no failure; want %s", tc.kind)
+			case tc.kind != "" && (fail.Kind != tc.kind || fail.Retryable != tc.retryable):
+				t.Fatalf("failure %+v; want kind %s retryable %v", fail, tc.kind, tc.retryable)
+			}
+		})
+	}
+}

@@ -1,0 +1,138 @@
+package gen
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/paraider/paraider/plan"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+
+func TestEscapePath(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"src/a.ts", "src/a.ts"},
+		{"my file.ts", "my$ file.ts"},
+		{"a:b.ts", "a$:b.ts"},
+		{"cost$1.ts", "cost$$1.ts"},
+		{"$ :", "$$$ $:"},
+	} {
+		if got := escapePath(tc.in); got != tc.want {
+			t.Errorf("escapePath(%q) = %q; want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"paraider.yaml", "paraider.yaml"},
+		{"my plan.yaml", "'my plan.yaml'"},
+		{"it's.yaml", `'it'\''s.yaml'`},
+		{"$HOME.yaml", "'$HOME.yaml'"},
+		{"", "''"},
+	} {
+		if got := shellQuote(tc.in); got != tc.want {
+			t.Errorf("shellQuote(%q) = %q; want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestWriterBuild(t *testing.T) {
+	var w writer
+	w.build(edge{
+		outs:         []string{"out 1"},
+		implicitOuts: []string{"side:effect"},
+		rule:         "task",
+		ins:          []string{"in$1"},
+		implicit:     []string{"dep a", "dep:b"},
+		orderOnly:    []string{"oo"},
+		bindings:     []binding{{"id", "x$y"}},
+	})
+	w.defaults("report")
+	want := "build out$ 1 | side$:effect: task in$$1 | dep$ a dep$:b || oo\n  id = x$$y\ndefault report\n"
+	if got := w.String(); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestNinjaGolden pins the whole Ninja file of the auth example, byte for
+// byte; run with -update after a deliberate change.
+func TestNinjaGolden(t *testing.T) {
+	p, err := plan.Load(filepath.Join("..", "examples", "auth", "paraider.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Ninja(p, "build.ninja", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "auth.ninja")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("Ninja file differs from %s (run go test ./gen -update to accept):\n%s", golden, got)
+	}
+}
+
+// TestCriticalPathFirst: the longest chain's head is written before
+// independent short tasks, whatever their order in the plan.
+func TestCriticalPathFirst(t *testing.T) {
+	src := `version: 1
+model: m
+tasks:
+  - {id: short1, files: [s1], message: m}
+  - {id: short2, files: [s2], message: m}
+  - {id: head, files: [h], message: m}
+  - {id: mid, files: [m], needs: [head], message: m}
+  - {id: tail, files: [t], needs: [mid], message: m}
+`
+	p, err := plan.Parse("p.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Ninja(p, "build.ninja", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := edgeOrder(got)
+	want := []string{"head", "mid", "short1", "short2", "tail"} // remaining chains 3, 2, 1, 1, 1
+	if len(order) != len(want) {
+		t.Fatalf("edges %v; want %v", order, want)
+	}
+	for i := range want {
+		if order[i] != want[i] {
+			t.Fatalf("edges %v; want %v", order, want)
+		}
+	}
+}
+
+func edgeOrder(ninja string) []string {
+	var ids []string
+	for _, line := range splitLines(ninja) {
+		if len(line) > len("  id = ") && line[:7] == "  id = " {
+			ids = append(ids, line[7:])
+		}
+	}
+	return ids
+}
+
+func splitLines(s string) []string {
+	var out []string
+	start := 0
+	for i := range s {
+		if s[i] == '\n' {
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return out
+}

@@ -1,0 +1,93 @@
+package runner
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// sysProcAttr puts the child in a process group of its own, and has the
+// kernel kill it should paraider die without a chance to clean up (kill -9).
+func sysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}
+
+// becomeSubreaper makes this process the reaper of its orphaned
+// descendants, so that a grandchild whose parent died is reparented here
+// rather than to PID 1. That lets paraider find and stop processes that left
+// the agent's process group, and reap zombies that an init which never
+// reaps (common in containers) would leave behind.
+func becomeSubreaper() error {
+	return unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+}
+
+// procInfo is what /proc says of one process.
+type procInfo struct {
+	pid, ppid, pgrp int
+	zombie          bool
+}
+
+// processes lists every process visible in /proc.
+func processes() ([]procInfo, bool) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, false
+	}
+	var out []procInfo
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		data, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue // gone meanwhile
+		}
+		// pid (comm) state ppid pgrp ...; comm may hold spaces and parens.
+		s := string(data)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(s[i+1:])
+		if len(f) < 3 {
+			continue
+		}
+		ppid, _ := strconv.Atoi(f[1])
+		pgrp, _ := strconv.Atoi(f[2])
+		out = append(out, procInfo{pid: pid, ppid: ppid, pgrp: pgrp, zombie: f[0] == "Z" || f[0] == "X"})
+	}
+	return out, true
+}
+
+// leftovers returns the live processes of the group and, when sweep is set,
+// every live child of this process (orphans reparented to us as subreaper).
+// It reaps this process's zombies on the way.
+func leftovers(pgid int, sweep bool) []int {
+	procs, ok := processes()
+	if !ok {
+		if syscall.Kill(-pgid, 0) == nil {
+			return []int{-pgid}
+		}
+		return nil
+	}
+	self := os.Getpid()
+	var live []int
+	for _, p := range procs {
+		mine := p.ppid == self
+		if p.zombie {
+			if mine && (p.pgrp == pgid || sweep) {
+				var ws syscall.WaitStatus
+				syscall.Wait4(p.pid, &ws, syscall.WNOHANG, nil)
+			}
+			continue
+		}
+		if p.pgrp == pgid || (sweep && mine) {
+			live = append(live, p.pid)
+		}
+	}
+	return live
+}
