@@ -62,14 +62,14 @@ func (r *Report) WriteText(w io.Writer) error {
 		for _, c := range r.Checks {
 			switch c.Status {
 			case NotRun:
-				fmt.Fprintf(w, "  %-12s %-8s %s\n", c.Name, c.Status, c.Command)
+				fmt.Fprintf(w, "  %-12s %-8s %s\n", c.Name, c.Status, human.Clip(c.Command, 60))
 			case Failed:
-				fmt.Fprintf(w, "  %-12s %-8s %s (exit %d, %s)\n", c.Name, c.Status, c.Command, c.ExitCode, human.Duration(c.Duration))
+				fmt.Fprintf(w, "  %-12s %-8s %s (exit %d, %s)\n", c.Name, c.Status, human.Clip(c.Command, 60), c.ExitCode, human.Duration(c.Duration))
 				if c.Tail != "" {
 					fmt.Fprintf(w, "      | %s\n", strings.ReplaceAll(c.Tail, "\n", "\n      | "))
 				}
 			default:
-				fmt.Fprintf(w, "  %-12s %-8s %s (%s)\n", c.Name, c.Status, c.Command, human.Duration(c.Duration))
+				fmt.Fprintf(w, "  %-12s %-8s %s (%s)\n", c.Name, c.Status, human.Clip(c.Command, 60), human.Duration(c.Duration))
 			}
 		}
 	}

@@ -74,9 +74,9 @@ func Check(ctx context.Context, name string, opts Options) error {
 	}
 	took := human.Duration(rec.Finished.Sub(rec.Started))
 	if rec.Status != state.StatusOK {
-		fmt.Fprintf(opts.Out, "FAILED check %s (`%s`): %s after %s\n  | %s\n", name, command, o, took, indent(rec.Tail, "  | "))
+		fmt.Fprintf(opts.Out, "FAILED check %s (`%s`): %s after %s\n  | %s\n", name, human.Clip(command, 60), o, took, indent(rec.Tail, "  | "))
 		return &CheckError{Record: rec}
 	}
-	fmt.Fprintf(opts.Out, "ok check %s (`%s`) in %s\n", name, command, took)
+	fmt.Fprintf(opts.Out, "ok check %s (`%s`) in %s\n", name, human.Clip(command, 60), took)
 	return state.WriteFile(path(state.CheckStamp(name)), []byte("ok\n"), 0o644)
 }

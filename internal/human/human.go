@@ -35,3 +35,12 @@ func Tokens(n int64) string {
 
 // Money formats dollars with the precision of Aider's cost lines.
 func Money(d float64) string { return fmt.Sprintf("$%.4f", d) }
+
+// Clip shortens s to at most n runes, marking the cut with "…".
+func Clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
