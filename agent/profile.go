@@ -118,7 +118,9 @@ func CheckTemplate(tmpl string) error {
 
 // Expand builds an argv from a template. Words are split first and filled
 // in after, so values never need quoting. A word {files} becomes one word per
-// file, {files:--file} becomes "--file F" per file; the same for {read}.
+// file, {files:--file} becomes "--file F" per file, and {files:--file=}
+// becomes "--file=F" per file, which keeps a path that starts with '-' from
+// being read as an option; the same for {read}.
 func Expand(tmpl string, v Vars) ([]string, error) {
 	if err := CheckTemplate(tmpl); err != nil {
 		return nil, err
@@ -133,10 +135,14 @@ func Expand(tmpl string, v Vars) ([]string, error) {
 	for _, w := range words {
 		if m := placeholderRE.FindStringSubmatch(w); m != nil && m[0] == w && contains(listVars, m[1]) {
 			for _, item := range lists[m[1]] {
-				if m[2] != "" {
-					argv = append(argv, m[2])
+				switch flag := m[2]; {
+				case strings.HasSuffix(flag, "="):
+					argv = append(argv, flag+item)
+				case flag != "":
+					argv = append(argv, flag, item)
+				default:
+					argv = append(argv, item)
 				}
-				argv = append(argv, item)
 			}
 			continue
 		}

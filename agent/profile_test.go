@@ -19,6 +19,7 @@ func TestExpand(t *testing.T) {
 			[]string{"tool", "a b.ts", "c.ts", "--out=.paraider/agent/t1/1/log", "-f", "m.md"}},
 		{`tool "--task={task} now"`, []string{"tool", "--task=t1 now"}},
 		{"tool {read:-r} {files:}", []string{"tool", "-r", "r.md", "a b.ts", "c.ts"}},
+		{"tool {files:--file=} --m={message}", []string{"tool", "--file=a b.ts", "--file=c.ts", "--m=say 'hi' $HOME {files}"}},
 		{`tool '{"json": 1}'`, []string{"tool", `{"json": 1}`}},
 	} {
 		got, err := Expand(tc.tmpl, v)
@@ -61,8 +62,8 @@ func TestAiderProfile(t *testing.T) {
 	// The flags a scripted, parallel run needs (../shared/AIDER.md).
 	for _, flag := range []string{"--model openrouter/m", "--yes-always", "--no-auto-commits", "--no-dirty-commits",
 		"--no-gitignore", "--no-analytics", "--no-check-update", "--no-show-model-warnings", "--no-pretty",
-		"--no-fancy-input", "--no-stream", "--chat-history-file s/", "--input-history-file s/",
-		"--llm-history-file s/", "--file f.ts", "--read r.md", "--message do it"} {
+		"--no-fancy-input", "--no-stream", "--chat-history-file=s/", "--input-history-file=s/",
+		"--llm-history-file=s/", "--file=f.ts", "--read=r.md", "--message=do it"} {
 		if !strings.Contains(got, flag) {
 			t.Errorf("aider command lacks %q:\n%s", flag, got)
 		}

@@ -128,7 +128,9 @@ func parse(argv []string) args {
 		a.seen[name] = true
 		if contains(valueOpts, name) {
 			if !hasValue {
-				if i+1 >= len(argv) || (strings.HasPrefix(argv[i+1], "-") && argv[i+1] != "-") {
+				// argparse reads a following word that starts with '-' and
+				// holds no space as an option, not as this one's value.
+				if i+1 >= len(argv) || (strings.HasPrefix(argv[i+1], "-") && argv[i+1] != "-" && !strings.Contains(argv[i+1], " ")) {
 					usageError(fmt.Sprintf("argument %s: expected one argument", name))
 				}
 				i++
