@@ -16,8 +16,14 @@
 package plan
 
 import (
+	_ "embed"
 	"time"
 )
+
+// Schema is the plan format as a JSON Schema, for editors.
+//
+//go:embed schema.json
+var Schema []byte
 
 // Defaults for settings a plan leaves out.
 const (

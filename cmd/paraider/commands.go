@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	_ "embed"
 	"errors"
 	"fmt"
 	"io"
@@ -210,14 +209,11 @@ func (r *ReportCmd) Run(cli *CLI, env *Env) error {
 // report itself was printed.
 var errRunFailed = errors.New("the run failed")
 
-//go:embed schema.json
-var schema []byte
-
 // SchemaCmd prints the plan's JSON Schema.
 type SchemaCmd struct{}
 
 func (SchemaCmd) Run(env *Env) error {
-	_, err := env.Stdout.Write(schema)
+	_, err := env.Stdout.Write(plan.Schema)
 	return err
 }
 

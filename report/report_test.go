@@ -1,0 +1,130 @@
+package report
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paraider/paraider/state"
+)
+
+// writeRun lays out .paraider/ for a plan a -> c, b, d (d never ran).
+func writeRun(t *testing.T, root string) {
+	t.Helper()
+	path := func(rel string) string { return filepath.Join(root, rel) }
+	run := state.Run{Plan: "paraider.yaml", Jobs: 4, Tasks: []string{"a", "b", "c", "d"},
+		Deps: map[string][]string{"c": {"a"}}}
+	if err := state.WriteJSON(path(state.RunPath), run); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range run.Tasks {
+		spec := state.Spec{ID: id, Files: []string{id + ".txt"}, Message: "m", Model: "x"}
+		if err := state.WriteJSON(path(state.SpecPath(id)), spec); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func writeResult(t *testing.T, root, id, status string, start time.Time, d time.Duration, cost float64) {
+	t.Helper()
+	var spec state.Spec
+	if err := state.ReadJSON(filepath.Join(root, state.SpecPath(id)), &spec); err != nil {
+		t.Fatal(err)
+	}
+	r := state.Result{Task: id, Status: status, SpecHash: spec.Hash(), Started: start, Finished: start.Add(d),
+		Attempts: []state.Attempt{{N: 1}}, TokensSent: 1000, TokensRecv: 100, Cost: cost, FilesChanged: []string{id + ".txt"}}
+	if status == state.StatusFailed {
+		r.Reason = "the agent ended with exit status 1"
+	}
+	if err := state.WriteJSON(filepath.Join(root, state.ResultPath(id)), r); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRunsAreToldApart(t *testing.T) {
+	root := t.TempDir()
+	writeRun(t, root)
+	t0 := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	// First run: a and b in parallel (10s each), then c (5s).
+	writeResult(t, root, "a", state.StatusOK, t0, 10*time.Second, 0.01)
+	writeResult(t, root, "b", state.StatusOK, t0, 10*time.Second, 0.02)
+	writeResult(t, root, "c", state.StatusOK, t0.Add(10*time.Second), 5*time.Second, 0.03)
+	rep, err := Build(Options{Root: root, Record: true, Now: t0.Add(16 * time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Executed != 3 || rep.NotRun != 1 || rep.UpToDate != 0 {
+		t.Errorf("executed %d, not run %d, up to date %d", rep.Executed, rep.NotRun, rep.UpToDate)
+	}
+	if rep.Sequential != 25*time.Second || rep.Wall != 15*time.Second {
+		t.Errorf("sequential %s, wall %s; want 25s and 15s", rep.Sequential, rep.Wall)
+	}
+	if got := strings.Join(rep.Critical, " "); got != "a c" || rep.CriticalD != 15*time.Second {
+		t.Errorf("critical path %s (%s)", got, rep.CriticalD)
+	}
+	if rep.Cost < 0.0599 || rep.Cost > 0.0601 {
+		t.Errorf("cost %v", rep.Cost)
+	}
+
+	// Second run: only c reran, and failed.
+	writeResult(t, root, "c", state.StatusFailed, t0.Add(time.Minute), 2*time.Second, 0.005)
+	rep, err = Build(Options{Root: root, Record: true, Now: t0.Add(2 * time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := map[string]string{}
+	for _, r := range rep.Tasks {
+		status[r.ID] = r.Status
+	}
+	if status["a"] != UpToDate || status["b"] != UpToDate || status["c"] != Failed || status["d"] != NotRun {
+		t.Errorf("statuses %v", status)
+	}
+	if rep.Executed != 1 || rep.Failed != 1 || rep.Wall != 2*time.Second {
+		t.Errorf("executed %d failed %d wall %s", rep.Executed, rep.Failed, rep.Wall)
+	}
+
+	// A report by hand afterwards shows the same run.
+	again, err := Build(Options{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Executed != 1 || again.Failed != 1 {
+		t.Errorf("by hand: executed %d failed %d", again.Executed, again.Failed)
+	}
+	var buf bytes.Buffer
+	if err := again.WriteText(&buf); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"PARALLEL EXECUTION REPORT", "| c ", "FAILED", "c: the agent ended with exit status 1", "(not a git repository)"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, buf.String())
+		}
+	}
+}
+
+// A result recorded for an older spec does not count for the task now.
+func TestStaleResultIsNotRun(t *testing.T) {
+	root := t.TempDir()
+	writeRun(t, root)
+	writeResult(t, root, "a", state.StatusOK, time.Now(), time.Second, 0)
+	spec := state.Spec{ID: "a", Files: []string{"a.txt"}, Message: "changed", Model: "x"}
+	if err := state.WriteJSON(filepath.Join(root, state.SpecPath("a")), spec); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Build(Options{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Tasks[0].Status != NotRun {
+		t.Errorf("a is %s; want %s", rep.Tasks[0].Status, NotRun)
+	}
+}
+
+func TestNothingToReport(t *testing.T) {
+	_, err := Build(Options{Root: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "run `paraider gen && ninja` first") {
+		t.Fatalf("err = %v", err)
+	}
+}
