@@ -63,10 +63,7 @@ func (e *TaskError) Error() string {
 }
 
 // Interrupted reports whether the task was stopped by a signal to paraider.
-func (e *TaskError) Interrupted() bool {
-	n := len(e.Result.Attempts)
-	return n > 0 && e.Result.Attempts[n-1].Failure == FailInterrupted
-}
+func (e *TaskError) Interrupted() bool { return e.Result.Interrupted }
 
 // Options tune Exec.
 type Options struct {
@@ -138,9 +135,13 @@ func Exec(ctx context.Context, id string, opts Options) error {
 	res.Finished = time.Now().UTC()
 	res.FilesChanged = changed(initial, r.snapshot())
 	last := res.Attempts[len(res.Attempts)-1]
-	if last.Failure == "" {
+	res.Interrupted = last.Failure == FailInterrupted || (last.Failure != "" && ctx.Err() != nil)
+	switch {
+	case last.Failure == "":
 		res.Status = state.StatusOK
-	} else {
+	case res.Interrupted && last.Failure != FailInterrupted:
+		res.Status, res.Reason = state.StatusFailed, "interrupted while waiting to retry after: "+last.Reason
+	default:
 		res.Status, res.Reason = state.StatusFailed, last.Reason
 	}
 	if err := state.WriteJSON(r.path(state.ResultPath(id)), res); err != nil {

@@ -18,7 +18,9 @@ type Result struct {
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished"`
 	// Reason says why the task failed, from its last attempt.
-	Reason       string    `json:"reason,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	// Interrupted is set when paraider was told to stop (Ctrl-C).
+	Interrupted  bool      `json:"interrupted,omitempty"`
 	Attempts     []Attempt `json:"attempts"`
 	FilesChanged []string  `json:"files_changed"`
 	TokensSent   int64     `json:"tokens_sent"`
