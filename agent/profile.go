@@ -23,6 +23,9 @@ type Profile struct {
 	Install string            `yaml:"install" json:"install,omitempty"`
 	Keys    map[string]string `yaml:"keys" json:"keys,omitempty"` // model prefix -> env var
 	Output  string            `yaml:"output" json:"output"`       // "aider" or "none"
+	// Scratch are patterns of files the agent makes for itself (Aider's
+	// tags cache), never counted as changes to the repository.
+	Scratch []string `yaml:"scratch" json:"scratch,omitempty"`
 }
 
 // Builtins returns the names of the built-in profiles, sorted.

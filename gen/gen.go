@@ -84,6 +84,10 @@ func Generate(p *plan.Plan, opts Options) (*Summary, error) {
 	root := p.Root
 	abs := func(rel string) string { return filepath.Join(root, filepath.FromSlash(rel)) }
 
+	// Git ignores paraider's state without the user's .gitignore knowing.
+	if _, err := state.WriteIfChanged(abs(state.Dir+"/.gitignore"), []byte("# paraider's state: never commit it\n*\n")); err != nil {
+		return nil, err
+	}
 	if err := installBinary(abs(state.BinPath), opts.Exe); err != nil {
 		return nil, fmt.Errorf("installing the paraider binary for Ninja: %w", err)
 	}
@@ -162,6 +166,11 @@ func Spec(p *plan.Plan, t *plan.Task) (*state.Spec, error) {
 		Env:            t.Env,
 		Check:          t.Check,
 		AllowUnchanged: t.AllowUnchanged,
+		Isolation:      t.Isolation,
+		Undeclared:     t.Undeclared,
+		KeepFailed:     p.KeepFailed,
+		Copy:           p.Copy,
+		Link:           p.Link,
 	}, nil
 }
 
@@ -169,7 +178,7 @@ func Spec(p *plan.Plan, t *plan.Task) (*state.Spec, error) {
 // built-in one.
 func Profile(p *plan.Plan, name string) (*agent.Profile, error) {
 	if def, ok := p.Agents[name]; ok {
-		return &agent.Profile{Name: name, Command: def.Command, Install: def.Install, Keys: def.Keys, Output: def.Output}, nil
+		return &agent.Profile{Name: name, Command: def.Command, Install: def.Install, Keys: def.Keys, Output: def.Output, Scratch: def.Scratch}, nil
 	}
 	return agent.Builtin(name)
 }

@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/paraider/paraider/agent"
+	"github.com/paraider/paraider/isolate"
 )
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
@@ -186,6 +187,14 @@ func (d *decoder) duration(n *yaml.Node, what string) (time.Duration, bool) {
 	return 0, false
 }
 
+func (d *decoder) choice(n *yaml.Node, what string, choices ...string) string {
+	if n.Kind == yaml.ScalarNode && contains(choices, n.Value) {
+		return n.Value
+	}
+	d.nodeErr(n, "use one of: "+strings.Join(choices, ", "), "%s must be one of %s, not %s", what, strings.Join(choices, ", "), kindName(n))
+	return ""
+}
+
 func (d *decoder) strList(n *yaml.Node, what string) ([]string, []*yaml.Node) {
 	if n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
 		// A single string where a list is expected: accept it as a list of one.
@@ -226,22 +235,24 @@ func (d *decoder) strMap(n *yaml.Node, what string) map[string]string {
 	return out
 }
 
-var planKeys = []string{"version", "jobs", "model", "agent", "agents", "timeout", "retries", "retry_delay", "env", "tasks", "checks"}
-var taskKeys = []string{"id", "files", "read", "needs", "message", "message_file", "model", "agent", "timeout", "retries", "retry_delay", "env", "check", "allow_unchanged"}
-var agentKeys = []string{"command", "install", "keys", "output"}
+var planKeys = []string{"version", "jobs", "model", "agent", "agents", "timeout", "retries", "retry_delay", "env", "isolation", "undeclared", "keep_failed", "worktree", "tasks", "checks"}
+var taskKeys = []string{"id", "files", "read", "needs", "message", "message_file", "model", "agent", "timeout", "retries", "retry_delay", "env", "check", "allow_unchanged", "isolation", "undeclared"}
+var worktreeKeys = []string{"copy", "link"}
+var agentKeys = []string{"command", "install", "keys", "output", "scratch"}
 
 // taskNodes keeps the positions of a task's parts for the graph checks.
 type taskNodes struct {
-	id    *yaml.Node
-	needs []*yaml.Node
-	files []*yaml.Node
-	read  []*yaml.Node
-	agent *yaml.Node
-	model *yaml.Node
+	id        *yaml.Node
+	needs     []*yaml.Node
+	files     []*yaml.Node
+	read      []*yaml.Node
+	agent     *yaml.Node
+	model     *yaml.Node
+	isolation *yaml.Node
 }
 
 func (d *decoder) plan(p *Plan, root *yaml.Node) {
-	var tasksNode *yaml.Node
+	var tasksNode, isoNode *yaml.Node
 	d.fields(root, "the plan", planKeys, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "version":
@@ -270,6 +281,22 @@ func (d *decoder) plan(p *Plan, root *yaml.Node) {
 			}
 		case "env":
 			p.Env = d.strMap(v, "env")
+		case "isolation":
+			p.Isolation = d.choice(v, "isolation", "worktree", "none")
+			isoNode = v
+		case "undeclared":
+			p.Undeclared = d.choice(v, "undeclared", "fail", "drop")
+		case "keep_failed":
+			p.KeepFailed, _ = d.boolean(v, "keep_failed")
+		case "worktree":
+			d.fields(v, "worktree", worktreeKeys, func(key string, _, v *yaml.Node) {
+				switch key {
+				case "copy":
+					p.Copy, _ = d.paths(v, "worktree copy")
+				case "link":
+					p.Link, _ = d.paths(v, "worktree link")
+				}
+			})
 		case "tasks":
 			tasksNode = v
 		case "checks":
@@ -278,6 +305,18 @@ func (d *decoder) plan(p *Plan, root *yaml.Node) {
 	})
 	if deref(root).Kind != yaml.MappingNode {
 		return
+	}
+	inGit := isolate.IsRepo(p.Root)
+	switch {
+	case p.Isolation == "worktree" && !inGit:
+		d.nodeErr(isoNode, "use `isolation: none`, or run `git init` in "+p.Root, "isolation: worktree needs a git repository, and %s is not in one", p.Root)
+	case p.Isolation == "" && inGit:
+		p.Isolation = "worktree"
+	case p.Isolation == "":
+		p.Isolation = "none"
+	}
+	if p.Undeclared == "" {
+		p.Undeclared = "fail"
 	}
 	if tasksNode == nil {
 		d.errorf(0, 0, "add a `tasks:` list; see examples/", "the plan has no tasks")
@@ -335,6 +374,8 @@ func (d *decoder) agents(n *yaml.Node) map[string]*AgentDef {
 				def.Install, _ = d.str(v, "install")
 			case "keys":
 				def.Keys = d.strMap(v, "keys")
+			case "scratch":
+				def.Scratch, _ = d.strList(v, "scratch")
 			case "output":
 				if s, ok := d.str(v, "output"); ok {
 					if s != "aider" && s != "none" {
@@ -430,6 +471,11 @@ func (d *decoder) task(p *Plan, n *yaml.Node) (*Task, *taskNodes) {
 			t.Check, _ = d.str(v, "check")
 		case "allow_unchanged":
 			t.AllowUnchanged, _ = d.boolean(v, "allow_unchanged")
+		case "isolation":
+			t.Isolation = d.choice(v, "isolation", "worktree", "none")
+			tn.isolation = v
+		case "undeclared":
+			t.Undeclared = d.choice(v, "undeclared", "fail", "drop")
 		}
 	})
 	if n.Kind != yaml.MappingNode {
@@ -576,6 +622,14 @@ func (d *decoder) resolve(p *Plan, nodes map[*Task]*taskNodes) {
 			} else {
 				d.errorf(0, 0, hint, "unknown agent %q", t.Agent)
 			}
+		}
+		if t.Isolation == "" {
+			t.Isolation = p.Isolation
+		} else if t.Isolation == "worktree" && p.Isolation == "none" && !isolate.IsRepo(p.Root) {
+			d.nodeErr(tn.isolation, "use `isolation: none`, or run `git init` in "+p.Root, "isolation: worktree needs a git repository, and %s is not in one", p.Root)
+		}
+		if t.Undeclared == "" {
+			t.Undeclared = p.Undeclared
 		}
 		if t.Timeout == 0 {
 			t.Timeout = p.Timeout

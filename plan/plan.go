@@ -49,6 +49,15 @@ type Plan struct {
 	Retries    int                  // retries after a failed attempt
 	RetryDelay time.Duration        // first backoff; doubles each retry
 	Env        map[string]string
+	// Isolation is "worktree" (each attempt in its own git worktree, the
+	// default in a git repository) or "none" (in place).
+	Isolation string
+	// Undeclared says what happens to changes outside a task's files:
+	// "fail" the attempt (default) or "drop" them with a warning.
+	Undeclared string
+	KeepFailed bool     // keep failed attempts' worktrees for inspection
+	Copy       []string // ignored files copied into each worktree
+	Link       []string // ignored directories linked into each worktree
 	Tasks      []*Task
 	Checks     []*Check
 
@@ -78,6 +87,8 @@ type Task struct {
 	Env            map[string]string // plan env overlaid with the task's
 	Check          string            // shell command judging the result
 	AllowUnchanged bool              // success even if no file changed
+	Isolation      string            // resolved: the task's or the plan's
+	Undeclared     string            // resolved
 
 	// Deps is Needs plus the implied edges, sorted.
 	Deps []string
@@ -97,6 +108,7 @@ type AgentDef struct {
 	Install string            // how to install the agent, for the error when it is missing
 	Keys    map[string]string // model prefix -> environment variable that must be set
 	Output  string            // output parser: "aider" or "none"
+	Scratch []string          // files the agent makes for itself, never changes
 }
 
 // Note is something validation did that the user should know about.

@@ -29,6 +29,7 @@ import (
 
 	"github.com/paraider/paraider/agent"
 	"github.com/paraider/paraider/internal/human"
+	"github.com/paraider/paraider/isolate"
 	"github.com/paraider/paraider/state"
 )
 
@@ -42,6 +43,8 @@ const (
 	FailMissing     = "missing"
 	FailCheck       = "check"
 	FailInterrupted = "interrupted"
+	FailUndeclared  = "undeclared"
+	FailConflict    = "conflict"
 )
 
 // PreflightError is a problem found before anything was spent.
@@ -87,7 +90,10 @@ func Exec(ctx context.Context, id string, opts Options) error {
 	if opts.Out == nil {
 		opts.Out = io.Discard
 	}
-	root := opts.Root
+	root, err := filepath.Abs(opts.Root)
+	if err != nil {
+		return err
+	}
 	var spec state.Spec
 	if err := state.ReadJSON(filepath.Join(root, state.SpecPath(id)), &spec); err != nil {
 		if state.Missing(err) {
@@ -101,12 +107,37 @@ func Exec(ctx context.Context, id string, opts Options) error {
 	r := &runner{spec: &spec, root: root, env: env, secrets: Secrets(env), opts: opts}
 	res := &state.Result{Task: id, SpecHash: spec.Hash(), Started: time.Now().UTC(), Attempts: []state.Attempt{}, FilesChanged: []string{}}
 
+	// One paraider at a time per task: a second ninja in the same
+	// repository must not run the same task twice.
+	lock, err := isolate.Lock(r.path(state.TaskLock(id)))
+	if err != nil {
+		return &PreflightError{Task: id, Msg: "is already running in another paraider process",
+			Hint: "another ninja is running in this repository; wait for it, or stop it"}
+	}
+	defer lock.Close()
+
 	if err := r.preflight(); err != nil {
 		res.Status, res.Reason, res.Finished = state.StatusFailed, err.Error(), time.Now().UTC()
 		if werr := state.WriteJSON(r.path(state.ResultPath(id)), res); werr != nil {
 			return werr
 		}
 		return err
+	}
+	if spec.Isolation == IsolationWorktree {
+		repo, err := isolate.Open(root, state.Dir)
+		if err != nil {
+			return &PreflightError{Task: id, Msg: "isolation: worktree needs a git repository, and " + root + " is not in one",
+				Hint: "set `isolation: none` in the plan, or run `git init`"}
+		}
+		r.repo = repo
+		// Leftovers of a killed run (kill -9, power loss), and worktrees
+		// this task kept last time, go before new ones are made.
+		if err := repo.Sweep(""); err != nil {
+			return err
+		}
+		if err := repo.SweepKept(id + "."); err != nil {
+			return err
+		}
 	}
 
 	initial := r.snapshot()
@@ -117,6 +148,7 @@ func Exec(ctx context.Context, id string, opts Options) error {
 		res.TokensSent += a.TokensSent
 		res.TokensRecv += a.TokensRecv
 		res.Cost += a.Cost
+		res.Undeclared = union(res.Undeclared, a.Undeclared)
 		if a.Failure == "" || !retryable || n == spec.Retries+1 {
 			break
 		}
@@ -154,8 +186,15 @@ func Exec(ctx context.Context, id string, opts Options) error {
 	return state.WriteFile(r.path(state.TaskStamp(id)), []byte(res.SpecHash+"\n"), 0o644)
 }
 
+// Isolation modes of a spec.
+const (
+	IsolationWorktree = "worktree"
+	IsolationNone     = "none"
+)
+
 type runner struct {
 	spec    *state.Spec
+	repo    *isolate.Repo // set with worktree isolation
 	root    string
 	env     []string
 	secrets []string
@@ -212,9 +251,37 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (state.Att
 	if err := os.WriteFile(r.path(msgFile), []byte(msg), 0o644); err != nil {
 		return fail(FailStart, err.Error())
 	}
+
+	// Where the agent works: the main tree, or a worktree of its own.
+	work := r.root
+	var wt *isolate.Worktree
+	if r.repo != nil {
+		var err error
+		wt, err = r.repo.Create(ctx, state.WorktreeName(s.ID, n), isolate.Setup{Copy: s.Copy, Link: s.Link})
+		if err != nil {
+			return fail(FailStart, fmt.Sprintf("creating the worktree: %v", err))
+		}
+		work = wt.Root
+		defer func() {
+			if a.Failure != "" && s.KeepFailed && a.Failure != FailInterrupted {
+				wt.Keep()
+				a.Worktree = relPath(r.root, wt.Dir)
+				return
+			}
+			wt.Remove()
+		}()
+	}
+	// Paths under .paraider/ as the agent, working in work, sees them.
+	fromWork := func(rel string) string {
+		p, err := filepath.Rel(work, r.path(rel))
+		if err != nil {
+			return r.path(rel)
+		}
+		return filepath.ToSlash(p)
+	}
 	argv, err := agent.Expand(s.Agent.Command, agent.Vars{
-		Model: s.Model, Message: msg, MessageFile: msgFile, Task: s.ID,
-		State: dir, Files: s.Files, Read: s.Read,
+		Model: s.Model, Message: msg, MessageFile: fromWork(msgFile), Task: s.ID,
+		State: fromWork(dir), Files: s.Files, Read: s.Read,
 	})
 	if err != nil {
 		return fail(FailStart, err.Error())
@@ -230,19 +297,32 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (state.Att
 	defer logf.Close()
 	var captured bytes.Buffer
 	red := newRedactor(io.MultiWriter(logf, &captured), r.secrets)
-	fmt.Fprintf(red, "# paraider: task %s, attempt %d of %d, started %s\n# command: %s\n\n",
-		s.ID, n, s.Retries+1, a.Start.Format(time.RFC3339), quoteArgv(argv))
+	fmt.Fprintf(red, "# paraider: task %s, attempt %d of %d, started %s\n", s.ID, n, s.Retries+1, a.Start.Format(time.RFC3339))
+	if wt != nil {
+		fmt.Fprintf(red, "# worktree: %s (snapshot %.12s)\n", relPath(r.root, wt.Dir), wt.Base)
+	}
+	fmt.Fprintf(red, "# command: %s\n\n", quoteArgv(argv))
 
 	path, err := lookPath(argv[0], r.env)
 	if err != nil {
 		return fail(FailStart, fmt.Sprintf("%s not found on PATH", argv[0]))
 	}
-	before := r.snapshot()
-	p := &proc{Path: path, Argv: argv, Dir: r.root, Env: r.env, Out: red, Timeout: time.Duration(s.Timeout), Sweep: true}
+	var dirtyBefore map[string]string
+	if r.repo == nil {
+		dirtyBefore = r.dirty(ctx)
+	}
+	before := r.snapshotIn(work)
+	p := &proc{Path: path, Argv: argv, Dir: work, Env: r.env, Out: red, Timeout: time.Duration(s.Timeout), Sweep: true}
 	o := p.run(ctx)
 	red.Close()
 	a.ExitCode = o.ExitCode
-	a.FilesChanged = changed(before, r.snapshot())
+	a.FilesChanged = changed(before, r.snapshotIn(work))
+	if r.repo == nil {
+		a.Undeclared = r.undeclaredInPlace(ctx, dirtyBefore)
+		if len(a.Undeclared) > 0 {
+			fmt.Fprintf(logf, "\n# paraider: warning: files outside this task changed while it ran (this task's or another's): %s\n", strings.Join(a.Undeclared, ", "))
+		}
+	}
 
 	var failure *agent.Failure
 	if s.Agent.Output == "aider" {
@@ -270,14 +350,38 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (state.Att
 	if len(a.FilesChanged) == 0 && !s.AllowUnchanged {
 		return fail(FailUnchanged, "the agent changed none of its files ("+strings.Join(s.Files, ", ")+")")
 	}
-	if missing := r.missing(); len(missing) > 0 {
+	if missing := missingIn(work, s.Files); len(missing) > 0 {
 		return fail(FailMissing, "the agent left declared files missing: "+strings.Join(missing, ", "))
 	}
+
+	// Which changes may come back: the task's files, nothing else.
+	var apply []isolate.Change
+	if wt != nil {
+		changes, err := wt.Changes(ctx, s.Agent.Scratch)
+		if err != nil {
+			return fail(FailStart, err.Error())
+		}
+		for _, c := range changes {
+			if !c.Outside && contains(s.Files, c.Path) {
+				apply = append(apply, c)
+			} else {
+				a.Undeclared = append(a.Undeclared, c.Path)
+			}
+		}
+		if len(a.Undeclared) > 0 {
+			if s.Undeclared != "drop" {
+				return fail(FailUndeclared, "the agent changed files outside its task, which were not applied: "+strings.Join(a.Undeclared, ", ")+
+					"; change only "+strings.Join(s.Files, ", "))
+			}
+			fmt.Fprintf(logf, "\n# paraider: warning: dropped changes outside the task's files: %s\n", strings.Join(a.Undeclared, ", "))
+		}
+	}
+
 	if s.Check != "" {
 		fmt.Fprintf(logf, "\n# paraider: check: %s\n", s.Check)
 		var out bytes.Buffer
 		cred := newRedactor(io.MultiWriter(logf, &out), r.secrets)
-		cp := &proc{Argv: []string{"/bin/sh", "-c", s.Check}, Dir: r.root, Env: r.env, Out: cred, Timeout: time.Duration(s.Timeout), Sweep: true}
+		cp := &proc{Argv: []string{"/bin/sh", "-c", s.Check}, Dir: work, Env: r.env, Out: cred, Timeout: time.Duration(s.Timeout), Sweep: true}
 		co := cp.run(ctx)
 		cred.Close()
 		switch {
@@ -289,8 +393,86 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (state.Att
 			return fail(FailCheck, fmt.Sprintf("the check `%s` failed (%s):\n%s", s.Check, co, Tail(out.String(), 20)))
 		}
 	}
+
+	if wt != nil {
+		if ctx.Err() != nil {
+			return fail(FailInterrupted, "interrupted")
+		}
+		if _, err := wt.Apply(ctx, apply); err != nil {
+			var ae *isolate.ApplyError
+			if errors.As(err, &ae) {
+				fmt.Fprintf(logf, "\n# paraider: %s\n", ae.Msg)
+				return fail(FailConflict, ae.Msg)
+			}
+			return fail(FailStart, "copying the task's files back: "+err.Error())
+		}
+	}
 	a.End = time.Now().UTC()
 	return a, false
+}
+
+func relPath(root, p string) string {
+	abs, _ := filepath.Abs(root)
+	if r, err := filepath.Rel(abs, p); err == nil {
+		return filepath.ToSlash(r)
+	}
+	return p
+}
+
+// dirty maps the main tree's changed files (git status) to their blob ids,
+// for isolation none; nil outside a git repository.
+func (r *runner) dirty(ctx context.Context) map[string]string {
+	repo, err := isolate.Open(r.root, state.Dir)
+	if err != nil {
+		return nil
+	}
+	m, err := repo.Dirty(ctx, r.spec.Agent.Scratch)
+	if err != nil {
+		return nil
+	}
+	return m
+}
+
+// undeclaredInPlace lists files outside the task's that changed in the main
+// tree during the attempt. With other tasks running in the same tree it
+// cannot tell whose change it was.
+func (r *runner) undeclaredInPlace(ctx context.Context, before map[string]string) []string {
+	if before == nil {
+		return nil
+	}
+	after := r.dirty(ctx)
+	var out []string
+	for p, blob := range after {
+		if old, ok := before[p]; (!ok || old != blob) && !contains(r.spec.Files, p) {
+			out = append(out, p)
+		}
+	}
+	for p := range before {
+		if _, ok := after[p]; !ok && !contains(r.spec.Files, p) {
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func union(a, b []string) []string {
+	for _, x := range b {
+		if !contains(a, x) {
+			a = append(a, x)
+		}
+	}
+	sort.Strings(a)
+	return a
 }
 
 // fileState is what a file held at one moment.
@@ -300,10 +482,13 @@ type fileState struct {
 	mode   os.FileMode
 }
 
-func (r *runner) snapshot() map[string]fileState {
+func (r *runner) snapshot() map[string]fileState { return r.snapshotIn(r.root) }
+
+// snapshotIn records the task's files as they are under dir.
+func (r *runner) snapshotIn(dir string) map[string]fileState {
 	m := map[string]fileState{}
 	for _, f := range r.spec.Files {
-		m[f] = stat(r.path(f))
+		m[f] = stat(filepath.Join(dir, filepath.FromSlash(f)))
 	}
 	return m
 }
@@ -336,10 +521,10 @@ func changed(before, after map[string]fileState) []string {
 	return out
 }
 
-func (r *runner) missing() []string {
+func missingIn(dir string, files []string) []string {
 	var out []string
-	for _, f := range r.spec.Files {
-		if _, err := os.Stat(r.path(f)); err != nil {
+	for _, f := range files {
+		if _, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(f))); err != nil {
 			out = append(out, f)
 		}
 	}

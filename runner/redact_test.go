@@ -22,15 +22,6 @@ func TestSecrets(t *testing.T) {
 	}
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // A secret split across writes, at every split point, is still replaced.
 func TestRedactorSplitWrites(t *testing.T) {
 	secret := "sk-or-v1-0123456789"

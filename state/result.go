@@ -23,9 +23,12 @@ type Result struct {
 	Interrupted  bool      `json:"interrupted,omitempty"`
 	Attempts     []Attempt `json:"attempts"`
 	FilesChanged []string  `json:"files_changed"`
-	TokensSent   int64     `json:"tokens_sent"`
-	TokensRecv   int64     `json:"tokens_received"`
-	Cost         float64   `json:"cost"`
+	// Undeclared lists changes outside the task's files over all attempts;
+	// none of them reached the main tree (with isolation none: seen there).
+	Undeclared []string `json:"undeclared,omitempty"`
+	TokensSent int64    `json:"tokens_sent"`
+	TokensRecv int64    `json:"tokens_received"`
+	Cost       float64  `json:"cost"`
 }
 
 // Attempt is one run of the agent.
@@ -41,7 +44,11 @@ type Attempt struct {
 	TokensRecv   int64     `json:"tokens_received"`
 	Cost         float64   `json:"cost"`
 	FilesChanged []string  `json:"files_changed,omitempty"`
-	Log          string    `json:"log"`
+	// Undeclared are changes outside the task's files: not applied.
+	Undeclared []string `json:"undeclared,omitempty"`
+	// Worktree is where a failed attempt's worktree was kept, if it was.
+	Worktree string `json:"worktree,omitempty"`
+	Log      string `json:"log"`
 }
 
 // Duration is how long the task took over all attempts.

@@ -23,13 +23,16 @@ import (
 const Dir = ".paraider"
 
 // Paths relative to the plan's directory; the Ninja file names them.
-func SpecPath(id string) string       { return Dir + "/specs/" + id + ".json" }
-func TaskStamp(id string) string      { return Dir + "/stamps/task/" + id }
-func CheckStamp(name string) string   { return Dir + "/stamps/check/" + name }
-func ResultPath(id string) string     { return Dir + "/results/" + id + ".json" }
-func CheckResult(name string) string  { return Dir + "/checks/" + name + ".json" }
-func LogPath(id string, n int) string { return fmt.Sprintf("%s/logs/%s.%d.log", Dir, id, n) }
-func CheckLog(name string) string     { return Dir + "/logs/check." + name + ".log" }
+func SpecPath(id string) string            { return Dir + "/specs/" + id + ".json" }
+func TaskStamp(id string) string           { return Dir + "/stamps/task/" + id }
+func CheckStamp(name string) string        { return Dir + "/stamps/check/" + name }
+func ResultPath(id string) string          { return Dir + "/results/" + id + ".json" }
+func CheckResult(name string) string       { return Dir + "/checks/" + name + ".json" }
+func LogPath(id string, n int) string      { return fmt.Sprintf("%s/logs/%s.%d.log", Dir, id, n) }
+func CheckLog(name string) string          { return Dir + "/logs/check." + name + ".log" }
+func ConflictDir() string                  { return Dir + "/conflicts" }
+func WorktreeName(id string, n int) string { return fmt.Sprintf("%s.%d", id, n) }
+func TaskLock(id string) string            { return Dir + "/locks/task-" + id + ".lock" }
 func AttemptDir(id string, n int) string {
 	return fmt.Sprintf("%s/agent/%s/%d", Dir, id, n)
 }
@@ -58,6 +61,11 @@ type Spec struct {
 	Env            map[string]string `json:"env,omitempty"`
 	Check          string            `json:"check,omitempty"`
 	AllowUnchanged bool              `json:"allow_unchanged,omitempty"`
+	Isolation      string            `json:"isolation"`  // worktree or none
+	Undeclared     string            `json:"undeclared"` // fail or drop
+	KeepFailed     bool              `json:"keep_failed,omitempty"`
+	Copy           []string          `json:"worktree_copy,omitempty"`
+	Link           []string          `json:"worktree_link,omitempty"`
 }
 
 // Run holds the plan-wide facts the report and the checks need.

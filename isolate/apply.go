@@ -1,0 +1,246 @@
+package isolate
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// ApplyError says why an attempt's files could not come back.
+type ApplyError struct {
+	Kind string // conflict or symlink
+	Msg  string
+}
+
+func (e *ApplyError) Error() string { return e.Msg }
+
+// Apply writes the declared files that changed in the worktree into the
+// main tree and returns them. Either every file comes back or none does:
+// all are checked first. A file that changed in the main tree since the
+// snapshot is a conflict; the agent's version is kept under
+// .paraider/conflicts/ and the error says where.
+func (w *Worktree) Apply(ctx context.Context, changes []Change) ([]string, error) {
+	sort.Slice(changes, func(i, j int) bool { return changes[i].Path < changes[j].Path })
+	var locks []*os.File
+	defer func() {
+		for _, l := range locks {
+			l.Close()
+		}
+	}()
+	// Locks in path order, so two writers never wait on each other.
+	for _, c := range changes {
+		sum := sha1.Sum([]byte(c.Path))
+		l, err := lockFile(filepath.Join(w.repo.State, "locks", "file-"+hex.EncodeToString(sum[:8])+".lock"), true)
+		if err != nil {
+			return nil, err
+		}
+		locks = append(locks, l)
+	}
+
+	var conflicts []string
+	for _, c := range changes {
+		main := filepath.Join(w.repo.Root, filepath.FromSlash(c.Path))
+		if err := w.noSymlinkParents(c.Path); err != nil {
+			return nil, err
+		}
+		base, err := w.BaseBlob(ctx, c.Path)
+		if err != nil {
+			return nil, err
+		}
+		cur, err := fileBlob(main)
+		if err != nil {
+			return nil, err
+		}
+		if cur != base {
+			kept, err := w.keepConflict(c)
+			if err != nil {
+				return nil, err
+			}
+			conflicts = append(conflicts, fmt.Sprintf("%s (the agent's version is in %s)", c.Path, kept))
+			continue
+		}
+		if !c.Deleted {
+			if err := w.checkSymlink(c.Path); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(conflicts) > 0 {
+		return nil, &ApplyError{Kind: "conflict", Msg: "changed in the main tree while the task ran, so not overwritten: " + strings.Join(conflicts, ", ")}
+	}
+
+	var applied []string
+	for _, c := range changes {
+		main := filepath.Join(w.repo.Root, filepath.FromSlash(c.Path))
+		if c.Deleted {
+			if err := os.Remove(main); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return applied, err
+			}
+		} else if err := copyBack(filepath.Join(w.Root, filepath.FromSlash(c.Path)), main); err != nil {
+			return applied, err
+		}
+		applied = append(applied, c.Path)
+	}
+	return applied, nil
+}
+
+// noSymlinkParents refuses a path whose directories in the main tree include
+// a symlink: writing there would write through it.
+func (w *Worktree) noSymlinkParents(rel string) error {
+	dir := w.repo.Root
+	parts := strings.Split(rel, "/")
+	for _, p := range parts[:len(parts)-1] {
+		dir = filepath.Join(dir, p)
+		fi, err := os.Lstat(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if fi.Mode()&os.ModeSymlink != 0 {
+			return &ApplyError{Kind: "symlink", Msg: fmt.Sprintf("%s is under %s, a symlink in the main tree; paraider does not write through symlinks", rel, strings.TrimPrefix(dir, w.repo.Root+"/"))}
+		}
+	}
+	return nil
+}
+
+// checkSymlink refuses a symlink the agent made that points outside the
+// repository.
+func (w *Worktree) checkSymlink(rel string) error {
+	src := filepath.Join(w.Root, filepath.FromSlash(rel))
+	fi, err := os.Lstat(src)
+	if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		return nil
+	}
+	target, err := os.Readlink(src)
+	if err != nil {
+		return err
+	}
+	resolved := target
+	if !filepath.IsAbs(target) {
+		resolved = filepath.Join(filepath.Dir(src), target)
+	}
+	inside, err := filepath.Rel(w.Dir, resolved)
+	if filepath.IsAbs(target) || err != nil || inside == ".." || strings.HasPrefix(inside, ".."+string(filepath.Separator)) {
+		return &ApplyError{Kind: "symlink", Msg: fmt.Sprintf("%s is a symlink to %s, outside the repository; it was not copied back", rel, target)}
+	}
+	return nil
+}
+
+func (w *Worktree) keepConflict(c Change) (string, error) {
+	rel := filepath.Join(filepath.Base(w.repo.State), "conflicts", w.Name, filepath.FromSlash(c.Path))
+	dst := filepath.Join(w.repo.Root, rel)
+	if c.Deleted {
+		return rel + " (deleted)", nil
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return "", err
+	}
+	return rel, copyBack(filepath.Join(w.Root, filepath.FromSlash(c.Path)), dst)
+}
+
+// copyBack writes src's content (or link) to dst atomically: a temporary
+// file in dst's directory, then a rename, which also replaces a symlink at
+// dst rather than writing through it. The file mode is kept.
+func copyBack(src, dst string) error {
+	fi, err := os.Lstat(src)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	tmp := fmt.Sprintf("%s.paraider-tmp-%d", dst, os.Getpid())
+	defer os.Remove(tmp)
+	if fi.Mode()&os.ModeSymlink != 0 {
+		target, err := os.Readlink(src)
+		if err != nil {
+			return err
+		}
+		os.Remove(tmp)
+		if err := os.Symlink(target, tmp); err != nil {
+			return err
+		}
+		return os.Rename(tmp, dst)
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file", src)
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_EXCL, fi.Mode().Perm())
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(fi.Mode().Perm()); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dst)
+}
+
+// copyTree copies a file or a directory tree, keeping symlinks as links.
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		return copyBack(p, target)
+	})
+}
+
+// lockFile takes an exclusive flock on path. Without wait it fails at once
+// when another process holds it; with wait it tries for up to a minute.
+// The lock goes with the file's closing, or the process's death.
+func lockFile(path string, wait bool) (*os.File, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return f, nil
+		}
+		if !wait || !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(deadline) {
+			f.Close()
+			return nil, fmt.Errorf("%s is locked by another process", path)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Lock takes the exclusive lock at path, failing at once when another
+// process holds it; close the file to release it.
+func Lock(path string) (*os.File, error) { return lockFile(path, false) }

@@ -1,0 +1,454 @@
+// Package isolate gives each agent attempt a git worktree of its own, and
+// brings back from it only the files the task declared.
+//
+// # Why
+//
+// Parallel agents in one working tree collide: history files, Aider's sqlite
+// tags cache, .gitignore edits, git's index.lock, and agents that edit files
+// they were not given. In a worktree an agent can do what it likes; only the
+// task's declared files come back, each written atomically, and only when
+// the main tree still holds what the attempt started from.
+//
+// # How
+//
+//   - Snapshot: the main tree's current state — HEAD plus uncommitted and
+//     untracked, not ignored files, since upstream tasks' results are not
+//     committed — becomes a commit built with a temporary index, so the
+//     user's index is never touched. No ref points at it.
+//   - Worktree: `git worktree add --detach` of that commit under
+//     .paraider/worktrees/, locked with flock while an attempt uses it, so a
+//     later run can tell a leftover of a killed run from one in use.
+//   - Back: declared files that changed are written into the main tree with
+//     a temporary file and a rename, under a per-file lock; a file that
+//     changed in the main tree since the snapshot is a conflict and is not
+//     overwritten.
+package isolate
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// ErrNotGit says the plan's directory is not in a git repository.
+var ErrNotGit = errors.New("not in a git repository")
+
+// gitTimeout bounds every git command.
+const gitTimeout = 2 * time.Minute
+
+// Repo is the git repository around a plan's directory.
+type Repo struct {
+	Root   string // the plan's directory, absolute
+	Top    string // the repository's top level, absolute
+	Prefix string // Root relative to Top, with a trailing slash, or ""
+	State  string // the plan's .paraider directory, absolute
+}
+
+// Open finds the repository around root (the plan's directory).
+func Open(root, stateDir string) (*Repo, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, err
+	}
+	out, err := git(context.Background(), abs, nil, "rev-parse", "--show-toplevel", "--show-prefix")
+	if err != nil {
+		return nil, ErrNotGit
+	}
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	r := &Repo{Root: abs, Top: lines[0], State: filepath.Join(abs, stateDir)}
+	if len(lines) > 1 {
+		r.Prefix = lines[1]
+	}
+	return r, nil
+}
+
+// IsRepo reports whether dir is inside a git work tree.
+func IsRepo(dir string) bool {
+	_, err := git(context.Background(), dir, nil, "rev-parse", "--show-toplevel")
+	return err == nil
+}
+
+func git(ctx context.Context, dir string, env []string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, gitTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(cmd.Env,
+		// commit-tree needs an identity; the snapshot is paraider's.
+		"GIT_AUTHOR_NAME=paraider", "GIT_AUTHOR_EMAIL=paraider@localhost",
+		"GIT_COMMITTER_NAME=paraider", "GIT_COMMITTER_EMAIL=paraider@localhost",
+		"GIT_TERMINAL_PROMPT=0")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return "", fmt.Errorf("git %s: timed out after %s", args[0], gitTimeout)
+		}
+		return "", fmt.Errorf("git %s: %v: %s", args[0], err, strings.TrimSpace(stderr.String()))
+	}
+	return stdout.String(), nil
+}
+
+// Setup says what a fresh worktree needs besides the snapshot: ignored files
+// people rely on.
+type Setup struct {
+	Copy []string // copied in (e.g. .env), relative to the plan's directory
+	Link []string // symlinked to the main tree's (e.g. node_modules)
+}
+
+// Worktree is one attempt's worktree.
+type Worktree struct {
+	Name string
+	Dir  string // the worktree's top level
+	Root string // the plan's directory inside it: where the agent runs
+	Base string // the snapshot commit it holds
+	lock *os.File
+	repo *Repo
+}
+
+// Create snapshots the main tree and checks it out in a new worktree named
+// name (a task id and attempt number).
+func (r *Repo) Create(ctx context.Context, name string, setup Setup) (*Worktree, error) {
+	dir := filepath.Join(r.State, "worktrees", name)
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return nil, err
+	}
+	// A leftover of the same name (a killed run) goes first.
+	if err := r.removeDir(dir); err != nil {
+		return nil, err
+	}
+	lock, err := lockFile(dir+".lock", false)
+	if err != nil {
+		return nil, fmt.Errorf("worktree %s is in use by another paraider: %w", name, err)
+	}
+	w := &Worktree{Name: name, Dir: dir, lock: lock, repo: r}
+	base, err := r.snapshot(ctx, name)
+	if err != nil {
+		w.unlock()
+		return nil, err
+	}
+	w.Base = base
+	if _, err := git(ctx, r.Top, nil, "worktree", "add", "--detach", "--quiet", dir, base); err != nil {
+		w.unlock()
+		return nil, err
+	}
+	w.Root = filepath.Join(dir, filepath.FromSlash(r.Prefix))
+	if err := w.setup(setup); err != nil {
+		w.Remove()
+		return nil, err
+	}
+	return w, nil
+}
+
+// snapshot commits the main tree's current state without touching the
+// user's index, and returns the commit.
+func (r *Repo) snapshot(ctx context.Context, name string) (string, error) {
+	tmp := filepath.Join(r.State, "tmp")
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return "", err
+	}
+	index := filepath.Join(tmp, "index."+name)
+	defer os.Remove(index)
+	// Starting from a copy of the real index lets git reuse its stat data
+	// and hash only what changed.
+	if p, err := git(ctx, r.Top, nil, "rev-parse", "--path-format=absolute", "--git-path", "index"); err == nil {
+		if data, err := os.ReadFile(strings.TrimSpace(p)); err == nil {
+			if err := os.WriteFile(index, data, 0o644); err != nil {
+				return "", err
+			}
+		}
+	}
+	env := []string{"GIT_INDEX_FILE=" + index}
+	state := ":(exclude,top)" + r.Prefix + filepath.Base(r.State)
+	if _, err := git(ctx, r.Top, env, "add", "-A", "--", ":/", state); err != nil {
+		return "", fmt.Errorf("snapshotting the working tree: %w", err)
+	}
+	tree, err := git(ctx, r.Top, env, "write-tree")
+	if err != nil {
+		return "", err
+	}
+	args := []string{"commit-tree", strings.TrimSpace(tree), "-m", "paraider snapshot for " + name}
+	if head, err := git(ctx, r.Top, nil, "rev-parse", "--verify", "-q", "HEAD"); err == nil {
+		args = append(args, "-p", strings.TrimSpace(head))
+	}
+	commit, err := git(ctx, r.Top, nil, args...)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(commit), nil
+}
+
+func (w *Worktree) setup(s Setup) error {
+	for _, rel := range s.Copy {
+		src := filepath.Join(w.repo.Root, filepath.FromSlash(rel))
+		if _, err := os.Lstat(src); err != nil {
+			continue // nothing to copy in this checkout
+		}
+		if err := copyTree(src, filepath.Join(w.Root, filepath.FromSlash(rel))); err != nil {
+			return fmt.Errorf("worktree copy %s: %w", rel, err)
+		}
+	}
+	for _, rel := range s.Link {
+		src := filepath.Join(w.repo.Root, filepath.FromSlash(rel))
+		if _, err := os.Lstat(src); err != nil {
+			continue
+		}
+		dst := filepath.Join(w.Root, filepath.FromSlash(rel))
+		os.RemoveAll(dst)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if err := os.Symlink(src, dst); err != nil {
+			return fmt.Errorf("worktree link %s: %w", rel, err)
+		}
+	}
+	return nil
+}
+
+// Remove deletes the worktree and git's record of it.
+func (w *Worktree) Remove() error {
+	defer w.unlock()
+	return w.repo.removeDir(w.Dir)
+}
+
+// Keep leaves the worktree for inspection; later runs do not sweep it.
+func (w *Worktree) Keep() error {
+	defer w.unlock()
+	return os.WriteFile(w.Dir+".kept", nil, 0o644)
+}
+
+func (w *Worktree) unlock() {
+	if w.lock != nil {
+		w.lock.Close()
+		w.lock = nil
+	}
+}
+
+func (r *Repo) removeDir(dir string) error {
+	if _, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	os.Remove(dir + ".kept")
+	_, err := git(context.Background(), r.Top, nil, "worktree", "prune")
+	return err
+}
+
+// Sweep removes worktrees that no attempt holds: leftovers of a run that was
+// killed (kill -9, power loss). Processes still running in them are killed
+// first. Worktrees kept for inspection stay unless keepKept is false.
+func (r *Repo) Sweep(prefix string) error {
+	dir := filepath.Join(r.State, "worktrees")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), prefix) {
+			continue
+		}
+		wt := filepath.Join(dir, e.Name())
+		if _, err := os.Stat(wt + ".kept"); err == nil {
+			continue
+		}
+		lock, err := lockFile(wt+".lock", false)
+		if err != nil {
+			continue // in use
+		}
+		killIn(wt)
+		err = r.removeDir(wt)
+		lock.Close()
+		os.Remove(wt + ".lock")
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Change is a path that differs between a worktree and its snapshot.
+type Change struct {
+	Path    string // relative to the plan's directory
+	Deleted bool
+	Outside bool // outside the plan's directory
+}
+
+// Changes lists what differs in the worktree from its snapshot: modified,
+// added (untracked, not ignored) and deleted files. Paths matching scratch
+// patterns (an agent's own caches, such as .aider*) are left out.
+func (w *Worktree) Changes(ctx context.Context, scratch []string) ([]Change, error) {
+	out, err := git(ctx, w.Dir, nil, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--ignore-submodules")
+	if err != nil {
+		return nil, err
+	}
+	var changes []Change
+	for _, rec := range strings.Split(out, "\x00") {
+		if len(rec) < 4 {
+			continue
+		}
+		xy, p := rec[:2], rec[3:]
+		c := Change{Deleted: strings.Contains(xy, "D")}
+		if rel, ok := strings.CutPrefix(p, w.repo.Prefix); ok {
+			c.Path = rel
+		} else {
+			c.Path, c.Outside = "/"+p, true
+		}
+		if matchAny(c.Path, scratch) {
+			continue
+		}
+		changes = append(changes, c)
+	}
+	return changes, nil
+}
+
+// matchAny reports whether a pattern matches the path, its base name, or
+// one of its directories (so .aider* covers .aider.tags.cache.v4/cache.db).
+func matchAny(p string, patterns []string) bool {
+	parts := strings.Split(p, "/")
+	for _, pat := range patterns {
+		if ok, _ := path.Match(pat, p); ok {
+			return true
+		}
+		for _, part := range parts {
+			if ok, _ := path.Match(pat, part); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// BaseBlob returns the git blob id the snapshot holds for rel (relative to
+// the plan's directory), or "" when the snapshot lacks the file.
+func (w *Worktree) BaseBlob(ctx context.Context, rel string) (string, error) {
+	out, err := git(ctx, w.Dir, nil, "ls-tree", "-z", w.Base, "--", ":(top)"+w.repo.Prefix+rel)
+	if err != nil {
+		return "", err
+	}
+	// "<mode> <type> <id>\t<path>"
+	f := strings.Fields(strings.SplitN(out, "\t", 2)[0])
+	if len(f) < 3 {
+		return "", nil
+	}
+	return f[2], nil
+}
+
+// BlobID is git's id of a blob with these bytes.
+func BlobID(data []byte) string {
+	h := sha1.New()
+	fmt.Fprintf(h, "blob %d\x00", len(data))
+	h.Write(data)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// fileBlob is the blob id of a file on disk as git would store it: a
+// regular file's content, a symlink's target; "" when it does not exist.
+func fileBlob(p string) (string, error) {
+	fi, err := os.Lstat(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	} else if err != nil {
+		return "", err
+	}
+	if fi.Mode()&os.ModeSymlink != 0 {
+		t, err := os.Readlink(p)
+		if err != nil {
+			return "", err
+		}
+		return BlobID([]byte(t)), nil
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return "", err
+	}
+	return BlobID(data), nil
+}
+
+// killIn kills every process whose working directory is inside dir: agents
+// left running by a paraider that was killed.
+func killIn(dir string) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		pid := 0
+		if _, err := fmt.Sscan(e.Name(), &pid); err != nil || pid <= 1 || pid == os.Getpid() {
+			continue
+		}
+		cwd, err := os.Readlink("/proc/" + e.Name() + "/cwd")
+		if err != nil {
+			continue
+		}
+		if cwd == dir || strings.HasPrefix(cwd, dir+string(filepath.Separator)) {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
+// SweepKept removes worktrees kept for inspection whose names start with
+// prefix: a task's kept worktrees go when it runs again, so disk use stays
+// bounded.
+func (r *Repo) SweepKept(prefix string) error {
+	dir := filepath.Join(r.State, "worktrees")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	for _, e := range entries {
+		if e.IsDir() && strings.HasPrefix(e.Name(), prefix) {
+			wt := filepath.Join(dir, e.Name())
+			if _, err := os.Stat(wt + ".kept"); err == nil {
+				if err := r.removeDir(wt); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Dirty maps the files git status lists in the main tree (relative to the
+// plan's directory, scratch patterns left out) to their blob ids; "" for a
+// deleted file.
+func (r *Repo) Dirty(ctx context.Context, scratch []string) (map[string]string, error) {
+	out, err := git(ctx, r.Root, nil, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--ignore-submodules", "--", ".", ":(exclude)"+filepath.Base(r.State))
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]string{}
+	for _, rec := range strings.Split(out, "\x00") {
+		if len(rec) < 4 {
+			continue
+		}
+		rel, ok := strings.CutPrefix(rec[3:], r.Prefix)
+		if !ok || matchAny(rel, scratch) {
+			continue
+		}
+		blob, err := fileBlob(filepath.Join(r.Root, filepath.FromSlash(rel)))
+		if err != nil {
+			continue
+		}
+		m[rel] = blob
+	}
+	return m, nil
+}
