@@ -52,9 +52,9 @@ func (w *Worktree) Apply(ctx context.Context, changes []Change) ([]string, error
 		if err := w.noSymlinkParents(c.Path); err != nil {
 			return nil, err
 		}
-		base, err := w.BaseBlob(ctx, c.Path)
-		if err != nil {
-			return nil, err
+		base, ok := w.base[c.Path]
+		if !ok {
+			return nil, fmt.Errorf("%s is not one of the task's files", c.Path)
 		}
 		cur, err := fileBlob(main)
 		if err != nil {

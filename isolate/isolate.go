@@ -105,6 +105,10 @@ func git(ctx context.Context, dir string, env []string, args ...string) (string,
 type Setup struct {
 	Copy []string // copied in (e.g. .env), relative to the plan's directory
 	Link []string // symlinked to the main tree's (e.g. node_modules)
+	// Files are the task's declared files and Read its read files. Those
+	// git ignores are not in the snapshot, so they are copied in, and the
+	// declared files' starting content is recorded for Apply.
+	Files, Read []string
 }
 
 // Worktree is one attempt's worktree.
@@ -115,6 +119,7 @@ type Worktree struct {
 	Base string // the snapshot commit it holds
 	lock *os.File
 	repo *Repo
+	base map[string]string // declared file -> blob id at the start ("" absent)
 }
 
 // Create snapshots the main tree and checks it out in a new worktree named
@@ -190,6 +195,27 @@ func (r *Repo) snapshot(ctx context.Context, name string) (string, error) {
 }
 
 func (w *Worktree) setup(s Setup) error {
+	for _, rel := range append(append([]string(nil), s.Files...), s.Read...) {
+		dst := filepath.Join(w.Root, filepath.FromSlash(rel))
+		if _, err := os.Lstat(dst); err == nil {
+			continue
+		}
+		src := filepath.Join(w.repo.Root, filepath.FromSlash(rel))
+		if fi, err := os.Lstat(src); err != nil || fi.IsDir() {
+			continue
+		}
+		if err := copyBack(src, dst); err != nil {
+			return fmt.Errorf("copying %s into the worktree: %w", rel, err)
+		}
+	}
+	w.base = map[string]string{}
+	for _, rel := range s.Files {
+		b, err := fileBlob(filepath.Join(w.Root, filepath.FromSlash(rel)))
+		if err != nil {
+			return err
+		}
+		w.base[rel] = b
+	}
 	for _, rel := range s.Copy {
 		src := filepath.Join(w.repo.Root, filepath.FromSlash(rel))
 		if _, err := os.Lstat(src); err != nil {
@@ -216,10 +242,14 @@ func (w *Worktree) setup(s Setup) error {
 	return nil
 }
 
-// Remove deletes the worktree and git's record of it.
+// Remove deletes the worktree, git's record of it and its lock.
 func (w *Worktree) Remove() error {
 	defer w.unlock()
-	return w.repo.removeDir(w.Dir)
+	err := w.repo.removeDir(w.Dir)
+	// Unlinked while still held: no other paraider waits on this name, as
+	// the task's own lock admits one paraider per task.
+	os.Remove(w.Dir + ".lock")
+	return err
 }
 
 // Keep leaves the worktree for inspection; later runs do not sweep it.
@@ -334,21 +364,6 @@ func matchAny(p string, patterns []string) bool {
 	return false
 }
 
-// BaseBlob returns the git blob id the snapshot holds for rel (relative to
-// the plan's directory), or "" when the snapshot lacks the file.
-func (w *Worktree) BaseBlob(ctx context.Context, rel string) (string, error) {
-	out, err := git(ctx, w.Dir, nil, "ls-tree", "-z", w.Base, "--", ":(top)"+w.repo.Prefix+rel)
-	if err != nil {
-		return "", err
-	}
-	// "<mode> <type> <id>\t<path>"
-	f := strings.Fields(strings.SplitN(out, "\t", 2)[0])
-	if len(f) < 3 {
-		return "", nil
-	}
-	return f[2], nil
-}
-
 // BlobID is git's id of a blob with these bytes.
 func BlobID(data []byte) string {
 	h := sha1.New()
@@ -421,6 +436,7 @@ func (r *Repo) SweepKept(prefix string) error {
 				if err := r.removeDir(wt); err != nil {
 					return err
 				}
+				os.Remove(wt + ".lock")
 			}
 		}
 	}

@@ -257,7 +257,7 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (state.Att
 	var wt *isolate.Worktree
 	if r.repo != nil {
 		var err error
-		wt, err = r.repo.Create(ctx, state.WorktreeName(s.ID, n), isolate.Setup{Copy: s.Copy, Link: s.Link})
+		wt, err = r.repo.Create(ctx, state.WorktreeName(s.ID, n), isolate.Setup{Copy: s.Copy, Link: s.Link, Files: s.Files, Read: s.Read})
 		if err != nil {
 			return fail(FailStart, fmt.Sprintf("creating the worktree: %v", err))
 		}
@@ -350,21 +350,26 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (state.Att
 	if len(a.FilesChanged) == 0 && !s.AllowUnchanged {
 		return fail(FailUnchanged, "the agent changed none of its files ("+strings.Join(s.Files, ", ")+")")
 	}
-	if missing := missingIn(work, s.Files); len(missing) > 0 {
+	// A file that was there and is gone was deleted on purpose; one the
+	// task was to create and did not is missing.
+	if missing := missingIn(work, s.Files, before); len(missing) > 0 {
 		return fail(FailMissing, "the agent left declared files missing: "+strings.Join(missing, ", "))
 	}
 
-	// Which changes may come back: the task's files, nothing else.
+	// Which changes may come back: the task's files (compared directly, so
+	// files git ignores count too), nothing else (as git status sees it).
 	var apply []isolate.Change
 	if wt != nil {
+		for _, f := range a.FilesChanged {
+			_, err := os.Lstat(filepath.Join(work, filepath.FromSlash(f)))
+			apply = append(apply, isolate.Change{Path: f, Deleted: err != nil})
+		}
 		changes, err := wt.Changes(ctx, s.Agent.Scratch)
 		if err != nil {
 			return fail(FailStart, err.Error())
 		}
 		for _, c := range changes {
-			if !c.Outside && contains(s.Files, c.Path) {
-				apply = append(apply, c)
-			} else {
+			if c.Outside || !contains(s.Files, c.Path) {
 				a.Undeclared = append(a.Undeclared, c.Path)
 			}
 		}
@@ -521,9 +526,13 @@ func changed(before, after map[string]fileState) []string {
 	return out
 }
 
-func missingIn(dir string, files []string) []string {
+// missingIn lists the files that neither existed before nor exist now.
+func missingIn(dir string, files []string, before map[string]fileState) []string {
 	var out []string
 	for _, f := range files {
+		if before[f].exists {
+			continue
+		}
 		if _, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(f))); err != nil {
 			out = append(out, f)
 		}

@@ -71,6 +71,9 @@ func TestScripts(t *testing.T) {
 			env.Setenv("GIT_CONFIG_NOSYSTEM", "1")
 			env.Setenv("NINJA_STATUS", "[%f/%t] ")
 			env.Setenv("EXAMPLES", examplesDir)
+			// Agents may run in worktrees: pid and log files named in the
+			// plans are relative to the test's directory.
+			env.Setenv("FAKE_AIDER_BASE", env.WorkDir)
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){

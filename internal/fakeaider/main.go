@@ -22,7 +22,14 @@
 //	FAKE_AIDER_LOG=FILE         append "start"/"end" events (JSON lines) for timing checks
 //	FAKE_AIDER_NO_USAGE=1       print no usage lines
 //	FAKE_AIDER_PRINT=TEXT       print TEXT (e.g. to test secret redaction)
+//	FAKE_AIDER_BASE=DIR         resolve the relative FILEs of these settings against DIR
+//	                            (the agent may run in a worktree, not where the test looks)
 //	FAKE_AIDER_PIDFILE=FILE     write this process's pid to FILE
+//	FAKE_AIDER_PPIDFILE=FILE    write the parent's (paraider exec's) pid to FILE
+//	FAKE_AIDER_EXTRA=PATH       also write PATH, a file it was not given
+//	FAKE_AIDER_DELETE=PATH      delete PATH
+//	FAKE_AIDER_SYMLINK=L:T      make L a symlink to T
+//	FAKE_AIDER_PARTIAL=1        write half of each file, then hang (to be killed mid-write)
 package main
 
 import (
@@ -170,7 +177,7 @@ func contains(list []string, s string) bool {
 }
 
 func event(kind string, a args) {
-	path := os.Getenv("FAKE_AIDER_LOG")
+	path := testFile("FAKE_AIDER_LOG")
 	if path == "" {
 		return
 	}
@@ -217,8 +224,11 @@ func main() {
 	}
 	event("start", a)
 	defer event("end", a)
-	if f := os.Getenv("FAKE_AIDER_PIDFILE"); f != "" {
+	if f := testFile("FAKE_AIDER_PIDFILE"); f != "" {
 		os.WriteFile(f, []byte(strconv.Itoa(os.Getpid())), 0o644)
+	}
+	if f := testFile("FAKE_AIDER_PPIDFILE"); f != "" {
+		os.WriteFile(f, []byte(strconv.Itoa(os.Getppid())), 0o644)
 	}
 
 	fmt.Printf("Aider v0.86.3.dev (paraider stand-in)\nModel: %s with whole edit format\n", a.model)
@@ -240,7 +250,7 @@ func main() {
 		fmt.Println(p)
 	}
 	for _, v := range []string{"FAKE_AIDER_CHILD", "FAKE_AIDER_DAEMON"} {
-		pidFile := os.Getenv(v)
+		pidFile := testFile(v)
 		if pidFile == "" {
 			continue
 		}
@@ -278,7 +288,32 @@ func main() {
 	if os.Getenv("FAKE_AIDER_NO_USAGE") == "" {
 		fmt.Println("Tokens: 1.2k sent, 150 received. Cost: $0.0010 message, $0.0010 session.")
 	}
-	if os.Getenv("FAKE_AIDER_NOEDIT") == "" {
+	if os.Getenv("FAKE_AIDER_PARTIAL") != "" {
+		for _, f := range a.files {
+			os.MkdirAll(filepath.Dir(f), 0o755)
+			os.WriteFile(f, []byte("// half of a fi"), 0o644)
+		}
+		fmt.Println("stand-in: wrote half, now hanging")
+		time.Sleep(time.Hour)
+	}
+	if p := os.Getenv("FAKE_AIDER_EXTRA"); p != "" {
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte("// an edit nobody asked for: "+firstLine(a.message)+"\n"), 0o644)
+		fmt.Printf("Applied edit to %s\n", p)
+	}
+	if p := os.Getenv("FAKE_AIDER_DELETE"); p != "" {
+		if err := os.Remove(p); err != nil {
+			fmt.Printf("Unable to delete %s: %v\n", p, err)
+		}
+	}
+	if lt := os.Getenv("FAKE_AIDER_SYMLINK"); lt != "" {
+		l, t, _ := strings.Cut(lt, ":")
+		os.Remove(l)
+		if err := os.Symlink(t, l); err != nil {
+			fmt.Printf("Unable to link %s: %v\n", l, err)
+		}
+	}
+	if os.Getenv("FAKE_AIDER_NOEDIT") == "" && os.Getenv("FAKE_AIDER_SYMLINK") == "" {
 		for _, f := range a.files {
 			if err := write(f, a); err != nil {
 				fmt.Printf("Unable to write %s: %v\n", f, err)
@@ -307,6 +342,15 @@ func write(path string, a args) error {
 	return os.WriteFile(path, []byte(content), 0o644)
 }
 
+// testFile reads a setting that names a file for the test to look at.
+func testFile(name string) string {
+	p := os.Getenv(name)
+	if base := os.Getenv("FAKE_AIDER_BASE"); p != "" && base != "" && !filepath.IsAbs(p) {
+		return filepath.Join(base, p)
+	}
+	return p
+}
+
 func firstLine(s string) string {
 	l, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
 	return l
@@ -319,7 +363,7 @@ func shouldFail() bool {
 	if err != nil {
 		return true
 	}
-	counter := os.Getenv("FAKE_AIDER_COUNTER")
+	counter := testFile("FAKE_AIDER_COUNTER")
 	if counter == "" {
 		fmt.Fprintln(os.Stderr, "stand-in: FAKE_AIDER_FAIL_TIMES needs FAKE_AIDER_COUNTER")
 		os.Exit(1)
