@@ -120,6 +120,8 @@ type Worktree struct {
 	lock *os.File
 	repo *Repo
 	base map[string]string // declared file -> blob id at the start ("" absent)
+	// put are the paths Setup copied or linked in: not the agent's changes.
+	put []string
 }
 
 // Create snapshots the main tree and checks it out in a new worktree named
@@ -144,7 +146,7 @@ func (r *Repo) Create(ctx context.Context, name string, setup Setup) (*Worktree,
 		return nil, err
 	}
 	w.Base = base
-	if _, err := git(ctx, r.Top, nil, "worktree", "add", "--detach", "--quiet", dir, base); err != nil {
+	if err := r.worktreeCmd(ctx, "add", "--detach", "--quiet", dir, base); err != nil {
 		w.unlock()
 		return nil, err
 	}
@@ -216,6 +218,7 @@ func (w *Worktree) setup(s Setup) error {
 		}
 		w.base[rel] = b
 	}
+	w.put = append(append([]string(nil), s.Copy...), s.Link...)
 	for _, rel := range s.Copy {
 		src := filepath.Join(w.repo.Root, filepath.FromSlash(rel))
 		if _, err := os.Lstat(src); err != nil {
@@ -273,7 +276,19 @@ func (r *Repo) removeDir(dir string) error {
 		return err
 	}
 	os.Remove(dir + ".kept")
-	_, err := git(context.Background(), r.Top, nil, "worktree", "prune")
+	return r.worktreeCmd(context.Background(), "prune")
+}
+
+// worktreeCmd runs `git worktree ...` under a lock of the repository's:
+// git reads every worktree's files while it adds or prunes one, and fails
+// on one that another git is still writing.
+func (r *Repo) worktreeCmd(ctx context.Context, args ...string) error {
+	lock, err := lockFile(filepath.Join(r.State, "locks", "git-worktree.lock"), true)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+	_, err = git(ctx, r.Top, nil, append([]string{"worktree"}, args...)...)
 	return err
 }
 
@@ -339,12 +354,21 @@ func (w *Worktree) Changes(ctx context.Context, scratch []string) ([]Change, err
 		} else {
 			c.Path, c.Outside = "/"+p, true
 		}
-		if matchAny(c.Path, scratch) {
+		if matchAny(c.Path, scratch) || w.wasPut(c.Path) {
 			continue
 		}
 		changes = append(changes, c)
 	}
 	return changes, nil
+}
+
+func (w *Worktree) wasPut(p string) bool {
+	for _, put := range w.put {
+		if p == put || strings.HasPrefix(p, put+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // matchAny reports whether a pattern matches the path, its base name, or

@@ -226,9 +226,9 @@ func (r *runner) preflight() error {
 
 // attempt runs the agent once and judges the result. It reports whether a
 // failed attempt is worth repeating.
-func (r *runner) attempt(ctx context.Context, n int, feedback string) (state.Attempt, bool) {
+func (r *runner) attempt(ctx context.Context, n int, feedback string) (a state.Attempt, retry bool) {
 	s := r.spec
-	a := state.Attempt{N: n, Start: time.Now().UTC(), ExitCode: -1, Log: state.LogPath(s.ID, n)}
+	a = state.Attempt{N: n, Start: time.Now().UTC(), ExitCode: -1, Log: state.LogPath(s.ID, n)}
 	fail := func(kind, reason string) (state.Attempt, bool) {
 		a.End = time.Now().UTC()
 		a.Failure, a.Reason = kind, Redact(reason, r.secrets)
