@@ -61,6 +61,9 @@ type TaskRow struct {
 	Cost     float64
 	Files    []string
 	Reason   string
+	// Undeclared are changes outside the task's files: not applied (with
+	// worktree isolation) or seen in the main tree (with none).
+	Undeclared []string
 }
 
 // CheckRow is one final check's line.
@@ -135,6 +138,7 @@ func Build(opts Options) (*Report, error) {
 			row.Sent, row.Recv, row.Cost = r.TokensSent, r.TokensRecv, r.Cost
 			row.Files = r.FilesChanged
 			row.Reason = r.Reason
+			row.Undeclared = r.Undeclared
 			changed = append(changed, r.FilesChanged...)
 			switch {
 			case r.Status != state.StatusOK:

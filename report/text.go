@@ -88,6 +88,20 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 	}
 
+	var stray []TaskRow
+	for _, t := range r.Tasks {
+		if len(t.Undeclared) > 0 {
+			stray = append(stray, t)
+		}
+	}
+	if len(stray) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "CHANGES OUTSIDE THE TASKS' FILES (not applied)")
+		for _, t := range stray {
+			fmt.Fprintf(w, "  %s: %s\n", t.ID, strings.Join(t.Undeclared, " "))
+		}
+	}
+
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "GIT STATUS OF CHANGED FILES")
 	switch {
