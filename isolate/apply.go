@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/paraider/paraider/state"
 )
 
 // ApplyError says why an attempt's files could not come back.
@@ -81,6 +83,7 @@ func (w *Worktree) Apply(ctx context.Context, changes []Change) ([]string, error
 	var applied []string
 	for _, c := range changes {
 		main := filepath.Join(w.repo.Root, filepath.FromSlash(c.Path))
+		removeStaleTemps(main)
 		if c.Deleted {
 			if err := os.Remove(main); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return applied, err
@@ -91,6 +94,20 @@ func (w *Worktree) Apply(ctx context.Context, changes []Change) ([]string, error
 		applied = append(applied, c.Path)
 	}
 	return applied, nil
+}
+
+// removeStaleTemps removes temporary files a killed paraider left beside
+// path while writing it (state.WriteFile's ".NAME.tmp*"). The file's lock
+// is held, so no writer of ours is using them.
+func removeStaleTemps(path string) {
+	tmps, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "."+globEscape(filepath.Base(path))+".tmp*"))
+	for _, t := range tmps {
+		os.Remove(t)
+	}
+}
+
+func globEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "*", `\*`, "?", `\?`, "[", `\[`).Replace(s)
 }
 
 // noSymlinkParents refuses a path whose directories in the main tree include
@@ -159,9 +176,9 @@ func copyBack(src, dst string) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
-	tmp := fmt.Sprintf("%s.paraider-tmp-%d", dst, os.Getpid())
-	defer os.Remove(tmp)
 	if fi.Mode()&os.ModeSymlink != 0 {
+		tmp := filepath.Join(filepath.Dir(dst), fmt.Sprintf(".%s.tmp-link%d", filepath.Base(dst), os.Getpid()))
+		defer os.Remove(tmp)
 		target, err := os.Readlink(src)
 		if err != nil {
 			return err
@@ -179,26 +196,7 @@ func copyBack(src, dst string) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_EXCL, fi.Mode().Perm())
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(fi.Mode().Perm()); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, dst)
+	return state.WriteFile(dst, data, fi.Mode().Perm())
 }
 
 // copyTree copies a file or a directory tree, keeping symlinks as links.

@@ -292,24 +292,39 @@ func (r *Repo) worktreeCmd(ctx context.Context, args ...string) error {
 	return err
 }
 
-// Sweep removes worktrees that no attempt holds: leftovers of a run that was
-// killed (kill -9, power loss). Processes still running in them are killed
-// first. Worktrees kept for inspection stay unless keepKept is false.
-func (r *Repo) Sweep(prefix string) error {
+// worktrees lists the worktree directories whose names start with prefix.
+func (r *Repo) worktrees(prefix string) ([]string, error) {
 	dir := filepath.Join(r.State, "worktrees")
 	entries, err := os.ReadDir(dir)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() && strings.HasPrefix(e.Name(), prefix) {
+			out = append(out, filepath.Join(dir, e.Name()))
 		}
+	}
+	return out, nil
+}
+
+func kept(wt string) bool {
+	_, err := os.Stat(wt + ".kept")
+	return err == nil
+}
+
+// Sweep removes worktrees that no attempt holds and nobody kept: leftovers
+// of a run that was killed (kill -9, power loss). Processes still running
+// in them are killed first.
+func (r *Repo) Sweep(prefix string) error {
+	wts, err := r.worktrees(prefix)
+	if err != nil {
 		return err
 	}
-	for _, e := range entries {
-		if !e.IsDir() || !strings.HasPrefix(e.Name(), prefix) {
-			continue
-		}
-		wt := filepath.Join(dir, e.Name())
-		if _, err := os.Stat(wt + ".kept"); err == nil {
+	for _, wt := range wts {
+		if kept(wt) {
 			continue
 		}
 		lock, err := lockFile(wt+".lock", false)
@@ -323,6 +338,26 @@ func (r *Repo) Sweep(prefix string) error {
 		if err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// SweepKept removes worktrees kept for inspection whose names start with
+// prefix: a task's kept worktrees go when it runs again, so disk use stays
+// bounded.
+func (r *Repo) SweepKept(prefix string) error {
+	wts, err := r.worktrees(prefix)
+	if err != nil {
+		return err
+	}
+	for _, wt := range wts {
+		if !kept(wt) {
+			continue
+		}
+		if err := r.removeDir(wt); err != nil {
+			return err
+		}
+		os.Remove(wt + ".lock")
 	}
 	return nil
 }
@@ -439,32 +474,6 @@ func killIn(dir string) {
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}
-}
-
-// SweepKept removes worktrees kept for inspection whose names start with
-// prefix: a task's kept worktrees go when it runs again, so disk use stays
-// bounded.
-func (r *Repo) SweepKept(prefix string) error {
-	dir := filepath.Join(r.State, "worktrees")
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil
-		}
-		return err
-	}
-	for _, e := range entries {
-		if e.IsDir() && strings.HasPrefix(e.Name(), prefix) {
-			wt := filepath.Join(dir, e.Name())
-			if _, err := os.Stat(wt + ".kept"); err == nil {
-				if err := r.removeDir(wt); err != nil {
-					return err
-				}
-				os.Remove(wt + ".lock")
-			}
-		}
-	}
-	return nil
 }
 
 // Dirty maps the files git status lists in the main tree (relative to the

@@ -1,0 +1,126 @@
+package isolate
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func run(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@x", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@x")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+func write(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A plan in a subdirectory of the repository: the worktree holds the whole
+// repository with uncommitted and untracked files, the agent's directory is
+// the plan's, and files come back to the right place.
+func TestWorktreeInSubdirectory(t *testing.T) {
+	top := t.TempDir()
+	run(t, top, "git", "init", "-q")
+	write(t, filepath.Join(top, "app", "committed.txt"), "v1")
+	write(t, filepath.Join(top, "other", "x.txt"), "x")
+	run(t, top, "git", "add", "-A")
+	run(t, top, "git", "commit", "-qm", "init")
+	write(t, filepath.Join(top, "app", "committed.txt"), "v2 uncommitted")
+	write(t, filepath.Join(top, "app", "new.txt"), "untracked")
+	index := run(t, top, "git", "ls-files", "--stage")
+
+	repo, err := Open(filepath.Join(top, "app"), ".paraider")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if repo.Prefix != "app/" {
+		t.Fatalf("prefix %q", repo.Prefix)
+	}
+	ctx := context.Background()
+	wt, err := repo.Create(ctx, "t.1", Setup{Files: []string{"committed.txt", "out.txt"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rel, want := range map[string]string{"committed.txt": "v2 uncommitted", "new.txt": "untracked"} {
+		got, err := os.ReadFile(filepath.Join(wt.Root, rel))
+		if err != nil || string(got) != want {
+			t.Errorf("worktree %s = %q, %v; want %q", rel, got, err, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(wt.Dir, "other", "x.txt")); err != nil {
+		t.Errorf("the worktree lacks the rest of the repository: %v", err)
+	}
+	if got := run(t, top, "git", "ls-files", "--stage"); got != index {
+		t.Errorf("the user's index changed:\n%s\nwas\n%s", got, index)
+	}
+
+	write(t, filepath.Join(wt.Root, "out.txt"), "made by the agent")
+	write(t, filepath.Join(wt.Root, "stray.txt"), "not declared")
+	write(t, filepath.Join(wt.Dir, "other", "x.txt"), "outside the plan's directory")
+	changes, err := wt.Changes(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range changes {
+		names = append(names, c.Path)
+	}
+	if got := strings.Join(names, " "); got != "/other/x.txt out.txt stray.txt" {
+		t.Errorf("changes %q", got)
+	}
+	applied, err := wt.Apply(ctx, []Change{{Path: "out.txt"}})
+	if err != nil || len(applied) != 1 {
+		t.Fatalf("apply: %v %v", applied, err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(top, "app", "out.txt")); string(got) != "made by the agent" {
+		t.Errorf("main out.txt = %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(top, "app", "stray.txt")); err == nil {
+		t.Error("an undeclared file came back")
+	}
+	if err := wt.Remove(); err != nil {
+		t.Fatal(err)
+	}
+	if got := run(t, top, "git", "worktree", "list"); strings.Count(got, "\n") != 1 {
+		t.Errorf("worktrees left:\n%s", got)
+	}
+}
+
+// A temporary file left by a killed write-back is removed by the next one.
+func TestStaleTempsRemoved(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, ".a.ts.tmp12345"), "half")
+	write(t, filepath.Join(dir, ".b.ts.tmp1"), "other file's")
+	removeStaleTemps(filepath.Join(dir, "a.ts"))
+	if _, err := os.Stat(filepath.Join(dir, ".a.ts.tmp12345")); err == nil {
+		t.Error("stale temp of a.ts is still there")
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".b.ts.tmp1")); err != nil {
+		t.Error("another file's temp was removed")
+	}
+}
+
+func TestBlobIDMatchesGit(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "f"), "hello\n")
+	want := strings.TrimSpace(run(t, dir, "git", "hash-object", "f"))
+	if got := BlobID([]byte("hello\n")); got != want {
+		t.Errorf("BlobID = %s; git says %s", got, want)
+	}
+}
