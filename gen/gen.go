@@ -171,6 +171,7 @@ func Spec(p *plan.Plan, t *plan.Task) (*state.Spec, error) {
 		KeepFailed:     p.KeepFailed,
 		Copy:           p.Copy,
 		Link:           p.Link,
+		Budget:         p.Budget,
 	}, nil
 }
 
@@ -241,7 +242,10 @@ func Ninja(p *plan.Plan, self string, w plan.Weight) (string, error) {
 	nw.rule("task",
 		binding{"command", "$paraider exec $id"},
 		binding{"description", "task $id"},
-		binding{"pool", "agents"})
+		binding{"pool", "agents"},
+		// exec rewrites the stamp only when the task's files changed, so
+		// dependents of a task that produced the same bytes do not run.
+		binding{"restat", "1"})
 	nw.newline()
 	nw.rule("check",
 		binding{"command", "$paraider check $name"},

@@ -239,6 +239,9 @@ func lockFile(path string, wait bool) (*os.File, error) {
 	}
 }
 
+// LockWait takes the exclusive lock at path, waiting up to a minute.
+func LockWait(path string) (*os.File, error) { return lockFile(path, true) }
+
 // Lock takes the exclusive lock at path, failing at once when another
 // process holds it; close the file to release it.
 func Lock(path string) (*os.File, error) { return lockFile(path, false) }

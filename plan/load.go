@@ -235,7 +235,7 @@ func (d *decoder) strMap(n *yaml.Node, what string) map[string]string {
 	return out
 }
 
-var planKeys = []string{"version", "jobs", "model", "agent", "agents", "timeout", "retries", "retry_delay", "env", "isolation", "undeclared", "keep_failed", "worktree", "tasks", "checks"}
+var planKeys = []string{"version", "jobs", "model", "agent", "agents", "timeout", "retries", "retry_delay", "env", "isolation", "undeclared", "keep_failed", "worktree", "budget", "tasks", "checks"}
 var taskKeys = []string{"id", "files", "read", "needs", "message", "message_file", "model", "agent", "timeout", "retries", "retry_delay", "env", "check", "allow_unchanged", "isolation", "undeclared"}
 var worktreeKeys = []string{"copy", "link"}
 var agentKeys = []string{"command", "install", "keys", "output", "scratch"}
@@ -288,6 +288,14 @@ func (d *decoder) plan(p *Plan, root *yaml.Node) {
 			p.Undeclared = d.choice(v, "undeclared", "fail", "drop")
 		case "keep_failed":
 			p.KeepFailed, _ = d.boolean(v, "keep_failed")
+		case "budget":
+			if v.Kind == yaml.ScalarNode && (v.Tag == "!!float" || v.Tag == "!!int") {
+				if f, err := strconv.ParseFloat(v.Value, 64); err == nil && f > 0 {
+					p.Budget = f
+					break
+				}
+			}
+			d.nodeErr(v, "write dollars as a number, e.g. `budget: 5.00`", "budget must be a positive number of dollars, not %s", kindName(v))
 		case "worktree":
 			d.fields(v, "worktree", worktreeKeys, func(key string, _, v *yaml.Node) {
 				switch key {

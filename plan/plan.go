@@ -56,6 +56,7 @@ type Plan struct {
 	// "fail" the attempt (default) or "drop" them with a warning.
 	Undeclared string
 	KeepFailed bool     // keep failed attempts' worktrees for inspection
+	Budget     float64  // dollars per run; 0 for none
 	Copy       []string // ignored files copied into each worktree
 	Link       []string // ignored directories linked into each worktree
 	Tasks      []*Task

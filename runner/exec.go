@@ -17,6 +17,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -45,6 +46,7 @@ const (
 	FailInterrupted = "interrupted"
 	FailUndeclared  = "undeclared"
 	FailConflict    = "conflict"
+	FailBudget      = "budget"
 )
 
 // PreflightError is a problem found before anything was spent.
@@ -75,6 +77,8 @@ type Options struct {
 	Env  []string  // the environment; os.Environ() when nil
 	// Sleep waits between attempts; it returns early when ctx is done.
 	Sleep func(ctx context.Context, d time.Duration)
+	// Force runs the task even when it is up to date.
+	Force bool
 }
 
 // Exec runs the task with id and records the result. It returns a
@@ -116,6 +120,19 @@ func Exec(ctx context.Context, id string, opts Options) error {
 	}
 	defer lock.Close()
 
+	// Never pay twice: a task whose work and inputs are unchanged since
+	// its last success is done, whatever Ninja's log says.
+	inputHash, err := r.inputHash()
+	if err != nil {
+		return err
+	}
+	res.InputHash = inputHash
+	var prev state.Result
+	if !opts.Force && state.ReadJSON(r.path(state.ResultPath(id)), &prev) == nil &&
+		prev.Status == state.StatusOK && prev.InputHash == inputHash {
+		return r.upToDate(&prev)
+	}
+
 	if err := r.preflight(); err != nil {
 		res.Status, res.Reason, res.Finished = state.StatusFailed, err.Error(), time.Now().UTC()
 		if werr := state.WriteJSON(r.path(state.ResultPath(id)), res); werr != nil {
@@ -142,8 +159,17 @@ func Exec(ctx context.Context, id string, opts Options) error {
 
 	initial := r.snapshot()
 	feedback := ""
+	defer os.Remove(r.path(state.RunningDir + "/" + id + ".json"))
 	for n := 1; n <= spec.Retries+1; n++ {
-		a, retryable := r.attempt(ctx, n, feedback)
+		var a state.Attempt
+		retryable := false
+		if over, why := r.overBudget(); over {
+			a = state.Attempt{N: n, Start: time.Now().UTC(), End: time.Now().UTC(), ExitCode: -1, Failure: FailBudget, Reason: why}
+		} else {
+			r.markRunning(n)
+			a, retryable = r.attempt(ctx, n, feedback)
+			r.record(a)
+		}
 		res.Attempts = append(res.Attempts, a)
 		res.TokensSent += a.TokensSent
 		res.TokensRecv += a.TokensRecv
@@ -176,6 +202,9 @@ func Exec(ctx context.Context, id string, opts Options) error {
 	default:
 		res.Status, res.Reason = state.StatusFailed, last.Reason
 	}
+	if res.Status == state.StatusOK {
+		res.OutputHash = r.outputHash()
+	}
 	if err := state.WriteJSON(r.path(state.ResultPath(id)), res); err != nil {
 		return err
 	}
@@ -183,7 +212,61 @@ func Exec(ctx context.Context, id string, opts Options) error {
 	if res.Status != state.StatusOK {
 		return &TaskError{Result: res}
 	}
-	return state.WriteFile(r.path(state.TaskStamp(id)), []byte(res.SpecHash+"\n"), 0o644)
+	return r.writeStamp(res.OutputHash)
+}
+
+// upToDate finishes a task that needs no run: its record now answers to the
+// current spec, and its stamp holds its files' digest.
+func (r *runner) upToDate(prev *state.Result) error {
+	if h := r.spec.Hash(); prev.SpecHash != h {
+		prev.SpecHash = h
+		if err := state.WriteJSON(r.path(state.ResultPath(prev.Task)), prev); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(r.opts.Out, "up to date %s: inputs unchanged since its success at %s; not run again (paraider reset %s reruns it)\n",
+		prev.Task, prev.Finished.Local().Format("2006-01-02 15:04:05"), prev.Task)
+	return r.writeStamp(prev.OutputHash)
+}
+
+// writeStamp writes the stamp Ninja waits for, only when its content
+// changes: with restat, an unchanged stamp tells Ninja that the task's
+// files did not change, and its dependents are not run.
+func (r *runner) writeStamp(outputHash string) error {
+	data := []byte(outputHash + "\n")
+	_, err := state.WriteIfChanged(r.path(state.TaskStamp(r.spec.ID)), data)
+	return err
+}
+
+// inputHash digests the task's work and the content of its inputs: its
+// read files and its upstream tasks' files.
+func (r *runner) inputHash() (string, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "work %s\n", r.spec.WorkHash())
+	files := append([]string(nil), r.spec.Read...)
+	for _, dep := range r.spec.Deps {
+		var ds state.Spec
+		if err := state.ReadJSON(r.path(state.SpecPath(dep)), &ds); err != nil {
+			return "", fmt.Errorf("reading the spec of %s, which %s needs: %w", dep, r.spec.ID, err)
+		}
+		files = append(files, ds.Files...)
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		st := stat(r.path(f))
+		fmt.Fprintf(h, "%s %v %x\n", f, st.exists, st.sum)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// outputHash digests the task's own files as they are now.
+func (r *runner) outputHash() string {
+	h := sha256.New()
+	for _, f := range r.spec.Files {
+		st := stat(r.path(f))
+		fmt.Fprintf(h, "%s %v %x\n", f, st.exists, st.sum)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Isolation modes of a spec.

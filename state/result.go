@@ -12,11 +12,18 @@ const (
 
 // Result is the record of one task's last run.
 type Result struct {
-	Task     string    `json:"task"`
-	Status   string    `json:"status"` // ok or failed
-	SpecHash string    `json:"spec_hash"`
-	Started  time.Time `json:"started"`
-	Finished time.Time `json:"finished"`
+	Task     string `json:"task"`
+	Status   string `json:"status"` // ok or failed
+	SpecHash string `json:"spec_hash"`
+	// InputHash digests the task's work and the content of its inputs
+	// (read files, upstream tasks' files) when it last ran; a task whose
+	// InputHash is unchanged since a success is not run again.
+	InputHash string `json:"input_hash,omitempty"`
+	// OutputHash digests the task's files after its success; the stamp
+	// holds it, and is rewritten only when it changes.
+	OutputHash string    `json:"output_hash,omitempty"`
+	Started    time.Time `json:"started"`
+	Finished   time.Time `json:"finished"`
 	// Reason says why the task failed, from its last attempt.
 	Reason string `json:"reason,omitempty"`
 	// Interrupted is set when paraider was told to stop (Ctrl-C).

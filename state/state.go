@@ -42,6 +42,9 @@ const (
 	ReportPath = Dir + "/report.txt"   // output of the report edge
 	LastRun    = Dir + "/lastrun.json" // what the last report covered
 	BinPath    = Dir + "/bin/paraider" // the binary Ninja runs
+	LedgerPath = Dir + "/ledger.jsonl" // every attempt's cost, appended
+	RunStarted = Dir + "/run-started"  // touched when `paraider run` begins
+	RunningDir = Dir + "/running"      // one file per task running now
 )
 
 // Spec is a task frozen by `paraider gen`: everything `paraider exec` needs.
@@ -66,6 +69,7 @@ type Spec struct {
 	KeepFailed     bool              `json:"keep_failed,omitempty"`
 	Copy           []string          `json:"worktree_copy,omitempty"`
 	Link           []string          `json:"worktree_link,omitempty"`
+	Budget         float64           `json:"budget,omitempty"` // dollars per run; 0 for none
 }
 
 // Run holds the plan-wide facts the report and the checks need.
@@ -102,6 +106,18 @@ func (s *Spec) Hash() string {
 	b, _ := json.Marshal(s)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8])
+}
+
+// WorkHash digests what defines a task's work — message, files, read
+// files, needs, model and agent command — and nothing that only tunes how
+// it is run (timeout, retries, env, check).
+func (s *Spec) WorkHash() string {
+	b, _ := json.Marshal(struct {
+		Message, Model, Agent, Command string
+		Files, Read, Deps              []string
+	}{s.Message, s.Model, s.Agent.Name, s.Agent.Command, s.Files, s.Read, s.Deps})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // WriteFile writes data to name atomically: a temporary file in the same

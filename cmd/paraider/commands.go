@@ -38,6 +38,7 @@ type CLI struct {
 	Exec     ExecCmd          `cmd:"" help:"Run one task (Ninja runs this)."`
 	Check    CheckCmd         `cmd:"" help:"Run one final check (Ninja runs this)."`
 	Report   ReportCmd        `cmd:"" help:"Show what the last run did."`
+	Reset    ResetCmd         `cmd:"" help:"Forget tasks' results, so the next run pays for them again."`
 	Schema   SchemaCmd        `cmd:"" help:"Print the plan's JSON Schema."`
 	Version  kong.VersionFlag `help:"Print the version."`
 }
@@ -160,10 +161,54 @@ func (ValidateCmd) Run(cli *CLI, env *Env) error {
 // ExecCmd runs one task.
 type ExecCmd struct {
 	Task string `arg:"" help:"Task id."`
+	// Force runs the task even when its inputs are unchanged since a success.
+	Force bool `help:"Run even when the task is up to date."`
 }
 
 func (e *ExecCmd) Run(cli *CLI, env *Env) error {
-	return runner.Exec(env.Ctx, e.Task, runner.Options{Root: cli.root(), Out: env.Stdout})
+	return runner.Exec(env.Ctx, e.Task, runner.Options{Root: cli.root(), Out: env.Stdout, Force: e.Force})
+}
+
+// ResetCmd forgets tasks' results.
+type ResetCmd struct {
+	Tasks []string `arg:"" optional:"" help:"Task ids."`
+	// All resets every task of the plan.
+	All bool `help:"Reset every task."`
+}
+
+func (c *ResetCmd) Run(cli *CLI, env *Env) error {
+	root := cli.root()
+	var run state.Run
+	if err := state.ReadJSON(filepath.Join(root, state.RunPath), &run); err != nil {
+		return &hinted{err: fmt.Errorf("no generated plan in %s", root), hint: "run `paraider gen` first"}
+	}
+	ids := c.Tasks
+	switch {
+	case c.All && len(ids) > 0:
+		return errUsage{errors.New("name tasks or give --all, not both")}
+	case c.All:
+		ids = run.Tasks
+	case len(ids) == 0:
+		return errUsage{errors.New("name the tasks to reset, or give --all")}
+	}
+	known := map[string]bool{}
+	for _, id := range run.Tasks {
+		known[id] = true
+	}
+	for _, id := range ids {
+		if !known[id] {
+			return &hinted{err: fmt.Errorf("no task %q in the plan", id), hint: "the tasks are: " + strings.Join(run.Tasks, ", ")}
+		}
+	}
+	for _, id := range ids {
+		for _, rel := range []string{state.ResultPath(id), state.TaskStamp(id)} {
+			if err := os.Remove(filepath.Join(root, rel)); err != nil && !os.IsNotExist(err) {
+				return err
+			}
+		}
+	}
+	fmt.Fprintf(env.Stdout, "paraider: reset %s; the next run runs %s again\n", strings.Join(ids, ", "), map[bool]string{true: "it", false: "them"}[len(ids) == 1])
+	return nil
 }
 
 // CheckCmd runs one final check.

@@ -18,7 +18,8 @@
 //	FAKE_AIDER_COUNTER=FILE     where runs are counted
 //	FAKE_AIDER_EXIT=N           exit with status N after the work
 //	FAKE_AIDER_NOEDIT=1         write nothing
-//	FAKE_AIDER_FIXED=1          write the same bytes every run (default: a new line each run)
+//	FAKE_AIDER_FIXED=1          write the same bytes for the same first line of the
+//	                            message (default: a new line each run)
 //	FAKE_AIDER_LOG=FILE         append "start"/"end" events (JSON lines) for timing checks
 //	FAKE_AIDER_NO_USAGE=1       print no usage lines
 //	FAKE_AIDER_PRINT=TEXT       print TEXT (e.g. to test secret redaction)

@@ -1,0 +1,102 @@
+package runner
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/paraider/paraider/internal/human"
+	"github.com/paraider/paraider/isolate"
+	"github.com/paraider/paraider/state"
+)
+
+// ledgerEntry is one attempt's cost, appended to .paraider/ledger.jsonl as
+// soon as the attempt ends, so that tasks running side by side see each
+// other's spending before their results are written.
+type ledgerEntry struct {
+	Task    string    `json:"task"`
+	Attempt int       `json:"attempt"`
+	Cost    float64   `json:"cost"`
+	End     time.Time `json:"end"`
+}
+
+func (r *runner) record(a state.Attempt) {
+	lock, err := isolate.LockWait(r.path(state.LedgerPath + ".lock"))
+	if err != nil {
+		return
+	}
+	defer lock.Close()
+	f, err := os.OpenFile(r.path(state.LedgerPath), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	b, _ := json.Marshal(ledgerEntry{Task: r.spec.ID, Attempt: a.N, Cost: a.Cost, End: a.End})
+	f.Write(append(b, '\n'))
+}
+
+// RunStart is when the current run began: `paraider run` marks it; under a
+// plain ninja it is the last report, which ended the run before.
+func RunStart(root string) time.Time {
+	var start time.Time
+	if fi, err := os.Stat(filepath.Join(root, state.RunStarted)); err == nil {
+		start = fi.ModTime()
+	}
+	var last state.RunRecord
+	if state.ReadJSON(filepath.Join(root, state.LastRun), &last) == nil && last.ReportedAt.After(start) {
+		start = last.ReportedAt
+	}
+	return start
+}
+
+// Spent sums the cost of the attempts that ended since the run began.
+func Spent(root string) float64 {
+	start := RunStart(root)
+	f, err := os.Open(filepath.Join(root, state.LedgerPath))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	total := 0.0
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var e ledgerEntry
+		if json.Unmarshal(sc.Bytes(), &e) == nil && e.End.After(start) {
+			total += e.Cost
+		}
+	}
+	return total
+}
+
+// overBudget says whether the run's budget is spent, and why, before an
+// attempt starts. Attempts already running may still add to it.
+func (r *runner) overBudget() (bool, string) {
+	if r.spec.Budget <= 0 {
+		return false, ""
+	}
+	spent := Spent(r.root)
+	if spent < r.spec.Budget {
+		return false, ""
+	}
+	return true, fmt.Sprintf("the run's budget of %s is spent (%s recorded); no new attempt was started",
+		human.Money(r.spec.Budget), human.Money(spent))
+}
+
+// Running is what .paraider/running/ID.json says of a task running now.
+type Running struct {
+	Task    string    `json:"task"`
+	Attempt int       `json:"attempt"`
+	Of      int       `json:"of"`
+	Started time.Time `json:"started"`
+	PID     int       `json:"pid"`
+	Log     string    `json:"log"`
+}
+
+func (r *runner) markRunning(n int) {
+	state.WriteJSON(r.path(state.RunningDir+"/"+r.spec.ID+".json"), Running{
+		Task: r.spec.ID, Attempt: n, Of: r.spec.Retries + 1, Started: time.Now().UTC(),
+		PID: os.Getpid(), Log: state.LogPath(r.spec.ID, n)})
+}
