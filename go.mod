@@ -5,6 +5,7 @@ go 1.25
 require (
 	github.com/alecthomas/kong v1.17.0
 	github.com/google/shlex v0.0.0-20191202100458-e7afc7fbc510
+	github.com/joshdk/go-junit v1.0.0
 	github.com/olekukonko/tablewriter v1.1.5
 	github.com/rogpeppe/go-internal v1.16.0
 	go.yaml.in/yaml/v3 v3.0.6

@@ -14,12 +14,14 @@ package report
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/paraider/paraider/internal/human"
 	"github.com/paraider/paraider/plan"
 	"github.com/paraider/paraider/state"
 )
@@ -34,8 +36,9 @@ const (
 
 // Report is a run, ready to render.
 type Report struct {
-	Jobs  int
-	Tasks []TaskRow
+	Jobs    int
+	Started time.Time // the first executed task's start
+	Tasks   []TaskRow
 	// Executed counts the tasks run in this run (ok or failed).
 	Executed, UpToDate, Failed, NotRun int
 	Sequential                         time.Duration // sum of executed tasks' times
@@ -64,6 +67,10 @@ type TaskRow struct {
 	// Undeclared are changes outside the task's files: not applied (with
 	// worktree isolation) or seen in the main tree (with none).
 	Undeclared []string
+	// Runs are the attempts, for tasks executed in this run.
+	Runs []state.Attempt
+	// LogTail is the end of the last attempt's log, for a failed task.
+	LogTail string
 }
 
 // CheckRow is one final check's line.
@@ -139,6 +146,14 @@ func Build(opts Options) (*Report, error) {
 			row.Files = r.FilesChanged
 			row.Reason = r.Reason
 			row.Undeclared = r.Undeclared
+			if isExec[id] {
+				row.Runs = r.Attempts
+			}
+			if r.Status != state.StatusOK && len(r.Attempts) > 0 {
+				if data, err := os.ReadFile(path(r.Attempts[len(r.Attempts)-1].Log)); err == nil {
+					row.LogTail = human.Tail(string(data), 30)
+				}
+			}
 			changed = append(changed, r.FilesChanged...)
 			switch {
 			case r.Status != state.StatusOK:
@@ -174,6 +189,7 @@ func Build(opts Options) (*Report, error) {
 	}
 	if !first.IsZero() {
 		rep.Wall = lastEnd.Sub(first)
+		rep.Started = first
 	}
 	rep.Critical, rep.CriticalD = criticalPath(run, results)
 

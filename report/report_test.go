@@ -2,10 +2,13 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/joshdk/go-junit"
 
 	"github.com/paraider/paraider/state"
 )
@@ -127,4 +130,86 @@ func TestNothingToReport(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "run `paraider gen && ninja` first") {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+func TestFormats(t *testing.T) {
+	root := t.TempDir()
+	writeRun(t, root)
+	t0 := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	writeResult(t, root, "a", state.StatusOK, t0, 10*time.Second, 0.01)
+	writeResult(t, root, "b", state.StatusFailed, t0, 3*time.Second, 0.02)
+	if err := state.WriteFile(filepath.Join(root, state.LogPath("b", 1)), []byte("line one\nlitellm.AuthenticationError: no key\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The result's attempt points at that log.
+	var res state.Result
+	state.ReadJSON(filepath.Join(root, state.ResultPath("b")), &res)
+	res.Attempts = []state.Attempt{{N: 1, Start: t0, End: t0.Add(3 * time.Second), Failure: "api", Log: state.LogPath("b", 1)}}
+	state.WriteJSON(filepath.Join(root, state.ResultPath("b")), res)
+	rep, err := Build(Options{Root: root, Now: t0.Add(time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("json", func(t *testing.T) {
+		var buf bytes.Buffer
+		if err := rep.WriteJSON(&buf); err != nil {
+			t.Fatal(err)
+		}
+		var j JSON
+		if err := json.Unmarshal(buf.Bytes(), &j); err != nil {
+			t.Fatal(err)
+		}
+		if j.Format != "paraider-report/1" || j.Summary.OK || j.Summary.Failed != 1 || j.Summary.NotRun != 2 {
+			t.Errorf("summary %+v", j.Summary)
+		}
+		if j.Tasks[0].Status != "ok" || j.Tasks[1].Status != "failed" || j.Tasks[2].Status != "not_run" {
+			t.Errorf("statuses %s %s %s", j.Tasks[0].Status, j.Tasks[1].Status, j.Tasks[2].Status)
+		}
+		// Lists are never null, so programs need no special case.
+		if !strings.Contains(buf.String(), `"undeclared": []`) {
+			t.Errorf("empty lists should be []:\n%s", buf.String())
+		}
+	})
+
+	t.Run("junit", func(t *testing.T) {
+		var buf bytes.Buffer
+		if err := rep.WriteJUnit(&buf); err != nil {
+			t.Fatal(err)
+		}
+		suites, err := junit.Ingest(buf.Bytes())
+		if err != nil {
+			t.Fatalf("a JUnit parser cannot read it: %v\n%s", err, buf.String())
+		}
+		if len(suites) != 2 || suites[0].Name != "paraider.tasks" || len(suites[0].Tests) != 4 {
+			t.Fatalf("suites %+v", suites)
+		}
+		got := map[string]junit.Status{}
+		for _, tc := range suites[0].Tests {
+			got[tc.Name] = tc.Status
+		}
+		if got["a"] != junit.StatusPassed || got["b"] != junit.StatusFailed || got["d"] != junit.StatusSkipped {
+			t.Errorf("statuses %v", got)
+		}
+		for _, tc := range suites[0].Tests {
+			if tc.Name == "b" && (tc.Error == nil || !strings.Contains(tc.Error.Error(), "exit status 1")) {
+				t.Errorf("b's failure %v", tc.Error)
+			}
+		}
+		if !strings.Contains(buf.String(), "litellm.AuthenticationError: no key") {
+			t.Errorf("the failure lacks the log tail:\n%s", buf.String())
+		}
+	})
+
+	t.Run("markdown", func(t *testing.T) {
+		var buf bytes.Buffer
+		if err := rep.WriteMarkdown(&buf); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"| task | status |", "**failed**", "```mermaid\ngantt", "section b\n  attempt 1 :crit,", "<details><summary>b failed"} {
+			if !strings.Contains(buf.String(), want) {
+				t.Errorf("markdown lacks %q:\n%s", want, buf.String())
+			}
+		}
+	})
 }

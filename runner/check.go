@@ -64,7 +64,7 @@ func Check(ctx context.Context, name string, opts Options) error {
 	red.Close()
 	rec.Finished = time.Now().UTC()
 	rec.ExitCode = o.ExitCode
-	rec.Tail = Tail(out.String(), 20)
+	rec.Tail = human.Tail(out.String(), 20)
 	rec.Status = state.StatusOK
 	if o.ExitCode != 0 || o.TimedOut || o.Interrupted {
 		rec.Status = state.StatusFailed

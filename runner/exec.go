@@ -478,7 +478,7 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (a state.A
 		case co.TimedOut:
 			return fail(FailCheck, fmt.Sprintf("the check `%s` timed out after %s", s.Check, time.Duration(s.Timeout)))
 		case co.ExitCode != 0:
-			return fail(FailCheck, fmt.Sprintf("the check `%s` failed (%s):\n%s", s.Check, co, Tail(out.String(), 20)))
+			return fail(FailCheck, fmt.Sprintf("the check `%s` failed (%s):\n%s", s.Check, co, human.Tail(out.String(), 20)))
 		}
 	}
 
@@ -628,15 +628,11 @@ func missingIn(dir string, files []string, before map[string]fileState) []string
 func (r *runner) summarize(res *state.Result) {
 	w := r.opts.Out
 	n := len(res.Attempts)
-	word := "attempts"
-	if n == 1 {
-		word = "attempt"
-	}
 	status := "ok"
 	if res.Status != state.StatusOK {
 		status = "FAILED"
 	}
-	fmt.Fprintf(w, "%s %s: %d %s, %s, %s", status, res.Task, n, word, human.Duration(res.Duration()), human.Money(res.Cost))
+	fmt.Fprintf(w, "%s %s: %s, %s, %s", status, res.Task, human.Count(n, "attempt"), human.Duration(res.Duration()), human.Money(res.Cost))
 	if res.Status == state.StatusOK {
 		fmt.Fprintf(w, ", changed %s\n", strings.Join(res.FilesChanged, ", "))
 		return
@@ -644,18 +640,8 @@ func (r *runner) summarize(res *state.Result) {
 	fmt.Fprintf(w, "\n  reason: %s\n", indent(res.Reason, "  "))
 	last := res.Attempts[n-1]
 	if data, err := os.ReadFile(r.path(last.Log)); err == nil {
-		fmt.Fprintf(w, "  last lines of %s:\n%s\n", last.Log, indent("  | "+strings.ReplaceAll(Tail(string(data), 10), "\n", "\n  | "), ""))
+		fmt.Fprintf(w, "  last lines of %s:\n%s\n", last.Log, indent("  | "+strings.ReplaceAll(human.Tail(string(data), 10), "\n", "\n  | "), ""))
 	}
-}
-
-// Tail returns the last n lines of s.
-func Tail(s string, n int) string {
-	s = strings.TrimRight(s, "\n")
-	lines := strings.Split(s, "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 func indent(s, prefix string) string {

@@ -222,6 +222,9 @@ func (c *CheckCmd) Run(cli *CLI, env *Env) error {
 
 // ReportCmd shows the last run.
 type ReportCmd struct {
+	// Format is text for people, markdown for pull requests, json for
+	// programs, junit for CI test reporters.
+	Format string `short:"o" default:"text" enum:"text,markdown,json,junit" help:"Output format: text, markdown, json or junit."`
 	// Record is set by the report edge: it closes the run and keeps the
 	// text in .paraider/report.txt.
 	Record bool `hidden:""`
@@ -233,7 +236,7 @@ func (r *ReportCmd) Run(cli *CLI, env *Env) error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := rep.WriteText(&buf); err != nil {
+	if err := rep.Write(&buf, r.Format); err != nil {
 		return err
 	}
 	if r.Record {
