@@ -5,8 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/paraider/paraider/plan"
+	"github.com/paraider/paraider/state"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
@@ -135,4 +137,45 @@ func splitLines(s string) []string {
 		}
 	}
 	return out
+}
+
+// With recorded durations, the chain that takes longest goes first, even
+// when another chain has more tasks; without history every task weighs the
+// same.
+func TestCriticalPathByRecordedDurations(t *testing.T) {
+	root := t.TempDir()
+	src := `version: 1
+model: m
+tasks:
+  - {id: quick1, files: [q1], message: m}
+  - {id: quick2, files: [q2], needs: [quick1], message: m}
+  - {id: quick3, files: [q3], needs: [quick2], message: m}
+  - {id: slow1, files: [s1], message: m}
+  - {id: slow2, files: [s2], needs: [slow1], message: m}
+`
+	p, err := plan.Parse(filepath.Join(root, "paraider.yaml"), []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := func() []string {
+		got, err := Ninja(p, "build.ninja", Weights(root, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return edgeOrder(got)
+	}
+	if got := order(); got[0] != "quick1" {
+		t.Errorf("without history: %v; want the three-task chain first", got)
+	}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for id, d := range map[string]time.Duration{"quick1": time.Second, "quick2": time.Second, "quick3": time.Second,
+		"slow1": 5 * time.Minute, "slow2": 5 * time.Minute} {
+		r := state.Result{Task: id, Status: state.StatusOK, Started: t0, Finished: t0.Add(d)}
+		if err := state.WriteJSON(filepath.Join(root, state.ResultPath(id)), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := order(); got[0] != "slow1" || got[1] != "slow2" {
+		t.Errorf("with history: %v; want slow1, slow2 first", got)
+	}
 }

@@ -33,6 +33,7 @@ type CLI struct {
 	// build.ninja and .paraider/ live.
 	Plan string `short:"f" name:"file" default:"paraider.yaml" help:"Plan file; its directory holds build.ninja and .paraider/." placeholder:"FILE"`
 
+	Run      RunCmd           `cmd:"" help:"Generate, run every task with ninja, and report; for CI and terminals."`
 	Gen      GenCmd           `cmd:"" help:"Validate the plan and write build.ninja."`
 	Validate ValidateCmd      `cmd:"" help:"Check the plan and print its shape."`
 	Exec     ExecCmd          `cmd:"" help:"Run one task (Ninja runs this)."`

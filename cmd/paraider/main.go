@@ -6,7 +6,7 @@
 // See README.md for the plan format. Exit codes:
 //
 //	0    success
-//	1    a task or a final check failed
+//	1    a task or a final check failed (report, run: the run failed)
 //	2    the plan is invalid, or the command line is wrong
 //	3    a task cannot start: its agent is missing or its API key is not set
 //	124  a task's last attempt timed out
@@ -137,6 +137,8 @@ func explain(err error, stderr io.Writer) int {
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "paraider: %v\n", ue.error)
 		return exitUsage
+	case errors.Is(err, errInterrupted):
+		return exitInterrupted
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(stderr, "paraider: interrupted")
 		return exitInterrupted

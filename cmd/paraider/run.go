@@ -1,0 +1,141 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/paraider/paraider/gen"
+	"github.com/paraider/paraider/isolate"
+	"github.com/paraider/paraider/ninja"
+	"github.com/paraider/paraider/plan"
+	"github.com/paraider/paraider/report"
+	"github.com/paraider/paraider/state"
+)
+
+// RunCmd generates when stale, runs ninja keeping going past failures, and
+// prints the report, failed or not.
+type RunCmd struct {
+	// Tasks limits the run to these tasks and what they need.
+	Tasks []string `arg:"" optional:"" help:"Run only these tasks (and the tasks they need)."`
+	// Jobs is passed to ninja as -j; by default it is large enough for the
+	// plan's pool to fill.
+	Jobs int `short:"j" help:"Ninja's -j (default: enough for the plan's jobs)."`
+	// DryRun is ninja's -n.
+	DryRun bool `short:"n" help:"Show what would run, run nothing (ninja -n)."`
+	// Verbose is ninja's -v.
+	Verbose bool `short:"v" help:"Show each command line (ninja -v)."`
+}
+
+// errInterrupted is what run returns when it was stopped by a signal.
+var errInterrupted = errors.New("interrupted")
+
+func (c *RunCmd) Run(cli *CLI, env *Env) error {
+	root := cli.root()
+	// One paraider run at a time in a repository: a second one would run
+	// the same tasks again.
+	lock, err := isolate.Lock(filepath.Join(root, state.Dir, "locks", "run.lock"))
+	if err != nil {
+		return &hinted{err: errors.New("another paraider run is running in this repository"),
+			hint: "wait for it to finish (paraider status shows it), or stop it"}
+	}
+	defer lock.Close()
+
+	p, err := plan.Load(cli.Plan)
+	if err != nil {
+		return err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	if _, err := gen.Generate(p, gen.Options{Exe: exe}); err != nil {
+		return err
+	}
+	var targets []string
+	for _, id := range c.Tasks {
+		if p.Task(id) == nil {
+			return &hinted{err: fmt.Errorf("no task %q in %s", id, p.File), hint: "paraider validate lists the tasks"}
+		}
+		targets = append(targets, state.TaskStamp(id))
+	}
+	if len(targets) == 0 {
+		for _, t := range p.Tasks {
+			targets = append(targets, state.TaskStamp(t.ID))
+		}
+		for _, ch := range p.Checks {
+			targets = append(targets, state.CheckStamp(ch.Name))
+		}
+	}
+	jobs := c.Jobs
+	if jobs == 0 {
+		// Ninja's own default (ncpu+2) may be below the pool's depth.
+		jobs = max(p.Jobs+len(p.Checks), runtime.NumCPU()+2)
+	}
+	args := []string{"-k", "0", "-j", strconv.Itoa(jobs)}
+	if c.DryRun {
+		args = append(args, "-n")
+	}
+	if c.Verbose {
+		args = append(args, "-v")
+	}
+	args = append(args, targets...)
+
+	if !c.DryRun {
+		now := time.Now()
+		if err := state.WriteFile(filepath.Join(root, state.RunStarted), []byte(now.UTC().Format(time.RFC3339Nano)+"\n"), 0o644); err != nil {
+			return err
+		}
+	}
+	res, err := ninja.Run(env.Ctx, root, args, env.Stdout, env.Stderr)
+	if errors.Is(err, ninja.ErrMissing) {
+		return &hinted{err: err, hint: "install it: apt-get install ninja-build (Debian, Ubuntu), brew install ninja (macOS)"}
+	} else if err != nil {
+		return err
+	}
+	if c.DryRun {
+		if res.ExitCode != 0 {
+			return errRunFailed
+		}
+		return nil
+	}
+
+	rep, err := report.Build(report.Options{Root: root, Record: true})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(env.Stdout)
+	if err := rep.WriteText(env.Stdout); err != nil {
+		return err
+	}
+	if summary := os.Getenv("GITHUB_STEP_SUMMARY"); summary != "" {
+		if err := appendMarkdown(summary, rep); err != nil {
+			fmt.Fprintf(env.Stderr, "paraider: writing the job summary: %v\n", err)
+		}
+	}
+	switch {
+	case res.Interrupted:
+		return errInterrupted
+	case res.ExitCode != 0:
+		return errRunFailed
+	case len(c.Tasks) == 0 && !rep.OK():
+		return errRunFailed
+	}
+	return nil
+}
+
+func appendMarkdown(path string, rep *report.Report) error {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if err := rep.WriteMarkdown(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
