@@ -1,6 +1,6 @@
 module github.com/paraider/paraider
 
-go 1.25
+go 1.26.0
 
 require (
 	github.com/alecthomas/kong v1.17.0
@@ -9,7 +9,8 @@ require (
 	github.com/olekukonko/tablewriter v1.1.5
 	github.com/rogpeppe/go-internal v1.16.0
 	go.yaml.in/yaml/v3 v3.0.6
-	golang.org/x/sys v0.30.0
+	golang.org/x/sys v0.50.0
+	golang.org/x/term v0.48.0
 )
 
 require (

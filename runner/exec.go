@@ -159,7 +159,7 @@ func Exec(ctx context.Context, id string, opts Options) error {
 
 	initial := r.snapshot()
 	feedback := ""
-	defer os.Remove(r.path(state.RunningDir + "/" + id + ".json"))
+	defer os.Remove(r.path(state.RunningPath(id)))
 	for n := 1; n <= spec.Retries+1; n++ {
 		var a state.Attempt
 		retryable := false

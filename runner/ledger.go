@@ -38,23 +38,9 @@ func (r *runner) record(a state.Attempt) {
 	f.Write(append(b, '\n'))
 }
 
-// RunStart is when the current run began: `paraider run` marks it; under a
-// plain ninja it is the last report, which ended the run before.
-func RunStart(root string) time.Time {
-	var start time.Time
-	if fi, err := os.Stat(filepath.Join(root, state.RunStarted)); err == nil {
-		start = fi.ModTime()
-	}
-	var last state.RunRecord
-	if state.ReadJSON(filepath.Join(root, state.LastRun), &last) == nil && last.ReportedAt.After(start) {
-		start = last.ReportedAt
-	}
-	return start
-}
-
 // Spent sums the cost of the attempts that ended since the run began.
 func Spent(root string) float64 {
-	start := RunStart(root)
+	start := state.RunStart(root)
 	f, err := os.Open(filepath.Join(root, state.LedgerPath))
 	if err != nil {
 		return 0
@@ -85,18 +71,8 @@ func (r *runner) overBudget() (bool, string) {
 		human.Money(r.spec.Budget), human.Money(spent))
 }
 
-// Running is what .paraider/running/ID.json says of a task running now.
-type Running struct {
-	Task    string    `json:"task"`
-	Attempt int       `json:"attempt"`
-	Of      int       `json:"of"`
-	Started time.Time `json:"started"`
-	PID     int       `json:"pid"`
-	Log     string    `json:"log"`
-}
-
 func (r *runner) markRunning(n int) {
-	state.WriteJSON(r.path(state.RunningDir+"/"+r.spec.ID+".json"), Running{
+	state.WriteJSON(r.path(state.RunningPath(r.spec.ID)), state.Running{
 		Task: r.spec.ID, Attempt: n, Of: r.spec.Retries + 1, Started: time.Now().UTC(),
 		PID: os.Getpid(), Log: state.LogPath(r.spec.ID, n)})
 }

@@ -45,8 +45,8 @@ func Redact(s string, secrets []string) string {
 }
 
 // redactor is a writer that replaces secrets before they reach w. It holds
-// back the last few bytes of each write, so a secret split across two writes
-// is still caught; Close flushes them.
+// back the end of a write that could be the start of a secret, so a secret
+// split across two writes is still caught; Close flushes it.
 type redactor struct {
 	mu      sync.Mutex
 	w       io.Writer
@@ -71,13 +71,28 @@ func (r *redactor) Write(p []byte) (int, error) {
 	for _, s := range r.secrets {
 		r.buf = bytes.ReplaceAll(r.buf, s, []byte("***"))
 	}
-	if n := len(r.buf) - r.keep; n > 0 {
+	if n := len(r.buf) - r.held(); n > 0 {
 		if _, err := r.w.Write(r.buf[:n]); err != nil {
 			return 0, err
 		}
 		r.buf = append(r.buf[:0], r.buf[n:]...)
 	}
 	return len(p), nil
+}
+
+// held is how many bytes at the end of buf must wait for the next write:
+// the longest end that is the start of a secret. Usually none, so the log
+// is as fresh as the agent's output.
+func (r *redactor) held() int {
+	for k := min(len(r.buf), r.keep); k > 0; k-- {
+		tail := r.buf[len(r.buf)-k:]
+		for _, s := range r.secrets {
+			if bytes.HasPrefix(s, tail) {
+				return k
+			}
+		}
+	}
+	return 0
 }
 
 func (r *redactor) Close() error {

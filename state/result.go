@@ -1,6 +1,8 @@
 package state
 
 import (
+	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -80,4 +82,28 @@ type RunRecord struct {
 	Executed   []string  `json:"executed"` // tasks run since the report before
 	Started    time.Time `json:"started"`
 	Finished   time.Time `json:"finished"`
+}
+
+// RunStart is when the current run began: `paraider run` marks it; under a
+// plain ninja it is the last report, which ended the run before.
+func RunStart(root string) time.Time {
+	var start time.Time
+	if fi, err := os.Stat(filepath.Join(root, RunStarted)); err == nil {
+		start = fi.ModTime()
+	}
+	var last RunRecord
+	if ReadJSON(filepath.Join(root, LastRun), &last) == nil && last.ReportedAt.After(start) {
+		start = last.ReportedAt
+	}
+	return start
+}
+
+// Running is what .paraider/running/ID.json says of a task running now.
+type Running struct {
+	Task    string    `json:"task"`
+	Attempt int       `json:"attempt"`
+	Of      int       `json:"of"`
+	Started time.Time `json:"started"`
+	PID     int       `json:"pid"`
+	Log     string    `json:"log"`
 }

@@ -10,8 +10,10 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/alecthomas/kong"
+	"golang.org/x/term"
 
 	"github.com/paraider/paraider/gen"
 	"github.com/paraider/paraider/plan"
@@ -39,6 +41,7 @@ type CLI struct {
 	Exec     ExecCmd          `cmd:"" help:"Run one task (Ninja runs this)."`
 	Check    CheckCmd         `cmd:"" help:"Run one final check (Ninja runs this)."`
 	Report   ReportCmd        `cmd:"" help:"Show what the last run did."`
+	Status   StatusCmd        `cmd:"" help:"Show each task's state now, from another terminal while ninja runs."`
 	Reset    ResetCmd         `cmd:"" help:"Forget tasks' results, so the next run pays for them again."`
 	Schema   SchemaCmd        `cmd:"" help:"Print the plan's JSON Schema."`
 	Version  kong.VersionFlag `help:"Print the version."`
@@ -168,6 +171,47 @@ type ExecCmd struct {
 
 func (e *ExecCmd) Run(cli *CLI, env *Env) error {
 	return runner.Exec(env.Ctx, e.Task, runner.Options{Root: cli.root(), Out: env.Stdout, Force: e.Force})
+}
+
+// StatusCmd shows a live table of the tasks.
+type StatusCmd struct {
+	// Watch redraws the table until interrupted, on a terminal.
+	Watch bool `short:"w" help:"Redraw every interval until Ctrl-C (on a terminal; otherwise one snapshot)."`
+	// Interval between redraws.
+	Interval time.Duration `default:"1s" help:"Time between redraws with --watch."`
+}
+
+func (c *StatusCmd) Run(cli *CLI, env *Env) error {
+	tty := false
+	if f, ok := env.Stdout.(*os.File); ok {
+		tty = term.IsTerminal(int(f.Fd()))
+	}
+	color := tty && os.Getenv("NO_COLOR") == ""
+	for {
+		st, err := report.BuildStatus(cli.root(), time.Now())
+		if err != nil {
+			return err
+		}
+		var buf bytes.Buffer
+		if err := st.WriteText(&buf, color); err != nil {
+			return err
+		}
+		if c.Watch && tty {
+			// Home and clear, then the frame in one write: no flicker.
+			buf = *bytes.NewBuffer(append([]byte("\x1b[H\x1b[2J"), buf.Bytes()...))
+		}
+		if _, err := env.Stdout.Write(buf.Bytes()); err != nil {
+			return err
+		}
+		if !c.Watch || !tty {
+			return nil
+		}
+		select {
+		case <-env.Ctx.Done():
+			return nil
+		case <-time.After(c.Interval):
+		}
+	}
 }
 
 // ResetCmd forgets tasks' results.

@@ -225,12 +225,6 @@ func main() {
 	}
 	event("start", a)
 	defer event("end", a)
-	if f := testFile("FAKE_AIDER_PIDFILE"); f != "" {
-		os.WriteFile(f, []byte(strconv.Itoa(os.Getpid())), 0o644)
-	}
-	if f := testFile("FAKE_AIDER_PPIDFILE"); f != "" {
-		os.WriteFile(f, []byte(strconv.Itoa(os.Getppid())), 0o644)
-	}
 
 	fmt.Printf("Aider v0.86.3.dev (paraider stand-in)\nModel: %s with whole edit format\n", a.model)
 	for _, f := range a.files {
@@ -242,6 +236,14 @@ func main() {
 		} else {
 			fmt.Printf("Added %s to the chat (read-only).\n", r)
 		}
+	}
+	// The pid files say "started, and said hello": tests watching the log
+	// see these lines by then.
+	if f := testFile("FAKE_AIDER_PIDFILE"); f != "" {
+		os.WriteFile(f, []byte(strconv.Itoa(os.Getpid())), 0o644)
+	}
+	if f := testFile("FAKE_AIDER_PPIDFILE"); f != "" {
+		os.WriteFile(f, []byte(strconv.Itoa(os.Getppid())), 0o644)
 	}
 	if a.chatHistory != "" {
 		os.MkdirAll(filepath.Dir(a.chatHistory), 0o755)

@@ -1,0 +1,181 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/paraider/paraider/internal/human"
+	"github.com/paraider/paraider/state"
+)
+
+// Task states in a status snapshot.
+const (
+	Pending = "pending"
+	Running = "running"
+	Done    = "done"
+)
+
+// Status is a snapshot of a run in progress, read from .paraider/ alone, so
+// that another terminal can watch what ninja is doing.
+type Status struct {
+	Jobs    int
+	Busy    int // agents running now
+	Rows    []StatusRow
+	Counts  map[string]int // by state
+	TakenAt time.Time
+}
+
+// StatusRow is one task's line.
+type StatusRow struct {
+	ID       string
+	State    string // pending, running, done, FAILED or up to date
+	Attempt  int
+	Of       int
+	Elapsed  time.Duration
+	LastLine string // of the running attempt's log
+}
+
+// BuildStatus reads the state of every task.
+func BuildStatus(root string, now time.Time) (*Status, error) {
+	path := func(rel string) string { return filepath.Join(root, filepath.FromSlash(rel)) }
+	var run state.Run
+	if err := state.ReadJSON(path(state.RunPath), &run); err != nil {
+		if state.Missing(err) {
+			return nil, fmt.Errorf("nothing to show in %s: run `paraider gen` first", root)
+		}
+		return nil, err
+	}
+	start := state.RunStart(root)
+	// Until anything runs again, the run the last report closed is the one
+	// to show: its tasks are done, not merely up to date.
+	var last state.RunRecord
+	lastDone := map[string]bool{}
+	if state.ReadJSON(path(state.LastRun), &last) == nil {
+		fresh := false
+		for _, id := range run.Tasks {
+			var res state.Result
+			var mark state.Running
+			if (state.ReadJSON(path(state.ResultPath(id)), &res) == nil && res.Finished.After(last.ReportedAt)) ||
+				(state.ReadJSON(path(state.RunningPath(id)), &mark) == nil && alive(mark.PID)) {
+				fresh = true
+			}
+		}
+		if !fresh {
+			for _, id := range last.Executed {
+				lastDone[id] = true
+			}
+		}
+	}
+	st := &Status{Jobs: run.Jobs, Counts: map[string]int{}, TakenAt: now}
+	for _, id := range run.Tasks {
+		row := StatusRow{ID: id, State: Pending}
+		var mark state.Running
+		var res state.Result
+		var spec state.Spec
+		switch {
+		case state.ReadJSON(path(state.RunningPath(id)), &mark) == nil && alive(mark.PID):
+			row.State, row.Attempt, row.Of = Running, mark.Attempt, mark.Of
+			row.Elapsed = now.Sub(mark.Started)
+			row.LastLine = lastLine(path(mark.Log))
+			st.Busy++
+		case state.ReadJSON(path(state.ResultPath(id)), &res) == nil &&
+			state.ReadJSON(path(state.SpecPath(id)), &spec) == nil && spec.Hash() == res.SpecHash:
+			row.Attempt, row.Of, row.Elapsed = len(res.Attempts), spec.Retries+1, res.Duration()
+			switch {
+			case res.Status != state.StatusOK:
+				row.State = Failed
+				row.LastLine = firstLine(res.Reason)
+			case res.Finished.After(start) || lastDone[id]:
+				row.State = Done
+			default:
+				row.State = UpToDate
+			}
+		}
+		st.Counts[row.State]++
+		st.Rows = append(st.Rows, row)
+	}
+	return st, nil
+}
+
+// alive reports whether a process runs (a zombie does not).
+func alive(pid int) bool {
+	if pid <= 0 || syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true // no /proc here: trust kill
+	}
+	s := string(stat)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
+}
+
+// lastLine is the last non-empty line of a log, read from its end.
+func lastLine(p string) string {
+	f, err := os.Open(p)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return ""
+	}
+	const window = 4096
+	off := max(fi.Size()-window, 0)
+	buf := make([]byte, fi.Size()-off)
+	if _, err := f.ReadAt(buf, off); err != nil && len(buf) == 0 {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(buf), "\n"), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if l := strings.TrimSpace(lines[i]); l != "" {
+			return l
+		}
+	}
+	return ""
+}
+
+// WriteText renders the snapshot. With color, states are coloured; the
+// caller decides (a terminal, and NO_COLOR unset).
+func (s *Status) WriteText(w io.Writer, color bool) error {
+	paint := func(state string) string {
+		if !color {
+			return state
+		}
+		code := map[string]string{Running: "33", Done: "32", Failed: "31", UpToDate: "36"}[state]
+		if code == "" {
+			return state
+		}
+		return "\x1b[" + code + "m" + state + "\x1b[0m"
+	}
+	fmt.Fprintf(w, "paraider status at %s: %d of %d agents busy; %d running, %d done, %d failed, %d up to date, %d pending\n",
+		s.TakenAt.Local().Format("15:04:05"), s.Busy, s.Jobs, s.Counts[Running], s.Counts[Done], s.Counts[Failed], s.Counts[UpToDate], s.Counts[Pending])
+	table := tablewriter.NewTable(w,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII)})),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+	)
+	table.Header([]string{"task", "state", "attempt", "time", "last line"})
+	for _, r := range s.Rows {
+		attempt, took := "-", "-"
+		if r.Attempt > 0 {
+			attempt = fmt.Sprintf("%d/%d", r.Attempt, r.Of)
+			took = human.Duration(r.Elapsed.Round(time.Second))
+		}
+		if err := table.Append([]string{r.ID, paint(r.State), attempt, took, human.Clip(r.LastLine, 70)}); err != nil {
+			return err
+		}
+	}
+	return table.Render()
+}
