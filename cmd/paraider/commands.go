@@ -42,6 +42,7 @@ type CLI struct {
 	Check    CheckCmd         `cmd:"" help:"Run one final check (Ninja runs this)."`
 	Report   ReportCmd        `cmd:"" help:"Show what the last run did."`
 	Status   StatusCmd        `cmd:"" help:"Show each task's state now, from another terminal while ninja runs."`
+	Graph    GraphCmd         `cmd:"" help:"Draw the plan, critical path marked (dot or mermaid)."`
 	Reset    ResetCmd         `cmd:"" help:"Forget tasks' results, so the next run pays for them again."`
 	Schema   SchemaCmd        `cmd:"" help:"Print the plan's JSON Schema."`
 	Version  kong.VersionFlag `help:"Print the version."`
@@ -171,6 +172,20 @@ type ExecCmd struct {
 
 func (e *ExecCmd) Run(cli *CLI, env *Env) error {
 	return runner.Exec(env.Ctx, e.Task, runner.Options{Root: cli.root(), Out: env.Stdout, Force: e.Force})
+}
+
+// GraphCmd draws the plan.
+type GraphCmd struct {
+	// Format is dot for Graphviz, mermaid for Markdown.
+	Format string `short:"o" default:"dot" enum:"dot,mermaid" help:"dot (Graphviz) or mermaid."`
+}
+
+func (c *GraphCmd) Run(cli *CLI, env *Env) error {
+	p, err := plan.Load(cli.Plan)
+	if err != nil {
+		return err
+	}
+	return report.WriteGraph(env.Stdout, p, gen.Weights(p.Root, p), c.Format)
 }
 
 // StatusCmd shows a live table of the tasks.
