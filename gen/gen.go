@@ -46,6 +46,9 @@ type Options struct {
 	Force bool
 	// Exe is the running paraider binary, installed where Ninja finds it.
 	Exe string
+	// PlanOrder writes task edges in plan order instead of longest chain
+	// first: only for measuring what the ordering is worth.
+	PlanOrder bool
 }
 
 // Summary says what Generate did.
@@ -94,13 +97,29 @@ func Generate(p *plan.Plan, opts Options) (*Summary, error) {
 
 	sum := &Summary{Output: out, Tasks: len(p.Tasks), Checks: len(p.Checks)}
 	keep := map[string]bool{}
+	// One listing instead of a failed open per new task.
+	existing := listDir(abs(state.Dir + "/specs"))
+	profiles := map[string]*agent.Profile{}
 	for _, t := range p.Tasks {
-		spec, err := Spec(p, t)
+		if profiles[t.Agent] == nil {
+			prof, err := Profile(p, t.Agent)
+			if err != nil {
+				return nil, err
+			}
+			profiles[t.Agent] = prof
+		}
+		spec, err := specWith(p, t, profiles[t.Agent])
 		if err != nil {
 			return nil, err
 		}
 		b, _ := json.MarshalIndent(spec, "", "  ")
-		wrote, err := state.WriteIfChanged(abs(state.SpecPath(t.ID)), append(b, '\n'))
+		specFile := abs(state.SpecPath(t.ID))
+		wrote := true
+		if existing[filepath.Base(specFile)] {
+			wrote, err = state.WriteIfChanged(specFile, append(b, '\n'))
+		} else {
+			err = state.WriteNew(specFile, append(b, '\n'))
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -128,7 +147,11 @@ func Generate(p *plan.Plan, opts Options) (*Summary, error) {
 		return nil, err
 	}
 
-	ninja, err := Ninja(p, relTo(root, out), Weights(root, p))
+	w := Weights(root, p)
+	if opts.PlanOrder {
+		w = func(string) float64 { return 0 }
+	}
+	ninja, err := Ninja(p, relTo(root, out), w)
 	if err != nil {
 		return nil, err
 	}
@@ -152,6 +175,10 @@ func Spec(p *plan.Plan, t *plan.Task) (*state.Spec, error) {
 	if err != nil {
 		return nil, err
 	}
+	return specWith(p, t, prof)
+}
+
+func specWith(p *plan.Plan, t *plan.Task, prof *agent.Profile) (*state.Spec, error) {
 	return &state.Spec{
 		ID:             t.ID,
 		Files:          t.Files,
@@ -190,7 +217,11 @@ func Profile(p *plan.Plan, name string) (*agent.Profile, error) {
 func Weights(root string, p *plan.Plan) plan.Weight {
 	known := map[string]float64{}
 	total := 0.0
+	have := listDir(filepath.Join(root, state.Dir, "results"))
 	for _, t := range p.Tasks {
+		if !have[t.ID+".json"] {
+			continue
+		}
 		var r state.Result
 		if err := state.ReadJSON(filepath.Join(root, state.ResultPath(t.ID)), &r); err == nil && r.Status == state.StatusOK {
 			d := r.Duration().Seconds()
@@ -327,6 +358,16 @@ func Ninja(p *plan.Plan, self string, w plan.Weight) (string, error) {
 	nw.build(edge{outs: []string{"report"}, rule: "phony", ins: []string{state.ReportPath}})
 	nw.defaults("report")
 	return nw.String(), nil
+}
+
+// listDir returns the names in dir; none when it does not exist.
+func listDir(dir string) map[string]bool {
+	names := map[string]bool{}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		names[e.Name()] = true
+	}
+	return names
 }
 
 func isForeign(path string) (bool, error) {

@@ -32,6 +32,13 @@ func (e *ApplyError) Error() string { return e.Msg }
 // .paraider/conflicts/ and the error says where.
 func (w *Worktree) Apply(ctx context.Context, changes []Change) ([]string, error) {
 	sort.Slice(changes, func(i, j int) bool { return changes[i].Path < changes[j].Path })
+	// Shared with other write-backs, exclusive of snapshots: a snapshot
+	// never sees a write-back half done, nor its temporary files.
+	tree, err := lockFileMode(w.repo.treeLock(), true, syscall.LOCK_SH)
+	if err != nil {
+		return nil, err
+	}
+	defer tree.Close()
 	var locks []*os.File
 	defer func() {
 		for _, l := range locks {
@@ -218,6 +225,10 @@ func copyTree(src, dst string) error {
 // when another process holds it; with wait it tries for up to a minute.
 // The lock goes with the file's closing, or the process's death.
 func lockFile(path string, wait bool) (*os.File, error) {
+	return lockFileMode(path, wait, syscall.LOCK_EX)
+}
+
+func lockFileMode(path string, wait bool, mode int) (*os.File, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
@@ -227,7 +238,7 @@ func lockFile(path string, wait bool) (*os.File, error) {
 	}
 	deadline := time.Now().Add(time.Minute)
 	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		err := syscall.Flock(int(f.Fd()), mode|syscall.LOCK_NB)
 		if err == nil {
 			return f, nil
 		}

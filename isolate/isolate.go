@@ -124,38 +124,71 @@ type Worktree struct {
 	put []string
 }
 
-// Create snapshots the main tree and checks it out in a new worktree named
-// name (a task id and attempt number).
+// Create snapshots the main tree and checks the snapshot out in a worktree
+// for the attempt name (a task id and attempt number). Worktrees are slots
+// of a pool, reused from one attempt to the next: checking out a new
+// snapshot in a used slot touches only the files that differ, where a new
+// worktree writes every file of the repository. A reused slot is first
+// cleaned of everything the last attempt left (untracked and ignored files,
+// processes still running in it).
 func (r *Repo) Create(ctx context.Context, name string, setup Setup) (*Worktree, error) {
-	dir := filepath.Join(r.State, "worktrees", name)
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return nil, err
-	}
-	// A leftover of the same name (a killed run) goes first.
-	if err := r.removeDir(dir); err != nil {
-		return nil, err
-	}
-	lock, err := lockFile(dir+".lock", false)
-	if err != nil {
-		return nil, fmt.Errorf("worktree %s is in use by another paraider: %w", name, err)
-	}
-	w := &Worktree{Name: name, Dir: dir, lock: lock, repo: r}
 	base, err := r.snapshot(ctx, name)
 	if err != nil {
-		w.unlock()
 		return nil, err
 	}
-	w.Base = base
-	if err := r.worktreeCmd(ctx, "add", "--detach", "--quiet", dir, base); err != nil {
-		w.unlock()
+	w, reused, err := r.acquireSlot()
+	if err != nil {
 		return nil, err
 	}
-	w.Root = filepath.Join(dir, filepath.FromSlash(r.Prefix))
+	w.Name, w.Base = name, base
+	if reused {
+		killIn(w.Dir)
+		if err := w.reset(ctx); err != nil {
+			// A slot git no longer knows (pruned, damaged): start it afresh.
+			os.RemoveAll(w.Dir)
+			r.worktreeCmd(ctx, "prune")
+			reused = false
+		}
+	}
+	if !reused {
+		if err := r.worktreeCmd(ctx, "add", "--detach", "--quiet", w.Dir, base); err != nil {
+			w.unlock()
+			return nil, err
+		}
+	}
+	w.Root = filepath.Join(w.Dir, filepath.FromSlash(r.Prefix))
 	if err := w.setup(setup); err != nil {
-		w.Remove()
+		w.Release()
 		return nil, err
 	}
 	return w, nil
+}
+
+// acquireSlot locks a free slot of the pool, or makes a new one.
+func (r *Repo) acquireSlot() (w *Worktree, reused bool, err error) {
+	dir := filepath.Join(r.State, "worktrees")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, false, err
+	}
+	for n := 0; n < 1000; n++ {
+		slot := filepath.Join(dir, fmt.Sprintf("slot-%d", n))
+		lock, err := lockFile(slot+".lock", false)
+		if err != nil {
+			continue // another attempt holds it
+		}
+		_, statErr := os.Stat(slot)
+		return &Worktree{Dir: slot, lock: lock, repo: r}, statErr == nil, nil
+	}
+	return nil, false, errors.New("no free worktree slot among 1000")
+}
+
+// reset puts a used slot on this attempt's snapshot.
+func (w *Worktree) reset(ctx context.Context) error {
+	if _, err := git(ctx, w.Dir, nil, "checkout", "--quiet", "--detach", "--force", w.Base); err != nil {
+		return err
+	}
+	_, err := git(ctx, w.Dir, nil, "clean", "-ffdxq")
+	return err
 }
 
 // snapshot commits the main tree's current state without touching the
@@ -178,7 +211,20 @@ func (r *Repo) snapshot(ctx context.Context, name string) (string, error) {
 	}
 	env := []string{"GIT_INDEX_FILE=" + index}
 	state := ":(exclude,top)" + r.Prefix + filepath.Base(r.State)
-	if _, err := git(ctx, r.Top, env, "add", "-A", "--", ":/", state); err != nil {
+	treeLock, err := lockFile(r.treeLock(), true)
+	if err != nil {
+		return "", err
+	}
+	for try := 1; ; try++ {
+		_, err = git(ctx, r.Top, env, "add", "-A", "--", ":/", state)
+		// A file that vanished between git's listing and its reading
+		// (another program's temporary file) is worth another look.
+		if err == nil || try == 3 || !strings.Contains(err.Error(), "unable to stat") {
+			break
+		}
+	}
+	treeLock.Close()
+	if err != nil {
 		return "", fmt.Errorf("snapshotting the working tree: %w", err)
 	}
 	tree, err := git(ctx, r.Top, env, "write-tree")
@@ -245,20 +291,23 @@ func (w *Worktree) setup(s Setup) error {
 	return nil
 }
 
-// Remove deletes the worktree, git's record of it and its lock.
-func (w *Worktree) Remove() error {
-	defer w.unlock()
-	err := w.repo.removeDir(w.Dir)
-	// Unlinked while still held: no other paraider waits on this name, as
-	// the task's own lock admits one paraider per task.
-	os.Remove(w.Dir + ".lock")
-	return err
-}
+// Release gives the slot back to the pool. Prune removes free slots when
+// a run ends.
+func (w *Worktree) Release() { w.unlock() }
 
-// Keep leaves the worktree for inspection; later runs do not sweep it.
-func (w *Worktree) Keep() error {
+// Keep takes the worktree out of the pool and leaves it for inspection as
+// kept-NAME until the task runs again; it returns its directory.
+func (w *Worktree) Keep() (string, error) {
 	defer w.unlock()
-	return os.WriteFile(w.Dir+".kept", nil, 0o644)
+	kept := filepath.Join(filepath.Dir(w.Dir), "kept-"+w.Name)
+	if err := w.repo.removeDir(kept); err != nil {
+		return "", err
+	}
+	if err := w.repo.worktreeCmd(context.Background(), "move", w.Dir, kept); err != nil {
+		return "", err
+	}
+	os.Remove(w.Dir + ".lock")
+	return kept, os.WriteFile(kept+".kept", nil, 0o644)
 }
 
 func (w *Worktree) unlock() {
@@ -276,8 +325,11 @@ func (r *Repo) removeDir(dir string) error {
 		return err
 	}
 	os.Remove(dir + ".kept")
+	os.Remove(dir + ".lock")
 	return r.worktreeCmd(context.Background(), "prune")
 }
+
+func (r *Repo) treeLock() string { return filepath.Join(r.State, "locks", "tree.lock") }
 
 // worktreeCmd runs `git worktree ...` under a lock of the repository's:
 // git reads every worktree's files while it adds or prunes one, and fails
@@ -315,16 +367,21 @@ func kept(wt string) bool {
 	return err == nil
 }
 
-// Sweep removes worktrees that no attempt holds and nobody kept: leftovers
-// of a run that was killed (kill -9, power loss). Processes still running
-// in them are killed first.
-func (r *Repo) Sweep(prefix string) error {
-	wts, err := r.worktrees(prefix)
+// Prune removes the pool's free slots, and processes still running in
+// them: at the end of a run (the report, paraider run) and for paraider
+// clean. Slots attempts hold stay. With all, kept worktrees go too.
+func (r *Repo) Prune(all bool) error {
+	wts, err := r.worktrees("")
 	if err != nil {
 		return err
 	}
 	for _, wt := range wts {
 		if kept(wt) {
+			if all {
+				if err := r.removeDir(wt); err != nil {
+					return err
+				}
+			}
 			continue
 		}
 		lock, err := lockFile(wt+".lock", false)
@@ -333,8 +390,8 @@ func (r *Repo) Sweep(prefix string) error {
 		}
 		killIn(wt)
 		err = r.removeDir(wt)
-		lock.Close()
 		os.Remove(wt + ".lock")
+		lock.Close()
 		if err != nil {
 			return err
 		}

@@ -94,7 +94,8 @@ func TestWorktreeInSubdirectory(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(top, "app", "stray.txt")); err == nil {
 		t.Error("an undeclared file came back")
 	}
-	if err := wt.Remove(); err != nil {
+	wt.Release()
+	if err := repo.Prune(false); err != nil {
 		t.Fatal(err)
 	}
 	if got := run(t, top, "git", "worktree", "list"); strings.Count(got, "\n") != 1 {

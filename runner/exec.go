@@ -147,12 +147,8 @@ func Exec(ctx context.Context, id string, opts Options) error {
 				Hint: "set `isolation: none` in the plan, or run `git init`"}
 		}
 		r.repo = repo
-		// Leftovers of a killed run (kill -9, power loss), and worktrees
-		// this task kept last time, go before new ones are made.
-		if err := repo.Sweep(""); err != nil {
-			return err
-		}
-		if err := repo.SweepKept(id + "."); err != nil {
+		// Worktrees this task kept last time go when it runs again.
+		if err := repo.SweepKept("kept-" + id + "."); err != nil {
 			return err
 		}
 	}
@@ -347,11 +343,12 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (a state.A
 		work = wt.Root
 		defer func() {
 			if a.Failure != "" && s.KeepFailed && a.Failure != FailInterrupted {
-				wt.Keep()
-				a.Worktree = relPath(r.root, wt.Dir)
-				return
+				if kept, err := wt.Keep(); err == nil {
+					a.Worktree = relPath(r.root, kept)
+					return
+				}
 			}
-			wt.Remove()
+			wt.Release()
 		}()
 	}
 	// Paths under .paraider/ as the agent, working in work, sees them.

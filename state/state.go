@@ -124,6 +124,14 @@ func (s *Spec) WorkHash() string {
 // WriteFile writes data to name atomically: a temporary file in the same
 // directory, synced, then renamed over name. Parent directories are made.
 func WriteFile(name string, data []byte, perm os.FileMode) error {
+	return writeFile(name, data, perm, true)
+}
+
+// writeFile is WriteFile, with the sync optional: files paraider can
+// derive again (specs, stamps, the Ninja file) skip it, since a rename is
+// atomic against a kill either way and syncing ten thousand specs takes
+// seconds.
+func writeFile(name string, data []byte, perm os.FileMode, sync bool) error {
 	dir := filepath.Dir(name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -142,9 +150,11 @@ func WriteFile(name string, data []byte, perm os.FileMode) error {
 		f.Close()
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
+	if sync {
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return err
+		}
 	}
 	if err := f.Close(); err != nil {
 		return err
@@ -153,14 +163,19 @@ func WriteFile(name string, data []byte, perm os.FileMode) error {
 }
 
 // WriteIfChanged writes data to name only when its content differs, keeping
-// the file's time otherwise. It reports whether it wrote.
+// the file's time otherwise. It reports whether it wrote. It is for files
+// paraider can derive again, and does not sync.
 func WriteIfChanged(name string, data []byte) (bool, error) {
 	old, err := os.ReadFile(name)
 	if err == nil && bytes.Equal(old, data) {
 		return false, nil
 	}
-	return true, WriteFile(name, data, 0o644)
+	return true, writeFile(name, data, 0o644, false)
 }
+
+// WriteNew writes a file paraider can derive again that is known not to
+// exist yet, atomically and without sync.
+func WriteNew(name string, data []byte) error { return writeFile(name, data, 0o644, false) }
 
 // WriteJSON writes v as indented JSON, atomically.
 func WriteJSON(name string, v any) error {

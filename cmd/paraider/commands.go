@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/paraider/paraider/gen"
+	"github.com/paraider/paraider/isolate"
 	"github.com/paraider/paraider/plan"
 	"github.com/paraider/paraider/report"
 	"github.com/paraider/paraider/runner"
@@ -43,6 +44,7 @@ type CLI struct {
 	Report   ReportCmd        `cmd:"" help:"Show what the last run did."`
 	Status   StatusCmd        `cmd:"" help:"Show each task's state now, from another terminal while ninja runs."`
 	Graph    GraphCmd         `cmd:"" help:"Draw the plan, critical path marked (dot or mermaid)."`
+	Clean    CleanCmd         `cmd:"" help:"Remove paraider's worktrees, kept ones too."`
 	Reset    ResetCmd         `cmd:"" help:"Forget tasks' results, so the next run pays for them again."`
 	Schema   SchemaCmd        `cmd:"" help:"Print the plan's JSON Schema."`
 	Version  kong.VersionFlag `help:"Print the version."`
@@ -58,6 +60,9 @@ type GenCmd struct {
 	Force bool `help:"Overwrite an output file that paraider did not write."`
 	// Regen is set by the generator edge: Ninja is already running.
 	Regen bool `hidden:""`
+	// PlanOrder is for benchmarks: edges in plan order, not critical path
+	// first.
+	PlanOrder bool `hidden:"" name:"plan-order"`
 }
 
 func (g *GenCmd) Run(cli *CLI, env *Env) error {
@@ -77,7 +82,7 @@ func (g *GenCmd) Run(cli *CLI, env *Env) error {
 			return errUsage{fmt.Errorf("-o %s: the Ninja file must sit beside the plan, in %s", out, p.Root)}
 		}
 	}
-	sum, err := gen.Generate(p, gen.Options{Output: out, Force: g.Force || g.Regen, Exe: exe})
+	sum, err := gen.Generate(p, gen.Options{Output: out, Force: g.Force || g.Regen, Exe: exe, PlanOrder: g.PlanOrder})
 	if err != nil {
 		return err
 	}
@@ -229,6 +234,27 @@ func (c *StatusCmd) Run(cli *CLI, env *Env) error {
 	}
 }
 
+// CleanCmd removes paraider's worktrees.
+type CleanCmd struct{}
+
+func (CleanCmd) Run(cli *CLI, env *Env) error {
+	if err := pruneWorktrees(cli.root(), true); err != nil {
+		return err
+	}
+	fmt.Fprintln(env.Stdout, "paraider: removed the worktrees no task is using")
+	return nil
+}
+
+// pruneWorktrees removes the worktree pool's free slots (and with all, the
+// kept worktrees); outside git there are none.
+func pruneWorktrees(root string, all bool) error {
+	repo, err := isolate.Open(root, state.Dir)
+	if err != nil {
+		return nil
+	}
+	return repo.Prune(all)
+}
+
 // ResetCmd forgets tasks' results.
 type ResetCmd struct {
 	Tasks []string `arg:"" optional:"" help:"Task ids."`
@@ -302,6 +328,10 @@ func (r *ReportCmd) Run(cli *CLI, env *Env) error {
 	if r.Record {
 		if err := state.WriteFile(filepath.Join(cli.root(), state.ReportPath), buf.Bytes(), 0o644); err != nil {
 			return err
+		}
+		// The run is over: its worktrees go.
+		if err := pruneWorktrees(cli.root(), false); err != nil {
+			fmt.Fprintf(env.Stderr, "paraider: removing worktrees: %v\n", err)
 		}
 	}
 	if _, err := env.Stdout.Write(buf.Bytes()); err != nil {

@@ -108,6 +108,9 @@ func (c *RunCmd) Run(cli *CLI, env *Env) error {
 	if err != nil {
 		return err
 	}
+	if err := pruneWorktrees(root, false); err != nil {
+		fmt.Fprintf(env.Stderr, "paraider: removing worktrees: %v\n", err)
+	}
 	fmt.Fprintln(env.Stdout)
 	if err := rep.WriteText(env.Stdout); err != nil {
 		return err
