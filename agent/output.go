@@ -90,6 +90,20 @@ var (
 	contextRE = regexp.MustCompile(`exceeds the [0-9,.k]+ token limit|context window (?:is )?exceeded`)
 )
 
+// Outputs are the output parsers a profile can name.
+var Outputs = []string{"aider", "claude-json", "none"}
+
+// Parse reads an agent's output with the named parser.
+func Parse(parser, out string) (Usage, *Failure) {
+	switch parser {
+	case "aider":
+		return ParseAider(out)
+	case "claude-json":
+		return ParseClaudeJSON(out)
+	}
+	return Usage{}, nil
+}
+
 // ParseAider reads an Aider run's output. It returns the usage summed over
 // the run, and the last failed model call that no successful reply followed.
 func ParseAider(out string) (Usage, *Failure) {

@@ -1,6 +1,9 @@
 package agent
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 func TestParseAiderUsage(t *testing.T) {
 	for _, tc := range []struct {
@@ -64,5 +67,27 @@ func TestParseAiderFailures(t *testing.T) {
 				t.Fatalf("failure %+v; want kind %s retryable %v", fail, tc.kind, tc.retryable)
 			}
 		})
+	}
+}
+
+func TestParseClaudeJSON(t *testing.T) {
+	ok := `{"type":"result","subtype":"success","is_error":false,"num_turns":3,"result":"Done.","total_cost_usd":0.0129,"usage":{"input_tokens":2700,"cache_creation_input_tokens":100,"cache_read_input_tokens":50,"output_tokens":320}}`
+	u, f := ParseClaudeJSON("some log line\n" + ok + "\n")
+	if f != nil || u.Sent != 2850 || u.Received != 320 || u.CacheWrite != 100 || u.CacheHit != 50 || u.Cost != 0.0129 || u.Replies != 3 {
+		t.Errorf("usage %+v, failure %v", u, f)
+	}
+	for _, tc := range []struct {
+		status    int
+		kind      string
+		retryable bool
+	}{{429, "rate_limit", true}, {500, "server", true}, {529, "server", true}, {401, "auth", false}, {404, "not_found", false}, {400, "bad_request", false}} {
+		out := fmt.Sprintf(`{"type":"result","subtype":"success","is_error":true,"api_error_status":%d,"result":"API Error: %d","total_cost_usd":0,"usage":{}}`, tc.status, tc.status)
+		_, f := ParseClaudeJSON(out)
+		if f == nil || f.Kind != tc.kind || f.Retryable != tc.retryable || f.Line != fmt.Sprintf("API Error: %d", tc.status) {
+			t.Errorf("status %d: failure %+v; want %s retryable %v", tc.status, f, tc.kind, tc.retryable)
+		}
+	}
+	if _, f := ParseClaudeJSON("Error: not logged in\n"); f == nil || !f.Retryable {
+		t.Errorf("no JSON result: failure %+v; want a retryable failure", f)
 	}
 }

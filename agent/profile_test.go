@@ -78,3 +78,38 @@ func TestAiderProfile(t *testing.T) {
 		t.Errorf("profile %+v lacks install text or the aider output parser", p)
 	}
 }
+
+// Every built-in profile loads, expands, names its key and how to install
+// its agent, and reads output paraider knows.
+func TestBuiltinProfiles(t *testing.T) {
+	names := Builtins()
+	if strings.Join(names, " ") != "aider claude codex gemini opencode" {
+		t.Fatalf("built-in profiles %v", names)
+	}
+	for _, name := range names {
+		p, err := Builtin(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		argv, err := Expand(p.Command, Vars{Model: "m", Message: "-v do it", State: "s", Files: []string{"a.ts"}, Read: []string{"r.md"}})
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if argv[0] != map[string]string{"aider": "aider", "claude": "claude", "codex": "codex", "gemini": "gemini", "opencode": "opencode"}[name] {
+			t.Errorf("%s runs %s", name, argv[0])
+		}
+		// The message never stands where it could be read as an option.
+		for i, a := range argv {
+			if a == "-v do it" && argv[i-1] != "--" {
+				t.Errorf("%s: the message follows %q, not --: %q", name, argv[i-1], argv)
+			}
+		}
+		if p.Install == "" || !contains(Outputs, p.Output) || len(p.Keys) == 0 {
+			t.Errorf("%s: install %q, output %q, keys %v", name, p.Install, p.Output, p.Keys)
+		}
+		if name != "aider" && !p.PromptFiles {
+			t.Errorf("%s cannot name files on its command line but prompt_files is off", name)
+		}
+	}
+}

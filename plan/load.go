@@ -238,7 +238,7 @@ func (d *decoder) strMap(n *yaml.Node, what string) map[string]string {
 var planKeys = []string{"version", "jobs", "model", "agent", "agents", "timeout", "retries", "retry_delay", "env", "isolation", "undeclared", "keep_failed", "worktree", "budget", "tasks", "checks"}
 var taskKeys = []string{"id", "files", "read", "needs", "message", "message_file", "model", "agent", "timeout", "retries", "retry_delay", "env", "check", "allow_unchanged", "isolation", "undeclared"}
 var worktreeKeys = []string{"copy", "link"}
-var agentKeys = []string{"command", "install", "keys", "output", "scratch"}
+var agentKeys = []string{"command", "install", "keys", "output", "scratch", "prompt_files"}
 
 // taskNodes keeps the positions of a task's parts for the graph checks.
 type taskNodes struct {
@@ -386,11 +386,13 @@ func (d *decoder) agents(n *yaml.Node) map[string]*AgentDef {
 				def.Scratch, _ = d.strList(v, "scratch")
 			case "output":
 				if s, ok := d.str(v, "output"); ok {
-					if s != "aider" && s != "none" {
-						d.nodeErr(v, `use "aider" for Aider's usage lines, or "none"`, "unknown output parser %q", s)
+					if !contains(agent.Outputs, s) {
+						d.nodeErr(v, `use "aider" for Aider's usage lines, "claude-json" for Claude Code's JSON result, or "none"`, "unknown output parser %q", s)
 					}
 					def.Output = s
 				}
+			case "prompt_files":
+				def.PromptFiles, _ = d.boolean(v, "prompt_files")
 			}
 		})
 		if def.Command == "" {

@@ -108,8 +108,10 @@ type AgentDef struct {
 	Command string            // command template, split with shlex
 	Install string            // how to install the agent, for the error when it is missing
 	Keys    map[string]string // model prefix -> environment variable that must be set
-	Output  string            // output parser: "aider" or "none"
-	Scratch []string          // files the agent makes for itself, never changes
+	Output  string            // output parser: "aider", "claude-json" or "none"
+	// PromptFiles names the task's files in the message.
+	PromptFiles bool
+	Scratch     []string // files the agent makes for itself, never changes
 }
 
 // Note is something validation did that the user should know about.

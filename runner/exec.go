@@ -322,6 +322,13 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (a state.A
 		return fail(FailStart, err.Error())
 	}
 	msg := s.Message
+	if s.Agent.PromptFiles {
+		msg += "\n\nFiles you may create or edit: " + strings.Join(s.Files, ", ") + "."
+		if len(s.Read) > 0 {
+			msg += "\nFiles to read for context: " + strings.Join(s.Read, ", ") + "."
+		}
+		msg += "\nChange no other file."
+	}
 	if feedback != "" {
 		msg += "\n\n---\nA previous attempt at this task failed: " + feedback +
 			"\nFix the cause and complete the task."
@@ -404,12 +411,8 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (a state.A
 		}
 	}
 
-	var failure *agent.Failure
-	if s.Agent.Output == "aider" {
-		var u agent.Usage
-		u, failure = agent.ParseAider(captured.String())
-		a.TokensSent, a.TokensRecv, a.Cost = u.Sent, u.Received, u.Cost
-	}
+	u, failure := agent.Parse(s.Agent.Output, captured.String())
+	a.TokensSent, a.TokensRecv, a.Cost = u.Sent, u.Received, u.Cost
 
 	switch {
 	case o.StartErr != nil:
@@ -420,12 +423,13 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (a state.A
 	case o.TimedOut:
 		fmt.Fprintf(logf, "\n# paraider: timed out after %s; stopped the agent's process group\n", time.Duration(s.Timeout))
 		return fail(FailTimeout, fmt.Sprintf("timed out after %s", time.Duration(s.Timeout)))
-	case o.ExitCode != 0:
-		return fail(FailExit, fmt.Sprintf("the agent ended with %s", o))
-	case failure != nil:
+	case failure != nil && (o.ExitCode == 0 || failure.Kind != "other"):
+		// The agent's own report says more than its exit status.
 		a.APIError = failure.Kind
 		a2, _ := fail(FailAPI, fmt.Sprintf("the model call failed (%s): %s", strings.ReplaceAll(failure.Kind, "_", " "), failure.Line))
 		return a2, failure.Retryable
+	case o.ExitCode != 0:
+		return fail(FailExit, fmt.Sprintf("the agent ended with %s", o))
 	}
 	if len(a.FilesChanged) == 0 && !s.AllowUnchanged {
 		return fail(FailUnchanged, "the agent changed none of its files ("+strings.Join(s.Files, ", ")+")")

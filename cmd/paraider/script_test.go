@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/paraider/paraider/internal/fakeanthropic"
 )
 
 // binDir holds the real paraider binary and the stand-in aider, built once.
@@ -60,6 +62,7 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
+		Condition:           condition,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("PATH", binDir+string(os.PathListSeparator)+os.Getenv("PATH"))
 			env.Setenv("HOME", filepath.Join(env.WorkDir, ".home"))
@@ -85,6 +88,7 @@ func TestScripts(t *testing.T) {
 			"waitfiles":     cmdWaitFiles,
 			"jsonget":       cmdJSONGet,
 			"sleep":         cmdSleep,
+			"anthropic":     cmdAnthropic,
 		},
 	})
 }
@@ -303,4 +307,29 @@ func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
 	d, err := time.ParseDuration(args[0])
 	ts.Check(err)
 	time.Sleep(d)
+}
+
+// anthropic: start the scripted Messages API server for this script and
+// point ANTHROPIC_BASE_URL at it.
+func cmdAnthropic(ts *testscript.TestScript, neg bool, args []string) {
+	s, err := fakeanthropic.Start()
+	ts.Check(err)
+	ts.Defer(func() { s.Close() })
+	ts.Setenv("ANTHROPIC_BASE_URL", s.URL)
+}
+
+// condition answers [claude]: the real Claude Code is on PATH. Without
+// it a script is skipped on a developer's machine and fails in CI, where
+// scripts/test.sh installs it.
+func condition(cond string) (bool, error) {
+	if cond != "claude" {
+		return false, fmt.Errorf("unknown condition %q", cond)
+	}
+	if _, err := exec.LookPath("claude"); err == nil {
+		return true, nil
+	}
+	if os.Getenv("CI") != "" {
+		return false, fmt.Errorf("Claude Code (claude) is not on PATH in CI; scripts/test.sh installs it from npm")
+	}
+	return false, nil
 }

@@ -1,0 +1,68 @@
+package agent
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// claudeResult is the object `claude -p --output-format json` prints.
+type claudeResult struct {
+	Type           string  `json:"type"`
+	Subtype        string  `json:"subtype"`
+	IsError        bool    `json:"is_error"`
+	APIErrorStatus int     `json:"api_error_status"`
+	Result         string  `json:"result"`
+	NumTurns       int     `json:"num_turns"`
+	TotalCostUSD   float64 `json:"total_cost_usd"`
+	Usage          struct {
+		InputTokens              int64 `json:"input_tokens"`
+		OutputTokens             int64 `json:"output_tokens"`
+		CacheCreationInputTokens int64 `json:"cache_creation_input_tokens"`
+		CacheReadInputTokens     int64 `json:"cache_read_input_tokens"`
+	} `json:"usage"`
+}
+
+// ParseClaudeJSON reads Claude Code's JSON result: usage and cost, and
+// is_error with the API's status when the model call failed.
+func ParseClaudeJSON(out string) (Usage, *Failure) {
+	var res *claudeResult
+	for _, line := range strings.Split(out, "\n") {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "{") {
+			continue
+		}
+		var r claudeResult
+		if json.Unmarshal([]byte(line), &r) == nil && r.Type == "result" {
+			res = &r
+		}
+	}
+	if res == nil {
+		return Usage{}, &Failure{Kind: "other", Line: "no JSON result from Claude Code", Retryable: true}
+	}
+	u := Usage{
+		Sent:     res.Usage.InputTokens + res.Usage.CacheCreationInputTokens + res.Usage.CacheReadInputTokens,
+		Received: res.Usage.OutputTokens, CacheWrite: res.Usage.CacheCreationInputTokens,
+		CacheHit: res.Usage.CacheReadInputTokens, Cost: res.TotalCostUSD, Replies: res.NumTurns,
+	}
+	if !res.IsError {
+		return u, nil
+	}
+	f := &Failure{Kind: "other", Retryable: true, Line: res.Result}
+	if f.Line == "" {
+		f.Line = fmt.Sprintf("Claude Code failed (%s)", res.Subtype)
+	}
+	switch s := res.APIErrorStatus; {
+	case s == 429:
+		f.Kind = "rate_limit"
+	case s == 401 || s == 403:
+		f.Kind, f.Retryable = "auth", false
+	case s == 404:
+		f.Kind, f.Retryable = "not_found", false
+	case s == 400 || s == 413:
+		f.Kind, f.Retryable = "bad_request", false
+	case s >= 500:
+		f.Kind = "server"
+	}
+	return u, f
+}

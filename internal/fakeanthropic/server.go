@@ -1,0 +1,246 @@
+// Package fakeanthropic is a scripted Anthropic Messages API server for
+// tests: a real agent CLI (Claude Code) pointed at it with
+// ANTHROPIC_BASE_URL runs a whole task offline. It listens on loopback only.
+//
+// For a prompt that names files ("Files you may create or edit: a, b."), it
+// answers with one Write tool call per file, then, when the tool results
+// come back, with a short text that ends the turn. Responses stream as
+// server-sent events and the connection closes at the end. A prompt holding
+// "[server:429]" or "[server:500]" gets that error instead.
+package fakeanthropic
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync/atomic"
+)
+
+// Server is a running fake.
+type Server struct {
+	URL      string
+	Requests atomic.Int64 // Messages API requests served
+	Log      io.Writer    // every request body, when set
+	srv      *http.Server
+	ln       net.Listener
+}
+
+// Start listens on a free loopback port.
+func Start() (*Server, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{URL: "http://" + ln.Addr().String(), ln: ln}
+	s.srv = &http.Server{Handler: http.HandlerFunc(s.handle)}
+	go s.srv.Serve(ln)
+	return s, nil
+}
+
+// Close stops the server.
+func (s *Server) Close() error { return s.srv.Close() }
+
+type request struct {
+	Model    string          `json:"model"`
+	Stream   bool            `json:"stream"`
+	System   json.RawMessage `json:"system"`
+	Messages []struct {
+		Role    string          `json:"role"`
+		Content json.RawMessage `json:"content"`
+	} `json:"messages"`
+}
+
+type block struct {
+	Type string `json:"type"`
+	Text string `json:"text"`
+}
+
+var (
+	filesRE = regexp.MustCompile(`Files you may create or edit: ([^\n]*?)\.(?:\n|$)`)
+	cwdRE   = regexp.MustCompile(`Primary working directory: (\S+)`)
+)
+
+func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Connection", "close")
+	if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/v1/messages") {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	body, _ := io.ReadAll(r.Body)
+	var req request
+	if err := json.Unmarshal(body, &req); err != nil {
+		http.Error(w, `{"type":"error","error":{"type":"invalid_request_error","message":"bad json"}}`, http.StatusBadRequest)
+		return
+	}
+	if strings.HasSuffix(r.URL.Path, "/count_tokens") {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"input_tokens":1000}`)
+		return
+	}
+	s.Requests.Add(1)
+	if s.Log != nil {
+		fmt.Fprintf(s.Log, "=== %s\n%s\n", r.URL, body)
+	}
+	all := string(body)
+	switch {
+	case strings.Contains(all, "[server:429]"):
+		apiError(w, http.StatusTooManyRequests, "rate_limit_error", "scripted: slow down")
+		return
+	case strings.Contains(all, "[server:500]"):
+		apiError(w, http.StatusInternalServerError, "api_error", "scripted: internal error")
+		return
+	}
+
+	// The conversation so far: the user's texts, and whether the last
+	// message carries tool results.
+	var texts []string
+	lastIsToolResult := false
+	for i, m := range req.Messages {
+		var blocks []map[string]any
+		if json.Unmarshal(m.Content, &blocks) != nil {
+			var str string
+			json.Unmarshal(m.Content, &str)
+			blocks = []map[string]any{{"type": "text", "text": str}}
+		}
+		for _, b := range blocks {
+			if t, _ := b["text"].(string); t != "" && m.Role == "user" {
+				texts = append(texts, t)
+			}
+			if b["type"] == "tool_result" && i == len(req.Messages)-1 {
+				lastIsToolResult = true
+			}
+		}
+	}
+	prompt := strings.Join(texts, "\n")
+	cwd := ""
+	if m := cwdRE.FindStringSubmatch(systemText(req.System) + "\n" + prompt); m != nil {
+		cwd = m[1]
+	}
+	var files []string
+	if m := filesRE.FindStringSubmatch(prompt); m != nil && !lastIsToolResult {
+		for _, f := range strings.Split(m[1], ", ") {
+			if f = strings.TrimSpace(f); f != "" {
+				files = append(files, f)
+			}
+		}
+	}
+	model := req.Model
+	if model == "" {
+		model = "claude-sonnet-4-5"
+	}
+	if len(files) > 0 && cwd != "" {
+		var calls []toolCall
+		for i, f := range files {
+			input, _ := json.Marshal(map[string]string{
+				"file_path": filepath.Join(cwd, f),
+				"content":   fmt.Sprintf("// %s\n// written through Claude Code by the scripted server\n", firstLine(lastTask(prompt))),
+			})
+			calls = append(calls, toolCall{id: fmt.Sprintf("toolu_%d_%d", s.Requests.Load(), i), input: string(input)})
+		}
+		respond(w, req.Stream, model, nil, calls, 1200, 300)
+		return
+	}
+	respond(w, req.Stream, model, []string{"Done."}, nil, 1500, 20)
+}
+
+type toolCall struct{ id, input string }
+
+// systemText is the system prompt as text: a string or a list of blocks.
+func systemText(raw json.RawMessage) string {
+	var str string
+	if json.Unmarshal(raw, &str) == nil {
+		return str
+	}
+	var blocks []block
+	json.Unmarshal(raw, &blocks)
+	var b strings.Builder
+	for _, bl := range blocks {
+		b.WriteString(bl.Text)
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// lastTask is the task's message: the prompt text before the file list.
+func lastTask(prompt string) string {
+	if i := strings.Index(prompt, "Files you may create or edit:"); i >= 0 {
+		prompt = prompt[:i]
+	}
+	lines := strings.Split(strings.TrimSpace(prompt), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if l := strings.TrimSpace(lines[i]); l != "" && !strings.HasPrefix(l, "<") {
+			return l
+		}
+	}
+	return "task"
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}
+
+func apiError(w http.ResponseWriter, code int, kind, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("retry-after", "0")
+	w.WriteHeader(code)
+	fmt.Fprintf(w, `{"type":"error","error":{"type":%q,"message":%q}}`, kind, msg)
+}
+
+// respond answers with texts or tool calls, streamed or whole.
+func respond(w http.ResponseWriter, stream bool, model string, texts []string, calls []toolCall, in, out int) {
+	stop := "end_turn"
+	if len(calls) > 0 {
+		stop = "tool_use"
+	}
+	if !stream {
+		var content []map[string]any
+		for _, t := range texts {
+			content = append(content, map[string]any{"type": "text", "text": t})
+		}
+		for _, c := range calls {
+			var input any
+			json.Unmarshal([]byte(c.input), &input)
+			content = append(content, map[string]any{"type": "tool_use", "id": c.id, "name": "Write", "input": input})
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{
+			"id": "msg_scripted", "type": "message", "role": "assistant", "model": model, "content": content,
+			"stop_reason": stop, "stop_sequence": nil, "usage": map[string]int{"input_tokens": in, "output_tokens": out},
+		})
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	flusher, _ := w.(http.Flusher)
+	ev := func(name string, data any) {
+		b, _ := json.Marshal(data)
+		fmt.Fprintf(w, "event: %s\ndata: %s\n\n", name, b)
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+	ev("message_start", map[string]any{"type": "message_start", "message": map[string]any{
+		"id": "msg_scripted", "type": "message", "role": "assistant", "model": model, "content": []any{},
+		"stop_reason": nil, "stop_sequence": nil, "usage": map[string]int{"input_tokens": in, "output_tokens": 1}}})
+	i := 0
+	for _, t := range texts {
+		ev("content_block_start", map[string]any{"type": "content_block_start", "index": i, "content_block": map[string]any{"type": "text", "text": ""}})
+		ev("content_block_delta", map[string]any{"type": "content_block_delta", "index": i, "delta": map[string]any{"type": "text_delta", "text": t}})
+		ev("content_block_stop", map[string]any{"type": "content_block_stop", "index": i})
+		i++
+	}
+	for _, c := range calls {
+		ev("content_block_start", map[string]any{"type": "content_block_start", "index": i, "content_block": map[string]any{"type": "tool_use", "id": c.id, "name": "Write", "input": map[string]any{}}})
+		ev("content_block_delta", map[string]any{"type": "content_block_delta", "index": i, "delta": map[string]any{"type": "input_json_delta", "partial_json": c.input}})
+		ev("content_block_stop", map[string]any{"type": "content_block_stop", "index": i})
+		i++
+	}
+	ev("message_delta", map[string]any{"type": "message_delta", "delta": map[string]any{"stop_reason": stop, "stop_sequence": nil}, "usage": map[string]int{"output_tokens": out}})
+	ev("message_stop", map[string]any{"type": "message_stop"})
+}
