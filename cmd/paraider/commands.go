@@ -65,24 +65,28 @@ type GenCmd struct {
 	PlanOrder bool `hidden:"" name:"plan-order"`
 }
 
-func (g *GenCmd) Run(cli *CLI, env *Env) error {
+// generate loads the plan and writes the Ninja file and the specs.
+func generate(cli *CLI, opts gen.Options) (*plan.Plan, *gen.Summary, error) {
 	p, err := plan.Load(cli.Plan)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return err
+	if opts.Exe, err = os.Executable(); err != nil {
+		return nil, nil, err
 	}
-	out := g.Output
-	if out != "" {
-		abs, _ := filepath.Abs(out)
+	if opts.Output != "" {
+		abs, _ := filepath.Abs(opts.Output)
 		root, _ := filepath.Abs(p.Root)
 		if filepath.Dir(abs) != root {
-			return errUsage{fmt.Errorf("-o %s: the Ninja file must sit beside the plan, in %s", out, p.Root)}
+			return nil, nil, errUsage{fmt.Errorf("-o %s: the Ninja file must sit beside the plan, in %s", opts.Output, p.Root)}
 		}
 	}
-	sum, err := gen.Generate(p, gen.Options{Output: out, Force: g.Force || g.Regen, Exe: exe, PlanOrder: g.PlanOrder})
+	sum, err := gen.Generate(p, opts)
+	return p, sum, err
+}
+
+func (g *GenCmd) Run(cli *CLI, env *Env) error {
+	p, sum, err := generate(cli, gen.Options{Output: g.Output, Force: g.Force || g.Regen, PlanOrder: g.PlanOrder})
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/paraider/paraider/gen"
 	"github.com/paraider/paraider/isolate"
 	"github.com/paraider/paraider/ninja"
-	"github.com/paraider/paraider/plan"
 	"github.com/paraider/paraider/report"
 	"github.com/paraider/paraider/state"
 )
@@ -45,15 +44,8 @@ func (c *RunCmd) Run(cli *CLI, env *Env) error {
 	}
 	defer lock.Close()
 
-	p, err := plan.Load(cli.Plan)
+	p, _, err := generate(cli, gen.Options{})
 	if err != nil {
-		return err
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	if _, err := gen.Generate(p, gen.Options{Exe: exe}); err != nil {
 		return err
 	}
 	var targets []string
