@@ -211,25 +211,24 @@ func Profile(p *plan.Plan, name string) (*agent.Profile, error) {
 	return agent.Builtin(name)
 }
 
-// Weights weighs each task by its last recorded duration in seconds, so the
-// longest chain by time is written first; tasks never run weigh the mean of
-// those that have, or 1 when none has.
+// Weights weighs each task for the critical path, in seconds: by its last
+// recorded duration, else by the plan's estimate, else by the mean of the
+// tasks that have either (1 when none has).
 func Weights(root string, p *plan.Plan) plan.Weight {
 	known := map[string]float64{}
 	total := 0.0
 	have := listDir(filepath.Join(root, state.Dir, "results"))
 	for _, t := range p.Tasks {
-		if !have[t.ID+".json"] {
+		var r state.Result
+		if have[t.ID+".json"] && state.ReadJSON(filepath.Join(root, state.ResultPath(t.ID)), &r) == nil &&
+			r.Status == state.StatusOK && r.Duration() > 0 {
+			known[t.ID] = r.Duration().Seconds()
+		} else if t.Estimate > 0 {
+			known[t.ID] = t.Estimate.Seconds()
+		} else {
 			continue
 		}
-		var r state.Result
-		if err := state.ReadJSON(filepath.Join(root, state.ResultPath(t.ID)), &r); err == nil && r.Status == state.StatusOK {
-			d := r.Duration().Seconds()
-			if d > 0 {
-				known[t.ID] = d
-				total += d
-			}
-		}
+		total += known[t.ID]
 	}
 	mean := 1.0
 	if len(known) > 0 {

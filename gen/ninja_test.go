@@ -179,3 +179,37 @@ tasks:
 		t.Errorf("with history: %v; want slow1, slow2 first", got)
 	}
 }
+
+// Estimates in the plan order a first run; recorded durations win later.
+func TestCriticalPathByEstimates(t *testing.T) {
+	root := t.TempDir()
+	src := `version: 1
+model: m
+tasks:
+  - {id: quick1, files: [q1], message: m, estimate: 10s}
+  - {id: quick2, files: [q2], needs: [quick1], message: m, estimate: 10s}
+  - {id: quick3, files: [q3], needs: [quick2], message: m, estimate: 10s}
+  - {id: slow1, files: [s1], message: m, estimate: 20m}
+  - {id: slow2, files: [s2], needs: [slow1], message: m}
+`
+	p, err := plan.Parse(filepath.Join(root, "paraider.yaml"), []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Ninja(p, "build.ninja", Weights(root, p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if order := edgeOrder(got); order[0] != "slow1" {
+		t.Errorf("with estimates: %v; want slow1 first", order)
+	}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	r := state.Result{Task: "slow1", Status: state.StatusOK, Started: t0, Finished: t0.Add(time.Second)}
+	if err := state.WriteJSON(filepath.Join(root, state.ResultPath("slow1")), r); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = Ninja(p, "build.ninja", Weights(root, p))
+	if order := edgeOrder(got); order[0] != "quick1" {
+		t.Errorf("with slow1's recorded 1s: %v; want quick1 first", order)
+	}
+}

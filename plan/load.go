@@ -236,7 +236,7 @@ func (d *decoder) strMap(n *yaml.Node, what string) map[string]string {
 }
 
 var planKeys = []string{"version", "jobs", "model", "agent", "agents", "timeout", "retries", "retry_delay", "env", "isolation", "undeclared", "keep_failed", "worktree", "budget", "tasks", "checks"}
-var taskKeys = []string{"id", "files", "read", "needs", "message", "message_file", "model", "agent", "timeout", "retries", "retry_delay", "env", "check", "allow_unchanged", "isolation", "undeclared"}
+var taskKeys = []string{"id", "files", "read", "needs", "message", "message_file", "model", "agent", "timeout", "retries", "retry_delay", "env", "check", "allow_unchanged", "isolation", "undeclared", "estimate"}
 var worktreeKeys = []string{"copy", "link"}
 var agentKeys = []string{"command", "install", "keys", "output", "scratch", "prompt_files"}
 
@@ -486,6 +486,8 @@ func (d *decoder) task(p *Plan, n *yaml.Node) (*Task, *taskNodes) {
 			tn.isolation = v
 		case "undeclared":
 			t.Undeclared = d.choice(v, "undeclared", "fail", "drop")
+		case "estimate":
+			t.Estimate, _ = d.duration(v, "estimate")
 		}
 	})
 	if n.Kind != yaml.MappingNode {

@@ -88,8 +88,11 @@ type Task struct {
 	Env            map[string]string // plan env overlaid with the task's
 	Check          string            // shell command judging the result
 	AllowUnchanged bool              // success even if no file changed
-	Isolation      string            // resolved: the task's or the plan's
-	Undeclared     string            // resolved
+	// Estimate is how long the task is expected to take: its weight for
+	// the critical path until a run has recorded its real duration.
+	Estimate   time.Duration
+	Isolation  string // resolved: the task's or the plan's
+	Undeclared string // resolved
 
 	// Deps is Needs plus the implied edges, sorted.
 	Deps []string
