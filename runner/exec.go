@@ -303,39 +303,36 @@ func (r *runner) preflight() error {
 	return nil
 }
 
+// verdict is why an attempt failed; nil when it passed.
+type verdict struct {
+	kind, reason string
+	retryable    bool
+	apiError     string
+}
+
+func failed(kind, reason string) *verdict {
+	return &verdict{kind: kind, reason: reason, retryable: kind != FailInterrupted && kind != FailStart}
+}
+
 // attempt runs the agent once and judges the result. It reports whether a
 // failed attempt is worth repeating.
 func (r *runner) attempt(ctx context.Context, n int, feedback string) (a state.Attempt, retry bool) {
 	s := r.spec
 	a = state.Attempt{N: n, Start: time.Now().UTC(), ExitCode: -1, Log: state.LogPath(s.ID, n)}
-	fail := func(kind, reason string) (state.Attempt, bool) {
+	fail := func(v *verdict) (state.Attempt, bool) {
 		a.End = time.Now().UTC()
-		a.Failure, a.Reason = kind, Redact(reason, r.secrets)
-		return a, kind != FailInterrupted && kind != FailStart
+		a.Failure, a.Reason, a.APIError = v.kind, Redact(v.reason, r.secrets), v.apiError
+		return a, v.retryable
 	}
 
 	dir := state.AttemptDir(s.ID, n)
-	if err := os.RemoveAll(r.path(dir)); err != nil {
-		return fail(FailStart, err.Error())
-	}
-	if err := os.MkdirAll(r.path(dir), 0o755); err != nil {
-		return fail(FailStart, err.Error())
-	}
-	msg := s.Message
-	if s.Agent.PromptFiles {
-		msg += "\n\nFiles you may create or edit: " + strings.Join(s.Files, ", ") + "."
-		if len(s.Read) > 0 {
-			msg += "\nFiles to read for context: " + strings.Join(s.Read, ", ") + "."
-		}
-		msg += "\nChange no other file."
-	}
-	if feedback != "" {
-		msg += "\n\n---\nA previous attempt at this task failed: " + feedback +
-			"\nFix the cause and complete the task."
-	}
+	msg := r.message(feedback)
 	msgFile := dir + "/message.md"
+	if err := resetDir(r.path(dir)); err != nil {
+		return fail(failed(FailStart, err.Error()))
+	}
 	if err := os.WriteFile(r.path(msgFile), []byte(msg), 0o644); err != nil {
-		return fail(FailStart, err.Error())
+		return fail(failed(FailStart, err.Error()))
 	}
 
 	// Where the agent works: the main tree, or a worktree of its own.
@@ -345,7 +342,7 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (a state.A
 		var err error
 		wt, err = r.repo.Create(ctx, state.WorktreeName(s.ID, n), isolate.Setup{Copy: s.Copy, Link: s.Link, Files: s.Files, Read: s.Read})
 		if err != nil {
-			return fail(FailStart, fmt.Sprintf("creating the worktree: %v", err))
+			return fail(failed(FailStart, fmt.Sprintf("creating the worktree: %v", err)))
 		}
 		work = wt.Root
 		defer func() {
@@ -371,15 +368,19 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (a state.A
 		State: fromWork(dir), Files: s.Files, Read: s.Read,
 	})
 	if err != nil {
-		return fail(FailStart, err.Error())
+		return fail(failed(FailStart, err.Error()))
+	}
+	path, err := lookPath(argv[0], r.env)
+	if err != nil {
+		return fail(failed(FailStart, fmt.Sprintf("%s not found on PATH", argv[0])))
 	}
 
 	if err := os.MkdirAll(filepath.Dir(r.path(a.Log)), 0o755); err != nil {
-		return fail(FailStart, err.Error())
+		return fail(failed(FailStart, err.Error()))
 	}
 	logf, err := os.Create(r.path(a.Log))
 	if err != nil {
-		return fail(FailStart, err.Error())
+		return fail(failed(FailStart, err.Error()))
 	}
 	defer logf.Close()
 	var captured bytes.Buffer
@@ -390,12 +391,8 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (a state.A
 	}
 	fmt.Fprintf(red, "# command: %s\n\n", quoteArgv(argv))
 
-	path, err := lookPath(argv[0], r.env)
-	if err != nil {
-		return fail(FailStart, fmt.Sprintf("%s not found on PATH", argv[0]))
-	}
 	var dirtyBefore map[string]string
-	if r.repo == nil {
+	if wt == nil {
 		dirtyBefore = r.dirty(ctx)
 	}
 	before := r.snapshotIn(work)
@@ -404,100 +401,171 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (a state.A
 	red.Close()
 	a.ExitCode = o.ExitCode
 	a.FilesChanged = changed(before, r.snapshotIn(work))
-	if r.repo == nil {
+	if wt == nil {
 		a.Undeclared = r.undeclaredInPlace(ctx, dirtyBefore)
 		if len(a.Undeclared) > 0 {
 			fmt.Fprintf(logf, "\n# paraider: warning: files outside this task changed while it ran (this task's or another's): %s\n", strings.Join(a.Undeclared, ", "))
 		}
 	}
-
 	u, failure := agent.Parse(s.Agent.Output, captured.String())
 	a.TokensSent, a.TokensRecv, a.Cost = u.Sent, u.Received, u.Cost
 
-	switch {
-	case o.StartErr != nil:
-		return fail(FailStart, fmt.Sprintf("the agent could not start: %v", o.StartErr))
-	case o.Interrupted:
-		fmt.Fprintf(logf, "\n# paraider: interrupted\n")
-		return fail(FailInterrupted, "interrupted")
-	case o.TimedOut:
-		fmt.Fprintf(logf, "\n# paraider: timed out after %s; stopped the agent's process group\n", time.Duration(s.Timeout))
-		return fail(FailTimeout, fmt.Sprintf("timed out after %s", time.Duration(s.Timeout)))
-	case failure != nil && (o.ExitCode == 0 || failure.Kind != "other"):
-		// The agent's own report says more than its exit status.
-		a.APIError = failure.Kind
-		a2, _ := fail(FailAPI, fmt.Sprintf("the model call failed (%s): %s", strings.ReplaceAll(failure.Kind, "_", " "), failure.Line))
-		return a2, failure.Retryable
-	case o.ExitCode != 0:
-		return fail(FailExit, fmt.Sprintf("the agent ended with %s", o))
+	if v := r.judgeRun(o, failure, logf); v != nil {
+		return fail(v)
 	}
-	if len(a.FilesChanged) == 0 && !s.AllowUnchanged {
-		return fail(FailUnchanged, "the agent changed none of its files ("+strings.Join(s.Files, ", ")+")")
+	if v := r.judgeFiles(work, before, a.FilesChanged); v != nil {
+		return fail(v)
 	}
-	// A file that was there and is gone was deleted on purpose; one the
-	// task was to create and did not is missing.
-	if missing := missingIn(work, s.Files, before); len(missing) > 0 {
-		return fail(FailMissing, "the agent left declared files missing: "+strings.Join(missing, ", "))
-	}
-
-	// Which changes may come back: the task's files (compared directly, so
-	// files git ignores count too), nothing else (as git status sees it).
 	var apply []isolate.Change
 	if wt != nil {
-		for _, f := range a.FilesChanged {
-			_, err := os.Lstat(filepath.Join(work, filepath.FromSlash(f)))
-			apply = append(apply, isolate.Change{Path: f, Deleted: err != nil})
-		}
-		changes, err := wt.Changes(ctx, s.Agent.Scratch)
-		if err != nil {
-			return fail(FailStart, err.Error())
-		}
-		for _, c := range changes {
-			if c.Outside || !contains(s.Files, c.Path) {
-				a.Undeclared = append(a.Undeclared, c.Path)
-			}
-		}
-		if len(a.Undeclared) > 0 {
-			if s.Undeclared != "drop" {
-				return fail(FailUndeclared, "the agent changed files outside its task, which were not applied: "+strings.Join(a.Undeclared, ", ")+
-					"; change only "+strings.Join(s.Files, ", "))
-			}
-			fmt.Fprintf(logf, "\n# paraider: warning: dropped changes outside the task's files: %s\n", strings.Join(a.Undeclared, ", "))
+		var v *verdict
+		if apply, a.Undeclared, v = r.sortChanges(ctx, wt, a.FilesChanged, logf); v != nil {
+			return fail(v)
 		}
 	}
-
-	if s.Check != "" {
-		fmt.Fprintf(logf, "\n# paraider: check: %s\n", s.Check)
-		var out bytes.Buffer
-		cred := newRedactor(io.MultiWriter(logf, &out), r.secrets)
-		cp := &proc{Argv: []string{"/bin/sh", "-c", s.Check}, Dir: work, Env: r.env, Out: cred, Timeout: time.Duration(s.Timeout), Sweep: true}
-		co := cp.run(ctx)
-		cred.Close()
-		switch {
-		case co.Interrupted:
-			return fail(FailInterrupted, "interrupted")
-		case co.TimedOut:
-			return fail(FailCheck, fmt.Sprintf("the check `%s` timed out after %s", s.Check, time.Duration(s.Timeout)))
-		case co.ExitCode != 0:
-			return fail(FailCheck, fmt.Sprintf("the check `%s` failed (%s):\n%s", s.Check, co, human.Tail(out.String(), 20)))
-		}
+	if v := r.runCheck(ctx, work, logf); v != nil {
+		return fail(v)
 	}
-
 	if wt != nil {
-		if ctx.Err() != nil {
-			return fail(FailInterrupted, "interrupted")
-		}
-		if _, err := wt.Apply(ctx, apply); err != nil {
-			var ae *isolate.ApplyError
-			if errors.As(err, &ae) {
-				fmt.Fprintf(logf, "\n# paraider: %s\n", ae.Msg)
-				return fail(FailConflict, ae.Msg)
-			}
-			return fail(FailStart, "copying the task's files back: "+err.Error())
+		if v := r.bringBack(ctx, wt, apply, logf); v != nil {
+			return fail(v)
 		}
 	}
 	a.End = time.Now().UTC()
 	return a, false
+}
+
+// message is the task's message for this attempt: with the task's files
+// for agents that cannot name them, and why the last attempt failed.
+func (r *runner) message(feedback string) string {
+	s := r.spec
+	msg := s.Message
+	if s.Agent.PromptFiles {
+		msg += "\n\nFiles you may create or edit: " + strings.Join(s.Files, ", ") + "."
+		if len(s.Read) > 0 {
+			msg += "\nFiles to read for context: " + strings.Join(s.Read, ", ") + "."
+		}
+		msg += "\nChange no other file."
+	}
+	if feedback != "" {
+		msg += "\n\n---\nA previous attempt at this task failed: " + feedback +
+			"\nFix the cause and complete the task."
+	}
+	return msg
+}
+
+func resetDir(dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	return os.MkdirAll(dir, 0o755)
+}
+
+// judgeRun judges how the agent ended and what it reported.
+func (r *runner) judgeRun(o outcome, failure *agent.Failure, logf io.Writer) *verdict {
+	timeout := time.Duration(r.spec.Timeout)
+	switch {
+	case o.StartErr != nil:
+		return failed(FailStart, fmt.Sprintf("the agent could not start: %v", o.StartErr))
+	case o.Interrupted:
+		fmt.Fprintf(logf, "\n# paraider: interrupted\n")
+		return failed(FailInterrupted, "interrupted")
+	case o.TimedOut:
+		fmt.Fprintf(logf, "\n# paraider: timed out after %s; stopped the agent's process group\n", timeout)
+		return failed(FailTimeout, fmt.Sprintf("timed out after %s", timeout))
+	case failure != nil && (o.ExitCode == 0 || failure.Kind != "other"):
+		// The agent's own report says more than its exit status.
+		return &verdict{kind: FailAPI, apiError: failure.Kind, retryable: failure.Retryable,
+			reason: fmt.Sprintf("the model call failed (%s): %s", strings.ReplaceAll(failure.Kind, "_", " "), failure.Line)}
+	case o.ExitCode != 0:
+		return failed(FailExit, fmt.Sprintf("the agent ended with %s", o))
+	}
+	return nil
+}
+
+// judgeFiles judges the task's files: something changed (unless the task
+// allows nothing to), and none is missing. A file that was there and is
+// gone was deleted on purpose; one the task was to create and did not is
+// missing.
+func (r *runner) judgeFiles(work string, before map[string]fileState, changedFiles []string) *verdict {
+	s := r.spec
+	if len(changedFiles) == 0 && !s.AllowUnchanged {
+		return failed(FailUnchanged, "the agent changed none of its files ("+strings.Join(s.Files, ", ")+")")
+	}
+	if missing := missingIn(work, s.Files, before); len(missing) > 0 {
+		return failed(FailMissing, "the agent left declared files missing: "+strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// sortChanges splits a worktree's changes: the task's files (compared
+// directly, so files git ignores count too) may come back; anything else
+// (as git status sees it) is undeclared and fails the attempt, unless the
+// task drops it.
+func (r *runner) sortChanges(ctx context.Context, wt *isolate.Worktree, changedFiles []string, logf io.Writer) ([]isolate.Change, []string, *verdict) {
+	s := r.spec
+	var apply []isolate.Change
+	for _, f := range changedFiles {
+		_, err := os.Lstat(filepath.Join(wt.Root, filepath.FromSlash(f)))
+		apply = append(apply, isolate.Change{Path: f, Deleted: err != nil})
+	}
+	changes, err := wt.Changes(ctx, s.Agent.Scratch)
+	if err != nil {
+		return nil, nil, failed(FailStart, err.Error())
+	}
+	var undeclared []string
+	for _, c := range changes {
+		if c.Outside || !contains(s.Files, c.Path) {
+			undeclared = append(undeclared, c.Path)
+		}
+	}
+	if len(undeclared) > 0 {
+		if s.Undeclared != "drop" {
+			return nil, undeclared, failed(FailUndeclared, "the agent changed files outside its task, which were not applied: "+
+				strings.Join(undeclared, ", ")+"; change only "+strings.Join(s.Files, ", "))
+		}
+		fmt.Fprintf(logf, "\n# paraider: warning: dropped changes outside the task's files: %s\n", strings.Join(undeclared, ", "))
+	}
+	return apply, undeclared, nil
+}
+
+// runCheck runs the task's check, if it has one, where the agent worked.
+func (r *runner) runCheck(ctx context.Context, work string, logf io.Writer) *verdict {
+	s := r.spec
+	if s.Check == "" {
+		return nil
+	}
+	fmt.Fprintf(logf, "\n# paraider: check: %s\n", s.Check)
+	var out bytes.Buffer
+	red := newRedactor(io.MultiWriter(logf, &out), r.secrets)
+	p := &proc{Argv: []string{"/bin/sh", "-c", s.Check}, Dir: work, Env: r.env, Out: red, Timeout: time.Duration(s.Timeout), Sweep: true}
+	o := p.run(ctx)
+	red.Close()
+	switch {
+	case o.Interrupted:
+		return failed(FailInterrupted, "interrupted")
+	case o.TimedOut:
+		return failed(FailCheck, fmt.Sprintf("the check `%s` timed out after %s", s.Check, time.Duration(s.Timeout)))
+	case o.ExitCode != 0:
+		return failed(FailCheck, fmt.Sprintf("the check `%s` failed (%s):\n%s", s.Check, o, human.Tail(out.String(), 20)))
+	}
+	return nil
+}
+
+// bringBack writes the task's changed files into the main tree.
+func (r *runner) bringBack(ctx context.Context, wt *isolate.Worktree, apply []isolate.Change, logf io.Writer) *verdict {
+	if ctx.Err() != nil {
+		return failed(FailInterrupted, "interrupted")
+	}
+	if _, err := wt.Apply(ctx, apply); err != nil {
+		var ae *isolate.ApplyError
+		if errors.As(err, &ae) {
+			fmt.Fprintf(logf, "\n# paraider: %s\n", ae.Msg)
+			return failed(FailConflict, ae.Msg)
+		}
+		return failed(FailStart, "copying the task's files back: "+err.Error())
+	}
+	return nil
 }
 
 func relPath(root, p string) string {
