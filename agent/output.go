@@ -91,7 +91,7 @@ var (
 )
 
 // Outputs are the output parsers a profile can name.
-var Outputs = []string{"aider", "claude-json", "none"}
+var Outputs = []string{"aider", "claude-json", "gemini-json", "none"}
 
 // Parse reads an agent's output with the named parser.
 func Parse(parser, out string) (Usage, *Failure) {
@@ -100,6 +100,8 @@ func Parse(parser, out string) (Usage, *Failure) {
 		return ParseAider(out)
 	case "claude-json":
 		return ParseClaudeJSON(out)
+	case "gemini-json":
+		return ParseGeminiJSON(out)
 	}
 	return Usage{}, nil
 }

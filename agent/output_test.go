@@ -91,3 +91,25 @@ func TestParseClaudeJSON(t *testing.T) {
 		t.Errorf("no JSON result: failure %+v; want a retryable failure", f)
 	}
 }
+
+func TestParseGeminiJSON(t *testing.T) {
+	ok := "Warning: 256-color support not detected.\n{\n  \"session_id\": \"x\",\n  \"response\": \"Done.\",\n  \"stats\": {\n    \"models\": {\n      \"gemini-2.5-pro\": {\"api\": {\"totalRequests\": 2}, \"tokens\": {\"input\": 2700, \"prompt\": 2700, \"candidates\": 320, \"total\": 3020, \"cached\": 100, \"thoughts\": 30, \"tool\": 0}}\n    }\n  }\n}\n"
+	u, f := ParseGeminiJSON(ok)
+	if f != nil || u.Sent != 2700 || u.Received != 350 || u.CacheHit != 100 || u.Replies != 2 || u.Cost != 0 {
+		t.Errorf("usage %+v, failure %v", u, f)
+	}
+	for _, tc := range []struct {
+		code      int
+		kind      string
+		retryable bool
+	}{{429, "rate_limit", true}, {500, "server", true}, {503, "server", true}, {403, "auth", false}, {41, "auth", false}, {1, "other", true}} {
+		out := fmt.Sprintf("{\n  \"session_id\": \"x\",\n  \"error\": {\n    \"type\": \"Error\",\n    \"message\": \"boom\",\n    \"code\": %d\n  }\n}\n", tc.code)
+		_, f := ParseGeminiJSON(out)
+		if f == nil || f.Kind != tc.kind || f.Retryable != tc.retryable || f.Line != fmt.Sprintf("boom (code %d)", tc.code) {
+			t.Errorf("code %d: failure %+v; want %s retryable %v", tc.code, f, tc.kind, tc.retryable)
+		}
+	}
+	if _, f := ParseGeminiJSON("plain text\n"); f == nil {
+		t.Error("no JSON result: want a failure")
+	}
+}

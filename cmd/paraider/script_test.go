@@ -16,7 +16,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/paraider/paraider/internal/fakeanthropic"
+	"github.com/paraider/paraider/internal/fakemodel"
 )
 
 // binDir holds the real paraider binary and the stand-in aider, built once.
@@ -88,7 +88,7 @@ func TestScripts(t *testing.T) {
 			"waitfiles":     cmdWaitFiles,
 			"jsonget":       cmdJSONGet,
 			"sleep":         cmdSleep,
-			"anthropic":     cmdAnthropic,
+			"modelserver":   cmdModelServer,
 		},
 	})
 }
@@ -309,27 +309,29 @@ func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
 	time.Sleep(d)
 }
 
-// anthropic: start the scripted Messages API server for this script and
-// point ANTHROPIC_BASE_URL at it.
-func cmdAnthropic(ts *testscript.TestScript, neg bool, args []string) {
-	s, err := fakeanthropic.Start()
+// modelserver: start the scripted model API server for this script and
+// point Claude Code (ANTHROPIC_BASE_URL) and Gemini CLI
+// (GOOGLE_GEMINI_BASE_URL) at it.
+func cmdModelServer(ts *testscript.TestScript, neg bool, args []string) {
+	s, err := fakemodel.Start()
 	ts.Check(err)
 	ts.Defer(func() { s.Close() })
 	ts.Setenv("ANTHROPIC_BASE_URL", s.URL)
+	ts.Setenv("GOOGLE_GEMINI_BASE_URL", s.URL)
 }
 
-// condition answers [claude]: the real Claude Code is on PATH. Without
-// it a script is skipped on a developer's machine and fails in CI, where
-// scripts/test.sh installs it.
+// condition answers [claude] and [gemini]: that real agent CLI is on
+// PATH. Without it a script is skipped on a developer's machine and fails
+// in CI, where scripts/test.sh installs it.
 func condition(cond string) (bool, error) {
-	if cond != "claude" {
+	if cond != "claude" && cond != "gemini" {
 		return false, fmt.Errorf("unknown condition %q", cond)
 	}
-	if _, err := exec.LookPath("claude"); err == nil {
+	if _, err := exec.LookPath(cond); err == nil {
 		return true, nil
 	}
 	if os.Getenv("CI") != "" {
-		return false, fmt.Errorf("Claude Code (claude) is not on PATH in CI; scripts/test.sh installs it from npm")
+		return false, fmt.Errorf("%s is not on PATH in CI; scripts/test.sh installs it from npm", cond)
 	}
 	return false, nil
 }

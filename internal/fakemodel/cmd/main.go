@@ -1,4 +1,4 @@
-// Command fakeanthropic runs the scripted Messages API server and prints
+// Command fakemodel runs the scripted Messages API server and prints
 // its URL, for trying an agent CLI against it by hand.
 package main
 
@@ -7,11 +7,11 @@ import (
 	"os"
 	"os/signal"
 
-	"github.com/paraider/paraider/internal/fakeanthropic"
+	"github.com/paraider/paraider/internal/fakemodel"
 )
 
 func main() {
-	s, err := fakeanthropic.Start()
+	s, err := fakemodel.Start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

@@ -1,13 +1,14 @@
-// Package fakeanthropic is a scripted Anthropic Messages API server for
-// tests: a real agent CLI (Claude Code) pointed at it with
-// ANTHROPIC_BASE_URL runs a whole task offline. It listens on loopback only.
+// Package fakemodel is a scripted model API server for tests: real agent
+// CLIs pointed at it run whole tasks offline. It speaks Anthropic's Messages
+// API (Claude Code, with ANTHROPIC_BASE_URL) and Google's Gemini API (Gemini
+// CLI, with GOOGLE_GEMINI_BASE_URL), and listens on loopback only.
 //
 // For a prompt that names files ("Files you may create or edit: a, b."), it
-// answers with one Write tool call per file, then, when the tool results
-// come back, with a short text that ends the turn. Responses stream as
-// server-sent events and the connection closes at the end. A prompt holding
-// "[server:429]" or "[server:500]" gets that error instead.
-package fakeanthropic
+// answers with one write-file tool call per file, then, when the tool
+// results come back, with a short text that ends the turn. Responses stream
+// as server-sent events and the connection closes at the end. A prompt
+// holding "[server:429]" or "[server:500]" gets that error instead.
+package fakemodel
 
 import (
 	"encoding/json"
@@ -67,6 +68,10 @@ var (
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Connection", "close")
+	if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/v1beta/models/") {
+		s.gemini(w, r)
+		return
+	}
 	if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/v1/messages") {
 		w.WriteHeader(http.StatusOK)
 		return
