@@ -91,7 +91,7 @@ var (
 )
 
 // Outputs are the output parsers a profile can name.
-var Outputs = []string{"aider", "claude-json", "gemini-json", "none"}
+var Outputs = []string{"aider", "claude-json", "gemini-json", "opencode-json", "none"}
 
 // Parse reads an agent's output with the named parser.
 func Parse(parser, out string) (Usage, *Failure) {
@@ -102,6 +102,8 @@ func Parse(parser, out string) (Usage, *Failure) {
 		return ParseClaudeJSON(out)
 	case "gemini-json":
 		return ParseGeminiJSON(out)
+	case "opencode-json":
+		return ParseOpencodeJSON(out)
 	}
 	return Usage{}, nil
 }

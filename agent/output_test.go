@@ -113,3 +113,24 @@ func TestParseGeminiJSON(t *testing.T) {
 		t.Error("no JSON result: want a failure")
 	}
 }
+
+func TestParseOpencodeJSON(t *testing.T) {
+	step := func(in, out, read int64, cost float64) string {
+		return fmt.Sprintf(`{"type":"step_finish","part":{"type":"step-finish","tokens":{"total":0,"input":%d,"output":%d,"reasoning":5,"cache":{"write":0,"read":%d}},"cost":%g}}`, in, out, read, cost)
+	}
+	u, f := ParseOpencodeJSON(`{"type":"step_start","part":{}}` + "\n" + step(1200, 300, 0, 0.0081) + "\n" + step(1500, 20, 100, 0.0048) + "\n")
+	if f != nil || u.Sent != 2800 || u.Received != 330 || u.CacheHit != 100 || u.Replies != 2 || u.Cost < 0.01289 || u.Cost > 0.01291 {
+		t.Errorf("usage %+v, failure %v", u, f)
+	}
+	errLine := `{"type":"error","error":{"name":"APIError","data":{"message":"slow down","statusCode":429,"isRetryable":true}}}`
+	if _, f := ParseOpencodeJSON(errLine + "\n"); f == nil || f.Kind != "rate_limit" || !f.Retryable || f.Line != "APIError: slow down" {
+		t.Errorf("429: %+v", f)
+	}
+	if _, f := ParseOpencodeJSON(errLine + "\n" + step(1, 1, 0, 0) + "\n"); f != nil {
+		t.Errorf("a finished step after the error: %+v; want none", f)
+	}
+	auth := `{"type":"error","error":{"name":"APIError","data":{"message":"bad key","statusCode":401,"isRetryable":false}}}`
+	if _, f := ParseOpencodeJSON(auth); f == nil || f.Kind != "auth" || f.Retryable {
+		t.Errorf("401: %+v", f)
+	}
+}

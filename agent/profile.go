@@ -29,6 +29,28 @@ type Profile struct {
 	// Scratch are patterns of files the agent makes for itself (Aider's
 	// tags cache), never counted as changes to the repository.
 	Scratch []string `yaml:"scratch" json:"scratch,omitempty"`
+	// Env is set for the agent, with the command's scalar placeholders
+	// ({state}, {task}, ...) filled in ({state} as an absolute path): state
+	// an agent must not share between parallel runs.
+	Env map[string]string `yaml:"env" json:"env,omitempty"`
+}
+
+// ExpandEnv fills the placeholders of the profile's environment, as
+// KEY=VALUE entries in a stable order.
+func (p *Profile) ExpandEnv(v Vars) []string {
+	keys := make([]string, 0, len(p.Env))
+	for k := range p.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	scalars := map[string]string{"model": v.Model, "message": v.Message, "message_file": v.MessageFile, "task": v.Task, "state": v.State}
+	var out []string
+	for _, k := range keys {
+		out = append(out, k+"="+placeholderRE.ReplaceAllStringFunc(p.Env[k], func(ph string) string {
+			return scalars[ph[1:len(ph)-1]]
+		}))
+	}
+	return out
 }
 
 // Builtins returns the names of the built-in profiles, sorted.

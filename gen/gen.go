@@ -206,7 +206,7 @@ func specWith(p *plan.Plan, t *plan.Task, prof *agent.Profile) (*state.Spec, err
 // built-in one.
 func Profile(p *plan.Plan, name string) (*agent.Profile, error) {
 	if def, ok := p.Agents[name]; ok {
-		return &agent.Profile{Name: name, Command: def.Command, Install: def.Install, Keys: def.Keys, Output: def.Output, Scratch: def.Scratch, PromptFiles: def.PromptFiles}, nil
+		return &agent.Profile{Name: name, Command: def.Command, Install: def.Install, Keys: def.Keys, Output: def.Output, Scratch: def.Scratch, PromptFiles: def.PromptFiles, Env: def.Env}, nil
 	}
 	return agent.Builtin(name)
 }

@@ -238,7 +238,7 @@ func (d *decoder) strMap(n *yaml.Node, what string) map[string]string {
 var planKeys = []string{"version", "jobs", "model", "agent", "agents", "timeout", "retries", "retry_delay", "env", "isolation", "undeclared", "keep_failed", "worktree", "budget", "tasks", "checks"}
 var taskKeys = []string{"id", "files", "read", "needs", "message", "message_file", "model", "agent", "timeout", "retries", "retry_delay", "env", "check", "allow_unchanged", "isolation", "undeclared", "estimate"}
 var worktreeKeys = []string{"copy", "link"}
-var agentKeys = []string{"command", "install", "keys", "output", "scratch", "prompt_files"}
+var agentKeys = []string{"command", "install", "keys", "output", "scratch", "prompt_files", "env"}
 
 // taskNodes keeps the positions of a task's parts for the graph checks.
 type taskNodes struct {
@@ -387,12 +387,14 @@ func (d *decoder) agents(n *yaml.Node) map[string]*AgentDef {
 			case "output":
 				if s, ok := d.str(v, "output"); ok {
 					if !contains(agent.Outputs, s) {
-						d.nodeErr(v, `use "aider" for Aider's usage lines, "claude-json" or "gemini-json" for those agents' JSON results, or "none"`, "unknown output parser %q", s)
+						d.nodeErr(v, `use "aider" for Aider's usage lines, "claude-json", "gemini-json" or "opencode-json" for those agents' JSON output, or "none"`, "unknown output parser %q", s)
 					}
 					def.Output = s
 				}
 			case "prompt_files":
 				def.PromptFiles, _ = d.boolean(v, "prompt_files")
+			case "env":
+				def.Env = d.strMap(v, "env")
 			}
 		})
 		if def.Command == "" {

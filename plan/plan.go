@@ -114,7 +114,8 @@ type AgentDef struct {
 	Output  string            // output parser: "aider", "claude-json" or "none"
 	// PromptFiles names the task's files in the message.
 	PromptFiles bool
-	Scratch     []string // files the agent makes for itself, never changes
+	Env         map[string]string // for the agent, placeholders filled in
+	Scratch     []string          // files the agent makes for itself, never changes
 }
 
 // Note is something validation did that the user should know about.

@@ -363,13 +363,19 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (a state.A
 		}
 		return filepath.ToSlash(p)
 	}
-	argv, err := agent.Expand(s.Agent.Command, agent.Vars{
+	vars := agent.Vars{
 		Model: s.Model, Message: msg, MessageFile: fromWork(msgFile), Task: s.ID,
 		State: fromWork(dir), Files: s.Files, Read: s.Read,
-	})
+	}
+	argv, err := agent.Expand(s.Agent.Command, vars)
 	if err != nil {
 		return fail(failed(FailStart, err.Error()))
 	}
+	// In the environment {state} is absolute: programs resolve relative
+	// paths in variables from wherever they like.
+	envVars := vars
+	envVars.State = r.path(dir)
+	env := append(append([]string(nil), r.env...), s.Agent.ExpandEnv(envVars)...)
 	path, err := lookPath(argv[0], r.env)
 	if err != nil {
 		return fail(failed(FailStart, fmt.Sprintf("%s not found on PATH", argv[0])))
@@ -396,7 +402,7 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (a state.A
 		dirtyBefore = r.dirty(ctx)
 	}
 	before := r.snapshotIn(work)
-	p := &proc{Path: path, Argv: argv, Dir: work, Env: r.env, Out: red, Timeout: time.Duration(s.Timeout), Sweep: true}
+	p := &proc{Path: path, Argv: argv, Dir: work, Env: env, Out: red, Timeout: time.Duration(s.Timeout), Sweep: true}
 	o := p.run(ctx)
 	red.Close()
 	a.ExitCode = o.ExitCode

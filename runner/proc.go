@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -47,7 +49,10 @@ func (p *proc) run(ctx context.Context) outcome {
 		cmd.Path, cmd.Err = p.Path, nil
 	}
 	cmd.Dir = p.Dir
-	cmd.Env = p.Env
+	// PWD must name the directory the child runs in: some agents
+	// (opencode) take their working directory from it, and would work in
+	// the directory ninja was started from, not the worktree.
+	cmd.Env = withPWD(p.Env, p.Dir)
 	// Stdin stays nil: the child reads /dev/null, as under Ninja.
 	pr, pw, err := os.Pipe()
 	if err != nil {
@@ -174,4 +179,22 @@ func (o outcome) String() string {
 	default:
 		return fmt.Sprintf("exit status %d", o.ExitCode)
 	}
+}
+
+// withPWD returns env with PWD set to dir (absolute), when dir is set.
+func withPWD(env []string, dir string) []string {
+	if dir == "" {
+		return env
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return env
+	}
+	out := make([]string, 0, len(env)+1)
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "PWD=") {
+			out = append(out, kv)
+		}
+	}
+	return append(out, "PWD="+abs)
 }

@@ -115,3 +115,17 @@ func TestProcStartError(t *testing.T) {
 		t.Fatalf("outcome %+v; want a start error", o)
 	}
 }
+
+// The child's PWD names where it runs, not where paraider was started.
+func TestProcSetsPWD(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	// env(1) prints the environment as given; a shell would mend PWD itself.
+	p := &proc{Argv: []string{"/usr/bin/env"}, Dir: dir, Env: []string{"PWD=/somewhere/else", "PATH=/usr/bin:/bin"}, Out: &out}
+	if o := p.run(context.Background()); o.ExitCode != 0 {
+		t.Fatalf("outcome %+v", o)
+	}
+	if !strings.Contains(out.String(), "PWD="+dir+"\n") || strings.Contains(out.String(), "/somewhere/else") {
+		t.Errorf("environment:\n%s\nwant PWD=%s", out.String(), dir)
+	}
+}

@@ -310,21 +310,23 @@ func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // modelserver: start the scripted model API server for this script and
-// point Claude Code (ANTHROPIC_BASE_URL) and Gemini CLI
-// (GOOGLE_GEMINI_BASE_URL) at it.
+// point Claude Code (ANTHROPIC_BASE_URL), Gemini CLI
+// (GOOGLE_GEMINI_BASE_URL) and opencode's anthropic provider at it.
 func cmdModelServer(ts *testscript.TestScript, neg bool, args []string) {
 	s, err := fakemodel.Start()
 	ts.Check(err)
 	ts.Defer(func() { s.Close() })
 	ts.Setenv("ANTHROPIC_BASE_URL", s.URL)
 	ts.Setenv("GOOGLE_GEMINI_BASE_URL", s.URL)
+	// opencode reads its providers' base URLs from its configuration.
+	ts.Setenv("OPENCODE_CONFIG_CONTENT", `{"provider": {"anthropic": {"options": {"baseURL": "`+s.URL+`/v1"}}}}`)
 }
 
-// condition answers [claude] and [gemini]: that real agent CLI is on
+// condition answers [claude], [gemini] and [opencode]: that real agent CLI is on
 // PATH. Without it a script is skipped on a developer's machine and fails
 // in CI, where scripts/test.sh installs it.
 func condition(cond string) (bool, error) {
-	if cond != "claude" && cond != "gemini" {
+	if cond != "claude" && cond != "gemini" && cond != "opencode" {
 		return false, fmt.Errorf("unknown condition %q", cond)
 	}
 	if _, err := exec.LookPath(cond); err == nil {

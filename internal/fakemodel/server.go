@@ -47,6 +47,12 @@ func Start() (*Server, error) {
 func (s *Server) Close() error { return s.srv.Close() }
 
 type request struct {
+	Tools []struct {
+		Name        string `json:"name"`
+		InputSchema struct {
+			Properties map[string]any `json:"properties"`
+		} `json:"input_schema"`
+	} `json:"tools"`
 	Model    string          `json:"model"`
 	Stream   bool            `json:"stream"`
 	System   json.RawMessage `json:"system"`
@@ -62,8 +68,10 @@ type block struct {
 }
 
 var (
-	filesRE = regexp.MustCompile(`Files you may create or edit: ([^\n]*?)\.(?:\n|$)`)
-	cwdRE   = regexp.MustCompile(`Primary working directory: (\S+)`)
+	// opencode quotes a message that holds a newline.
+	filesRE = regexp.MustCompile(`Files you may create or edit: ([^\n"]*?)\.(?:\n|"|$)`)
+	// Claude Code says "Primary working directory:", opencode "Working directory:".
+	cwdRE = regexp.MustCompile(`(?:Primary working directory|Working directory): (\S+)`)
 )
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
@@ -138,14 +146,27 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	if model == "" {
 		model = "claude-sonnet-4-5"
 	}
-	if len(files) > 0 && cwd != "" {
+	// The agent's tool for writing a file: Claude Code's Write (file_path)
+	// or opencode's write (filePath).
+	tool, pathArg := "", ""
+	for _, t := range req.Tools {
+		if n := strings.ToLower(t.Name); n == "write" || n == "write_file" {
+			tool = t.Name
+			for p := range t.InputSchema.Properties {
+				if strings.Contains(strings.ToLower(p), "path") {
+					pathArg = p
+				}
+			}
+		}
+	}
+	if len(files) > 0 && cwd != "" && tool != "" && pathArg != "" {
 		var calls []toolCall
 		for i, f := range files {
 			input, _ := json.Marshal(map[string]string{
-				"file_path": filepath.Join(cwd, f),
-				"content":   fmt.Sprintf("// %s\n// written through Claude Code by the scripted server\n", firstLine(lastTask(prompt))),
+				pathArg:   filepath.Join(cwd, f),
+				"content": fmt.Sprintf("// %s\n// written through %s by the scripted server\n", firstLine(lastTask(prompt)), agentName(r)),
 			})
-			calls = append(calls, toolCall{id: fmt.Sprintf("toolu_%d_%d", s.Requests.Load(), i), input: string(input)})
+			calls = append(calls, toolCall{id: fmt.Sprintf("toolu_%d_%d", s.Requests.Load(), i), name: tool, input: string(input)})
 		}
 		respond(w, req.Stream, model, nil, calls, 1200, 300)
 		return
@@ -153,7 +174,20 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	respond(w, req.Stream, model, []string{"Done."}, nil, 1500, 20)
 }
 
-type toolCall struct{ id, input string }
+type toolCall struct{ id, name, input string }
+
+// agentName tells the clients apart by their user agent, for the content
+// written.
+func agentName(r *http.Request) string {
+	ua := strings.ToLower(r.Header.Get("User-Agent"))
+	switch {
+	case strings.Contains(ua, "claude"):
+		return "Claude Code"
+	case strings.Contains(ua, "opencode"):
+		return "opencode"
+	}
+	return "an agent"
+}
 
 // systemText is the system prompt as text: a string or a list of blocks.
 func systemText(raw json.RawMessage) string {
@@ -211,7 +245,7 @@ func respond(w http.ResponseWriter, stream bool, model string, texts []string, c
 		for _, c := range calls {
 			var input any
 			json.Unmarshal([]byte(c.input), &input)
-			content = append(content, map[string]any{"type": "tool_use", "id": c.id, "name": "Write", "input": input})
+			content = append(content, map[string]any{"type": "tool_use", "id": c.id, "name": c.name, "input": input})
 		}
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{
@@ -241,7 +275,7 @@ func respond(w http.ResponseWriter, stream bool, model string, texts []string, c
 		i++
 	}
 	for _, c := range calls {
-		ev("content_block_start", map[string]any{"type": "content_block_start", "index": i, "content_block": map[string]any{"type": "tool_use", "id": c.id, "name": "Write", "input": map[string]any{}}})
+		ev("content_block_start", map[string]any{"type": "content_block_start", "index": i, "content_block": map[string]any{"type": "tool_use", "id": c.id, "name": c.name, "input": map[string]any{}}})
 		ev("content_block_delta", map[string]any{"type": "content_block_delta", "index": i, "delta": map[string]any{"type": "input_json_delta", "partial_json": c.input}})
 		ev("content_block_stop", map[string]any{"type": "content_block_stop", "index": i})
 		i++

@@ -1,0 +1,81 @@
+package agent
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// opencodeEvent is one line of `opencode run --format json` (opencode
+// 1.18): step_finish carries a step's tokens and cost, error a failed call.
+type opencodeEvent struct {
+	Type string `json:"type"`
+	Part struct {
+		Tokens struct {
+			Input     int64 `json:"input"`
+			Output    int64 `json:"output"`
+			Reasoning int64 `json:"reasoning"`
+			Cache     struct {
+				Write int64 `json:"write"`
+				Read  int64 `json:"read"`
+			} `json:"cache"`
+		} `json:"tokens"`
+		Cost float64 `json:"cost"`
+	} `json:"part"`
+	Error struct {
+		Name string `json:"name"`
+		Data struct {
+			Message     string `json:"message"`
+			StatusCode  int    `json:"statusCode"`
+			IsRetryable *bool  `json:"isRetryable"`
+		} `json:"data"`
+	} `json:"error"`
+}
+
+// ParseOpencodeJSON sums opencode's steps and finds a failed call that no
+// finished step followed.
+func ParseOpencodeJSON(out string) (Usage, *Failure) {
+	var u Usage
+	var fail *Failure
+	for _, line := range strings.Split(out, "\n") {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "{") {
+			continue
+		}
+		var e opencodeEvent
+		if json.Unmarshal([]byte(line), &e) != nil {
+			continue
+		}
+		switch e.Type {
+		case "step_finish":
+			t := e.Part.Tokens
+			u.Sent += t.Input + t.Cache.Read + t.Cache.Write
+			u.Received += t.Output + t.Reasoning
+			u.CacheHit += t.Cache.Read
+			u.CacheWrite += t.Cache.Write
+			u.Cost += e.Part.Cost
+			u.Replies++
+			fail = nil
+		case "error":
+			d := e.Error.Data
+			f := &Failure{Kind: "other", Retryable: true, Line: fmt.Sprintf("%s: %s", e.Error.Name, d.Message)}
+			switch s := d.StatusCode; {
+			case s == 429:
+				f.Kind = "rate_limit"
+			case s == 401 || s == 403:
+				f.Kind, f.Retryable = "auth", false
+			case s == 404:
+				f.Kind, f.Retryable = "not_found", false
+			case s == 400:
+				f.Kind, f.Retryable = "bad_request", false
+			case s >= 500:
+				f.Kind = "server"
+			}
+			if d.IsRetryable != nil && !*d.IsRetryable && f.Kind == "other" {
+				f.Retryable = false
+			}
+			fail = f
+		}
+	}
+	return u, fail
+}
