@@ -117,6 +117,21 @@ func globEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, "*", `\*`, "?", `\?`, "[", `\[`).Replace(s)
 }
 
+// MainChanged lists the task's declared files that changed in the main
+// tree since the attempt began: a person's edit, or an agent that wrote
+// outside its worktree by absolute path.
+func (w *Worktree) MainChanged() []string {
+	var out []string
+	for rel, base := range w.base {
+		cur, err := fileBlob(filepath.Join(w.repo.Root, filepath.FromSlash(rel)))
+		if err == nil && cur != base {
+			out = append(out, rel)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // noSymlinkParents refuses a path whose directories in the main tree include
 // a symlink: writing there would write through it.
 func (w *Worktree) noSymlinkParents(rel string) error {

@@ -419,6 +419,13 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (a state.A
 	if v := r.judgeRun(o, failure, logf); v != nil {
 		return fail(v)
 	}
+	if wt != nil {
+		// An agent that writes by absolute path can miss its worktree.
+		if moved := wt.MainChanged(); len(moved) > 0 && len(a.FilesChanged) == 0 {
+			return fail(failed(FailUndeclared, "the task's files changed in the main tree, not in the agent's worktree: "+
+				strings.Join(moved, ", ")+"; the agent wrote outside its worktree (or someone edited them): check them, paraider did not apply them"))
+		}
+	}
 	if v := r.judgeFiles(work, before, a.FilesChanged); v != nil {
 		return fail(v)
 	}
