@@ -91,7 +91,7 @@ var (
 )
 
 // Outputs are the output parsers a profile can name.
-var Outputs = []string{"aider", "claude-json", "gemini-json", "opencode-json", "none"}
+var Outputs = []string{"aider", "claude-json", "codex-json", "gemini-json", "opencode-json", "none"}
 
 // Parse reads an agent's output with the named parser.
 func Parse(parser, out string) (Usage, *Failure) {
@@ -104,6 +104,8 @@ func Parse(parser, out string) (Usage, *Failure) {
 		return ParseGeminiJSON(out)
 	case "opencode-json":
 		return ParseOpencodeJSON(out)
+	case "codex-json":
+		return ParseCodexJSON(out)
 	}
 	return Usage{}, nil
 }

@@ -134,3 +134,32 @@ func TestParseOpencodeJSON(t *testing.T) {
 		t.Errorf("401: %+v", f)
 	}
 }
+
+func TestParseCodexJSON(t *testing.T) {
+	ok := `{"type":"thread.started","thread_id":"x"}
+{"type":"turn.started"}
+{"type":"error","message":"Reconnecting... 1/5 (stream disconnected)"}
+{"type":"item.completed","item":{"id":"item_2","type":"agent_message","text":"Done."}}
+{"type":"turn.completed","usage":{"input_tokens":2700,"cached_input_tokens":100,"cache_write_input_tokens":0,"output_tokens":320,"reasoning_output_tokens":30}}
+`
+	u, f := ParseCodexJSON(ok)
+	if f != nil || u.Sent != 2700 || u.Received != 350 || u.CacheHit != 100 || u.Replies != 1 || u.Cost != 0 {
+		t.Errorf("usage %+v, failure %v", u, f)
+	}
+	for _, tc := range []struct {
+		msg       string
+		kind      string
+		retryable bool
+	}{
+		{"exceeded retry limit, last status: 429 Too Many Requests", "rate_limit", true},
+		{"exceeded retry limit, last status: 500 Internal Server Error", "server", true},
+		{"unexpected status 401 Unauthorized", "auth", false},
+		{"stream disconnected before completion", "other", true},
+		{"last status: 401 Unauthorized", "auth", false},
+	} {
+		_, f := ParseCodexJSON(`{"type":"turn.failed","error":{"message":"` + tc.msg + `"}}`)
+		if f == nil || f.Kind != tc.kind || f.Retryable != tc.retryable || f.Line != tc.msg {
+			t.Errorf("%q: %+v; want %s retryable %v", tc.msg, f, tc.kind, tc.retryable)
+		}
+	}
+}

@@ -387,7 +387,7 @@ func (d *decoder) agents(n *yaml.Node) map[string]*AgentDef {
 			case "output":
 				if s, ok := d.str(v, "output"); ok {
 					if !contains(agent.Outputs, s) {
-						d.nodeErr(v, `use "aider" for Aider's usage lines, "claude-json", "gemini-json" or "opencode-json" for those agents' JSON output, or "none"`, "unknown output parser %q", s)
+						d.nodeErr(v, `use "aider" for Aider's usage lines, "claude-json", "codex-json", "gemini-json" or "opencode-json" for those agents' JSON output, or "none"`, "unknown output parser %q", s)
 					}
 					def.Output = s
 				}

@@ -4,17 +4,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-tools.sh
-# The real Claude Code, Gemini CLI and opencode, for the end-to-end tests
-# of their profiles (they talk only to a scripted server on loopback).
-# Pinned: the profiles' flags are checked against these versions.
+# The real Claude Code, Codex, Gemini CLI and opencode, for the end-to-end
+# tests of their profiles (they talk only to a scripted server on
+# loopback). Pinned: the profiles' flags are checked against these versions.
 need=0
-for tool in claude gemini opencode; do
+for tool in claude codex gemini opencode; do
   command -v "$tool" >/dev/null 2>&1 || [ -x ".tools/node_modules/.bin/$tool" ] || need=1
 done
 if [ "$need" = 1 ]; then
   command -v npm >/dev/null 2>&1 || { echo "paraider: npm is needed to install the agent CLIs for the tests" >&2; exit 1; }
   npm install --prefix .tools --no-audit --no-fund --loglevel=error \
-    @anthropic-ai/claude-code@2.1.197 @google/gemini-cli@0.61.0 opencode-ai@1.18.33 >&2
+    @anthropic-ai/claude-code@2.1.197 @openai/codex@0.171.0 @google/gemini-cli@0.61.0 opencode-ai@1.18.33 >&2
 fi
 export PATH="$PATH:$PWD/.tools/node_modules/.bin"
 go vet ./...

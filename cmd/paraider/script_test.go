@@ -311,7 +311,8 @@ func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
 
 // modelserver: start the scripted model API server for this script and
 // point Claude Code (ANTHROPIC_BASE_URL), Gemini CLI
-// (GOOGLE_GEMINI_BASE_URL) and opencode's anthropic provider at it.
+// (GOOGLE_GEMINI_BASE_URL), opencode's anthropic provider and Codex (a
+// model provider in its config.toml) at it.
 func cmdModelServer(ts *testscript.TestScript, neg bool, args []string) {
 	s, err := fakemodel.Start()
 	ts.Check(err)
@@ -320,13 +321,28 @@ func cmdModelServer(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("GOOGLE_GEMINI_BASE_URL", s.URL)
 	// opencode reads its providers' base URLs from its configuration.
 	ts.Setenv("OPENCODE_CONFIG_CONTENT", `{"provider": {"anthropic": {"options": {"baseURL": "`+s.URL+`/v1"}}}}`)
+	// Codex from ~/.codex/config.toml: a provider of its own, and no
+	// retries of its own, so that paraider's are what is measured.
+	codexConfig := fmt.Sprintf(`model_provider = "scripted"
+
+[model_providers.scripted]
+name = "scripted"
+base_url = "%s/v1"
+wire_api = "responses"
+env_key = "OPENAI_API_KEY"
+request_max_retries = 0
+stream_max_retries = 0
+`, s.URL)
+	dir := filepath.Join(ts.Getenv("HOME"), ".codex")
+	ts.Check(os.MkdirAll(dir, 0o755))
+	ts.Check(os.WriteFile(filepath.Join(dir, "config.toml"), []byte(codexConfig), 0o644))
 }
 
-// condition answers [claude], [gemini] and [opencode]: that real agent CLI is on
+// condition answers [claude], [codex], [gemini] and [opencode]: that real agent CLI is on
 // PATH. Without it a script is skipped on a developer's machine and fails
 // in CI, where scripts/test.sh installs it.
 func condition(cond string) (bool, error) {
-	if cond != "claude" && cond != "gemini" && cond != "opencode" {
+	if cond != "claude" && cond != "gemini" && cond != "opencode" && cond != "codex" {
 		return false, fmt.Errorf("unknown condition %q", cond)
 	}
 	if _, err := exec.LookPath(cond); err == nil {

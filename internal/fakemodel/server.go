@@ -1,7 +1,8 @@
 // Package fakemodel is a scripted model API server for tests: real agent
 // CLIs pointed at it run whole tasks offline. It speaks Anthropic's Messages
-// API (Claude Code, with ANTHROPIC_BASE_URL) and Google's Gemini API (Gemini
-// CLI, with GOOGLE_GEMINI_BASE_URL), and listens on loopback only.
+// API (Claude Code, opencode), Google's Gemini API (Gemini CLI) and OpenAI's
+// Responses API (Codex, through a custom model provider), and listens on
+// loopback only.
 //
 // For a prompt that names files ("Files you may create or edit: a, b."), it
 // answers with one write-file tool call per file, then, when the tool
@@ -78,6 +79,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Connection", "close")
 	if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/v1beta/models/") {
 		s.gemini(w, r)
+		return
+	}
+	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/responses") {
+		s.openai(w, r)
 		return
 	}
 	if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/v1/messages") {

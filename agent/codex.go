@@ -1,0 +1,71 @@
+package agent
+
+import (
+	"encoding/json"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// codexEvent is one line of `codex exec --json` (Codex 0.171): a finished
+// turn carries its usage; a failed one its error. Plain "error" events
+// are retries in progress, not the end.
+type codexEvent struct {
+	Type  string `json:"type"`
+	Usage struct {
+		InputTokens       int64 `json:"input_tokens"`
+		CachedInputTokens int64 `json:"cached_input_tokens"`
+		CacheWriteTokens  int64 `json:"cache_write_input_tokens"`
+		OutputTokens      int64 `json:"output_tokens"`
+		ReasoningTokens   int64 `json:"reasoning_output_tokens"`
+	} `json:"usage"`
+	Error struct {
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+var codexStatusRE = regexp.MustCompile(`status:? (\d{3})`)
+
+// ParseCodexJSON sums Codex's turns (Codex reports no cost) and reads a
+// failed turn, with the HTTP status its message names.
+func ParseCodexJSON(out string) (Usage, *Failure) {
+	var u Usage
+	var fail *Failure
+	for _, line := range strings.Split(out, "\n") {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "{") {
+			continue
+		}
+		var e codexEvent
+		if json.Unmarshal([]byte(line), &e) != nil {
+			continue
+		}
+		switch e.Type {
+		case "turn.completed":
+			u.Sent += e.Usage.InputTokens
+			u.Received += e.Usage.OutputTokens + e.Usage.ReasoningTokens
+			u.CacheHit += e.Usage.CachedInputTokens
+			u.CacheWrite += e.Usage.CacheWriteTokens
+			u.Replies++
+			fail = nil
+		case "turn.failed":
+			f := &Failure{Kind: "other", Retryable: true, Line: e.Error.Message}
+			if m := codexStatusRE.FindStringSubmatch(e.Error.Message); m != nil {
+				switch s, _ := strconv.Atoi(m[1]); {
+				case s == 429:
+					f.Kind = "rate_limit"
+				case s == 401 || s == 403:
+					f.Kind, f.Retryable = "auth", false
+				case s == 404:
+					f.Kind, f.Retryable = "not_found", false
+				case s == 400:
+					f.Kind, f.Retryable = "bad_request", false
+				case s >= 500:
+					f.Kind = "server"
+				}
+			}
+			fail = f
+		}
+	}
+	return u, fail
+}
