@@ -48,21 +48,9 @@ func ParseClaudeJSON(out string) (Usage, *Failure) {
 	if !res.IsError {
 		return u, nil
 	}
-	f := &Failure{Kind: "other", Retryable: true, Line: res.Result}
-	if f.Line == "" {
-		f.Line = fmt.Sprintf("Claude Code failed (%s)", res.Subtype)
+	line := res.Result
+	if line == "" {
+		line = fmt.Sprintf("Claude Code failed (%s)", res.Subtype)
 	}
-	switch s := res.APIErrorStatus; {
-	case s == 429:
-		f.Kind = "rate_limit"
-	case s == 401 || s == 403:
-		f.Kind, f.Retryable = "auth", false
-	case s == 404:
-		f.Kind, f.Retryable = "not_found", false
-	case s == 400 || s == 413:
-		f.Kind, f.Retryable = "bad_request", false
-	case s >= 500:
-		f.Kind = "server"
-	}
-	return u, f
+	return u, statusFailure(res.APIErrorStatus, line)
 }

@@ -49,22 +49,11 @@ func ParseCodexJSON(out string) (Usage, *Failure) {
 			u.Replies++
 			fail = nil
 		case "turn.failed":
-			f := &Failure{Kind: "other", Retryable: true, Line: e.Error.Message}
+			status := 0
 			if m := codexStatusRE.FindStringSubmatch(e.Error.Message); m != nil {
-				switch s, _ := strconv.Atoi(m[1]); {
-				case s == 429:
-					f.Kind = "rate_limit"
-				case s == 401 || s == 403:
-					f.Kind, f.Retryable = "auth", false
-				case s == 404:
-					f.Kind, f.Retryable = "not_found", false
-				case s == 400:
-					f.Kind, f.Retryable = "bad_request", false
-				case s >= 500:
-					f.Kind = "server"
-				}
+				status, _ = strconv.Atoi(m[1])
 			}
-			fail = f
+			fail = statusFailure(status, e.Error.Message)
 		}
 	}
 	return u, fail

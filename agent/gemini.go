@@ -61,19 +61,8 @@ func ParseGeminiJSON(out string) (Usage, *Failure) {
 	if res.Error == nil {
 		return u, nil
 	}
-	f := &Failure{Kind: "other", Retryable: true, Line: fmt.Sprintf("%s (code %d)", res.Error.Message, res.Error.Code)}
-	switch c := res.Error.Code; {
-	case c == 429:
-		f.Kind = "rate_limit"
-	case c == 401 || c == 403:
-		f.Kind, f.Retryable = "auth", false
-	case c == 404:
-		f.Kind, f.Retryable = "not_found", false
-	case c == 400:
-		f.Kind, f.Retryable = "bad_request", false
-	case c >= 500 && c < 600:
-		f.Kind = "server"
-	case c == 41:
+	f := statusFailure(res.Error.Code, fmt.Sprintf("%s (code %d)", res.Error.Message, res.Error.Code))
+	if res.Error.Code == 41 {
 		// Gemini CLI's own code for an auth method it cannot use.
 		f.Kind, f.Retryable = "auth", false
 	}

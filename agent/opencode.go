@@ -58,19 +58,7 @@ func ParseOpencodeJSON(out string) (Usage, *Failure) {
 			fail = nil
 		case "error":
 			d := e.Error.Data
-			f := &Failure{Kind: "other", Retryable: true, Line: fmt.Sprintf("%s: %s", e.Error.Name, d.Message)}
-			switch s := d.StatusCode; {
-			case s == 429:
-				f.Kind = "rate_limit"
-			case s == 401 || s == 403:
-				f.Kind, f.Retryable = "auth", false
-			case s == 404:
-				f.Kind, f.Retryable = "not_found", false
-			case s == 400:
-				f.Kind, f.Retryable = "bad_request", false
-			case s >= 500:
-				f.Kind = "server"
-			}
+			f := statusFailure(d.StatusCode, fmt.Sprintf("%s: %s", e.Error.Name, d.Message))
 			if d.IsRetryable != nil && !*d.IsRetryable && f.Kind == "other" {
 				f.Retryable = false
 			}

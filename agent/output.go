@@ -163,3 +163,22 @@ func ParseAider(out string) (Usage, *Failure) {
 	}
 	return u, fail
 }
+
+// statusFailure is a failed call an agent reported with the API's HTTP
+// status: what kind it is, and whether another attempt may succeed.
+func statusFailure(status int, line string) *Failure {
+	f := &Failure{Kind: "other", Retryable: true, Line: line}
+	switch {
+	case status == 429:
+		f.Kind = "rate_limit"
+	case status == 401 || status == 403:
+		f.Kind, f.Retryable = "auth", false
+	case status == 404:
+		f.Kind, f.Retryable = "not_found", false
+	case status == 400 || status == 413:
+		f.Kind, f.Retryable = "bad_request", false
+	case status >= 500 && status < 600:
+		f.Kind = "server"
+	}
+	return f
+}

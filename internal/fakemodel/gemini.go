@@ -38,16 +38,11 @@ func (s *Server) gemini(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"totalTokens":1000}`)
 		return
 	}
-	s.Requests.Add(1)
-	if s.Log != nil {
-		fmt.Fprintf(s.Log, "=== %s\n%s\n", r.URL, body)
-	}
-	all := string(body)
-	switch {
-	case strings.Contains(all, "[server:429]"):
+	switch s.served(r, body) {
+	case http.StatusTooManyRequests:
 		googleError(w, http.StatusTooManyRequests, "RESOURCE_EXHAUSTED", "scripted: quota exceeded")
 		return
-	case strings.Contains(all, "[server:500]"):
+	case http.StatusInternalServerError:
 		googleError(w, http.StatusInternalServerError, "INTERNAL", "scripted: internal error")
 		return
 	}

@@ -18,16 +18,11 @@ var codexCwdRE = regexp.MustCompile(`<cwd>([^<]+)</cwd>`)
 // tool), then ends the turn when the command's output comes back.
 func (s *Server) openai(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	s.Requests.Add(1)
-	if s.Log != nil {
-		fmt.Fprintf(s.Log, "=== %s\n%s\n", r.URL, body)
-	}
-	all := string(body)
-	switch {
-	case strings.Contains(all, "[server:429]"):
+	switch s.served(r, body) {
+	case http.StatusTooManyRequests:
 		openaiError(w, http.StatusTooManyRequests, "rate_limit_exceeded", "scripted: slow down")
 		return
-	case strings.Contains(all, "[server:500]"):
+	case http.StatusInternalServerError:
 		openaiError(w, http.StatusInternalServerError, "server_error", "scripted: internal error")
 		return
 	}

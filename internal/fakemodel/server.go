@@ -100,16 +100,11 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"input_tokens":1000}`)
 		return
 	}
-	s.Requests.Add(1)
-	if s.Log != nil {
-		fmt.Fprintf(s.Log, "=== %s\n%s\n", r.URL, body)
-	}
-	all := string(body)
-	switch {
-	case strings.Contains(all, "[server:429]"):
+	switch s.served(r, body) {
+	case http.StatusTooManyRequests:
 		apiError(w, http.StatusTooManyRequests, "rate_limit_error", "scripted: slow down")
 		return
-	case strings.Contains(all, "[server:500]"):
+	case http.StatusInternalServerError:
 		apiError(w, http.StatusInternalServerError, "api_error", "scripted: internal error")
 		return
 	}
@@ -180,6 +175,21 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 }
 
 type toolCall struct{ id, name, input string }
+
+// served counts and logs a request, and returns the HTTP error its prompt
+// asks for with "[server:429]" or "[server:500]", or 0.
+func (s *Server) served(r *http.Request, body []byte) int {
+	s.Requests.Add(1)
+	if s.Log != nil {
+		fmt.Fprintf(s.Log, "=== %s\n%s\n", r.URL, body)
+	}
+	for _, code := range []int{http.StatusTooManyRequests, http.StatusInternalServerError} {
+		if strings.Contains(string(body), fmt.Sprintf("[server:%d]", code)) {
+			return code
+		}
+	}
+	return 0
+}
 
 // agentName tells the clients apart by their user agent, for the content
 // written.
