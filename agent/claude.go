@@ -1,9 +1,7 @@
 package agent
 
 import (
-	"encoding/json"
 	"fmt"
-	"strings"
 )
 
 // claudeResult is the object `claude -p --output-format json` prints.
@@ -27,13 +25,8 @@ type claudeResult struct {
 // is_error with the API's status when the model call failed.
 func ParseClaudeJSON(out string) (Usage, *Failure) {
 	var res *claudeResult
-	for _, line := range strings.Split(out, "\n") {
-		line = strings.TrimSpace(line)
-		if !strings.HasPrefix(line, "{") {
-			continue
-		}
-		var r claudeResult
-		if json.Unmarshal([]byte(line), &r) == nil && r.Type == "result" {
+	for _, r := range jsonLines[claudeResult](out) {
+		if r.Type == "result" {
 			res = &r
 		}
 	}

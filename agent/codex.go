@@ -1,10 +1,8 @@
 package agent
 
 import (
-	"encoding/json"
 	"regexp"
 	"strconv"
-	"strings"
 )
 
 // codexEvent is one line of `codex exec --json` (Codex 0.171): a finished
@@ -31,15 +29,7 @@ var codexStatusRE = regexp.MustCompile(`status:? (\d{3})`)
 func ParseCodexJSON(out string) (Usage, *Failure) {
 	var u Usage
 	var fail *Failure
-	for _, line := range strings.Split(out, "\n") {
-		line = strings.TrimSpace(line)
-		if !strings.HasPrefix(line, "{") {
-			continue
-		}
-		var e codexEvent
-		if json.Unmarshal([]byte(line), &e) != nil {
-			continue
-		}
+	for _, e := range jsonLines[codexEvent](out) {
 		switch e.Type {
 		case "turn.completed":
 			u.Sent += e.Usage.InputTokens

@@ -1,9 +1,7 @@
 package agent
 
 import (
-	"encoding/json"
 	"fmt"
-	"strings"
 )
 
 // opencodeEvent is one line of `opencode run --format json` (opencode
@@ -37,15 +35,7 @@ type opencodeEvent struct {
 func ParseOpencodeJSON(out string) (Usage, *Failure) {
 	var u Usage
 	var fail *Failure
-	for _, line := range strings.Split(out, "\n") {
-		line = strings.TrimSpace(line)
-		if !strings.HasPrefix(line, "{") {
-			continue
-		}
-		var e opencodeEvent
-		if json.Unmarshal([]byte(line), &e) != nil {
-			continue
-		}
+	for _, e := range jsonLines[opencodeEvent](out) {
 		switch e.Type {
 		case "step_finish":
 			t := e.Part.Tokens

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"encoding/json"
 	"regexp"
 	"strconv"
 	"strings"
@@ -181,4 +182,21 @@ func statusFailure(status int, line string) *Failure {
 		f.Kind = "server"
 	}
 	return f
+}
+
+// jsonLines decodes each line of out that holds a JSON object, in order;
+// other lines (logs, warnings) are skipped.
+func jsonLines[T any](out string) []T {
+	var all []T
+	for _, line := range strings.Split(out, "\n") {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "{") {
+			continue
+		}
+		var v T
+		if json.Unmarshal([]byte(line), &v) == nil {
+			all = append(all, v)
+		}
+	}
+	return all
 }
