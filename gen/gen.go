@@ -134,10 +134,11 @@ func Generate(p *plan.Plan, opts Options) (*Summary, error) {
 	}
 	sum.SpecsRemoved = removed
 
-	run := state.Run{Plan: filepath.Base(p.File), Jobs: p.Jobs, Deps: map[string][]string{}}
+	run := state.Run{Plan: filepath.Base(p.File), Jobs: p.Jobs, Deps: map[string][]string{}, Files: map[string][]string{}}
 	for _, t := range p.Tasks {
 		run.Tasks = append(run.Tasks, t.ID)
 		run.Deps[t.ID] = t.Deps
+		run.Files[t.ID] = t.Files
 	}
 	for _, c := range p.Checks {
 		run.Checks = append(run.Checks, state.Check{Name: c.Name, Command: c.Command})

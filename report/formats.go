@@ -73,6 +73,7 @@ type JSONTask struct {
 	Cost           float64         `json:"cost"`
 	FilesChanged   []string        `json:"files_changed"`
 	Undeclared     []string        `json:"undeclared"`
+	Elsewhere      []string        `json:"elsewhere"` // main-tree changes outside every task's files while it ran
 	Reason         string          `json:"reason,omitempty"`
 	Runs           []state.Attempt `json:"runs"` // attempts of this run
 }
@@ -131,7 +132,7 @@ func (r *Report) ToJSON() JSON {
 		}
 		j.Tasks = append(j.Tasks, JSONTask{ID: t.ID, Status: jsonStatus[t.Status], Attempts: t.Attempts,
 			Seconds: secs(t.Duration), TokensSent: t.Sent, TokensReceived: t.Recv, Cost: t.Cost,
-			FilesChanged: nonNil(t.Files), Undeclared: nonNil(t.Undeclared), Reason: t.Reason, Runs: runs})
+			FilesChanged: nonNil(t.Files), Undeclared: nonNil(t.Undeclared), Elsewhere: nonNil(t.Elsewhere), Reason: t.Reason, Runs: runs})
 	}
 	for _, c := range r.Checks {
 		j.Checks = append(j.Checks, JSONCheck{Name: c.Name, Command: c.Command, Status: jsonStatus[c.Status],

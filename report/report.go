@@ -67,6 +67,9 @@ type TaskRow struct {
 	// Undeclared are changes outside the task's files: not applied (with
 	// worktree isolation) or seen in the main tree (with none).
 	Undeclared []string
+	// Elsewhere are main-tree changes outside every task's files seen
+	// while the task ran in a worktree.
+	Elsewhere []string
 	// Runs are the attempts, for tasks executed in this run.
 	Runs []state.Attempt
 	// LogTail is the end of the last attempt's log, for a failed task.
@@ -146,6 +149,7 @@ func Build(opts Options) (*Report, error) {
 			row.Files = r.FilesChanged
 			row.Reason = r.Reason
 			row.Undeclared = r.Undeclared
+			row.Elsewhere = r.Elsewhere
 			if isExec[id] {
 				row.Runs = r.Attempts
 			}

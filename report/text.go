@@ -102,6 +102,21 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 	}
 
+	var elsewhere []TaskRow
+	for _, t := range r.Tasks {
+		if len(t.Elsewhere) > 0 {
+			elsewhere = append(elsewhere, t)
+		}
+	}
+	if len(elsewhere) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "CHANGED IN THE MAIN TREE, OUTSIDE EVERY TASK'S FILES, WHILE A TASK RAN")
+		fmt.Fprintln(w, "  (an agent writing by path instead of in its worktree, or someone else: check them)")
+		for _, t := range elsewhere {
+			fmt.Fprintf(w, "  %s: %s\n", t.ID, strings.Join(t.Elsewhere, " "))
+		}
+	}
+
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "GIT STATUS OF CHANGED FILES")
 	switch {

@@ -171,6 +171,7 @@ func Exec(ctx context.Context, id string, opts Options) error {
 		res.TokensRecv += a.TokensRecv
 		res.Cost += a.Cost
 		res.Undeclared = union(res.Undeclared, a.Undeclared)
+		res.Elsewhere = union(res.Elsewhere, a.Elsewhere)
 		if a.Failure == "" || !retryable || n == spec.Retries+1 {
 			break
 		}
@@ -397,10 +398,10 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (a state.A
 	}
 	fmt.Fprintf(red, "# command: %s\n\n", quoteArgv(argv))
 
-	var dirtyBefore map[string]string
-	if wt == nil {
-		dirtyBefore = r.dirty(ctx)
-	}
+	// The main tree as the attempt starts: isolation none judges its
+	// changes; a worktree attempt watches it for writes that miss the
+	// worktree.
+	dirtyBefore := r.dirty(ctx)
 	before := r.snapshotIn(work)
 	p := &proc{Path: path, Argv: argv, Dir: work, Env: env, Out: red, Timeout: time.Duration(s.Timeout), Sweep: true}
 	o := p.run(ctx)
@@ -411,6 +412,11 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (a state.A
 		a.Undeclared = r.undeclaredInPlace(ctx, dirtyBefore)
 		if len(a.Undeclared) > 0 {
 			fmt.Fprintf(logf, "\n# paraider: warning: files outside this task changed while it ran (this task's or another's): %s\n", strings.Join(a.Undeclared, ", "))
+		}
+	} else {
+		a.Elsewhere = r.elsewhere(ctx, dirtyBefore)
+		if len(a.Elsewhere) > 0 {
+			fmt.Fprintf(logf, "\n# paraider: warning: files outside every task's changed in the main tree while this agent ran in its worktree (written by path, or by someone else): %s\n", strings.Join(a.Elsewhere, ", "))
 		}
 	}
 	u, failure := agent.Parse(s.Agent.Output, captured.String())
@@ -603,6 +609,50 @@ func (r *runner) dirty(ctx context.Context) map[string]string {
 	return m
 }
 
+// elsewhere lists main-tree files that no task may write and that changed
+// during the attempt: other tasks' write-backs touch only their own files.
+func (r *runner) elsewhere(ctx context.Context, before map[string]string) []string {
+	if before == nil {
+		return nil
+	}
+	var run state.Run
+	if state.ReadJSON(r.path(state.RunPath), &run) != nil {
+		return nil
+	}
+	declared := map[string]bool{}
+	for _, files := range run.Files {
+		for _, f := range files {
+			declared[f] = true
+		}
+	}
+	var out []string
+	for _, p := range r.mainChanges(ctx, before) {
+		if !declared[p] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// mainChanges lists the main tree's files whose state (git status and
+// content) differs from before.
+func (r *runner) mainChanges(ctx context.Context, before map[string]string) []string {
+	after := r.dirty(ctx)
+	var out []string
+	for p, blob := range after {
+		if old, ok := before[p]; !ok || old != blob {
+			out = append(out, p)
+		}
+	}
+	for p := range before {
+		if _, ok := after[p]; !ok {
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // undeclaredInPlace lists files outside the task's that changed in the main
 // tree during the attempt. With other tasks running in the same tree it
 // cannot tell whose change it was.
@@ -610,19 +660,12 @@ func (r *runner) undeclaredInPlace(ctx context.Context, before map[string]string
 	if before == nil {
 		return nil
 	}
-	after := r.dirty(ctx)
 	var out []string
-	for p, blob := range after {
-		if old, ok := before[p]; (!ok || old != blob) && !contains(r.spec.Files, p) {
+	for _, p := range r.mainChanges(ctx, before) {
+		if !contains(r.spec.Files, p) {
 			out = append(out, p)
 		}
 	}
-	for p := range before {
-		if _, ok := after[p]; !ok && !contains(r.spec.Files, p) {
-			out = append(out, p)
-		}
-	}
-	sort.Strings(out)
 	return out
 }
 

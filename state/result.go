@@ -35,6 +35,9 @@ type Result struct {
 	// Undeclared lists changes outside the task's files over all attempts;
 	// none of them reached the main tree (with isolation none: seen there).
 	Undeclared []string `json:"undeclared,omitempty"`
+	// Elsewhere lists main-tree changes outside every task's files seen
+	// while the task's attempts ran in their worktrees.
+	Elsewhere  []string `json:"elsewhere,omitempty"`
 	TokensSent int64    `json:"tokens_sent"`
 	TokensRecv int64    `json:"tokens_received"`
 	Cost       float64  `json:"cost"`
@@ -55,6 +58,10 @@ type Attempt struct {
 	FilesChanged []string  `json:"files_changed,omitempty"`
 	// Undeclared are changes outside the task's files: not applied.
 	Undeclared []string `json:"undeclared,omitempty"`
+	// Elsewhere are files outside every task's that changed in the main
+	// tree while a worktree attempt ran: this agent writing by absolute
+	// path, or someone else. Nothing paraider applied.
+	Elsewhere []string `json:"elsewhere,omitempty"`
 	// Worktree is where a failed attempt's worktree was kept, if it was.
 	Worktree string `json:"worktree,omitempty"`
 	Log      string `json:"log"`

@@ -75,10 +75,12 @@ type Spec struct {
 
 // Run holds the plan-wide facts the report and the checks need.
 type Run struct {
-	Plan   string              `json:"plan"` // plan file name, relative to its directory
-	Jobs   int                 `json:"jobs"`
-	Tasks  []string            `json:"tasks"` // in plan order
-	Deps   map[string][]string `json:"deps"`
+	Plan  string              `json:"plan"` // plan file name, relative to its directory
+	Jobs  int                 `json:"jobs"`
+	Tasks []string            `json:"tasks"` // in plan order
+	Deps  map[string][]string `json:"deps"`
+	// Files are the files each task may write.
+	Files  map[string][]string `json:"files"`
 	Checks []Check             `json:"checks,omitempty"`
 }
 
