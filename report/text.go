@@ -88,34 +88,11 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 	}
 
-	var stray []TaskRow
-	for _, t := range r.Tasks {
-		if len(t.Undeclared) > 0 {
-			stray = append(stray, t)
-		}
-	}
-	if len(stray) > 0 {
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "CHANGES OUTSIDE THE TASKS' FILES (not applied)")
-		for _, t := range stray {
-			fmt.Fprintf(w, "  %s: %s\n", t.ID, strings.Join(t.Undeclared, " "))
-		}
-	}
-
-	var elsewhere []TaskRow
-	for _, t := range r.Tasks {
-		if len(t.Elsewhere) > 0 {
-			elsewhere = append(elsewhere, t)
-		}
-	}
-	if len(elsewhere) > 0 {
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "CHANGED IN THE MAIN TREE, OUTSIDE EVERY TASK'S FILES, WHILE A TASK RAN")
-		fmt.Fprintln(w, "  (an agent writing by path instead of in its worktree, or someone else: check them)")
-		for _, t := range elsewhere {
-			fmt.Fprintf(w, "  %s: %s\n", t.ID, strings.Join(t.Elsewhere, " "))
-		}
-	}
+	r.writePaths(w, "CHANGES OUTSIDE THE TASKS' FILES (not applied)", "",
+		func(t TaskRow) []string { return t.Undeclared })
+	r.writePaths(w, "CHANGED IN THE MAIN TREE, OUTSIDE EVERY TASK'S FILES, WHILE A TASK RAN",
+		"(an agent writing by path instead of in its worktree, or someone else: check them)",
+		func(t TaskRow) []string { return t.Elsewhere })
 
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "GIT STATUS OF CHANGED FILES")
@@ -130,4 +107,24 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintln(w, "  (no files changed)")
 	}
 	return nil
+}
+
+// writePaths writes a section listing, per task, the paths paths gives;
+// nothing when no task has any.
+func (r *Report) writePaths(w io.Writer, title, note string, paths func(TaskRow) []string) {
+	first := true
+	for _, t := range r.Tasks {
+		ps := paths(t)
+		if len(ps) == 0 {
+			continue
+		}
+		if first {
+			fmt.Fprintf(w, "\n%s\n", title)
+			if note != "" {
+				fmt.Fprintf(w, "  %s\n", note)
+			}
+			first = false
+		}
+		fmt.Fprintf(w, "  %s: %s\n", t.ID, strings.Join(ps, " "))
+	}
 }
