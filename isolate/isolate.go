@@ -558,3 +558,10 @@ func (r *Repo) Dirty(ctx context.Context, scratch []string) (map[string]string, 
 	}
 	return m, nil
 }
+
+// InsideGitDir reports whether dir is inside a git directory (.git/ or a
+// bare repository), where no working tree is.
+func InsideGitDir(dir string) bool {
+	out, err := git(context.Background(), dir, nil, "rev-parse", "--is-inside-git-dir")
+	return err == nil && strings.TrimSpace(out) == "true"
+}

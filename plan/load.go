@@ -1,8 +1,10 @@
 package plan
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -20,17 +22,83 @@ import (
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
+// Limits on what a plan may hold. Each is far above what a real plan
+// needs; past it the value is a typo or an attack, and would fail later
+// in a worse place (Ninja's pool depth, a 2 GB read, a file name).
+const (
+	MaxPlanSize   = 10 << 20 // bytes of the plan file, and of a message file
+	MaxIDLength   = 100      // a task id is a file name in .paraider/
+	MaxJobs       = 1000
+	MaxRetries    = 100
+	MaxTimeout    = 7 * 24 * time.Hour
+	MaxRetryDelay = time.Hour
+	MaxEstimate   = 7 * 24 * time.Hour
+	MaxBudget     = 1e6 // dollars
+)
+
 // Load reads and checks the plan in file. On any problem it returns Errors
 // holding all of them.
 func Load(file string) (*Plan, error) {
-	data, err := os.ReadFile(file)
+	data, err := readRegular(file, MaxPlanSize)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, Errors{{File: file, Msg: "no plan file", Hint: "write a paraider.yaml (see examples/), or name one with -f FILE"}}
 		}
-		return nil, Errors{{File: file, Msg: err.Error()}}
+		var le *limitError
+		if errors.As(err, &le) {
+			return nil, Errors{{File: file, Msg: le.msg, Hint: le.hint}}
+		}
+		return nil, Errors{{File: file, Msg: shortErr(err)}}
 	}
 	return Parse(file, data)
+}
+
+// limitError says why a file was not read: not a regular file, or too large.
+type limitError struct{ msg, hint string }
+
+func (e *limitError) Error() string { return e.msg }
+
+// readRegular reads a regular file of at most max bytes. It looks before it
+// opens: opening a FIFO would block until a writer came, and /dev/zero
+// never ends.
+func readRegular(name string, max int64) ([]byte, error) {
+	fi, err := os.Stat(name)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &limitError{msg: fmt.Sprintf("not a regular file (%s)", fileKind(fi.Mode())), hint: "name a plain file"}
+	}
+	if fi.Size() > max {
+		return nil, &limitError{msg: fmt.Sprintf("%d bytes, more than the %d MiB paraider reads", fi.Size(), max>>20), hint: "is this the right file?"}
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// The file may have grown since the look.
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err == nil && int64(len(data)) > max {
+		return nil, &limitError{msg: fmt.Sprintf("more than the %d MiB paraider reads", max>>20), hint: "is this the right file?"}
+	}
+	return data, err
+}
+
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	}
+	return "not a plain file"
 }
 
 // Parse checks a plan held in memory; file names it in errors and fixes the
@@ -51,9 +119,28 @@ func Parse(file string, data []byte) (*Plan, error) {
 	p.Sources = []string{filepath.Base(file)}
 
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil && err != io.EOF {
 		msg := strings.TrimPrefix(err.Error(), "yaml: ")
 		d.errorf(yamlErrorLine(err), 1, "check the indentation and quoting; a value holding \": \" or starting with a special character needs quotes", "%s", yamlLineRE.ReplaceAllString(msg, ""))
+		return nil, d.errs
+	}
+	var more yaml.Node
+	if err := dec.Decode(&more); err != io.EOF {
+		line := more.Line
+		if err != nil {
+			line = yamlErrorLine(err)
+		} else if len(more.Content) > 0 {
+			line = more.Content[0].Line
+		}
+		// Point at the `---` that starts it.
+		for l := line; l >= 1 && l <= len(d.lines); l-- {
+			if strings.HasPrefix(d.lines[l-1], "---") {
+				line = l
+				break
+			}
+		}
+		d.errorf(line, 1, "a plan is one YAML document: remove the `---` and what follows, or merge it into the first", "a second YAML document in the plan")
 		return nil, d.errs
 	}
 	if len(doc.Content) == 0 {
@@ -155,16 +242,41 @@ func (d *decoder) str(n *yaml.Node, what string) (string, bool) {
 		d.nodeErr(n, "", "%s must be a string, not %s", what, kindName(n))
 		return "", false
 	}
+	if strings.ContainsRune(n.Value, 0) {
+		// No program argument, environment value or file name can hold
+		// one: it would fail at run time, after money was spent.
+		d.nodeErr(n, "remove the NUL byte (\\0)", "%s holds a NUL byte", what)
+		return "", false
+	}
 	return n.Value, true
 }
 
-func (d *decoder) integer(n *yaml.Node, what string, lo int) (int, bool) {
+// model reads a model name. It becomes one argument of the agent's command
+// line: a name starting with '-' would be read as an option, and a line
+// break has no place in one.
+func (d *decoder) model(n *yaml.Node) (string, bool) {
+	s, ok := d.str(n, "model")
+	if !ok {
+		return "", false
+	}
+	switch {
+	case strings.HasPrefix(s, "-"):
+		d.nodeErr(n, "a model name such as openrouter/provider/model; the agent would read this as an option", "model %q starts with '-'", s)
+		return "", false
+	case strings.ContainsAny(s, "\n\r\t"):
+		d.nodeErr(n, "write the model name on one line", "model %q holds a line break or tab", s)
+		return "", false
+	}
+	return s, true
+}
+
+func (d *decoder) integer(n *yaml.Node, what string, lo, hi int) (int, bool) {
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!int" {
-		if v, err := strconv.Atoi(n.Value); err == nil && v >= lo {
+		if v, err := strconv.Atoi(n.Value); err == nil && v >= lo && v <= hi {
 			return v, true
 		}
 	}
-	d.nodeErr(n, "", "%s must be a whole number of at least %d, not %s", what, lo, kindName(n))
+	d.nodeErr(n, "", "%s must be a whole number from %d to %d, not %s", what, lo, hi, kindName(n))
 	return 0, false
 }
 
@@ -177,14 +289,26 @@ func (d *decoder) boolean(n *yaml.Node, what string) (bool, bool) {
 	return false, false
 }
 
-func (d *decoder) duration(n *yaml.Node, what string) (time.Duration, bool) {
+func (d *decoder) duration(n *yaml.Node, what string, max time.Duration) (time.Duration, bool) {
 	if n.Kind == yaml.ScalarNode {
 		if v, err := time.ParseDuration(n.Value); err == nil && v > 0 {
-			return v, true
+			if v <= max {
+				return v, true
+			}
+			d.nodeErr(n, "", "%s must be at most %s, not %s", what, limitText(max), kindName(n))
+			return 0, false
 		}
 	}
 	d.nodeErr(n, `write a duration with its unit, such as 90s, 10m or 1h30m`, "%s must be a positive duration, not %s", what, kindName(n))
 	return 0, false
+}
+
+// limitText writes a limit as a person would: 168h as 7 days.
+func limitText(d time.Duration) string {
+	if d >= 24*time.Hour && d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	}
+	return strings.TrimSuffix(strings.TrimSuffix(d.String(), "0s"), "0m")
 }
 
 func (d *decoder) choice(n *yaml.Node, what string, choices ...string) string {
@@ -198,7 +322,10 @@ func (d *decoder) choice(n *yaml.Node, what string, choices ...string) string {
 func (d *decoder) strList(n *yaml.Node, what string) ([]string, []*yaml.Node) {
 	if n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
 		// A single string where a list is expected: accept it as a list of one.
-		return []string{n.Value}, []*yaml.Node{n}
+		if s, ok := d.str(n, what); ok {
+			return []string{s}, []*yaml.Node{n}
+		}
+		return nil, nil
 	}
 	if n.Kind != yaml.SequenceNode {
 		d.nodeErr(n, "", "%s must be a list of strings, not %s", what, kindName(n))
@@ -256,27 +383,27 @@ func (d *decoder) plan(p *Plan, root *yaml.Node) {
 	d.fields(root, "the plan", planKeys, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "version":
-			if n, ok := d.integer(v, "version", 1); ok && n != 1 {
+			if n, ok := d.integer(v, "version", 1, 1<<20); ok && n != 1 {
 				d.nodeErr(v, "this paraider reads plans of version 1", "unsupported plan version %d", n)
 			}
 		case "jobs":
-			if n, ok := d.integer(v, "jobs", 1); ok {
+			if n, ok := d.integer(v, "jobs", 1, MaxJobs); ok {
 				p.Jobs = n
 			}
 		case "model":
-			p.Model, _ = d.str(v, "model")
+			p.Model, _ = d.model(v)
 		case "agent":
 			p.Agent, _ = d.str(v, "agent")
 		case "agents":
 			p.Agents = d.agents(v)
 		case "timeout":
-			if t, ok := d.duration(v, "timeout"); ok {
+			if t, ok := d.duration(v, "timeout", MaxTimeout); ok {
 				p.Timeout = t
 			}
 		case "retries":
-			p.Retries, _ = d.integer(v, "retries", 0)
+			p.Retries, _ = d.integer(v, "retries", 0, MaxRetries)
 		case "retry_delay":
-			if t, ok := d.duration(v, "retry_delay"); ok {
+			if t, ok := d.duration(v, "retry_delay", MaxRetryDelay); ok {
 				p.RetryDelay = t
 			}
 		case "env":
@@ -290,12 +417,12 @@ func (d *decoder) plan(p *Plan, root *yaml.Node) {
 			p.KeepFailed, _ = d.boolean(v, "keep_failed")
 		case "budget":
 			if v.Kind == yaml.ScalarNode && (v.Tag == "!!float" || v.Tag == "!!int") {
-				if f, err := strconv.ParseFloat(v.Value, 64); err == nil && f > 0 {
+				if f, err := strconv.ParseFloat(v.Value, 64); err == nil && f > 0 && f <= MaxBudget {
 					p.Budget = f
 					break
 				}
 			}
-			d.nodeErr(v, "write dollars as a number, e.g. `budget: 5.00`", "budget must be a positive number of dollars, not %s", kindName(v))
+			d.nodeErr(v, "write dollars as a number, e.g. `budget: 5.00`", "budget must be a positive number of dollars, at most %.0f, not %s", float64(MaxBudget), kindName(v))
 		case "worktree":
 			d.fields(v, "worktree", worktreeKeys, func(key string, _, v *yaml.Node) {
 				switch key {
@@ -314,6 +441,7 @@ func (d *decoder) plan(p *Plan, root *yaml.Node) {
 	if deref(root).Kind != yaml.MappingNode {
 		return
 	}
+	d.where(p)
 	inGit := isolate.IsRepo(p.Root)
 	switch {
 	case p.Isolation == "worktree" && !inGit:
@@ -354,6 +482,9 @@ func (d *decoder) plan(p *Plan, root *yaml.Node) {
 		nodes[t] = tnodes
 	}
 	d.resolve(p, nodes)
+	for _, t := range p.Tasks {
+		d.taskPaths(p, t, nodes[t])
+	}
 }
 
 func (d *decoder) agents(n *yaml.Node) map[string]*AgentDef {
@@ -447,6 +578,8 @@ func (d *decoder) task(p *Plan, n *yaml.Node) (*Task, *taskNodes) {
 				t.ID = s
 				if !idPattern.MatchString(s) {
 					d.nodeErr(v, "ids use letters, digits, '.', '_' and '-', and start with a letter or digit", "bad task id %q", s)
+				} else if len(s) > MaxIDLength {
+					d.nodeErr(v, "an id names files under .paraider/; shorten it", "task id of %d characters, more than %d", len(s), MaxIDLength)
 				}
 			}
 		case "files":
@@ -465,18 +598,18 @@ func (d *decoder) task(p *Plan, n *yaml.Node) (*Task, *taskNodes) {
 			t.MessageFile, _ = d.str(v, "message_file")
 		case "model":
 			tn.model = v
-			t.Model, _ = d.str(v, "model")
+			t.Model, _ = d.model(v)
 		case "agent":
 			tn.agent = v
 			t.Agent, _ = d.str(v, "agent")
 		case "timeout":
-			t.Timeout, _ = d.duration(v, "timeout")
+			t.Timeout, _ = d.duration(v, "timeout", MaxTimeout)
 		case "retries":
-			if r, ok := d.integer(v, "retries", 0); ok {
+			if r, ok := d.integer(v, "retries", 0, MaxRetries); ok {
 				t.Retries = r
 			}
 		case "retry_delay":
-			t.RetryDelay, _ = d.duration(v, "retry_delay")
+			t.RetryDelay, _ = d.duration(v, "retry_delay", MaxRetryDelay)
 		case "env":
 			t.Env = d.strMap(v, "env")
 		case "check":
@@ -489,7 +622,7 @@ func (d *decoder) task(p *Plan, n *yaml.Node) (*Task, *taskNodes) {
 		case "undeclared":
 			t.Undeclared = d.choice(v, "undeclared", "fail", "drop")
 		case "estimate":
-			t.Estimate, _ = d.duration(v, "estimate")
+			t.Estimate, _ = d.duration(v, "estimate", MaxEstimate)
 		}
 	})
 	if n.Kind != yaml.MappingNode {
@@ -514,9 +647,11 @@ func (d *decoder) task(p *Plan, n *yaml.Node) (*Task, *taskNodes) {
 	case msgFileNode != nil && t.MessageFile != "":
 		rel, ok := d.cleanPath(msgFileNode, t.MessageFile, "message_file")
 		if ok {
-			data, err := os.ReadFile(filepath.Join(p.Root, filepath.FromSlash(rel)))
+			data, err := readRegular(filepath.Join(p.Root, filepath.FromSlash(rel)), MaxPlanSize)
 			if err != nil {
 				d.nodeErr(msgFileNode, "the path is relative to the plan's directory", "cannot read message_file: %v", shortErr(err))
+			} else if bytes.IndexByte(data, 0) >= 0 {
+				d.nodeErr(msgFileNode, "a message is text; remove the NUL bytes", "message_file %s holds a NUL byte", rel)
 			} else {
 				t.Message, t.MessageFile = string(data), rel
 				p.Sources = append(p.Sources, rel)

@@ -1,0 +1,92 @@
+package plan
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/paraider/paraider/isolate"
+)
+
+// Files that belong to Ninja and to paraider itself: an agent that rewrote
+// one would break the next run.
+var reserved = []string{"build.ninja", ".ninja_log", ".ninja_deps"}
+
+// where checks the plan against the directory it sits in: where state may
+// go, and where the tasks' paths lead on disk.
+func (d *decoder) where(p *Plan) {
+	root := p.Root
+	if isolate.InsideGitDir(root) {
+		d.errorf(0, 0, "put the plan in a repository's working tree (a clone with files), not in a bare repository or .git/",
+			"the plan's directory %s is inside a git directory, where tasks would write into git's own files", root)
+		return
+	}
+	if fi, err := os.Lstat(filepath.Join(root, ".paraider")); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		d.errorf(0, 0, "remove the link (rm .paraider); paraider makes the directory itself",
+			".paraider is a symlink: paraider keeps its state, worktrees and locks inside the repository, and will not follow it out")
+	}
+}
+
+// taskPaths checks a task's paths against the disk and against files that
+// are not a task's to write.
+func (d *decoder) taskPaths(p *Plan, t *Task, tn *taskNodes) {
+	top, err := filepath.EvalSymlinks(p.Root)
+	if err != nil {
+		return
+	}
+	if abs, err := filepath.Abs(top); err == nil {
+		top = abs
+	}
+	check := func(list []string, nodes []*yaml.Node, what string) {
+		for i, f := range list {
+			n := nodes[i]
+			if reason := escapes(top, f); reason != "" {
+				d.nodeErr(n, "name the file where it really is, inside the repository, or remove the link", "path %q in %s %s", f, what, reason)
+				continue
+			}
+			if fi, err := os.Stat(filepath.Join(top, filepath.FromSlash(f))); err == nil && fi.IsDir() {
+				d.nodeErr(n, "name the files in it, one per entry", "path %q in %s is a directory", f, what)
+			}
+		}
+	}
+	check(t.Files, tn.files, "files")
+	check(t.Read, tn.read, "read")
+	for i, f := range t.Files {
+		if contains(reserved, f) || contains(p.Sources, f) {
+			d.nodeErr(tn.files[i], "a task may not write the plan, its message files or Ninja's files: the next run would read what the agent wrote",
+				"%s is paraider's or Ninja's own file, not a task's", f)
+		}
+	}
+}
+
+// escapes says how rel, under top, leads out of it through a symlink on
+// disk; "" when it stays inside. Only the part that exists is resolved.
+func escapes(top, rel string) string {
+	cur := top
+	for _, part := range strings.Split(rel, "/") {
+		cur = filepath.Join(cur, part)
+		fi, err := os.Lstat(cur)
+		if errors.Is(err, fs.ErrNotExist) {
+			return ""
+		} else if err != nil {
+			return ""
+		}
+		if fi.Mode()&os.ModeSymlink == 0 {
+			continue
+		}
+		real, err := filepath.EvalSymlinks(cur)
+		if err != nil {
+			// A dangling link: writing the path would create its target.
+			target, _ := os.Readlink(cur)
+			return "goes through " + strings.TrimPrefix(cur, top+"/") + ", a symlink to " + target + " that does not resolve"
+		}
+		if real != top && !strings.HasPrefix(real, top+string(filepath.Separator)) {
+			return "goes through " + strings.TrimPrefix(cur, top+"/") + ", a symlink to " + real + ", outside the repository"
+		}
+	}
+	return ""
+}
