@@ -19,7 +19,10 @@ import (
 
 // ApplyError says why an attempt's files could not come back.
 type ApplyError struct {
-	Kind string // conflict or symlink
+	// Kind is conflict (the main tree changed), parent-symlink (a
+	// directory of the path is a symlink in the main tree), or symlink (the
+	// agent made a symlink out of the repository).
+	Kind string
 	Msg  string
 }
 
@@ -146,7 +149,7 @@ func (w *Worktree) noSymlinkParents(rel string) error {
 			return err
 		}
 		if fi.Mode()&os.ModeSymlink != 0 {
-			return &ApplyError{Kind: "symlink", Msg: fmt.Sprintf("%s is under %s, a symlink in the main tree; paraider does not write through symlinks", rel, strings.TrimPrefix(dir, w.repo.Root+"/"))}
+			return &ApplyError{Kind: "parent-symlink", Msg: fmt.Sprintf("%s is under %s, a symlink in the main tree; paraider does not write through symlinks", rel, strings.TrimPrefix(dir, w.repo.Root+"/"))}
 		}
 	}
 	return nil

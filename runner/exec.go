@@ -47,7 +47,14 @@ const (
 	FailUndeclared  = "undeclared"
 	FailConflict    = "conflict"
 	FailBudget      = "budget"
+	FailUsage       = "usage"
 )
+
+// MaxBackoff caps one wait between attempts, whatever retry_delay, the
+// attempt number or a Retry-After the agent printed asks for: doubling
+// from 5s reaches it at the seventh retry, and a person waiting on a run
+// should not wait longer than this for the next try.
+const MaxBackoff = 5 * time.Minute
 
 // PreflightError is a problem found before anything was spent.
 type PreflightError struct {
@@ -176,13 +183,11 @@ func Exec(ctx context.Context, id string, opts Options) error {
 			break
 		}
 		feedback = a.Reason
-		delay := time.Duration(spec.RetryDelay) << (n - 1)
 		if a.APIError == "rate_limit" {
-			// The provider asked us to slow down: wait longer than for
-			// other temporary failures.
-			delay *= 4
+			// The model did nothing wrong: the same message again.
+			feedback = ""
 		}
-		opts.Sleep(ctx, delay)
+		opts.Sleep(ctx, backoff(time.Duration(spec.RetryDelay), n, a))
 		if ctx.Err() != nil {
 			break
 		}
@@ -210,6 +215,24 @@ func Exec(ctx context.Context, id string, opts Options) error {
 		return &TaskError{Result: res}
 	}
 	return r.writeStamp(res.OutputHash)
+}
+
+// backoff is the wait before attempt n+1: retry_delay doubling with each
+// attempt, four times longer after a rate limit (the provider asked us to
+// slow down), or what the provider's Retry-After said; never over
+// MaxBackoff.
+func backoff(first time.Duration, n int, a state.Attempt) time.Duration {
+	if a.RetryAfter > 0 {
+		return min(time.Duration(a.RetryAfter), MaxBackoff)
+	}
+	d := first
+	for i := 1; i < n && d < MaxBackoff; i++ {
+		d *= 2
+	}
+	if a.APIError == "rate_limit" {
+		d *= 4
+	}
+	return min(d, MaxBackoff)
 }
 
 // upToDate finishes a task that needs no run: its record now answers to the
@@ -419,10 +442,14 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (a state.A
 			fmt.Fprintf(logf, "\n# paraider: warning: files outside every task's changed in the main tree while this agent ran in its worktree (written by path, or by someone else): %s\n", strings.Join(a.Elsewhere, ", "))
 		}
 	}
-	u, failure := agent.Parse(s.Agent.Output, captured.String())
+	out := captured.String()
+	u, failure := agent.Parse(s.Agent.Output, out)
 	a.TokensSent, a.TokensRecv, a.Cost = u.Sent, u.Received, u.Cost
 
-	if v := r.judgeRun(o, failure, logf); v != nil {
+	if v := r.judgeRun(o, failure, out, logf); v != nil {
+		if v.kind == FailAPI {
+			a.RetryAfter = state.Duration(agent.RetryAfter(out))
+		}
 		return fail(v)
 	}
 	if wt != nil {
@@ -481,7 +508,7 @@ func resetDir(dir string) error {
 }
 
 // judgeRun judges how the agent ended and what it reported.
-func (r *runner) judgeRun(o outcome, failure *agent.Failure, logf io.Writer) *verdict {
+func (r *runner) judgeRun(o outcome, failure *agent.Failure, out string, logf io.Writer) *verdict {
 	timeout := time.Duration(r.spec.Timeout)
 	switch {
 	case o.StartErr != nil:
@@ -496,6 +523,10 @@ func (r *runner) judgeRun(o outcome, failure *agent.Failure, logf io.Writer) *ve
 		// The agent's own report says more than its exit status.
 		return &verdict{kind: FailAPI, apiError: failure.Kind, retryable: failure.Retryable,
 			reason: fmt.Sprintf("the model call failed (%s): %s", strings.ReplaceAll(failure.Kind, "_", " "), failure.Line)}
+	case o.ExitCode != 0 && agent.UsageError(out) != "":
+		// The same command line fails the same way next time.
+		return &verdict{kind: FailUsage, reason: fmt.Sprintf("the agent rejected its command line (%s): %s; not retried: fix the agent profile or the model name",
+			o, agent.UsageError(out))}
 	case o.ExitCode != 0:
 		return failed(FailExit, fmt.Sprintf("the agent ended with %s", o))
 	}
@@ -580,7 +611,17 @@ func (r *runner) bringBack(ctx context.Context, wt *isolate.Worktree, apply []is
 		var ae *isolate.ApplyError
 		if errors.As(err, &ae) {
 			fmt.Fprintf(logf, "\n# paraider: %s\n", ae.Msg)
-			return failed(FailConflict, ae.Msg)
+			v := failed(FailConflict, ae.Msg)
+			// A person's edit is never resolved by overwriting it, and a
+			// symlink in the main tree stays where it is: another attempt
+			// would meet the same refusal, after paying for it. The next
+			// run starts from a snapshot that holds the person's version.
+			// Only a symlink the agent made is the agent's to fix.
+			v.retryable = ae.Kind == "symlink"
+			if !v.retryable {
+				v.reason += "; not retried"
+			}
+			return v
 		}
 		return failed(FailStart, "copying the task's files back: "+err.Error())
 	}

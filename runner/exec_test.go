@@ -57,6 +57,11 @@ func TestBackoff(t *testing.T) {
 		{"server error", "echo 'litellm.InternalServerError: 502'", []time.Duration{time.Second, 2 * time.Second}},
 		{"agent exit", "exit 3", []time.Duration{time.Second, 2 * time.Second}},
 		{"bad key", "echo 'litellm.AuthenticationError: no'", nil},
+		// The provider's word on how long to wait wins, capped.
+		{"retry after", "echo 'litellm.RateLimitError: 429 Too Many Requests, Retry-After: 30'", []time.Duration{30 * time.Second, 30 * time.Second}},
+		{"retry after capped", "echo 'litellm.RateLimitError: Retry-After: 86400'", []time.Duration{MaxBackoff, MaxBackoff}},
+		// A command line the agent rejects is rejected again next time.
+		{"usage error", "echo 'usage: aider [-h]' >&2; echo 'aider: error: unrecognized arguments: --bogus' >&2; exit 2", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			delays, res, err := execRecording(t, shSpec(t, tc.script, 2))
@@ -71,6 +76,30 @@ func TestBackoff(t *testing.T) {
 				t.Errorf("%d attempts; want %d", len(res.Attempts), len(tc.delays)+1)
 			}
 		})
+	}
+}
+
+// No wait between attempts is longer than MaxBackoff: retries: 10 after
+// rate limits used to wait 2.8 hours before the last attempt.
+func TestBackoffCapped(t *testing.T) {
+	root := shSpec(t, "echo 'litellm.RateLimitError: slow down'", 10)
+	delays, res, _ := execRecording(t, root)
+	want := []time.Duration{4 * time.Second, 8 * time.Second, 16 * time.Second, 32 * time.Second, 64 * time.Second, 128 * time.Second, 256 * time.Second, MaxBackoff, MaxBackoff, MaxBackoff}
+	if !reflect.DeepEqual(delays, want) {
+		t.Errorf("delays %v; want %v", delays, want)
+	}
+	if len(res.Attempts) != 11 {
+		t.Errorf("%d attempts; want 11", len(res.Attempts))
+	}
+}
+
+// A usage error is recorded as such, with the agent's own line.
+func TestUsageErrorNotRetried(t *testing.T) {
+	root := shSpec(t, "echo 'aider: error: unrecognized arguments: --bogus' >&2; exit 2", 3)
+	_, res, _ := execRecording(t, root)
+	a := res.Attempts[0]
+	if len(res.Attempts) != 1 || a.Failure != FailUsage || !strings.Contains(a.Reason, "unrecognized arguments: --bogus") {
+		t.Errorf("attempts %+v; want one usage failure naming the argument", res.Attempts)
 	}
 }
 

@@ -45,17 +45,19 @@ type Result struct {
 
 // Attempt is one run of the agent.
 type Attempt struct {
-	N            int       `json:"n"`
-	Start        time.Time `json:"start"`
-	End          time.Time `json:"end"`
-	ExitCode     int       `json:"exit_code"`           // -1 when killed by a signal or not started
-	Failure      string    `json:"failure,omitempty"`   // a kind: exit, timeout, api, unchanged, missing, check, interrupted, start
-	Reason       string    `json:"reason,omitempty"`    // for people and for the next attempt's message
-	APIError     string    `json:"api_error,omitempty"` // the kind of failed model call, for failure "api"
-	TokensSent   int64     `json:"tokens_sent"`
-	TokensRecv   int64     `json:"tokens_received"`
-	Cost         float64   `json:"cost"`
-	FilesChanged []string  `json:"files_changed,omitempty"`
+	N        int       `json:"n"`
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end"`
+	ExitCode int       `json:"exit_code"`           // -1 when killed by a signal or not started
+	Failure  string    `json:"failure,omitempty"`   // a kind: exit, timeout, api, unchanged, missing, check, interrupted, start
+	Reason   string    `json:"reason,omitempty"`    // for people and for the next attempt's message
+	APIError string    `json:"api_error,omitempty"` // the kind of failed model call, for failure "api"
+	// RetryAfter is the wait the provider asked for, as the agent printed it.
+	RetryAfter   Duration `json:"retry_after,omitempty"`
+	TokensSent   int64    `json:"tokens_sent"`
+	TokensRecv   int64    `json:"tokens_received"`
+	Cost         float64  `json:"cost"`
+	FilesChanged []string `json:"files_changed,omitempty"`
 	// Undeclared are changes outside the task's files: not applied.
 	Undeclared []string `json:"undeclared,omitempty"`
 	// Elsewhere are files outside every task's that changed in the main
