@@ -25,6 +25,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -143,6 +144,10 @@ func Generate(p *plan.Plan, opts Options) (*Summary, error) {
 	for _, c := range p.Checks {
 		run.Checks = append(run.Checks, state.Check{Name: c.Name, Command: c.Command})
 	}
+	run.Redact = p.Redact
+	for _, prof := range profiles {
+		run.Redact = redactNames(run.Redact, prof)
+	}
 	b, _ := json.MarshalIndent(run, "", "  ")
 	if _, err := state.WriteIfChanged(abs(state.RunPath), append(b, '\n')); err != nil {
 		return nil, err
@@ -160,6 +165,17 @@ func Generate(p *plan.Plan, opts Options) (*Summary, error) {
 		return nil, err
 	}
 	return sum, nil
+}
+
+// redactNames adds the variables that hold the profile's keys to names,
+// sorted and once each.
+func redactNames(names []string, prof *agent.Profile) []string {
+	out := append([]string(nil), names...)
+	for _, k := range prof.Keys {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
 }
 
 func relTo(root, path string) string {
@@ -200,6 +216,7 @@ func specWith(p *plan.Plan, t *plan.Task, prof *agent.Profile) (*state.Spec, err
 		Copy:           p.Copy,
 		Link:           p.Link,
 		Budget:         p.Budget,
+		Redact:         redactNames(p.Redact, prof),
 	}, nil
 }
 

@@ -362,7 +362,9 @@ func (d *decoder) strMap(n *yaml.Node, what string) map[string]string {
 	return out
 }
 
-var planKeys = []string{"version", "jobs", "model", "agent", "agents", "timeout", "retries", "retry_delay", "env", "isolation", "undeclared", "keep_failed", "worktree", "budget", "tasks", "checks"}
+var planKeys = []string{"version", "jobs", "model", "agent", "agents", "timeout", "retries", "retry_delay", "env", "isolation", "undeclared", "keep_failed", "worktree", "budget", "redact", "tasks", "checks"}
+
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 var taskKeys = []string{"id", "files", "read", "needs", "message", "message_file", "model", "agent", "timeout", "retries", "retry_delay", "env", "check", "allow_unchanged", "isolation", "undeclared", "estimate"}
 var worktreeKeys = []string{"copy", "link"}
 var agentKeys = []string{"command", "install", "keys", "output", "scratch", "prompt_files", "env"}
@@ -432,6 +434,15 @@ func (d *decoder) plan(p *Plan, root *yaml.Node) {
 					p.Link, _ = d.paths(v, "worktree link")
 				}
 			})
+		case "redact":
+			names, nodes := d.strList(v, "redact")
+			for i, n := range names {
+				if !envNameRE.MatchString(n) {
+					d.nodeErr(nodes[i], "name an environment variable, such as NPM_AUTH", "redact entry %q is not a variable name", n)
+					continue
+				}
+				p.Redact = append(p.Redact, n)
+			}
 		case "tasks":
 			tasksNode = v
 		case "checks":

@@ -57,6 +57,7 @@ type Plan struct {
 	Undeclared string
 	KeepFailed bool     // keep failed attempts' worktrees for inspection
 	Budget     float64  // dollars per run; 0 for none
+	Redact     []string // variables whose values logs and reports never show
 	Copy       []string // ignored files copied into each worktree
 	Link       []string // ignored directories linked into each worktree
 	Tasks      []*Task

@@ -55,7 +55,7 @@ func Check(ctx context.Context, name string, opts Options) error {
 		return err
 	}
 	defer logf.Close()
-	secrets := Secrets(opts.Env)
+	secrets := Secrets(opts.Env, run.Redact...)
 	var out bytes.Buffer
 	red := newRedactor(io.MultiWriter(logf, &out), secrets)
 	becomeSubreaper()

@@ -3,6 +3,7 @@ package runner
 import (
 	"bytes"
 	"io"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -12,10 +13,18 @@ import (
 // a report or an error.
 var secretSuffixes = []string{"_API_KEY", "_TOKEN", "_SECRET", "_PASSWORD", "_KEY"}
 
-// Secrets returns the values of the secret-looking variables in env
-// (KEY=VALUE form), longest first. Values shorter than 4 bytes are left out:
-// replacing them would garble ordinary text.
-func Secrets(env []string) []string {
+// keyRE matches the known formats of API keys and tokens, whatever
+// variable (or file, or model output) they came from: OpenAI's, Anthropic's
+// and OpenRouter's sk-..., GitHub's ghp_/gho_/ghs_/ghu_ and github_pat_...,
+// AWS access key ids, Google API keys, Slack tokens.
+var keyRE = regexp.MustCompile(`\b(?:sk-[A-Za-z0-9_-]{16,}|gh[opsu]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{35}|xox[abprs]-[A-Za-z0-9-]{10,})`)
+
+// Secrets returns the values of the secret variables in env (KEY=VALUE
+// form), longest first: those whose names look secret, and those named in
+// names (the plan's redact: list, the agent's key variables). Values
+// shorter than 4 bytes are left out: replacing them would garble ordinary
+// text.
+func Secrets(env []string, names ...string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, kv := range env {
@@ -24,6 +33,16 @@ func Secrets(env []string) []string {
 			continue
 		}
 		uk := strings.ToUpper(k)
+		for _, n := range names {
+			if k == n {
+				seen[v] = true
+				out = append(out, v)
+				break
+			}
+		}
+		if seen[v] {
+			continue
+		}
 		for _, s := range secretSuffixes {
 			if strings.HasSuffix(uk, s) || uk == strings.TrimPrefix(s, "_") {
 				seen[v] = true
@@ -36,12 +55,13 @@ func Secrets(env []string) []string {
 	return out
 }
 
-// Redact replaces every secret in s with ***.
+// Redact replaces every secret in s, and everything that looks like a
+// key, with ***.
 func Redact(s string, secrets []string) string {
 	for _, sec := range secrets {
 		s = strings.ReplaceAll(s, sec, "***")
 	}
-	return s
+	return keyRE.ReplaceAllString(s, "***")
 }
 
 // redactor is a writer that replaces secrets before they reach w. It holds
@@ -71,8 +91,17 @@ func (r *redactor) Write(p []byte) (int, error) {
 	for _, s := range r.secrets {
 		r.buf = bytes.ReplaceAll(r.buf, s, []byte("***"))
 	}
-	if n := len(r.buf) - r.held(); n > 0 {
-		if _, err := r.w.Write(r.buf[:n]); err != nil {
+	// Keys are matched by their shape, which needs the whole key: a line
+	// is written once it is complete (or, with no line break for long,
+	// once it holds more than a key could be long).
+	n := len(r.buf) - r.held()
+	if i := bytes.LastIndexByte(r.buf[:max(n, 0)], '\n'); i >= 0 {
+		n = i + 1
+	} else if n < 4096 {
+		n = 0
+	}
+	if n > 0 {
+		if _, err := r.w.Write(keyRE.ReplaceAll(r.buf[:n], []byte("***"))); err != nil {
 			return 0, err
 		}
 		r.buf = append(r.buf[:0], r.buf[n:]...)
@@ -98,7 +127,7 @@ func (r *redactor) held() int {
 func (r *redactor) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	_, err := r.w.Write(r.buf)
+	_, err := r.w.Write(keyRE.ReplaceAll(r.buf, []byte("***")))
 	r.buf = nil
 	return err
 }

@@ -2,7 +2,6 @@ package runner
 
 import (
 	"bytes"
-	"strings"
 	"testing"
 )
 
@@ -45,12 +44,59 @@ func TestRedactorPassesTextThrough(t *testing.T) {
 	var out bytes.Buffer
 	r := newRedactor(&out, nil)
 	r.Write([]byte("plain "))
-	r.Write([]byte("text"))
-	if out.String() != "plain text" {
-		t.Fatalf("without secrets nothing is held back; got %q", out.String())
+	r.Write([]byte("text\nmore"))
+	if out.String() != "plain text\n" {
+		t.Fatalf("a complete line is written at once; got %q", out.String())
 	}
 	r.Close()
-	if !strings.HasSuffix(out.String(), "text") {
-		t.Fatal(out.String())
+	if out.String() != "plain text\nmore" {
+		t.Fatalf("Close writes the rest; got %q", out.String())
+	}
+}
+
+// Keys of known shapes are caught whatever variable they came from, also
+// split across writes.
+func TestRedactorKeyShapes(t *testing.T) {
+	keys := []string{
+		"sk-or-v1-0123456789abcdef0123", "sk-ant-api03-abcdefghijklmnop", "sk-proj-ABCDEFGHIJKLMNOPQRST",
+		"ghp_0123456789abcdefghijABCDEFGHIJ", "github_pat_11ABCDEFG0123456789_abcdefghij",
+		"AKIAIOSFODNN7EXAMPLE", "AIzaSyA0123456789abcdefghijklmnopqrstuv",
+	}
+	for _, k := range keys {
+		text := "key " + k + " here\n"
+		for i := 1; i < len(text); i++ {
+			var out bytes.Buffer
+			r := newRedactor(&out, nil)
+			r.Write([]byte(text[:i]))
+			r.Write([]byte(text[i:]))
+			r.Close()
+			if got := out.String(); got != "key *** here\n" {
+				t.Fatalf("%s split at %d: got %q", k, i, got)
+			}
+		}
+		if got := Redact("reason: "+k, nil); got != "reason: ***" {
+			t.Errorf("Redact: %q", got)
+		}
+	}
+	// Ordinary words with the same starts are left alone.
+	for _, s := range []string{"task-sk-1", "risk-free", "AKIA", "ghp_short"} {
+		if got := Redact(s, nil); got != s {
+			t.Errorf("Redact(%q) = %q", s, got)
+		}
+	}
+}
+
+// Variables the plan names in redact: are secret whatever their names.
+func TestSecretsByName(t *testing.T) {
+	env := []string{"NPM_AUTH=npm-auth-value", "MYSECRET=hunter2hunter2", "PLAIN=visible-value", "OPENAI_API_KEY=k-123456"}
+	got := Secrets(env, "NPM_AUTH", "MYSECRET")
+	want := map[string]bool{"npm-auth-value": true, "hunter2hunter2": true, "k-123456": true}
+	if len(got) != len(want) {
+		t.Fatalf("Secrets = %q", got)
+	}
+	for _, s := range got {
+		if !want[s] {
+			t.Errorf("Secrets has %q", s)
+		}
 	}
 }

@@ -71,6 +71,9 @@ type Spec struct {
 	Copy           []string          `json:"worktree_copy,omitempty"`
 	Link           []string          `json:"worktree_link,omitempty"`
 	Budget         float64           `json:"budget,omitempty"` // dollars per run; 0 for none
+	// Redact names variables whose values never reach a log or a report,
+	// besides those whose names look secret.
+	Redact []string `json:"redact,omitempty"`
 }
 
 // Run holds the plan-wide facts the report and the checks need.
@@ -82,6 +85,8 @@ type Run struct {
 	// Files are the files each task may write.
 	Files  map[string][]string `json:"files"`
 	Checks []Check             `json:"checks,omitempty"`
+	// Redact names variables whose values the checks' logs never show.
+	Redact []string `json:"redact,omitempty"`
 }
 
 // Check is a final check.
