@@ -52,6 +52,9 @@ type Repo struct {
 	Top    string // the repository's top level, absolute
 	Prefix string // Root relative to Top, with a trailing slash, or ""
 	State  string // the plan's .paraider directory, absolute
+	// exact are the -c settings that make paraider's git byte-exact and
+	// inert whatever the user's configuration: see exactConfig.
+	exact []string
 }
 
 // Open finds the repository around root (the plan's directory).
@@ -69,7 +72,43 @@ func Open(root, stateDir string) (*Repo, error) {
 	if len(lines) > 1 {
 		r.Prefix = lines[1]
 	}
+	r.exact = exactConfig(abs)
 	return r, nil
+}
+
+// exactConfig returns the -c settings for paraider's own git commands.
+// The snapshot, the worktree checkout and the status that judges an
+// attempt must see the bytes the person's files hold: line-ending
+// conversion (core.autocrlf, core.eol) and clean/smudge filters would show
+// the agent other bytes than the main tree's, and every declared file
+// would look changed behind the agent's back. Hooks and an fsmonitor
+// command are code the repository's configuration names: paraider's
+// checkouts run neither.
+func exactConfig(dir string) []string {
+	cfg := []string{
+		"-c", "core.autocrlf=false", "-c", "core.eol=lf", "-c", "core.safecrlf=false",
+		"-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null",
+	}
+	out, _ := git(context.Background(), dir, nil, "config", "--name-only", "--get-regexp", `^filter\..*\.(clean|smudge|process)$`)
+	seen := map[string]bool{}
+	for _, key := range strings.Fields(out) {
+		name := strings.TrimPrefix(key, "filter.")
+		name = name[:strings.LastIndexByte(name, '.')]
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		for _, k := range []string{"clean", "smudge", "process"} {
+			cfg = append(cfg, "-c", "filter."+name+"."+k+"=")
+		}
+		cfg = append(cfg, "-c", "filter."+name+".required=false")
+	}
+	return cfg
+}
+
+// git runs git in dir with the repository's exact settings.
+func (r *Repo) git(ctx context.Context, dir string, env []string, args ...string) (string, error) {
+	return git(ctx, dir, env, append(append([]string(nil), r.exact...), args...)...)
 }
 
 // IsRepo reports whether dir is inside a git work tree.
@@ -93,11 +132,19 @@ func git(ctx context.Context, dir string, env []string, args ...string) (string,
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
-			return "", fmt.Errorf("git %s: timed out after %s", args[0], gitTimeout)
+			return "", fmt.Errorf("git %s: timed out after %s", subcommand(args), gitTimeout)
 		}
-		return "", fmt.Errorf("git %s: %v: %s", args[0], err, strings.TrimSpace(stderr.String()))
+		return "", fmt.Errorf("git %s: %v: %s", subcommand(args), err, strings.TrimSpace(stderr.String()))
 	}
 	return stdout.String(), nil
+}
+
+// subcommand is the git command in args, past the -c settings.
+func subcommand(args []string) string {
+	for len(args) > 2 && args[0] == "-c" {
+		args = args[2:]
+	}
+	return args[0]
 }
 
 // Setup says what a fresh worktree needs besides the snapshot: ignored files
@@ -184,10 +231,10 @@ func (r *Repo) acquireSlot() (w *Worktree, reused bool, err error) {
 
 // reset puts a used slot on this attempt's snapshot.
 func (w *Worktree) reset(ctx context.Context) error {
-	if _, err := git(ctx, w.Dir, nil, "checkout", "--quiet", "--detach", "--force", w.Base); err != nil {
+	if _, err := w.repo.git(ctx, w.Dir, nil, "checkout", "--quiet", "--detach", "--force", w.Base); err != nil {
 		return err
 	}
-	_, err := git(ctx, w.Dir, nil, "clean", "-ffdxq")
+	_, err := w.repo.git(ctx, w.Dir, nil, "clean", "-ffdxq")
 	return err
 }
 
@@ -202,7 +249,7 @@ func (r *Repo) snapshot(ctx context.Context, name string) (string, error) {
 	defer os.Remove(index)
 	// Starting from a copy of the real index lets git reuse its stat data
 	// and hash only what changed.
-	if p, err := git(ctx, r.Top, nil, "rev-parse", "--path-format=absolute", "--git-path", "index"); err == nil {
+	if p, err := r.git(ctx, r.Top, nil, "rev-parse", "--path-format=absolute", "--git-path", "index"); err == nil {
 		if data, err := os.ReadFile(strings.TrimSpace(p)); err == nil {
 			if err := os.WriteFile(index, data, 0o644); err != nil {
 				return "", err
@@ -216,7 +263,7 @@ func (r *Repo) snapshot(ctx context.Context, name string) (string, error) {
 		return "", err
 	}
 	for try := 1; ; try++ {
-		_, err = git(ctx, r.Top, env, "add", "-A", "--", ":/", state)
+		_, err = r.git(ctx, r.Top, env, "add", "-A", "--", ":/", state)
 		// A file that vanished between git's listing and its reading
 		// (another program's temporary file) is worth another look.
 		if err == nil || try == 3 || !strings.Contains(err.Error(), "unable to stat") {
@@ -227,15 +274,15 @@ func (r *Repo) snapshot(ctx context.Context, name string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("snapshotting the working tree: %w", err)
 	}
-	tree, err := git(ctx, r.Top, env, "write-tree")
+	tree, err := r.git(ctx, r.Top, env, "write-tree")
 	if err != nil {
 		return "", err
 	}
 	args := []string{"commit-tree", strings.TrimSpace(tree), "-m", "paraider snapshot for " + name}
-	if head, err := git(ctx, r.Top, nil, "rev-parse", "--verify", "-q", "HEAD"); err == nil {
+	if head, err := r.git(ctx, r.Top, nil, "rev-parse", "--verify", "-q", "HEAD"); err == nil {
 		args = append(args, "-p", strings.TrimSpace(head))
 	}
-	commit, err := git(ctx, r.Top, nil, args...)
+	commit, err := r.git(ctx, r.Top, nil, args...)
 	if err != nil {
 		return "", err
 	}
@@ -243,14 +290,23 @@ func (r *Repo) snapshot(ctx context.Context, name string) (string, error) {
 }
 
 func (w *Worktree) setup(s Setup) error {
-	for _, rel := range append(append([]string(nil), s.Files...), s.Read...) {
+	for i, rel := range append(append([]string(nil), s.Files...), s.Read...) {
 		dst := filepath.Join(w.Root, filepath.FromSlash(rel))
-		if _, err := os.Lstat(dst); err == nil {
-			continue
-		}
 		src := filepath.Join(w.repo.Root, filepath.FromSlash(rel))
 		if fi, err := os.Lstat(src); err != nil || fi.IsDir() {
 			continue
+		}
+		if _, err := os.Lstat(dst); err == nil {
+			if i >= len(s.Files) {
+				continue
+			}
+			// The task's own files start as the bytes of the main
+			// tree, even where the repository's attributes (eol, a
+			// filter) make a checkout differ: otherwise the agent
+			// edits other bytes, and the write-back sees a conflict.
+			if same, err := sameBlob(src, dst); err != nil || same {
+				continue
+			}
 		}
 		if err := copyBack(src, dst); err != nil {
 			return fmt.Errorf("copying %s into the worktree: %w", rel, err)
@@ -340,7 +396,7 @@ func (r *Repo) worktreeCmd(ctx context.Context, args ...string) error {
 		return err
 	}
 	defer lock.Close()
-	_, err = git(ctx, r.Top, nil, append([]string{"worktree"}, args...)...)
+	_, err = r.git(ctx, r.Top, nil, append([]string{"worktree"}, args...)...)
 	return err
 }
 
@@ -430,7 +486,7 @@ type Change struct {
 // added (untracked, not ignored) and deleted files. Paths matching scratch
 // patterns (an agent's own caches, such as .aider*) are left out.
 func (w *Worktree) Changes(ctx context.Context, scratch []string) ([]Change, error) {
-	out, err := git(ctx, w.Dir, nil, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--ignore-submodules")
+	out, err := w.repo.git(ctx, w.Dir, nil, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--ignore-submodules")
 	if err != nil {
 		return nil, err
 	}
@@ -511,6 +567,15 @@ func fileBlob(p string) (string, error) {
 	return BlobID(data), nil
 }
 
+func sameBlob(a, b string) (bool, error) {
+	x, err := fileBlob(a)
+	if err != nil {
+		return false, err
+	}
+	y, err := fileBlob(b)
+	return x == y, err
+}
+
 // killIn kills every process whose working directory is inside dir: agents
 // left running by a paraider that was killed.
 func killIn(dir string) {
@@ -537,7 +602,7 @@ func killIn(dir string) {
 // plan's directory, scratch patterns left out) to their blob ids; "" for a
 // deleted file.
 func (r *Repo) Dirty(ctx context.Context, scratch []string) (map[string]string, error) {
-	out, err := git(ctx, r.Root, nil, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--ignore-submodules", "--", ".", ":(exclude)"+filepath.Base(r.State))
+	out, err := r.git(ctx, r.Root, nil, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--ignore-submodules", "--", ".", ":(exclude)"+filepath.Base(r.State))
 	if err != nil {
 		return nil, err
 	}

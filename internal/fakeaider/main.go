@@ -31,6 +31,7 @@
 //	FAKE_AIDER_DELETE=PATH      delete PATH
 //	FAKE_AIDER_SYMLINK=L:T      make L a symlink to T
 //	FAKE_AIDER_PARTIAL=1        write half of each file, then hang (to be killed mid-write)
+//	FAKE_AIDER_APPEND=1         keep each file's bytes and add the lines after them (an edit)
 package main
 
 import (
@@ -341,6 +342,13 @@ func write(path string, a args) error {
 	content := fmt.Sprintf("// %s\n// written by the stand-in aider, model %s\n", firstLine(a.message), a.model)
 	if os.Getenv("FAKE_AIDER_FIXED") == "" {
 		content += fmt.Sprintf("// run %d\n", time.Now().UnixNano())
+	}
+	if os.Getenv("FAKE_AIDER_APPEND") != "" {
+		old, err := os.ReadFile(path)
+		if err != nil && !os.IsNotExist(err) {
+			return err
+		}
+		content = string(old) + content
 	}
 	return os.WriteFile(path, []byte(content), 0o644)
 }
