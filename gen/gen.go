@@ -268,6 +268,13 @@ func Ninja(p *plan.Plan, self string, w plan.Weight) (string, error) {
 	nw.newline()
 	nw.variable("ninja_required_version", "1.7")
 	nw.variable("paraider", state.BinPath)
+	// .paraider/ may be gone (git clean -fdx, rm -rf): the generator,
+	// which Ninja runs before anything else when its outputs are missing,
+	// then falls back on the paraider on PATH and puts the link back, so
+	// that Ninja never depends on a file a clean removes without a way
+	// back.
+	nw.rawVariable("regen", `p=$paraider; test -x "$$p" || p=$$(command -v paraider) || `+
+		`{ echo "paraider: $paraider is gone (was .paraider/ removed?) and paraider is not on PATH: run paraider gen" >&2; exit 1; }; "$$p"`, false)
 	nw.newline()
 	nw.pool("agents", p.Jobs)
 	nw.newline()
@@ -276,7 +283,7 @@ func Ninja(p *plan.Plan, self string, w plan.Weight) (string, error) {
 	nw.newline()
 
 	planName := filepath.Base(p.File)
-	genCmd := "$paraider gen --regen -f " + escapeValue(shellQuote(planName))
+	genCmd := "$regen gen --regen -f " + escapeValue(shellQuote(planName))
 	if self != "build.ninja" {
 		genCmd += " -o " + escapeValue(shellQuote(self))
 	}

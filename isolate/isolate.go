@@ -198,7 +198,9 @@ func (r *Repo) Create(ctx context.Context, name string, setup Setup) (*Worktree,
 		}
 	}
 	if !reused {
-		if err := r.worktreeCmd(ctx, "add", "--detach", "--quiet", w.Dir, base); err != nil {
+		// -f: the slot may still be registered with git while its
+		// directory is gone (.paraider/ removed by hand or by git clean).
+		if err := r.worktreeCmd(ctx, "add", "-f", "--detach", "--quiet", w.Dir, base); err != nil {
 			w.unlock()
 			return nil, err
 		}
@@ -382,7 +384,47 @@ func (r *Repo) removeDir(dir string) error {
 	}
 	os.Remove(dir + ".kept")
 	os.Remove(dir + ".lock")
-	return r.worktreeCmd(context.Background(), "prune")
+	return r.pruneOwn(context.Background())
+}
+
+// pruneOwn forgets git's registrations of paraider's worktrees whose
+// directories are gone (removed here, or with .paraider/ by hand or git
+// clean), and no others: `git worktree prune` would also drop the
+// person's own worktrees on a disk that is not mounted now.
+func (r *Repo) pruneOwn(ctx context.Context) error {
+	common, err := r.git(ctx, r.Top, nil, "rev-parse", "--path-format=absolute", "--git-common-dir")
+	if err != nil {
+		return err
+	}
+	admin := filepath.Join(strings.TrimSpace(common), "worktrees")
+	entries, err := os.ReadDir(admin)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	lock, err := lockFile(filepath.Join(r.State, "locks", "git-worktree.lock"), true)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+	mine := filepath.Join(r.State, "worktrees") + string(filepath.Separator)
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(admin, e.Name(), "gitdir"))
+		if err != nil {
+			continue
+		}
+		gitfile := strings.TrimSpace(string(data)) // the worktree's .git file
+		if !strings.HasPrefix(gitfile, mine) {
+			continue
+		}
+		if _, err := os.Lstat(gitfile); errors.Is(err, os.ErrNotExist) {
+			if err := os.RemoveAll(filepath.Join(admin, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (r *Repo) treeLock() string { return filepath.Join(r.State, "locks", "tree.lock") }
@@ -427,6 +469,9 @@ func kept(wt string) bool {
 // them: at the end of a run (the report, paraider run) and for paraider
 // clean. Slots attempts hold stay. With all, kept worktrees go too.
 func (r *Repo) Prune(all bool) error {
+	if err := r.pruneOwn(context.Background()); err != nil {
+		return err
+	}
 	wts, err := r.worktrees("")
 	if err != nil {
 		return err
