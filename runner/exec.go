@@ -48,6 +48,7 @@ const (
 	FailConflict    = "conflict"
 	FailBudget      = "budget"
 	FailUsage       = "usage"
+	FailTamper      = "tamper"
 )
 
 // MaxBackoff caps one wait between attempts, whatever retry_delay, the
@@ -160,6 +161,7 @@ func Exec(ctx context.Context, id string, opts Options) error {
 		}
 	}
 
+	r.guard = newGuard(ctx, root)
 	initial := r.snapshot()
 	feedback := ""
 	defer os.Remove(r.path(state.RunningPath(id)))
@@ -302,6 +304,7 @@ type runner struct {
 	env     []string
 	secrets []string
 	opts    Options
+	guard   *guard
 }
 
 func (r *runner) path(rel string) string { return filepath.Join(r.root, filepath.FromSlash(rel)) }
@@ -426,6 +429,7 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (a state.A
 	// worktree.
 	dirtyBefore := r.dirty(ctx)
 	before := r.snapshotIn(work)
+	guarded := r.guard.take()
 	p := &proc{Path: path, Argv: argv, Dir: work, Env: env, Out: red, Timeout: time.Duration(s.Timeout), Sweep: true}
 	o := p.run(ctx)
 	red.Close()
@@ -445,6 +449,13 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (a state.A
 	out := captured.String()
 	u, failure := agent.Parse(s.Agent.Output, out)
 	a.TokensSent, a.TokensRecv, a.Cost = u.Sent, u.Received, u.Cost
+	if t := r.guard.settle(guarded, r.path(state.TamperedDir(s.ID, n))); t != nil {
+		// Planted hooks run code on the person's next commit: such an
+		// agent is not given another go.
+		reason := "the agent changed files no agent may change: " + t.String() + "; not retried"
+		fmt.Fprintf(logf, "\n# paraider: %s\n", reason)
+		return fail(&verdict{kind: FailTamper, reason: reason})
+	}
 
 	if v := r.judgeRun(o, failure, out, logf); v != nil {
 		if v.kind == FailAPI {

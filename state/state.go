@@ -32,6 +32,7 @@ func LogPath(id string, n int) string      { return fmt.Sprintf("%s/logs/%s.%d.l
 func CheckLog(name string) string          { return Dir + "/logs/check." + name + ".log" }
 func ConflictDir() string                  { return Dir + "/conflicts" }
 func WorktreeName(id string, n int) string { return fmt.Sprintf("%s.%d", id, n) }
+func TamperedDir(id string, n int) string  { return fmt.Sprintf("%s/tampered/%s.%d", Dir, id, n) }
 func RunningPath(id string) string         { return RunningDir + "/" + id + ".json" }
 func TaskLock(id string) string            { return Dir + "/locks/task-" + id + ".lock" }
 func AttemptDir(id string, n int) string {

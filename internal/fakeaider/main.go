@@ -32,6 +32,8 @@
 //	FAKE_AIDER_SYMLINK=L:T      make L a symlink to T
 //	FAKE_AIDER_PARTIAL=1        write half of each file, then hang (to be killed mid-write)
 //	FAKE_AIDER_APPEND=1         keep each file's bytes and add the lines after them (an edit)
+//	FAKE_AIDER_SH=COMMAND       run COMMAND with /bin/sh in its directory, as an agent's
+//	                            shell tool would (Aider's /run, Claude Code's Bash)
 package main
 
 import (
@@ -299,6 +301,13 @@ func main() {
 		}
 		fmt.Println("stand-in: wrote half, now hanging")
 		time.Sleep(time.Hour)
+	}
+	if c := os.Getenv("FAKE_AIDER_SH"); c != "" {
+		cmd := exec.Command("/bin/sh", "-c", c)
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Printf("shell command failed: %v\n", err)
+		}
 	}
 	if p := os.Getenv("FAKE_AIDER_EXTRA"); p != "" {
 		os.MkdirAll(filepath.Dir(p), 0o755)

@@ -1,0 +1,220 @@
+package runner
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/paraider/paraider/state"
+)
+
+// A guard watches what no agent may change, wherever it runs: git's hooks
+// (code that runs on the person's next commit), git's configuration (it
+// can name programs git runs: core.fsmonitor, core.pager, aliases), and
+// paraider's own generated files (the specs that say what each task is,
+// the binary Ninja runs). Worktree isolation does not stop an agent from
+// writing there by path, so each attempt compares them before and after.
+type guard struct {
+	root    string // the plan's directory
+	gitDir  string // the repository's common git directory; "" outside git
+	hookDir []string
+	files   map[string]guardedFile // by absolute path
+}
+
+type guardedFile struct {
+	mode os.FileMode
+	size int64
+	mod  time.Time
+	sum  [32]byte // content (or link target) for git's files; 0 for paraider's
+	data []byte   // git's files only: the bytes to put back or keep
+}
+
+// newGuard finds what to watch under root.
+func newGuard(ctx context.Context, root string) *guard {
+	g := &guard{root: root}
+	if out, err := gitOut(ctx, root, "rev-parse", "--path-format=absolute", "--git-common-dir"); err == nil {
+		g.gitDir = out
+		g.hookDir = []string{filepath.Join(out, "hooks")}
+		// A hooksPath of the person's, relative to the top of the work tree.
+		if hp, err := gitOut(ctx, root, "config", "--get", "core.hooksPath"); err == nil && hp != "" {
+			if !filepath.IsAbs(hp) {
+				if top, err := gitOut(ctx, root, "rev-parse", "--show-toplevel"); err == nil {
+					hp = filepath.Join(top, hp)
+				}
+			}
+			g.hookDir = append(g.hookDir, hp)
+		}
+	}
+	return g
+}
+
+func gitOut(ctx context.Context, dir string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "git", args...)
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	return strings.TrimSpace(string(out)), err
+}
+
+// take records the watched files as they are now.
+func (g *guard) take() map[string]guardedFile {
+	m := map[string]guardedFile{}
+	own := func(p string, content bool) {
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return
+		}
+		f := guardedFile{mode: fi.Mode(), size: fi.Size(), mod: fi.ModTime()}
+		if content {
+			if fi.Mode()&os.ModeSymlink != 0 {
+				t, _ := os.Readlink(p)
+				f.data = []byte(t)
+			} else if fi.Mode().IsRegular() && fi.Size() < 1<<20 {
+				f.data, _ = os.ReadFile(p)
+			}
+			f.sum = sha256.Sum256(f.data)
+		}
+		m[p] = f
+	}
+	if g.gitDir != "" {
+		own(filepath.Join(g.gitDir, "config"), true)
+		for _, dir := range g.hookDir {
+			entries, _ := os.ReadDir(dir)
+			for _, e := range entries {
+				own(filepath.Join(dir, e.Name()), true)
+			}
+		}
+	}
+	// paraider's own files: by their stat, since a plan may have ten
+	// thousand specs.
+	st := filepath.Join(g.root, state.Dir)
+	for _, rel := range []string{"bin/paraider", "run.json", ".gitignore"} {
+		own(filepath.Join(st, rel), false)
+	}
+	entries, _ := os.ReadDir(filepath.Join(st, "specs"))
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".json") {
+			own(filepath.Join(st, "specs", e.Name()), false)
+		}
+	}
+	return m
+}
+
+// tamper is what an attempt changed among the guarded files, and what was
+// done about it.
+type tamper struct {
+	lines []string
+}
+
+func (t *tamper) add(format string, args ...any) { t.lines = append(t.lines, fmt.Sprintf(format, args...)) }
+
+// settle compares before with now, puts back what can be put back, and
+// keeps what it removes or finds changed under keep (a directory of the
+// attempt's own), so that nothing is lost.
+func (g *guard) settle(before map[string]guardedFile, keep string) *tamper {
+	after := g.take()
+	t := &tamper{}
+	var paths []string
+	for p := range before {
+		paths = append(paths, p)
+	}
+	for p := range after {
+		if _, ok := before[p]; !ok {
+			paths = append(paths, p)
+		}
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		b, hadB := before[p]
+		a, hasA := after[p]
+		if hadB && hasA && b.mode == a.mode && b.size == a.size && b.mod.Equal(a.mod) && b.sum == a.sum {
+			continue
+		}
+		g.settleOne(t, p, b, hadB, a, hasA, keep)
+	}
+	if len(t.lines) == 0 {
+		return nil
+	}
+	return t
+}
+
+func (g *guard) settleOne(t *tamper, p string, b guardedFile, hadB bool, a guardedFile, hasA bool, keep string) {
+	name := g.show(p)
+	kept := func(data []byte, suffix string) string {
+		dst := filepath.Join(keep, strings.TrimPrefix(name, "/")+suffix)
+		if err := state.WriteFile(dst, data, 0o644); err != nil {
+			return ""
+		}
+		return relPath(g.root, dst)
+	}
+	own := strings.HasPrefix(p, filepath.Join(g.root, state.Dir)+string(filepath.Separator))
+	switch {
+	case own && !hasA:
+		// Gone: nothing forged, and the next gen writes it again. A
+		// person removing .paraider/ during a run looks the same.
+	case own:
+		// paraider's own: removed, so that the next gen writes it anew
+		// (the generator edge depends on them).
+		os.Remove(p)
+		t.add("%s (paraider's own file: removed; the next `paraider gen` or `ninja` writes it again)", name)
+	case p == filepath.Join(g.gitDir, "config"):
+		// The person may have changed it too: never undone, said loudly.
+		k := kept(b.data, ".before")
+		t.add("%s (CHANGED: not undone, since you may have changed it too; check it with `git config --list --show-origin`; the version before the attempt is in %s)", name, k)
+	case !hadB:
+		k := kept(readAll(p), "")
+		os.Remove(p)
+		t.add("%s (a new hook: removed, kept in %s)", name, k)
+	default:
+		if hasA {
+			kept(readAll(p), ".agent")
+		}
+		if err := putBack(p, b); err != nil {
+			t.add("%s (changed, and could not be put back: %v)", name, err)
+			return
+		}
+		t.add("%s (changed: put back as it was)", name)
+	}
+}
+
+func readAll(p string) []byte {
+	if fi, err := os.Lstat(p); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		t, _ := os.Readlink(p)
+		return []byte(t)
+	}
+	data, _ := os.ReadFile(p)
+	return data
+}
+
+func putBack(p string, f guardedFile) error {
+	os.Remove(p)
+	if f.mode&os.ModeSymlink != 0 {
+		return os.Symlink(string(f.data), p)
+	}
+	return state.WriteFile(p, f.data, f.mode.Perm())
+}
+
+// show names a path for people: relative to the plan's directory when
+// inside it, else as it is.
+func (g *guard) show(p string) string {
+	if g.gitDir != "" {
+		if top := filepath.Dir(g.gitDir); filepath.Base(g.gitDir) == ".git" {
+			if r, err := filepath.Rel(top, p); err == nil && !strings.HasPrefix(r, "..") {
+				return filepath.ToSlash(r)
+			}
+		}
+	}
+	if r, err := filepath.Rel(g.root, p); err == nil && !strings.HasPrefix(r, "..") {
+		return filepath.ToSlash(r)
+	}
+	return p
+}
+
+func (t *tamper) String() string { return strings.Join(t.lines, "; ") }
