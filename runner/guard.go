@@ -113,7 +113,9 @@ type tamper struct {
 	lines []string
 }
 
-func (t *tamper) add(format string, args ...any) { t.lines = append(t.lines, fmt.Sprintf(format, args...)) }
+func (t *tamper) add(format string, args ...any) {
+	t.lines = append(t.lines, fmt.Sprintf(format, args...))
+}
 
 // settle compares before with now, puts back what can be put back, and
 // keeps what it removes or finds changed under keep (a directory of the
