@@ -215,6 +215,7 @@ func specWith(p *plan.Plan, t *plan.Task, prof *agent.Profile) (*state.Spec, err
 		KeepFailed:     p.KeepFailed,
 		Copy:           p.Copy,
 		Link:           p.Link,
+		MaxUntracked:   p.MaxUntracked,
 		Budget:         p.Budget,
 		Redact:         redactNames(p.Redact, prof),
 	}, nil

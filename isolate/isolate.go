@@ -35,6 +35,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -156,7 +157,16 @@ type Setup struct {
 	// git ignores are not in the snapshot, so they are copied in, and the
 	// declared files' starting content is recorded for Apply.
 	Files, Read []string
+	// MaxUntracked is the size over which an untracked file that is not
+	// one of Files or Read stays out of the snapshot; 0 for
+	// DefaultMaxUntracked.
+	MaxUntracked int64
 }
+
+// DefaultMaxUntracked keeps large untracked files (a database dump, a
+// build's output, a downloaded model) out of every attempt's snapshot:
+// hashing one costs seconds per attempt, and its blob lands in .git.
+const DefaultMaxUntracked = 10 << 20
 
 // Worktree is one attempt's worktree.
 type Worktree struct {
@@ -164,6 +174,9 @@ type Worktree struct {
 	Dir  string // the worktree's top level
 	Root string // the plan's directory inside it: where the agent runs
 	Base string // the snapshot commit it holds
+	// LeftOut are the large untracked files the snapshot left out, with
+	// their sizes, relative to the plan's directory.
+	LeftOut []string
 	lock *os.File
 	repo *Repo
 	base map[string]string // declared file -> blob id at the start ("" absent)
@@ -179,7 +192,7 @@ type Worktree struct {
 // cleaned of everything the last attempt left (untracked and ignored files,
 // processes still running in it).
 func (r *Repo) Create(ctx context.Context, name string, setup Setup) (*Worktree, error) {
-	base, err := r.snapshot(ctx, name)
+	base, leftOut, err := r.snapshot(ctx, name, setup)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +200,7 @@ func (r *Repo) Create(ctx context.Context, name string, setup Setup) (*Worktree,
 	if err != nil {
 		return nil, err
 	}
-	w.Name, w.Base = name, base
+	w.Name, w.Base, w.LeftOut = name, base, leftOut
 	if reused {
 		killIn(w.Dir)
 		if err := w.reset(ctx); err != nil {
@@ -242,10 +255,10 @@ func (w *Worktree) reset(ctx context.Context) error {
 
 // snapshot commits the main tree's current state without touching the
 // user's index, and returns the commit.
-func (r *Repo) snapshot(ctx context.Context, name string) (string, error) {
+func (r *Repo) snapshot(ctx context.Context, name string, setup Setup) (commit string, leftOut []string, err error) {
 	tmp := filepath.Join(r.State, "tmp")
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	index := filepath.Join(tmp, "index."+name)
 	defer os.Remove(index)
@@ -254,18 +267,27 @@ func (r *Repo) snapshot(ctx context.Context, name string) (string, error) {
 	if p, err := r.git(ctx, r.Top, nil, "rev-parse", "--path-format=absolute", "--git-path", "index"); err == nil {
 		if data, err := os.ReadFile(strings.TrimSpace(p)); err == nil {
 			if err := os.WriteFile(index, data, 0o644); err != nil {
-				return "", err
+				return "", nil, err
 			}
 		}
 	}
 	env := []string{"GIT_INDEX_FILE=" + index}
-	state := ":(exclude,top)" + r.Prefix + filepath.Base(r.State)
+	pathspec := []string{":/", ":(exclude,top)" + r.Prefix + filepath.Base(r.State)}
 	treeLock, err := lockFile(r.treeLock(), true)
 	if err != nil {
-		return "", err
+		return "", nil, err
+	}
+	large, err := r.largeUntracked(ctx, setup)
+	if err != nil {
+		treeLock.Close()
+		return "", nil, err
+	}
+	for _, l := range large {
+		pathspec = append(pathspec, ":(exclude,top,literal)"+r.Prefix+l.path)
+		leftOut = append(leftOut, fmt.Sprintf("%s (%s)", l.path, sizeText(l.size)))
 	}
 	for try := 1; ; try++ {
-		_, err = r.git(ctx, r.Top, env, "add", "-A", "--", ":/", state)
+		_, err = r.git(ctx, r.Top, env, append([]string{"add", "-A", "--"}, pathspec...)...)
 		// A file that vanished between git's listing and its reading
 		// (another program's temporary file) is worth another look.
 		if err == nil || try == 3 || !strings.Contains(err.Error(), "unable to stat") {
@@ -274,21 +296,57 @@ func (r *Repo) snapshot(ctx context.Context, name string) (string, error) {
 	}
 	treeLock.Close()
 	if err != nil {
-		return "", fmt.Errorf("snapshotting the working tree: %w", err)
+		return "", nil, fmt.Errorf("snapshotting the working tree: %w", err)
 	}
 	tree, err := r.git(ctx, r.Top, env, "write-tree")
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	args := []string{"commit-tree", strings.TrimSpace(tree), "-m", "paraider snapshot for " + name}
 	if head, err := r.git(ctx, r.Top, nil, "rev-parse", "--verify", "-q", "HEAD"); err == nil {
 		args = append(args, "-p", strings.TrimSpace(head))
 	}
-	commit, err := r.git(ctx, r.Top, nil, args...)
+	commit, err = r.git(ctx, r.Top, nil, args...)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	return strings.TrimSpace(commit), nil
+	return strings.TrimSpace(commit), leftOut, nil
+}
+
+func sizeText(n int64) string {
+	if n >= 1<<20 {
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d KiB", n>>10)
+}
+
+type sizedPath struct {
+	path string // relative to the plan's directory
+	size int64
+}
+
+// largeUntracked lists the untracked, not ignored files under the plan's
+// directory that are larger than the setup allows and are not the task's.
+func (r *Repo) largeUntracked(ctx context.Context, setup Setup) ([]sizedPath, error) {
+	max := setup.MaxUntracked
+	if max <= 0 {
+		max = DefaultMaxUntracked
+	}
+	out, err := r.git(ctx, r.Root, nil, "ls-files", "-z", "--others", "--exclude-standard", "--", ".", ":(exclude)"+filepath.Base(r.State))
+	if err != nil {
+		return nil, err
+	}
+	var large []sizedPath
+	for _, p := range strings.Split(out, "\x00") {
+		if p == "" || slices.Contains(setup.Files, p) || slices.Contains(setup.Read, p) {
+			continue
+		}
+		fi, err := os.Lstat(filepath.Join(r.Root, filepath.FromSlash(p)))
+		if err == nil && fi.Mode().IsRegular() && fi.Size() > max {
+			large = append(large, sizedPath{p, fi.Size()})
+		}
+	}
+	return large, nil
 }
 
 func (w *Worktree) setup(s Setup) error {
@@ -660,7 +718,14 @@ func (r *Repo) Dirty(ctx context.Context, scratch []string) (map[string]string, 
 		if !ok || matchAny(rel, scratch) {
 			continue
 		}
-		blob, err := fileBlob(filepath.Join(r.Root, filepath.FromSlash(rel)))
+		p := filepath.Join(r.Root, filepath.FromSlash(rel))
+		// A large file is told by its size and time: hashing it twice
+		// an attempt would cost seconds.
+		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() && fi.Size() > DefaultMaxUntracked {
+			m[rel] = fmt.Sprintf("stat %d %d", fi.Size(), fi.ModTime().UnixNano())
+			continue
+		}
+		blob, err := fileBlob(p)
 		if err != nil {
 			continue
 		}

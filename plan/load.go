@@ -251,6 +251,27 @@ func (d *decoder) str(n *yaml.Node, what string) (string, bool) {
 	return n.Value, true
 }
 
+var sizeRE = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)\s*([KMGT]i?B?|B)?$`)
+
+// size reads a size in bytes: a whole number, or one with a unit (10MB,
+// 512KiB, 1G; K, M and G count in 1024s, as people mean them for files).
+func (d *decoder) size(n *yaml.Node, what string) int64 {
+	if n.Kind == yaml.ScalarNode {
+		if m := sizeRE.FindStringSubmatch(strings.ToUpper(n.Value)); m != nil {
+			f, _ := strconv.ParseFloat(m[1], 64)
+			mult := 1.0
+			if m[2] != "" {
+				mult = map[byte]float64{'B': 1, 'K': 1 << 10, 'M': 1 << 20, 'G': 1 << 30, 'T': 1 << 40}[m[2][0]]
+			}
+			if v := f * mult; v >= 1 && v <= 1<<50 {
+				return int64(v)
+			}
+		}
+	}
+	d.nodeErr(n, "write a size such as 10MB, 512KB or 1GB", "%s must be a size in bytes, not %s", what, kindName(n))
+	return 0
+}
+
 // model reads a model name. It becomes one argument of the agent's command
 // line: a name starting with '-' would be read as an option, and a line
 // break has no place in one.
@@ -366,7 +387,7 @@ var planKeys = []string{"version", "jobs", "model", "agent", "agents", "timeout"
 
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 var taskKeys = []string{"id", "files", "read", "needs", "message", "message_file", "model", "agent", "timeout", "retries", "retry_delay", "env", "check", "allow_unchanged", "isolation", "undeclared", "estimate"}
-var worktreeKeys = []string{"copy", "link"}
+var worktreeKeys = []string{"copy", "link", "max_untracked"}
 var agentKeys = []string{"command", "install", "keys", "output", "scratch", "prompt_files", "env"}
 
 // taskNodes keeps the positions of a task's parts for the graph checks.
@@ -432,6 +453,8 @@ func (d *decoder) plan(p *Plan, root *yaml.Node) {
 					p.Copy, _ = d.paths(v, "worktree copy")
 				case "link":
 					p.Link, _ = d.paths(v, "worktree link")
+				case "max_untracked":
+					p.MaxUntracked = d.size(v, "worktree max_untracked")
 				}
 			})
 		case "redact":

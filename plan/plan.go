@@ -60,6 +60,9 @@ type Plan struct {
 	Redact     []string // variables whose values logs and reports never show
 	Copy       []string // ignored files copied into each worktree
 	Link       []string // ignored directories linked into each worktree
+	// MaxUntracked is the size over which an untracked file that the task
+	// neither reads nor writes stays out of its worktree; 0 for the default.
+	MaxUntracked int64
 	Tasks      []*Task
 	Checks     []*Check
 

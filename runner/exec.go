@@ -367,7 +367,7 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (a state.A
 	var wt *isolate.Worktree
 	if r.repo != nil {
 		var err error
-		wt, err = r.repo.Create(ctx, state.WorktreeName(s.ID, n), isolate.Setup{Copy: s.Copy, Link: s.Link, Files: s.Files, Read: s.Read})
+		wt, err = r.repo.Create(ctx, state.WorktreeName(s.ID, n), isolate.Setup{Copy: s.Copy, Link: s.Link, Files: s.Files, Read: s.Read, MaxUntracked: s.MaxUntracked})
 		if err != nil {
 			return fail(failed(FailStart, fmt.Sprintf("creating the worktree: %v", err)))
 		}
@@ -421,6 +421,9 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (a state.A
 	fmt.Fprintf(red, "# paraider: task %s, attempt %d of %d, started %s\n", s.ID, n, s.Retries+1, a.Start.Format(time.RFC3339))
 	if wt != nil {
 		fmt.Fprintf(red, "# worktree: %s (snapshot %.12s)\n", relPath(r.root, wt.Dir), wt.Base)
+		if len(wt.LeftOut) > 0 {
+			fmt.Fprintf(red, "# paraider: left out of the worktree (untracked, larger than worktree max_untracked, not this task's): %s\n", strings.Join(wt.LeftOut, ", "))
+		}
 	}
 	fmt.Fprintf(red, "# command: %s\n\n", quoteArgv(argv))
 
