@@ -177,9 +177,9 @@ type Worktree struct {
 	// LeftOut are the large untracked files the snapshot left out, with
 	// their sizes, relative to the plan's directory.
 	LeftOut []string
-	lock *os.File
-	repo *Repo
-	base map[string]string // declared file -> blob id at the start ("" absent)
+	lock    *os.File
+	repo    *Repo
+	base    map[string]string // declared file -> blob id at the start ("" absent)
 	// put are the paths Setup copied or linked in: not the agent's changes.
 	put []string
 }

@@ -63,8 +63,8 @@ type Plan struct {
 	// MaxUntracked is the size over which an untracked file that the task
 	// neither reads nor writes stays out of its worktree; 0 for the default.
 	MaxUntracked int64
-	Tasks      []*Task
-	Checks     []*Check
+	Tasks        []*Task
+	Checks       []*Check
 
 	// Sources are the files the plan was read from (the plan itself and
 	// message files), relative to Root: the inputs of the generator edge.

@@ -72,7 +72,7 @@ type Spec struct {
 	Copy           []string          `json:"worktree_copy,omitempty"`
 	Link           []string          `json:"worktree_link,omitempty"`
 	MaxUntracked   int64             `json:"worktree_max_untracked,omitempty"` // bytes; 0 for the default
-	Budget         float64           `json:"budget,omitempty"` // dollars per run; 0 for none
+	Budget         float64           `json:"budget,omitempty"`                 // dollars per run; 0 for none
 	// Redact names variables whose values never reach a log or a report,
 	// besides those whose names look secret.
 	Redact []string `json:"redact,omitempty"`
