@@ -48,6 +48,30 @@ func (p *proc) run(ctx context.Context) outcome {
 	if p.Path != "" {
 		cmd.Path, cmd.Err = p.Path, nil
 	}
+	if Supervisor != nil {
+		// The supervisor leads the group in the agent's place and ends
+		// it should this process be killed (see Supervise).
+		if cmd.Err != nil {
+			return outcome{ExitCode: -1, StartErr: cmd.Err}
+		}
+		// What cannot start is said here, not by the supervisor's exit.
+		prog := cmd.Path
+		if !filepath.IsAbs(prog) && p.Dir != "" {
+			prog = filepath.Join(p.Dir, prog)
+		}
+		if _, err := exec.LookPath(prog); err != nil {
+			return outcome{ExitCode: -1, StartErr: err}
+		}
+		lr, lw, err := os.Pipe()
+		if err != nil {
+			return outcome{ExitCode: -1, StartErr: err}
+		}
+		defer lw.Close()
+		defer lr.Close()
+		args := append(append(append([]string(nil), Supervisor[1:]...), cmd.Path), p.Argv...)
+		cmd = exec.Command(Supervisor[0], args...)
+		cmd.ExtraFiles = []*os.File{lr}
+	}
 	cmd.Dir = p.Dir
 	// PWD must name the directory the child runs in: some agents
 	// (opencode) take their working directory from it, and would work in
@@ -60,6 +84,11 @@ func (p *proc) run(ctx context.Context) outcome {
 	}
 	cmd.Stdout, cmd.Stderr = pw, pw
 	cmd.SysProcAttr = sysProcAttr()
+	if Supervisor != nil {
+		// Not killed with this process: the supervisor must live on to
+		// end the agent's processes.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	}
 	if err := cmd.Start(); err != nil {
 		pw.Close()
 		pr.Close()

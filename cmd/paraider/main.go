@@ -41,6 +41,13 @@ const (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == runner.SuperviseArg {
+		runner.Supervise(os.Args[2:])
+	}
+	if _, err := os.Stat("/proc/self/exe"); err == nil {
+		// This very binary, even when its file was replaced or removed.
+		runner.Supervisor = []string{"/proc/self/exe", runner.SuperviseArg}
+	}
 	os.Exit(paraider(os.Args[1:], os.Stdout, os.Stderr))
 }
 

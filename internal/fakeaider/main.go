@@ -26,7 +26,8 @@
 //	FAKE_AIDER_BASE=DIR         resolve the relative FILEs of these settings against DIR
 //	                            (the agent may run in a worktree, not where the test looks)
 //	FAKE_AIDER_PIDFILE=FILE     write this process's pid to FILE
-//	FAKE_AIDER_PPIDFILE=FILE    write the parent's (paraider exec's) pid to FILE
+//	FAKE_AIDER_PPIDFILE=FILE    write paraider exec's pid to FILE (the parent, or the
+//	                            parent's parent when a supervisor sits between)
 //	FAKE_AIDER_EXTRA=PATH       also write PATH, a file it was not given
 //	FAKE_AIDER_DELETE=PATH      delete PATH
 //	FAKE_AIDER_SYMLINK=L:T      make L a symlink to T
@@ -246,7 +247,7 @@ func main() {
 		os.WriteFile(f, []byte(strconv.Itoa(os.Getpid())), 0o644)
 	}
 	if f := testFile("FAKE_AIDER_PPIDFILE"); f != "" {
-		os.WriteFile(f, []byte(strconv.Itoa(os.Getppid())), 0o644)
+		os.WriteFile(f, []byte(strconv.Itoa(execPid())), 0o644)
 	}
 	if a.chatHistory != "" {
 		os.MkdirAll(filepath.Dir(a.chatHistory), 0o755)
@@ -360,6 +361,26 @@ func write(path string, a args) error {
 		content = string(old) + content
 	}
 	return os.WriteFile(path, []byte(content), 0o644)
+}
+
+// execPid is paraider exec's pid: the parent, or its parent when the
+// parent is paraider's supervisor.
+func execPid() int {
+	ppid := os.Getppid()
+	cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", ppid))
+	args := strings.Split(string(cmdline), "\x00")
+	if len(args) > 1 && args[1] == "__supervise" {
+		stat, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", ppid))
+		s := string(stat)
+		if i := strings.LastIndexByte(s, ')'); i >= 0 {
+			if f := strings.Fields(s[i+1:]); len(f) > 1 {
+				if p, err := strconv.Atoi(f[1]); err == nil {
+					return p
+				}
+			}
+		}
+	}
+	return ppid
 }
 
 // testFile reads a setting that names a file for the test to look at.
