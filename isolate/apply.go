@@ -37,7 +37,7 @@ func (w *Worktree) Apply(ctx context.Context, changes []Change) ([]string, error
 	sort.Slice(changes, func(i, j int) bool { return changes[i].Path < changes[j].Path })
 	// Shared with other write-backs, exclusive of snapshots: a snapshot
 	// never sees a write-back half done, nor its temporary files.
-	tree, err := lockFileMode(w.repo.treeLock(), true, syscall.LOCK_SH)
+	tree, err := lockFileMode(ctx, w.repo.treeLock(), true, syscall.LOCK_SH)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +51,7 @@ func (w *Worktree) Apply(ctx context.Context, changes []Change) ([]string, error
 	// Locks in path order, so two writers never wait on each other.
 	for _, c := range changes {
 		sum := sha1.Sum([]byte(c.Path))
-		l, err := lockFile(filepath.Join(w.repo.State, "locks", "file-"+hex.EncodeToString(sum[:8])+".lock"), true)
+		l, err := lockFile(ctx, filepath.Join(w.repo.State, "locks", "file-"+hex.EncodeToString(sum[:8])+".lock"), true)
 		if err != nil {
 			return nil, err
 		}
@@ -240,13 +240,14 @@ func copyTree(src, dst string) error {
 }
 
 // lockFile takes an exclusive flock on path. Without wait it fails at once
-// when another process holds it; with wait it tries for up to a minute.
-// The lock goes with the file's closing, or the process's death.
-func lockFile(path string, wait bool) (*os.File, error) {
-	return lockFileMode(path, wait, syscall.LOCK_EX)
+// when another process holds it; with wait it tries for up to a minute, or
+// until ctx is done. The lock goes with the file's closing, or the
+// process's death.
+func lockFile(ctx context.Context, path string, wait bool) (*os.File, error) {
+	return lockFileMode(ctx, path, wait, syscall.LOCK_EX)
 }
 
-func lockFileMode(path string, wait bool, mode int) (*os.File, error) {
+func lockFileMode(ctx context.Context, path string, wait bool, mode int) (*os.File, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
@@ -264,13 +265,18 @@ func lockFileMode(path string, wait bool, mode int) (*os.File, error) {
 			f.Close()
 			return nil, fmt.Errorf("%s is locked by another process", path)
 		}
-		time.Sleep(10 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("waiting for %s: %w", filepath.Base(path), context.Cause(ctx))
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 }
 
 // LockWait takes the exclusive lock at path, waiting up to a minute.
-func LockWait(path string) (*os.File, error) { return lockFile(path, true) }
+func LockWait(path string) (*os.File, error) { return lockFile(context.Background(), path, true) }
 
 // Lock takes the exclusive lock at path, failing at once when another
 // process holds it; close the file to release it.
-func Lock(path string) (*os.File, error) { return lockFile(path, false) }
+func Lock(path string) (*os.File, error) { return lockFile(context.Background(), path, false) }

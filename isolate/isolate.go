@@ -234,7 +234,7 @@ func (r *Repo) acquireSlot() (w *Worktree, reused bool, err error) {
 	}
 	for n := 0; n < 1000; n++ {
 		slot := filepath.Join(dir, fmt.Sprintf("slot-%d", n))
-		lock, err := lockFile(slot+".lock", false)
+		lock, err := lockFile(context.Background(), slot+".lock", false)
 		if err != nil {
 			continue // another attempt holds it
 		}
@@ -273,7 +273,7 @@ func (r *Repo) snapshot(ctx context.Context, name string, setup Setup) (commit s
 	}
 	env := []string{"GIT_INDEX_FILE=" + index}
 	pathspec := []string{":/", ":(exclude,top)" + r.Prefix + filepath.Base(r.State)}
-	treeLock, err := lockFile(r.treeLock(), true)
+	treeLock, err := lockFile(ctx, r.treeLock(), true)
 	if err != nil {
 		return "", nil, err
 	}
@@ -413,13 +413,13 @@ func (w *Worktree) Release() { w.unlock() }
 
 // Keep takes the worktree out of the pool and leaves it for inspection as
 // kept-NAME until the task runs again; it returns its directory.
-func (w *Worktree) Keep() (string, error) {
+func (w *Worktree) Keep(ctx context.Context) (string, error) {
 	defer w.unlock()
 	kept := filepath.Join(filepath.Dir(w.Dir), "kept-"+w.Name)
 	if err := w.repo.removeDir(kept); err != nil {
 		return "", err
 	}
-	if err := w.repo.worktreeCmd(context.Background(), "move", w.Dir, kept); err != nil {
+	if err := w.repo.worktreeCmd(ctx, "move", w.Dir, kept); err != nil {
 		return "", err
 	}
 	os.Remove(w.Dir + ".lock")
@@ -461,7 +461,7 @@ func (r *Repo) pruneOwn(ctx context.Context) error {
 	} else if err != nil {
 		return err
 	}
-	lock, err := lockFile(filepath.Join(r.State, "locks", "git-worktree.lock"), true)
+	lock, err := lockFile(ctx, filepath.Join(r.State, "locks", "git-worktree.lock"), true)
 	if err != nil {
 		return err
 	}
@@ -491,7 +491,7 @@ func (r *Repo) treeLock() string { return filepath.Join(r.State, "locks", "tree.
 // git reads every worktree's files while it adds or prunes one, and fails
 // on one that another git is still writing.
 func (r *Repo) worktreeCmd(ctx context.Context, args ...string) error {
-	lock, err := lockFile(filepath.Join(r.State, "locks", "git-worktree.lock"), true)
+	lock, err := lockFile(ctx, filepath.Join(r.State, "locks", "git-worktree.lock"), true)
 	if err != nil {
 		return err
 	}
@@ -543,7 +543,7 @@ func (r *Repo) Prune(all bool) error {
 			}
 			continue
 		}
-		lock, err := lockFile(wt+".lock", false)
+		lock, err := lockFile(context.Background(), wt+".lock", false)
 		if err != nil {
 			continue // in use
 		}

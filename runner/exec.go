@@ -341,15 +341,42 @@ func failed(kind, reason string) *verdict {
 	return &verdict{kind: kind, reason: reason, retryable: kind != FailInterrupted && kind != FailStart}
 }
 
+// SettleGrace bounds what an attempt may do past its timeout besides
+// stopping the agent (Grace): recording what the attempt changed, keeping
+// a failed worktree. Every wait of an attempt (git, locks, the agent, its
+// check) counts against its timeout, so an attempt ends within its
+// timeout plus Grace plus SettleGrace.
+var SettleGrace = 10 * time.Second
+
+// errAttemptTimeout is the cause of an attempt's context when its timeout
+// ran out.
+var errAttemptTimeout = errors.New("attempt timed out")
+
 // attempt runs the agent once and judges the result. It reports whether a
-// failed attempt is worth repeating.
+// failed attempt is worth repeating. Everything it waits for, from making
+// the worktree to bringing the files back, counts against the task's
+// timeout.
 func (r *runner) attempt(ctx context.Context, n int, feedback string) (a state.Attempt, retry bool) {
 	s := r.spec
 	a = state.Attempt{N: n, Start: time.Now().UTC(), ExitCode: -1, Log: state.LogPath(s.ID, n)}
+	deadline := a.Start.Add(time.Duration(s.Timeout))
+	actx, cancel := context.WithDeadlineCause(ctx, deadline, errAttemptTimeout)
+	defer cancel()
 	fail := func(v *verdict) (state.Attempt, bool) {
 		a.End = time.Now().UTC()
 		a.Failure, a.Reason, a.APIError = v.kind, Redact(v.reason, r.secrets), v.apiError
 		return a, v.retryable
+	}
+	// A step that failed because the time ran out, or because paraider was
+	// told to stop, says so rather than "could not start".
+	stepFailed := func(what string, err error) (state.Attempt, bool) {
+		switch {
+		case ctx.Err() != nil:
+			return fail(failed(FailInterrupted, "interrupted"))
+		case errors.Is(context.Cause(actx), errAttemptTimeout):
+			return fail(failed(FailTimeout, fmt.Sprintf("timed out after %s while %s", time.Duration(s.Timeout), what)))
+		}
+		return fail(failed(FailStart, fmt.Sprintf("%s: %v", what, err)))
 	}
 
 	dir := state.AttemptDir(s.ID, n)
@@ -367,14 +394,16 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (a state.A
 	var wt *isolate.Worktree
 	if r.repo != nil {
 		var err error
-		wt, err = r.repo.Create(ctx, state.WorktreeName(s.ID, n), isolate.Setup{Copy: s.Copy, Link: s.Link, Files: s.Files, Read: s.Read, MaxUntracked: s.MaxUntracked})
+		wt, err = r.repo.Create(actx, state.WorktreeName(s.ID, n), isolate.Setup{Copy: s.Copy, Link: s.Link, Files: s.Files, Read: s.Read, MaxUntracked: s.MaxUntracked})
 		if err != nil {
-			return fail(failed(FailStart, fmt.Sprintf("creating the worktree: %v", err)))
+			return stepFailed("creating the worktree", err)
 		}
 		work = wt.Root
 		defer func() {
 			if a.Failure != "" && s.KeepFailed && a.Failure != FailInterrupted {
-				if kept, err := wt.Keep(); err == nil {
+				kctx, cancel := context.WithTimeout(context.Background(), SettleGrace)
+				defer cancel()
+				if kept, err := wt.Keep(kctx); err == nil {
 					a.Worktree = relPath(r.root, kept)
 					return
 				}
@@ -430,21 +459,32 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (a state.A
 	// The main tree as the attempt starts: isolation none judges its
 	// changes; a worktree attempt watches it for writes that miss the
 	// worktree.
-	dirtyBefore := r.dirty(ctx)
+	dirtyBefore := r.dirty(actx)
 	before := r.snapshotIn(work)
 	guarded := r.guard.take()
-	p := &proc{Path: path, Argv: argv, Dir: work, Env: env, Out: red, Timeout: time.Duration(s.Timeout), Sweep: true}
+	left := time.Until(deadline)
+	if left <= 0 {
+		return stepFailed("preparing the attempt", context.Cause(actx))
+	}
+	p := &proc{Path: path, Argv: argv, Dir: work, Env: env, Out: red, Timeout: left, Sweep: true}
 	o := p.run(ctx)
 	red.Close()
+	// Recording what the attempt did has its own small budget: after a
+	// timeout the attempt's own is spent.
+	post, cancelPost := context.WithTimeout(ctx, SettleGrace)
+	defer cancelPost()
+	if !o.TimedOut {
+		post = actx
+	}
 	a.ExitCode = o.ExitCode
 	a.FilesChanged = changed(before, r.snapshotIn(work))
 	if wt == nil {
-		a.Undeclared = r.undeclaredInPlace(ctx, dirtyBefore)
+		a.Undeclared = r.undeclaredInPlace(post, dirtyBefore)
 		if len(a.Undeclared) > 0 {
 			fmt.Fprintf(logf, "\n# paraider: warning: files outside this task changed while it ran (this task's or another's): %s\n", strings.Join(a.Undeclared, ", "))
 		}
 	} else {
-		a.Elsewhere = r.elsewhere(ctx, dirtyBefore)
+		a.Elsewhere = r.elsewhere(post, dirtyBefore)
 		if len(a.Elsewhere) > 0 {
 			fmt.Fprintf(logf, "\n# paraider: warning: files outside every task's changed in the main tree while this agent ran in its worktree (written by path, or by someone else): %s\n", strings.Join(a.Elsewhere, ", "))
 		}
@@ -479,15 +519,21 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (a state.A
 	var apply []isolate.Change
 	if wt != nil {
 		var v *verdict
-		if apply, a.Undeclared, v = r.sortChanges(ctx, wt, a.FilesChanged, logf); v != nil {
+		if apply, a.Undeclared, v = r.sortChanges(actx, wt, a.FilesChanged, logf); v != nil {
+			if v.kind == FailStart && actx.Err() != nil {
+				return stepFailed("sorting the agent's changes", errors.New(v.reason))
+			}
 			return fail(v)
 		}
 	}
-	if v := r.runCheck(ctx, work, logf); v != nil {
+	if v := r.runCheck(ctx, work, deadline, logf); v != nil {
 		return fail(v)
 	}
 	if wt != nil {
-		if v := r.bringBack(ctx, wt, apply, logf); v != nil {
+		if v := r.bringBack(actx, wt, apply, logf); v != nil {
+			if v.kind == FailStart && actx.Err() != nil {
+				return stepFailed("bringing the task's files back", errors.New(v.reason))
+			}
 			return fail(v)
 		}
 	}
@@ -593,23 +639,28 @@ func (r *runner) sortChanges(ctx context.Context, wt *isolate.Worktree, changedF
 	return apply, undeclared, nil
 }
 
-// runCheck runs the task's check, if it has one, where the agent worked.
-func (r *runner) runCheck(ctx context.Context, work string, logf io.Writer) *verdict {
+// runCheck runs the task's check, if it has one, where the agent worked,
+// in what is left of the attempt's time.
+func (r *runner) runCheck(ctx context.Context, work string, deadline time.Time, logf io.Writer) *verdict {
 	s := r.spec
 	if s.Check == "" {
 		return nil
 	}
+	left := time.Until(deadline)
+	if left <= 0 {
+		return failed(FailTimeout, fmt.Sprintf("timed out after %s, before the check `%s` could run", time.Duration(s.Timeout), s.Check))
+	}
 	fmt.Fprintf(logf, "\n# paraider: check: %s\n", s.Check)
 	var out bytes.Buffer
 	red := newRedactor(io.MultiWriter(logf, &out), r.secrets)
-	p := &proc{Argv: []string{"/bin/sh", "-c", s.Check}, Dir: work, Env: r.env, Out: red, Timeout: time.Duration(s.Timeout), Sweep: true}
+	p := &proc{Argv: []string{"/bin/sh", "-c", s.Check}, Dir: work, Env: r.env, Out: red, Timeout: left, Sweep: true}
 	o := p.run(ctx)
 	red.Close()
 	switch {
 	case o.Interrupted:
 		return failed(FailInterrupted, "interrupted")
 	case o.TimedOut:
-		return failed(FailCheck, fmt.Sprintf("the check `%s` timed out after %s", s.Check, time.Duration(s.Timeout)))
+		return failed(FailTimeout, fmt.Sprintf("timed out after %s, in the check `%s` (the attempt's timeout covers the agent and its check)", time.Duration(s.Timeout), s.Check))
 	case o.ExitCode != 0:
 		return failed(FailCheck, fmt.Sprintf("the check `%s` failed (%s):\n%s", s.Check, o, human.Tail(out.String(), 20)))
 	}

@@ -151,16 +151,24 @@ func (p *proc) run(ctx context.Context) outcome {
 
 // stopLeader stops the group while the leader still runs and returns the
 // leader's wait error.
+// The whole sequence takes at most Grace and a few seconds: the rest of
+// the group shares the leader's grace, and a leader that SIGKILL does not
+// end (stuck in the kernel) is not waited for long.
 func stopLeader(pgid int, waited <-chan error, sweep bool) error {
-	syscall.Kill(-pgid, syscall.SIGTERM)
+	start := time.Now()
+	signalAll(pgid, sweep, syscall.SIGTERM)
 	var werr error
 	select {
 	case werr = <-waited:
 	case <-time.After(Grace):
-		syscall.Kill(-pgid, syscall.SIGKILL)
-		werr = <-waited
+		signalAll(pgid, sweep, syscall.SIGKILL)
+		select {
+		case werr = <-waited:
+		case <-time.After(2 * time.Second):
+			werr = errors.New("still running after SIGKILL")
+		}
 	}
-	stopGroup(pgid, Grace, sweep)
+	stopGroup(pgid, max(Grace-time.Since(start), 0), sweep)
 	return werr
 }
 

@@ -88,6 +88,7 @@ func TestScripts(t *testing.T) {
 			"waitfiles":     cmdWaitFiles,
 			"jsonget":       cmdJSONGet,
 			"sleep":         cmdSleep,
+			"attemptwithin": cmdAttemptWithin,
 			"modelserver":   cmdModelServer,
 		},
 	})
@@ -299,6 +300,36 @@ func cmdJSONGet(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if (got == args[2]) == neg {
 		ts.Fatalf("%s in %s is %s; want %s%s", args[1], args[0], got, map[bool]string{true: "not ", false: ""}[neg], args[2])
+	}
+}
+
+// attemptwithin RESULT D: every attempt in a result record took at most D
+// from its start to its end. This is the timeout's guarantee (timeout plus
+// the documented grace), not a speed target.
+func cmdAttemptWithin(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 || neg {
+		ts.Fatalf("usage: attemptwithin RESULT D")
+	}
+	max, err := time.ParseDuration(args[1])
+	ts.Check(err)
+	var res struct {
+		Attempts []struct {
+			N          int
+			Start, End time.Time
+		}
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	ts.Check(json.Unmarshal(data, &res))
+	if len(res.Attempts) == 0 {
+		ts.Fatalf("%s has no attempts", args[0])
+	}
+	for _, a := range res.Attempts {
+		took := a.End.Sub(a.Start)
+		ts.Logf("attempt %d took %s", a.N, took.Round(time.Millisecond))
+		if took > max {
+			ts.Fatalf("attempt %d took %s; the bound is %s", a.N, took, max)
+		}
 	}
 }
 
