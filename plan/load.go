@@ -251,7 +251,7 @@ func (d *decoder) str(n *yaml.Node, what string) (string, bool) {
 	return n.Value, true
 }
 
-var sizeRE = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)\s*([KMGT]i?B?|B)?$`)
+var sizeRE = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)\s*([KMGT]I?B?|B)?$`)
 
 // size reads a size in bytes: a whole number, or one with a unit (10MB,
 // 512KiB, 1G; K, M and G count in 1024s, as people mean them for files).
