@@ -1,6 +1,6 @@
 package plan
 
-import "sort"
+import "container/heap"
 
 // Shape describes how a plan can run.
 type Shape struct {
@@ -43,24 +43,39 @@ func (p *Plan) Topo() []*Task {
 	for i, t := range p.Tasks {
 		pos[t.ID] = i
 	}
-	var ready, out []*Task
-	for _, t := range p.Tasks {
+	// Ready tasks in plan order: a heap of positions, so that a plan of
+	// n tasks sorts in O(n log n), not a sort of the ready list per task.
+	ready := &posHeap{}
+	for i, t := range p.Tasks {
 		if indeg[t.ID] == 0 {
-			ready = append(ready, t)
+			*ready = append(*ready, i)
 		}
 	}
-	for len(ready) > 0 {
-		sort.SliceStable(ready, func(i, j int) bool { return pos[ready[i].ID] < pos[ready[j].ID] })
-		t := ready[0]
-		ready = ready[1:]
+	heap.Init(ready)
+	out := make([]*Task, 0, len(p.Tasks))
+	for ready.Len() > 0 {
+		t := p.Tasks[heap.Pop(ready).(int)]
 		out = append(out, t)
 		for _, u := range users[t.ID] {
 			if indeg[u.ID]--; indeg[u.ID] == 0 {
-				ready = append(ready, u)
+				heap.Push(ready, pos[u.ID])
 			}
 		}
 	}
 	return out
+}
+
+type posHeap []int
+
+func (h posHeap) Len() int           { return len(h) }
+func (h posHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h posHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *posHeap) Push(x any)        { *h = append(*h, x.(int)) }
+func (h *posHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // Remaining returns, for each task, the weight of the longest chain that

@@ -491,6 +491,53 @@ func scale(r *report) error {
 			mib(max(rss1, rss2)), noops[2].Round(time.Millisecond), ran, want)
 	}
 	r.printf("\nTargets: gen of 10,000 tasks under 1 s and 100 MB; ninja no-op under 0.5 s; the edit reruns exactly the task and its dependents.\n")
+	return genGrowth(r)
+}
+
+// genGrowth shows that gen grows linearly with the plan, for a plan of
+// independent tasks (where a sorted ready list once made it quadratic) and
+// a layered one.
+func genGrowth(r *report) error {
+	sizes := []int{1000, 10000, 50000}
+	if *quick {
+		sizes = []int{1000}
+	}
+	r.printf("\n### gen as plans grow\n\n`paraider gen` again (nothing changed), per task: flat when gen is linear. Wide: independent tasks; layered: layers of 100, each task needing two of the layer before.\n\n")
+	r.printf("| tasks | wide | per task | layered | per task |\n|--:|--:|--:|--:|--:|\n")
+	for _, n := range sizes {
+		var cells []string
+		for _, shape := range []string{"wide", "layered"} {
+			tasks := make([]task, n)
+			rnd := rand.New(rand.NewSource(int64(n)))
+			for i := range tasks {
+				tasks[i].id = fmt.Sprintf("t%05d", i)
+				if shape == "layered" && i >= 100 {
+					base := (i/100 - 1) * 100
+					tasks[i].needs = []string{fmt.Sprintf("t%05d", base+rnd.Intn(100)), fmt.Sprintf("t%05d", base+rnd.Intn(100))}
+					if tasks[i].needs[0] == tasks[i].needs[1] {
+						tasks[i].needs = tasks[i].needs[:1]
+					}
+				}
+			}
+			dir := filepath.Join(*work, fmt.Sprintf("growth-%s-%d", shape, n))
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(dir, "paraider.yaml"), []byte(scaleYAML(tasks, "")), 0o644); err != nil {
+				return err
+			}
+			if _, _, err := timed(dir, "paraider", "gen"); err != nil {
+				return err
+			}
+			again, _, err := timed(dir, "paraider", "gen")
+			if err != nil {
+				return err
+			}
+			cells = append(cells, again.Round(time.Millisecond).String(), fmt.Sprintf("%.0f µs", float64(again.Microseconds())/float64(n)))
+			os.RemoveAll(dir)
+		}
+		r.printf("| %d | %s |\n", n, strings.Join(cells, " | "))
+	}
 	return nil
 }
 
