@@ -335,20 +335,25 @@ func Ninja(p *plan.Plan, self string, w plan.Weight) (string, error) {
 		return pos[a] < pos[b]
 	})
 	nw.comment("Tasks, longest remaining chain first: Ninja 1.11 starts ready edges in\nthe order they are written.")
-	writers := map[string]bool{}
+	byID := map[string]*plan.Task{}
 	for _, o := range p.Tasks {
-		for _, f := range o.Files {
-			writers[f] = true
-		}
+		byID[o.ID] = o
 	}
 	var stamps []string
+	// Files tasks write that other tasks read: Ninja learns of them
+	// through phony edges, below.
+	written := map[string]bool{}
 	for _, t := range order {
-		// A read file that a task writes is covered by that task's stamp;
-		// naming it would make Ninja look for a rule to build it.
-		var implicit []string
-		for _, r := range t.Read {
-			if !writers[r] {
-				implicit = append(implicit, r)
+		// A task's inputs, as exec digests them: its read files and its
+		// upstream tasks' files. A person's edit to one reruns the task in
+		// Ninja's eyes as in exec's.
+		implicit := append([]string(nil), t.Read...)
+		for _, d := range t.Deps {
+			for _, f := range byID[d].Files {
+				if !slices.Contains(implicit, f) {
+					implicit = append(implicit, f)
+				}
+				written[f] = true
 			}
 		}
 		for _, d := range t.Deps {
@@ -365,6 +370,22 @@ func Ninja(p *plan.Plan, self string, w plan.Weight) (string, error) {
 	}
 	sort.Strings(stamps)
 	nw.newline()
+	if len(written) > 0 {
+		// A file a task writes may not exist yet: a phony edge with no
+		// inputs lets Ninja take it as an input all the same (dirty while
+		// it is missing, by its time once it exists), and runs nothing, so
+		// Ninja never deletes it.
+		nw.comment("Files that tasks write and other tasks read.")
+		files := make([]string, 0, len(written))
+		for f := range written {
+			files = append(files, f)
+		}
+		sort.Strings(files)
+		for _, f := range files {
+			nw.build(edge{outs: []string{f}, rule: "phony"})
+		}
+		nw.newline()
+	}
 
 	reportIns := append([]string(nil), stamps...)
 	for _, c := range p.Checks {

@@ -94,6 +94,10 @@ func BuildStatus(root string, now time.Time) (*Status, error) {
 			case res.Status != state.StatusOK:
 				row.State = Failed
 				row.LastLine = firstLine(res.Reason)
+			case stale(root, &spec, &res):
+				// As exec and Ninja see it: its inputs changed.
+				row.State = Pending
+				row.LastLine = "inputs changed since its success"
 			case res.Finished.After(start) || lastDone[id]:
 				row.State = Done
 			default:
@@ -104,6 +108,13 @@ func BuildStatus(root string, now time.Time) (*Status, error) {
 		st.Rows = append(st.Rows, row)
 	}
 	return st, nil
+}
+
+// stale reports whether a succeeded task's inputs changed since: the same
+// digest paraider exec decides by.
+func stale(root string, spec *state.Spec, res *state.Result) bool {
+	h, err := state.InputHash(root, spec)
+	return err == nil && res.InputHash != "" && h != res.InputHash
 }
 
 // alive reports whether a process runs (a zombie does not).

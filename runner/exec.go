@@ -17,13 +17,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -135,10 +135,24 @@ func Exec(ctx context.Context, id string, opts Options) error {
 		return err
 	}
 	res.InputHash = inputHash
-	var prev state.Result
-	if !opts.Force && state.ReadJSON(r.path(state.ResultPath(id)), &prev) == nil &&
-		prev.Status == state.StatusOK && prev.InputHash == inputHash {
-		return r.upToDate(&prev)
+	r.success = r.lastSuccess()
+	feedback := ""
+	if ok := r.success; !opts.Force && ok != nil && ok.InputHash == inputHash {
+		if ok.Check == spec.Check {
+			return r.upToDate(ok)
+		}
+		// Only the check changed: the files it judges are there, and
+		// judging them costs nothing. The agent runs only if they fail.
+		v, err := r.checkOnly(ctx)
+		if err != nil {
+			return err
+		}
+		if v == nil {
+			ok.Check = spec.Check
+			return r.upToDate(ok)
+		}
+		fmt.Fprintf(opts.Out, "check changed for %s and its files fail it: running the agent\n", id)
+		feedback = v.reason
 	}
 
 	if err := r.preflight(); err != nil {
@@ -163,7 +177,6 @@ func Exec(ctx context.Context, id string, opts Options) error {
 
 	r.guard = newGuard(ctx, root)
 	initial := r.snapshot()
-	feedback := ""
 	defer os.Remove(r.path(state.RunningPath(id)))
 	for n := 1; n <= spec.Retries+1; n++ {
 		var a state.Attempt
@@ -207,13 +220,22 @@ func Exec(ctx context.Context, id string, opts Options) error {
 		res.Status, res.Reason = state.StatusFailed, last.Reason
 	}
 	if res.Status == state.StatusOK {
-		res.OutputHash = r.outputHash()
+		res.OutputHash, res.Check = r.outputHash(), spec.Check
+		// Kept apart from the latest result, so that a later failure
+		// that changed nothing (a missing key, a plan tried and
+		// reverted) does not make the next run pay for this work again.
+		if err := state.WriteJSON(r.path(state.SuccessPath(id)), res); err != nil {
+			return err
+		}
 	}
 	if err := state.WriteJSON(r.path(state.ResultPath(id)), res); err != nil {
 		return err
 	}
 	r.summarize(res)
 	if res.Status != state.StatusOK {
+		// Ninja must run this task again, as status and report say it
+		// failed; exec then finds its last success if that still holds.
+		os.Remove(r.path(state.TaskStamp(id)))
 		return &TaskError{Result: res}
 	}
 	return r.writeStamp(res.OutputHash)
@@ -237,12 +259,62 @@ func backoff(first time.Duration, n int, a state.Attempt) time.Duration {
 	return min(d, MaxBackoff)
 }
 
-// upToDate finishes a task that needs no run: its record now answers to the
-// current spec, and its stamp holds its files' digest.
+// checkOnly runs the task's check on its files as they are, where an
+// attempt's check runs (a worktree of the current tree, or in place), with
+// the task's timeout. It returns nil when they pass.
+func (r *runner) checkOnly(ctx context.Context) (*verdict, error) {
+	s := r.spec
+	logPath := r.path(state.CheckOnlyLog(s.ID))
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+		return nil, err
+	}
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
+	fmt.Fprintf(logf, "# paraider: task %s: its check changed; judging its files as they are\n", s.ID)
+	work := r.root
+	if s.Isolation == IsolationWorktree {
+		if repo, err := isolate.Open(r.root, state.Dir); err == nil {
+			wt, err := repo.Create(ctx, s.ID+".check", isolate.Setup{Copy: s.Copy, Link: s.Link, Files: s.Files, Read: s.Read, MaxUntracked: s.MaxUntracked})
+			if err != nil {
+				return nil, fmt.Errorf("task %s: a worktree for its check: %w", s.ID, err)
+			}
+			defer wt.Release()
+			work = wt.Root
+		}
+	}
+	return r.runCheck(ctx, work, time.Now().Add(time.Duration(s.Timeout)), logf), nil
+}
+
+// lastSuccess is the task's last successful result, while it still
+// holds: the latest result when that is a success, else the last success
+// on record if the task's files are still as it left them.
+func (r *runner) lastSuccess() *state.Result {
+	var res state.Result
+	if state.ReadJSON(r.path(state.ResultPath(r.spec.ID)), &res) == nil && res.Status == state.StatusOK {
+		return &res
+	}
+	if state.ReadJSON(r.path(state.SuccessPath(r.spec.ID)), &res) == nil && res.Status == state.StatusOK &&
+		res.OutputHash == r.outputHash() {
+		return &res
+	}
+	return nil
+}
+
+// upToDate finishes a task that needs no run: its record (the latest
+// result again, if a failure came after it) now answers to the current
+// spec, and its stamp holds its files' digest.
 func (r *runner) upToDate(prev *state.Result) error {
-	if h := r.spec.Hash(); prev.SpecHash != h {
+	var cur state.Result
+	latest := state.ReadJSON(r.path(state.ResultPath(prev.Task)), &cur) == nil && cur.Status == state.StatusOK && cur.Finished.Equal(prev.Finished)
+	if h := r.spec.Hash(); prev.SpecHash != h || !latest || cur.Check != prev.Check {
 		prev.SpecHash = h
 		if err := state.WriteJSON(r.path(state.ResultPath(prev.Task)), prev); err != nil {
+			return err
+		}
+		if err := state.WriteJSON(r.path(state.SuccessPath(prev.Task)), prev); err != nil {
 			return err
 		}
 	}
@@ -262,34 +334,10 @@ func (r *runner) writeStamp(outputHash string) error {
 
 // inputHash digests the task's work and the content of its inputs: its
 // read files and its upstream tasks' files.
-func (r *runner) inputHash() (string, error) {
-	h := sha256.New()
-	fmt.Fprintf(h, "work %s\n", r.spec.WorkHash())
-	files := append([]string(nil), r.spec.Read...)
-	for _, dep := range r.spec.Deps {
-		var ds state.Spec
-		if err := state.ReadJSON(r.path(state.SpecPath(dep)), &ds); err != nil {
-			return "", fmt.Errorf("reading the spec of %s, which %s needs: %w", dep, r.spec.ID, err)
-		}
-		files = append(files, ds.Files...)
-	}
-	sort.Strings(files)
-	for _, f := range files {
-		st := stat(r.path(f))
-		fmt.Fprintf(h, "%s %v %x\n", f, st.exists, st.sum)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
+func (r *runner) inputHash() (string, error) { return state.InputHash(r.root, r.spec) }
 
 // outputHash digests the task's own files as they are now.
-func (r *runner) outputHash() string {
-	h := sha256.New()
-	for _, f := range r.spec.Files {
-		st := stat(r.path(f))
-		fmt.Fprintf(h, "%s %v %x\n", f, st.exists, st.sum)
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
+func (r *runner) outputHash() string { return state.OutputHash(r.root, r.spec.Files) }
 
 // Isolation modes of a spec.
 const (
@@ -305,6 +353,8 @@ type runner struct {
 	secrets []string
 	opts    Options
 	guard   *guard
+	// success is the task's last success while it holds, or nil.
+	success *state.Result
 }
 
 func (r *runner) path(rel string) string { return filepath.Join(r.root, filepath.FromSlash(rel)) }
@@ -461,6 +511,7 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (a state.A
 	// worktree.
 	dirtyBefore := r.dirty(actx)
 	before := r.snapshotIn(work)
+	times := modTimes(work, s.Files)
 	guarded := r.guard.take()
 	left := time.Until(deadline)
 	if left <= 0 {
@@ -479,6 +530,10 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (a state.A
 	a.ExitCode = o.ExitCode
 	a.FilesChanged = changed(before, r.snapshotIn(work))
 	if wt == nil {
+		// An agent that rewrote a file with the same bytes changed
+		// nothing: its time goes back, so that Ninja does not see the
+		// tasks that read it as stale.
+		restoreTimes(work, times, a.FilesChanged)
 		a.Undeclared = r.undeclaredInPlace(post, dirtyBefore)
 		if len(a.Undeclared) > 0 {
 			fmt.Fprintf(logf, "\n# paraider: warning: files outside this task changed while it ran (this task's or another's): %s\n", strings.Join(a.Undeclared, ", "))
@@ -594,12 +649,14 @@ func (r *runner) judgeRun(o outcome, failure *agent.Failure, out string, logf io
 }
 
 // judgeFiles judges the task's files: something changed (unless the task
-// allows nothing to), and none is missing. A file that was there and is
-// gone was deleted on purpose; one the task was to create and did not is
-// missing.
+// allows nothing to, or they hold what an earlier success of this task
+// wrote: a rerun that agrees with it), and none is missing. A file that
+// was there and is gone was deleted on purpose; one the task was to create
+// and did not is missing.
 func (r *runner) judgeFiles(work string, before map[string]fileState, changedFiles []string) *verdict {
 	s := r.spec
-	if len(changedFiles) == 0 && !s.AllowUnchanged {
+	if len(changedFiles) == 0 && !s.AllowUnchanged &&
+		!(r.success != nil && state.OutputHash(work, s.Files) == r.success.OutputHash) {
 		return failed(FailUnchanged, "the agent changed none of its files ("+strings.Join(s.Files, ", ")+")")
 	}
 	if missing := missingIn(work, s.Files, before); len(missing) > 0 {
@@ -827,6 +884,27 @@ func stat(path string) fileState {
 		st.sum = sha256.Sum256([]byte(t))
 	}
 	return st
+}
+
+// modTimes records the modification times of files under dir.
+func modTimes(dir string, files []string) map[string]time.Time {
+	m := map[string]time.Time{}
+	for _, f := range files {
+		if fi, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(f))); err == nil && fi.Mode().IsRegular() {
+			m[f] = fi.ModTime()
+		}
+	}
+	return m
+}
+
+// restoreTimes puts back the recorded times of the files that did not
+// change in content.
+func restoreTimes(dir string, times map[string]time.Time, changedFiles []string) {
+	for f, t := range times {
+		if !slices.Contains(changedFiles, f) {
+			os.Chtimes(filepath.Join(dir, filepath.FromSlash(f)), time.Time{}, t)
+		}
+	}
 }
 
 func changed(before, after map[string]fileState) []string {

@@ -23,9 +23,12 @@ type Result struct {
 	InputHash string `json:"input_hash,omitempty"`
 	// OutputHash digests the task's files after its success; the stamp
 	// holds it, and is rewritten only when it changes.
-	OutputHash string    `json:"output_hash,omitempty"`
-	Started    time.Time `json:"started"`
-	Finished   time.Time `json:"finished"`
+	OutputHash string `json:"output_hash,omitempty"`
+	// Check is the task's check that its files passed, "" for none: a
+	// changed check is run on them before anything is paid for.
+	Check    string    `json:"check,omitempty"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
 	// Reason says why the task failed, from its last attempt.
 	Reason string `json:"reason,omitempty"`
 	// Interrupted is set when paraider was told to stop (Ctrl-C).

@@ -27,6 +27,8 @@ func SpecPath(id string) string            { return Dir + "/specs/" + id + ".jso
 func TaskStamp(id string) string           { return Dir + "/stamps/task/" + id }
 func CheckStamp(name string) string        { return Dir + "/stamps/check/" + name }
 func ResultPath(id string) string          { return Dir + "/results/" + id + ".json" }
+func SuccessPath(id string) string         { return Dir + "/success/" + id + ".json" }
+func CheckOnlyLog(id string) string        { return Dir + "/logs/" + id + ".check.log" }
 func CheckResult(name string) string       { return Dir + "/checks/" + name + ".json" }
 func LogPath(id string, n int) string      { return fmt.Sprintf("%s/logs/%s.%d.log", Dir, id, n) }
 func CheckLog(name string) string          { return Dir + "/logs/check." + name + ".log" }

@@ -291,7 +291,7 @@ func (c *ResetCmd) Run(cli *CLI, env *Env) error {
 		}
 	}
 	for _, id := range ids {
-		for _, rel := range []string{state.ResultPath(id), state.TaskStamp(id)} {
+		for _, rel := range []string{state.ResultPath(id), state.SuccessPath(id), state.TaskStamp(id)} {
 			if err := os.Remove(filepath.Join(root, rel)); err != nil && !os.IsNotExist(err) {
 				return err
 			}

@@ -1,0 +1,72 @@
+package state
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+)
+
+// InputHash digests a task's work (Spec.WorkHash) and the content of its
+// inputs: its read files and its upstream tasks' files, as they are under
+// root now. Every new influence on a task's result must be part of this
+// hash: exec, Ninja's view (through the depfile exec writes) and status
+// all decide "up to date" from it.
+func InputHash(root string, s *Spec) (string, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "work %s\n", s.WorkHash())
+	files, err := Inputs(root, s)
+	if err != nil {
+		return "", err
+	}
+	for _, f := range files {
+		sum, ok := FileDigest(filepath.Join(root, filepath.FromSlash(f)))
+		fmt.Fprintf(h, "%s %v %x\n", f, ok, sum)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Inputs lists a task's input files, sorted: its read files and the files
+// of the tasks it depends on.
+func Inputs(root string, s *Spec) ([]string, error) {
+	files := append([]string(nil), s.Read...)
+	for _, dep := range s.Deps {
+		var ds Spec
+		if err := ReadJSON(filepath.Join(root, filepath.FromSlash(SpecPath(dep))), &ds); err != nil {
+			return nil, fmt.Errorf("reading the spec of %s, which %s needs: %w", dep, s.ID, err)
+		}
+		files = append(files, ds.Files...)
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+// OutputHash digests a task's files as they are under dir.
+func OutputHash(dir string, files []string) string {
+	h := sha256.New()
+	for _, f := range files {
+		sum, ok := FileDigest(filepath.Join(dir, filepath.FromSlash(f)))
+		fmt.Fprintf(h, "%s %v %x\n", f, ok, sum)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// FileDigest is the digest of a file's content, or of a symlink's target;
+// ok is false when it does not exist.
+func FileDigest(p string) (sum [32]byte, ok bool) {
+	fi, err := os.Lstat(p)
+	if err != nil {
+		return sum, false
+	}
+	if fi.Mode().IsRegular() {
+		if data, err := os.ReadFile(p); err == nil {
+			sum = sha256.Sum256(data)
+		}
+	} else if fi.Mode()&os.ModeSymlink != 0 {
+		t, _ := os.Readlink(p)
+		sum = sha256.Sum256([]byte(t))
+	}
+	return sum, true
+}
