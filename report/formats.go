@@ -321,8 +321,10 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 			c.Failure = &junitFailure{Message: fmt.Sprintf("%s exited %d", ch.Command, ch.ExitCode), Type: "check", Text: ch.Tail}
 			checks.Failures++
 		case NotRun:
-			c.Skipped = &junitSkipped{Message: "not run"}
+			c.Skipped = &junitSkipped{Message: "not run in this run"}
 			checks.Skipped++
+		case UpToDate:
+			c.SystemOut = ch.Command + "\nup to date: nothing it judges changed since it passed"
 		}
 		checks.Tests++
 		checks.Time += c.Time

@@ -5,10 +5,12 @@
 //
 // # Which run
 //
-// The report edge runs with Record set: it counts as executed the tasks
-// whose results are newer than the previous report, and records that for
-// later reports. A report run by hand shows the tasks finished since the last
-// recorded report, or, when there are none, what that report showed.
+// A run is one invocation of ninja or of `paraider run`: each result and
+// check record names the run that wrote it (state.CurrentRun). The report
+// edge shows its own run; `paraider run` names its run; a report run by
+// hand shows the latest run that ran anything. Tasks and checks that did
+// not run in the run shown are up to date (their earlier figures apart) or
+// not run; wall time, cost and the critical path are the run's own.
 package report
 
 import (
@@ -91,6 +93,9 @@ type Options struct {
 	Root   string
 	Record bool      // this is the report edge: close the run
 	Now    time.Time // for tests; time.Now() when zero
+	// Run is the run to show; by default the report edge's own run, or
+	// the latest run that ran anything.
+	Run string
 }
 
 // Build reads the state under Root and builds the report.
@@ -120,17 +125,33 @@ func Build(opts Options) (*Report, error) {
 		}
 	}
 
-	var last state.RunRecord
-	haveLast := state.ReadJSON(path(state.LastRun), &last) == nil
-	var fresh []string
-	for _, id := range run.Tasks {
-		if r := results[id]; r != nil && (!haveLast || r.Finished.After(last.ReportedAt)) {
-			fresh = append(fresh, id)
+	checkRecs := map[string]*state.CheckRecord{}
+	for _, c := range run.Checks {
+		var rec state.CheckRecord
+		if state.ReadJSON(path(state.CheckResult(c.Name)), &rec) == nil && rec.Command == c.Command {
+			checkRecs[c.Name] = &rec
 		}
 	}
-	executed := fresh
-	if !opts.Record && len(fresh) == 0 && haveLast {
-		executed = last.Executed
+	cur := whichRun(opts, results, checkRecs)
+	var executed []string
+	if cur != "" {
+		for _, id := range run.Tasks {
+			if r := results[id]; r != nil && r.Run == cur {
+				executed = append(executed, id)
+			}
+		}
+	} else {
+		// Records written before runs had ids: since the last report.
+		var last state.RunRecord
+		haveLast := state.ReadJSON(path(state.LastRun), &last) == nil
+		for _, id := range run.Tasks {
+			if r := results[id]; r != nil && (!haveLast || r.Finished.After(last.ReportedAt)) {
+				executed = append(executed, id)
+			}
+		}
+		if !opts.Record && len(executed) == 0 && haveLast {
+			executed = last.Executed
+		}
 	}
 	isExec := map[string]bool{}
 	for _, id := range executed {
@@ -195,16 +216,23 @@ func Build(opts Options) (*Report, error) {
 		rep.Wall = lastEnd.Sub(first)
 		rep.Started = first
 	}
-	rep.Critical, rep.CriticalD = criticalPath(run, results)
+	rep.Critical, rep.CriticalD = criticalPath(run, results, isExec)
 
 	for _, c := range run.Checks {
 		row := CheckRow{Name: c.Name, Command: c.Command, Status: NotRun}
-		var rec state.CheckRecord
-		if err := state.ReadJSON(path(state.CheckResult(c.Name)), &rec); err == nil && rec.Command == c.Command {
+		rec := checkRecs[c.Name]
+		switch {
+		case rec == nil:
+		case cur == "" || rec.Run == cur:
 			row.Status = Ran
 			if rec.Status != state.StatusOK {
 				row.Status = Failed
 			}
+		case rec.Status == state.StatusOK && rep.Failed == 0 && rep.NotRun == 0 && checkFresh(opts.Root, c.Name, run.Tasks):
+			// Not run this time, because nothing it judges changed.
+			row.Status = UpToDate
+		}
+		if row.Status != NotRun {
 			row.ExitCode = rec.ExitCode
 			row.Duration = rec.Finished.Sub(rec.Started)
 			row.Tail = rec.Tail
@@ -215,7 +243,7 @@ func Build(opts Options) (*Report, error) {
 	rep.GitStatus, rep.GitNote = gitStatus(opts.Root, changed)
 
 	if opts.Record {
-		rec := state.RunRecord{ReportedAt: opts.Now, Executed: executed, Started: first, Finished: lastEnd}
+		rec := state.RunRecord{ReportedAt: opts.Now, Run: cur, Executed: executed, Started: first, Finished: lastEnd}
 		if err := state.WriteJSON(path(state.LastRun), rec); err != nil {
 			return nil, err
 		}
@@ -223,9 +251,50 @@ func Build(opts Options) (*Report, error) {
 	return rep, nil
 }
 
-// criticalPath is the longest chain by recorded duration; tasks without a
-// result weigh nothing.
-func criticalPath(run state.Run, results map[string]*state.Result) ([]string, time.Duration) {
+// whichRun is the run to show: the one asked for, the report edge's own,
+// or the latest that ran a task or a check; "" when the records predate
+// run ids.
+func whichRun(opts Options, results map[string]*state.Result, checks map[string]*state.CheckRecord) string {
+	if opts.Run != "" {
+		return opts.Run
+	}
+	if opts.Record {
+		return state.CurrentRun()
+	}
+	var cur string
+	var at time.Time
+	for _, r := range results {
+		if r.Run != "" && r.Finished.After(at) {
+			cur, at = r.Run, r.Finished
+		}
+	}
+	for _, c := range checks {
+		if c.Run != "" && c.Finished.After(at) {
+			cur, at = c.Run, c.Finished
+		}
+	}
+	return cur
+}
+
+// checkFresh reports whether a check's stamp is as new as every task's:
+// Ninja would not run it again.
+func checkFresh(root, name string, tasks []string) bool {
+	cs, err := os.Stat(filepath.Join(root, filepath.FromSlash(state.CheckStamp(name))))
+	if err != nil {
+		return false
+	}
+	for _, id := range tasks {
+		ts, err := os.Stat(filepath.Join(root, filepath.FromSlash(state.TaskStamp(id))))
+		if err != nil || ts.ModTime().After(cs.ModTime()) {
+			return false
+		}
+	}
+	return true
+}
+
+// criticalPath is the longest chain of the run by recorded duration;
+// tasks that did not run in it weigh nothing.
+func criticalPath(run state.Run, results map[string]*state.Result, ran map[string]bool) ([]string, time.Duration) {
 	p := &plan.Plan{}
 	byID := map[string]*plan.Task{}
 	for _, id := range run.Tasks {
@@ -234,7 +303,7 @@ func criticalPath(run state.Run, results map[string]*state.Result) ([]string, ti
 		byID[id] = t
 	}
 	s := p.Shape(func(id string) float64 {
-		if r := results[id]; r != nil {
+		if r := results[id]; r != nil && ran[id] {
 			return r.Duration().Seconds()
 		}
 		return 0

@@ -30,13 +30,16 @@ func writeRun(t *testing.T, root string) {
 	}
 }
 
+// testRun is the run that writeResult's results belong to.
+var testRun = "run-1"
+
 func writeResult(t *testing.T, root, id, status string, start time.Time, d time.Duration, cost float64) {
 	t.Helper()
 	var spec state.Spec
 	if err := state.ReadJSON(filepath.Join(root, state.SpecPath(id)), &spec); err != nil {
 		t.Fatal(err)
 	}
-	r := state.Result{Task: id, Status: status, SpecHash: spec.Hash(), Started: start, Finished: start.Add(d),
+	r := state.Result{Task: id, Run: testRun, Status: status, SpecHash: spec.Hash(), Started: start, Finished: start.Add(d),
 		Attempts: []state.Attempt{{N: 1}}, TokensSent: 1000, TokensRecv: 100, Cost: cost, FilesChanged: []string{id + ".txt"}}
 	if status == state.StatusFailed {
 		r.Reason = "the agent ended with exit status 1"
@@ -54,7 +57,7 @@ func TestRunsAreToldApart(t *testing.T) {
 	writeResult(t, root, "a", state.StatusOK, t0, 10*time.Second, 0.01)
 	writeResult(t, root, "b", state.StatusOK, t0, 10*time.Second, 0.02)
 	writeResult(t, root, "c", state.StatusOK, t0.Add(10*time.Second), 5*time.Second, 0.03)
-	rep, err := Build(Options{Root: root, Record: true, Now: t0.Add(16 * time.Second)})
+	rep, err := Build(Options{Root: root, Record: true, Run: "run-1", Now: t0.Add(16 * time.Second)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,8 +75,10 @@ func TestRunsAreToldApart(t *testing.T) {
 	}
 
 	// Second run: only c reran, and failed.
+	testRun = "run-2"
+	defer func() { testRun = "run-1" }()
 	writeResult(t, root, "c", state.StatusFailed, t0.Add(time.Minute), 2*time.Second, 0.005)
-	rep, err = Build(Options{Root: root, Record: true, Now: t0.Add(2 * time.Minute)})
+	rep, err = Build(Options{Root: root, Record: true, Run: "run-2", Now: t0.Add(2 * time.Minute)})
 	if err != nil {
 		t.Fatal(err)
 	}

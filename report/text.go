@@ -50,8 +50,6 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	if len(r.Critical) > 0 && r.CriticalD > 0 {
 		p("critical path", "%s (%s)", strings.Join(r.Critical, " -> "), human.Duration(r.CriticalD))
-	} else if len(r.Critical) > 0 {
-		p("critical path", "%s", strings.Join(r.Critical, " -> "))
 	}
 	p("tokens", "%s sent, %s received", human.Tokens(r.TokensSent), human.Tokens(r.TokensRecv))
 	p("cost", "%s", human.Money(r.Cost))

@@ -46,7 +46,7 @@ func Check(ctx context.Context, name string, opts Options) error {
 	if command == "" {
 		return fmt.Errorf("no final check named %q in the plan", name)
 	}
-	rec := &state.CheckRecord{Name: name, Command: command, Started: time.Now().UTC(), Log: state.CheckLog(name)}
+	rec := &state.CheckRecord{Name: name, Run: state.CurrentRun(), Command: command, Started: time.Now().UTC(), Log: state.CheckLog(name)}
 	if err := os.MkdirAll(filepath.Dir(path(rec.Log)), 0o755); err != nil {
 		return err
 	}

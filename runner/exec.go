@@ -117,7 +117,7 @@ func Exec(ctx context.Context, id string, opts Options) error {
 	becomeSubreaper()
 	env := mergeEnv(opts.Env, spec.Env)
 	r := &runner{spec: &spec, root: root, env: env, secrets: Secrets(env, spec.Redact...), opts: opts}
-	res := &state.Result{Task: id, SpecHash: spec.Hash(), Started: time.Now().UTC(), Attempts: []state.Attempt{}, FilesChanged: []string{}}
+	res := &state.Result{Task: id, Run: state.CurrentRun(), SpecHash: spec.Hash(), Started: time.Now().UTC(), Attempts: []state.Attempt{}, FilesChanged: []string{}}
 
 	// One paraider at a time per task: a second ninja in the same
 	// repository must not run the same task twice.

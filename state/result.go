@@ -14,7 +14,9 @@ const (
 
 // Result is the record of one task's last run.
 type Result struct {
-	Task     string `json:"task"`
+	Task string `json:"task"`
+	// Run is the run (an invocation of ninja) that wrote this result.
+	Run      string `json:"run,omitempty"`
 	Status   string `json:"status"` // ok or failed
 	SpecHash string `json:"spec_hash"`
 	// InputHash digests the task's work and the content of its inputs
@@ -78,6 +80,7 @@ func (r *Result) Duration() time.Duration { return r.Finished.Sub(r.Started) }
 // CheckRecord is the record of one final check.
 type CheckRecord struct {
 	Name     string    `json:"name"`
+	Run      string    `json:"run,omitempty"` // the run that ran it
 	Command  string    `json:"command"`
 	Status   string    `json:"status"` // ok or failed
 	ExitCode int       `json:"exit_code"`
@@ -91,6 +94,7 @@ type CheckRecord struct {
 // the tasks run since then from the ones that were up to date.
 type RunRecord struct {
 	ReportedAt time.Time `json:"reported_at"`
+	Run        string    `json:"run,omitempty"`
 	Executed   []string  `json:"executed"` // tasks run since the report before
 	Started    time.Time `json:"started"`
 	Finished   time.Time `json:"finished"`

@@ -83,6 +83,9 @@ func (c *RunCmd) Run(cli *CLI, env *Env) error {
 			return err
 		}
 	}
+	// One run, however many tasks and checks it starts through Ninja.
+	runID := state.RunID(os.Getpid())
+	os.Setenv(state.RunEnv, runID)
 	res, err := ninja.Run(env.Ctx, root, args, env.Stdout, env.Stderr)
 	if errors.Is(err, ninja.ErrMissing) {
 		return &hinted{err: err, hint: "install it: apt-get install ninja-build (Debian, Ubuntu), brew install ninja (macOS)"}
@@ -96,7 +99,7 @@ func (c *RunCmd) Run(cli *CLI, env *Env) error {
 		return nil
 	}
 
-	rep, err := report.Build(report.Options{Root: root, Record: true})
+	rep, err := report.Build(report.Options{Root: root, Record: true, Run: runID})
 	if err != nil {
 		return err
 	}
