@@ -145,6 +145,7 @@ func Generate(p *plan.Plan, opts Options) (*Summary, error) {
 		run.Checks = append(run.Checks, state.Check{Name: c.Name, Command: c.Command})
 	}
 	run.Redact = p.Redact
+	run.Ninja, run.Sources = relTo(root, out), p.Sources
 	for _, prof := range profiles {
 		run.Redact = redactNames(run.Redact, prof)
 	}

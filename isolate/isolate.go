@@ -603,7 +603,8 @@ func (w *Worktree) Changes(ctx context.Context, scratch []string) ([]Change, err
 		if rel, ok := strings.CutPrefix(p, w.repo.Prefix); ok {
 			c.Path = rel
 		} else {
-			c.Path, c.Outside = "/"+p, true
+			// Shown relative to the plan's directory, as every path is.
+			c.Path, c.Outside = strings.Repeat("../", strings.Count(w.repo.Prefix, "/"))+p, true
 		}
 		if matchAny(c.Path, scratch) || w.wasPut(c.Path) {
 			continue

@@ -81,7 +81,7 @@ func TestWorktreeInSubdirectory(t *testing.T) {
 	for _, c := range changes {
 		names = append(names, c.Path)
 	}
-	if got := strings.Join(names, " "); got != "/other/x.txt out.txt stray.txt" {
+	if got := strings.Join(names, " "); got != "../other/x.txt out.txt stray.txt" {
 		t.Errorf("changes %q", got)
 	}
 	applied, err := wt.Apply(ctx, []Change{{Path: "out.txt"}})

@@ -72,6 +72,9 @@ type TaskRow struct {
 	// Elsewhere are main-tree changes outside every task's files seen
 	// while the task ran in a worktree.
 	Elsewhere []string
+	// InPlace is set for a task that ran with isolation none: its
+	// Undeclared were seen in the main tree, and left there.
+	InPlace bool
 	// Runs are the attempts, for tasks executed in this run.
 	Runs []state.Attempt
 	// LogTail is the end of the last attempt's log, for a failed task.
@@ -171,6 +174,7 @@ func Build(opts Options) (*Report, error) {
 			row.Reason = r.Reason
 			row.Undeclared = r.Undeclared
 			row.Elsewhere = r.Elsewhere
+			row.InPlace = r.Isolation == "none"
 			if isExec[id] {
 				row.Runs = r.Attempts
 			}

@@ -86,8 +86,21 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 	}
 
-	r.writePaths(w, "CHANGES OUTSIDE THE TASKS' FILES (not applied)", "",
-		func(t TaskRow) []string { return t.Undeclared })
+	r.writePaths(w, "CHANGES OUTSIDE THE TASKS' FILES (made in their worktrees, not applied)", "",
+		func(t TaskRow) []string {
+			if t.InPlace {
+				return nil
+			}
+			return t.Undeclared
+		})
+	r.writePaths(w, "CHANGED OUTSIDE EVERY TASK'S FILES WHILE A TASK RAN IN PLACE",
+		"(isolation: none: by that agent, another one, or someone else; left as they are: check them)",
+		func(t TaskRow) []string {
+			if !t.InPlace {
+				return nil
+			}
+			return t.Undeclared
+		})
 	r.writePaths(w, "CHANGED IN THE MAIN TREE, OUTSIDE EVERY TASK'S FILES, WHILE A TASK RAN",
 		"(an agent writing by path instead of in its worktree, or someone else: check them)",
 		func(t TaskRow) []string { return t.Elsewhere })

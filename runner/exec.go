@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -117,7 +118,7 @@ func Exec(ctx context.Context, id string, opts Options) error {
 	becomeSubreaper()
 	env := mergeEnv(opts.Env, spec.Env)
 	r := &runner{spec: &spec, root: root, env: env, secrets: Secrets(env, spec.Redact...), opts: opts}
-	res := &state.Result{Task: id, Run: state.CurrentRun(), SpecHash: spec.Hash(), Started: time.Now().UTC(), Attempts: []state.Attempt{}, FilesChanged: []string{}}
+	res := &state.Result{Task: id, Isolation: spec.Isolation, Run: state.CurrentRun(), SpecHash: spec.Hash(), Started: time.Now().UTC(), Attempts: []state.Attempt{}, FilesChanged: []string{}}
 
 	// One paraider at a time per task: a second ninja in the same
 	// repository must not run the same task twice.
@@ -536,7 +537,7 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (a state.A
 		restoreTimes(work, times, a.FilesChanged)
 		a.Undeclared = r.undeclaredInPlace(post, dirtyBefore)
 		if len(a.Undeclared) > 0 {
-			fmt.Fprintf(logf, "\n# paraider: warning: files outside this task changed while it ran (this task's or another's): %s\n", strings.Join(a.Undeclared, ", "))
+			fmt.Fprintf(logf, "\n# paraider: warning: files outside every task's changed while it ran in place (by this agent or another, or by someone else; left as they are): %s\n", strings.Join(a.Undeclared, ", "))
 		}
 	} else {
 		a.Elsewhere = r.elsewhere(post, dirtyBefore)
@@ -774,6 +775,8 @@ func (r *runner) dirty(ctx context.Context) map[string]string {
 
 // elsewhere lists main-tree files that no task may write and that changed
 // during the attempt: other tasks' write-backs touch only their own files.
+// With isolation none it is what the attempt changed outside its files,
+// as far as paraider can tell: another task's files are theirs to write.
 func (r *runner) elsewhere(ctx context.Context, before map[string]string) []string {
 	if before == nil {
 		return nil
@@ -790,11 +793,28 @@ func (r *runner) elsewhere(ctx context.Context, before map[string]string) []stri
 	}
 	var out []string
 	for _, p := range r.mainChanges(ctx, before) {
-		if !declared[p] {
+		if !declared[p] && !notAChange(&run, p) {
 			out = append(out, p)
 		}
 	}
 	return out
+}
+
+// tempRE matches paraider's own temporary files (state.WriteFile's
+// .NAME.tmpNNN, a symlink's .NAME.tmp-linkNNN), which a snapshot of the
+// tree may catch while another task writes back.
+var tempRE = regexp.MustCompile(`(^|/)\.[^/]+\.tmp(-link)?[0-9]*$`)
+
+// notAChange reports whether a changed main-tree path is Ninja's, the
+// plan's or paraider's own: never a stray of an agent's.
+func notAChange(run *state.Run, p string) bool {
+	switch {
+	case p == ".ninja_log", p == ".ninja_deps", p == run.Ninja, p == run.Plan, slices.Contains(run.Sources, p):
+		return true
+	case p == state.Dir || strings.HasPrefix(p, state.Dir+"/"):
+		return true
+	}
+	return tempRE.MatchString(p)
 }
 
 // mainChanges lists the main tree's files whose state (git status and
@@ -816,20 +836,11 @@ func (r *runner) mainChanges(ctx context.Context, before map[string]string) []st
 	return out
 }
 
-// undeclaredInPlace lists files outside the task's that changed in the main
-// tree during the attempt. With other tasks running in the same tree it
-// cannot tell whose change it was.
+// undeclaredInPlace lists files outside every task's that changed in the
+// main tree during an attempt in place. With other tasks running in the
+// same tree it cannot tell whose change it was.
 func (r *runner) undeclaredInPlace(ctx context.Context, before map[string]string) []string {
-	if before == nil {
-		return nil
-	}
-	var out []string
-	for _, p := range r.mainChanges(ctx, before) {
-		if !contains(r.spec.Files, p) {
-			out = append(out, p)
-		}
-	}
-	return out
+	return r.elsewhere(ctx, before)
 }
 
 func contains(list []string, s string) bool {

@@ -133,3 +133,18 @@ func TestUnknownTask(t *testing.T) {
 		t.Fatalf("err = %v; want a preflight error pointing at paraider gen", err)
 	}
 }
+
+// Ninja's files, the plan, message files, .paraider/ and paraider's own
+// temporary files are never reported as an agent's strays.
+func TestNotAChange(t *testing.T) {
+	run := &state.Run{Plan: "paraider.yaml", Ninja: "build.ninja", Sources: []string{"paraider.yaml", "prompts/a.md"}}
+	for p, want := range map[string]bool{
+		".ninja_log": true, ".ninja_deps": true, "build.ninja": true, "paraider.yaml": true, "prompts/a.md": true,
+		".paraider/results/a.json": true, "src/.auth.test.ts.tmp123456": true, ".x.txt.tmp-link42": true,
+		"src/auth.ts": false, "notes.tmp": false, ".env": false, "prompts/b.md": false,
+	} {
+		if got := notAChange(run, p); got != want {
+			t.Errorf("notAChange(%q) = %v; want %v", p, got, want)
+		}
+	}
+}

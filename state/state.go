@@ -89,6 +89,10 @@ type Run struct {
 	// Files are the files each task may write.
 	Files  map[string][]string `json:"files"`
 	Checks []Check             `json:"checks,omitempty"`
+	// Ninja is the Ninja file and Sources the plan and message files,
+	// relative to the plan's directory: never a task's changes.
+	Ninja   string   `json:"ninja,omitempty"`
+	Sources []string `json:"sources,omitempty"`
 	// Redact names variables whose values the checks' logs never show.
 	Redact []string `json:"redact,omitempty"`
 }
