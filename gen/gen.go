@@ -146,6 +146,7 @@ func Generate(p *plan.Plan, opts Options) (*Summary, error) {
 	}
 	run.Redact = p.Redact
 	run.Ninja, run.Sources = relTo(root, out), p.Sources
+	run.CheckTimeout = state.Duration(p.CheckTimeout)
 	for _, prof := range profiles {
 		run.Redact = redactNames(run.Redact, prof)
 	}
@@ -276,7 +277,7 @@ func Ninja(p *plan.Plan, self string, w plan.Weight) (string, error) {
 	// that Ninja never depends on a file a clean removes without a way
 	// back.
 	nw.rawVariable("regen", `p=$paraider; test -x "$$p" || p=$$(command -v paraider) || `+
-		`{ echo "paraider: $paraider is gone (was .paraider/ removed?) and paraider is not on PATH: run paraider gen" >&2; exit 1; }; "$$p"`, false)
+		`{ echo "paraider: $paraider is gone (was .paraider/ removed?) and paraider is not on PATH: run paraider gen" >&2; exit 1; }; exec "$$p"`, false)
 	nw.newline()
 	nw.pool("agents", p.Jobs)
 	nw.newline()
@@ -296,8 +297,12 @@ func Ninja(p *plan.Plan, self string, w plan.Weight) (string, error) {
 		// Unchanged specs keep their time, so their tasks stay clean.
 		binding{"restat", "1"})
 	nw.newline()
+	// Every command starts with exec: /bin/sh, which Ninja runs each
+	// command with, would otherwise stay in between, die at once on
+	// Ctrl-C, and let Ninja go on (and report) before paraider has
+	// stopped its agent and written down what happened.
 	nw.rule("task",
-		binding{"command", "$paraider exec $id"},
+		binding{"command", "exec $paraider exec $id"},
 		binding{"description", "task $id"},
 		binding{"pool", "agents"},
 		// exec rewrites the stamp only when the task's files changed, so
@@ -305,14 +310,15 @@ func Ninja(p *plan.Plan, self string, w plan.Weight) (string, error) {
 		binding{"restat", "1"})
 	nw.newline()
 	nw.rule("check",
-		binding{"command", "$paraider check $name"},
+		binding{"command", "exec $paraider check $name"},
 		binding{"description", "check $name"},
 		binding{"pool", "checks"})
 	nw.newline()
+	// Not in the console pool: its output comes when it ends, numbered
+	// after the last check like every other edge.
 	nw.rule("report",
-		binding{"command", "$paraider report --record"},
-		binding{"description", "report"},
-		binding{"pool", "console"})
+		binding{"command", "exec $paraider report --record"},
+		binding{"description", "report"})
 	nw.newline()
 
 	specs := []string{state.RunPath}

@@ -383,7 +383,7 @@ func (d *decoder) strMap(n *yaml.Node, what string) map[string]string {
 	return out
 }
 
-var planKeys = []string{"version", "jobs", "model", "agent", "agents", "timeout", "retries", "retry_delay", "env", "isolation", "undeclared", "keep_failed", "worktree", "budget", "redact", "tasks", "checks"}
+var planKeys = []string{"version", "jobs", "model", "agent", "agents", "timeout", "retries", "retry_delay", "env", "isolation", "undeclared", "keep_failed", "worktree", "budget", "redact", "tasks", "checks", "check_timeout"}
 
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 var taskKeys = []string{"id", "files", "read", "needs", "message", "message_file", "model", "agent", "timeout", "retries", "retry_delay", "env", "check", "allow_unchanged", "isolation", "undeclared", "estimate"}
@@ -470,6 +470,8 @@ func (d *decoder) plan(p *Plan, root *yaml.Node) {
 			tasksNode = v
 		case "checks":
 			p.Checks = d.checks(v)
+		case "check_timeout":
+			p.CheckTimeout, _ = d.duration(v, "check_timeout", MaxTimeout)
 		}
 	})
 	if deref(root).Kind != yaml.MappingNode {

@@ -65,6 +65,8 @@ type Plan struct {
 	MaxUntracked int64
 	Tasks        []*Task
 	Checks       []*Check
+	// CheckTimeout bounds each final check; 0 for the default.
+	CheckTimeout time.Duration
 
 	// Sources are the files the plan was read from (the plan itself and
 	// message files), relative to Root: the inputs of the generator edge.

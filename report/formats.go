@@ -94,11 +94,11 @@ type JSONGitStatus struct {
 	Note  string   `json:"note,omitempty"`
 }
 
-var jsonStatus = map[string]string{Ran: "ok", UpToDate: "up_to_date", Failed: "failed", NotRun: "not_run"}
+var jsonStatus = map[string]string{Ran: "ok", UpToDate: "up_to_date", Failed: "failed", NotRun: "not_run", Interrupted: "interrupted"}
 
 // OK reports whether every task and check passed (or was up to date).
 func (r *Report) OK() bool {
-	return r.Failed == 0 && r.NotRun == 0 && r.ChecksFailed() == 0 && r.checksNotRun() == 0
+	return r.Failed == 0 && r.NotRun == 0 && r.Interrupted == 0 && r.ChecksFailed() == 0 && r.checksNotRun() == 0
 }
 
 func (r *Report) checksNotRun() int {
@@ -303,11 +303,18 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		case NotRun:
 			c.Skipped = &junitSkipped{Message: "not run: an upstream task failed or the run stopped"}
 			tasks.Skipped++
+		case Interrupted:
+			c.Skipped = &junitSkipped{Message: "interrupted: the run was stopped; it runs again next time"}
+			tasks.Skipped++
 		case UpToDate:
 			c.SystemOut = "up to date: not run again"
 		default:
+			changed := strings.Join(t.Files, " ")
+			if changed == "" {
+				changed = "nothing"
+			}
 			c.SystemOut = fmt.Sprintf("%s, %s tokens sent, %s received, %s; changed %s",
-				human.Count(t.Attempts, "attempt"), human.Tokens(t.Sent), human.Tokens(t.Recv), human.Money(t.Cost), strings.Join(t.Files, " "))
+				human.Count(t.Attempts, "attempt"), human.Tokens(t.Sent), human.Tokens(t.Recv), human.Money(t.Cost), changed)
 		}
 		tasks.Tests++
 		tasks.Time += c.Time

@@ -34,6 +34,9 @@ const (
 	UpToDate = "up to date"
 	Failed   = "FAILED"
 	NotRun   = "not run"
+	// Interrupted is a task stopped by Ctrl-C (or a signal to ninja):
+	// not its own failure, and it runs again next time.
+	Interrupted = "interrupted"
 )
 
 // Report is a run, ready to render.
@@ -41,8 +44,9 @@ type Report struct {
 	Jobs    int
 	Started time.Time // the first executed task's start
 	Tasks   []TaskRow
-	// Executed counts the tasks run in this run (ok or failed).
-	Executed, UpToDate, Failed, NotRun int
+	// Executed counts the tasks run in this run (ok, failed or
+	// interrupted).
+	Executed, UpToDate, Failed, NotRun, Interrupted int
 	Sequential                         time.Duration // sum of executed tasks' times
 	Wall                               time.Duration // first start to last end of executed tasks
 	Critical                           []string      // by recorded durations
@@ -185,6 +189,8 @@ func Build(opts Options) (*Report, error) {
 			}
 			changed = append(changed, r.FilesChanged...)
 			switch {
+			case r.Status != state.StatusOK && r.Interrupted:
+				row.Status = Interrupted
 			case r.Status != state.StatusOK:
 				row.Status = Failed
 			case isExec[id]:
@@ -213,6 +219,8 @@ func Build(opts Options) (*Report, error) {
 			rep.Failed++
 		case NotRun:
 			rep.NotRun++
+		case Interrupted:
+			rep.Interrupted++
 		}
 		rep.Tasks = append(rep.Tasks, row)
 	}
@@ -232,7 +240,7 @@ func Build(opts Options) (*Report, error) {
 			if rec.Status != state.StatusOK {
 				row.Status = Failed
 			}
-		case rec.Status == state.StatusOK && rep.Failed == 0 && rep.NotRun == 0 && checkFresh(opts.Root, c.Name, run.Tasks):
+		case rec.Status == state.StatusOK && rep.Failed == 0 && rep.NotRun == 0 && rep.Interrupted == 0 && checkFresh(opts.Root, c.Name, run.Tasks):
 			// Not run this time, because nothing it judges changed.
 			row.Status = UpToDate
 		}

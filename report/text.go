@@ -38,7 +38,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "PARALLEL EXECUTION REPORT")
-	p("tasks executed", "%d of %d (%d up to date, %d failed, %d not run)", r.Executed, len(r.Tasks), r.UpToDate, r.Failed, r.NotRun)
+	interrupted := ""
+	if r.Interrupted > 0 {
+		interrupted = fmt.Sprintf(", %d interrupted", r.Interrupted)
+	}
+	p("tasks executed", "%d of %d (%d up to date, %d failed, %d not run%s)", r.Executed, len(r.Tasks), r.UpToDate, r.Failed, r.NotRun, interrupted)
 	p("workers (jobs)", "%d", r.Jobs)
 	p("sequential estimate", "%s (sum of the executed tasks' times)", human.Duration(r.Sequential))
 	p("actual wall time", "%s", human.Duration(r.Wall))
@@ -72,16 +76,16 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 	}
 
-	var failed []TaskRow
-	for _, t := range r.Tasks {
-		if t.Status == Failed {
-			failed = append(failed, t)
-		}
-	}
-	if len(failed) > 0 {
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "FAILED TASKS")
-		for _, t := range failed {
+	for _, sec := range []struct{ status, title string }{{Failed, "FAILED TASKS"}, {Interrupted, "INTERRUPTED TASKS (they run again next time)"}} {
+		first := true
+		for _, t := range r.Tasks {
+			if t.Status != sec.status {
+				continue
+			}
+			if first {
+				fmt.Fprintf(w, "\n%s\n", sec.title)
+				first = false
+			}
 			fmt.Fprintf(w, "  %s: %s\n", t.ID, strings.ReplaceAll(t.Reason, "\n", "\n    "))
 		}
 	}

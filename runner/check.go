@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/paraider/paraider/internal/human"
@@ -20,8 +21,16 @@ func (e *CheckError) Error() string {
 	return fmt.Sprintf("check %s failed (exit %d)", e.Record.Name, e.Record.ExitCode)
 }
 
-// CheckTimeout bounds one final check.
+// CheckTimeout bounds one final check when the plan's check_timeout does
+// not say.
 var CheckTimeout = 30 * time.Minute
+
+func checkTimeout(run *state.Run) time.Duration {
+	if run.CheckTimeout > 0 {
+		return time.Duration(run.CheckTimeout)
+	}
+	return CheckTimeout
+}
 
 // Check runs the plan's final check of that name with /bin/sh in the plan's
 // directory, records it, and on success writes its stamp.
@@ -59,12 +68,17 @@ func Check(ctx context.Context, name string, opts Options) error {
 	var out bytes.Buffer
 	red := newRedactor(io.MultiWriter(logf, &out), secrets)
 	becomeSubreaper()
-	p := &proc{Argv: []string{"/bin/sh", "-c", command}, Dir: opts.Root, Env: opts.Env, Out: red, Timeout: CheckTimeout, Sweep: true}
+	p := &proc{Argv: []string{"/bin/sh", "-c", command}, Dir: opts.Root, Env: opts.Env, Out: red, Timeout: checkTimeout(&run), Sweep: true}
 	o := p.run(ctx)
 	red.Close()
 	rec.Finished = time.Now().UTC()
 	rec.ExitCode = o.ExitCode
 	rec.Tail = human.Tail(out.String(), 20)
+	if o.TimedOut {
+		note := fmt.Sprintf("(timed out after %s: the plan's check_timeout)", checkTimeout(&run))
+		fmt.Fprintf(logf, "\n# paraider: %s\n", note)
+		rec.Tail = strings.TrimSpace(rec.Tail + "\n" + note)
+	}
 	rec.Status = state.StatusOK
 	if o.ExitCode != 0 || o.TimedOut || o.Interrupted {
 		rec.Status = state.StatusFailed

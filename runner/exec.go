@@ -720,7 +720,11 @@ func (r *runner) runCheck(ctx context.Context, work string, deadline time.Time, 
 	case o.TimedOut:
 		return failed(FailTimeout, fmt.Sprintf("timed out after %s, in the check `%s` (the attempt's timeout covers the agent and its check)", time.Duration(s.Timeout), s.Check))
 	case o.ExitCode != 0:
-		return failed(FailCheck, fmt.Sprintf("the check `%s` failed (%s):\n%s", s.Check, o, human.Tail(out.String(), 20)))
+		tail := human.Tail(out.String(), 20)
+		if strings.TrimSpace(tail) == "" {
+			return failed(FailCheck, fmt.Sprintf("the check `%s` failed (%s) and printed nothing", s.Check, o))
+		}
+		return failed(FailCheck, fmt.Sprintf("the check `%s` failed (%s):\n%s", s.Check, o, tail))
 	}
 	return nil
 }
@@ -954,7 +958,7 @@ func (r *runner) summarize(res *state.Result) {
 	}
 	fmt.Fprintf(w, "%s %s: %s, %s, %s", status, res.Task, human.Count(n, "attempt"), human.Duration(res.Duration()), human.Money(res.Cost))
 	if res.Status == state.StatusOK {
-		fmt.Fprintf(w, ", changed %s\n", strings.Join(res.FilesChanged, ", "))
+		fmt.Fprintf(w, ", changed %s\n", changedText(res.FilesChanged))
 		return
 	}
 	fmt.Fprintf(w, "\n  reason: %s\n", indent(res.Reason, "  "))
@@ -962,6 +966,15 @@ func (r *runner) summarize(res *state.Result) {
 	if data, err := os.ReadFile(r.path(last.Log)); err == nil {
 		fmt.Fprintf(w, "  last lines of %s:\n%s\n", last.Log, indent("  | "+strings.ReplaceAll(human.Tail(string(data), 10), "\n", "\n  | "), ""))
 	}
+}
+
+// changedText lists changed files for people; "nothing" for none (a task
+// allowed to leave its files as they were).
+func changedText(files []string) string {
+	if len(files) == 0 {
+		return "nothing"
+	}
+	return strings.Join(files, ", ")
 }
 
 func indent(s, prefix string) string {

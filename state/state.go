@@ -93,6 +93,8 @@ type Run struct {
 	// relative to the plan's directory: never a task's changes.
 	Ninja   string   `json:"ninja,omitempty"`
 	Sources []string `json:"sources,omitempty"`
+	// CheckTimeout bounds each final check; 0 for the default.
+	CheckTimeout Duration `json:"check_timeout,omitempty"`
 	// Redact names variables whose values the checks' logs never show.
 	Redact []string `json:"redact,omitempty"`
 }

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/paraider/paraider/gen"
+	"github.com/paraider/paraider/internal/human"
 	"github.com/paraider/paraider/isolate"
 	"github.com/paraider/paraider/plan"
 	"github.com/paraider/paraider/report"
@@ -145,7 +146,7 @@ func (ValidateCmd) Run(cli *CLI, env *Env) error {
 	for _, n := range p.Notes {
 		fmt.Fprintf(w, "%s:%d:%d: note: %s\n", p.File, n.Line, n.Col, n.Msg)
 	}
-	fmt.Fprintf(w, "%s: ok: %d tasks, %d final checks, jobs %d\n", p.File, len(p.Tasks), len(p.Checks), p.Jobs)
+	fmt.Fprintf(w, "%s: ok: %s, %s, jobs %d\n", p.File, human.Count(len(p.Tasks), "task"), human.Count(len(p.Checks), "final check"), p.Jobs)
 	fmt.Fprintln(w, "\ntasks:")
 	for _, t := range p.Tasks {
 		deps := ""
