@@ -47,16 +47,16 @@ type Report struct {
 	// Executed counts the tasks run in this run (ok, failed or
 	// interrupted).
 	Executed, UpToDate, Failed, NotRun, Interrupted int
-	Sequential                         time.Duration // sum of executed tasks' times
-	Wall                               time.Duration // first start to last end of executed tasks
-	Critical                           []string      // by recorded durations
-	CriticalD                          time.Duration
-	TokensSent                         int64
-	TokensRecv                         int64
-	Cost                               float64
-	Checks                             []CheckRow
-	GitStatus                          []string // porcelain lines for the changed files
-	GitNote                            string   // why GitStatus is empty, when it is not just clean
+	Sequential                                      time.Duration // sum of executed tasks' times
+	Wall                                            time.Duration // first start to last end of executed tasks
+	Critical                                        []string      // by recorded durations
+	CriticalD                                       time.Duration
+	TokensSent                                      int64
+	TokensRecv                                      int64
+	Cost                                            float64
+	Checks                                          []CheckRow
+	GitStatus                                       []string // porcelain lines for the changed files
+	GitNote                                         string   // why GitStatus is empty, when it is not just clean
 }
 
 // TaskRow is one task's line.
