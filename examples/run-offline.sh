@@ -26,9 +26,11 @@ export FAKE_AIDER_SLEEP="${FAKE_AIDER_SLEEP:-1s}"
 set -x
 paraider validate
 paraider gen
-ninja
+# -j as paraider gen suggests: Ninja's default (3 on two cores) would let
+# fewer agents run than the plan's jobs: 4.
+ninja -j 8
 # A second run has nothing to do: every task is up to date.
-ninja
+ninja -j 8
 { set +x; } 2>/dev/null
 echo
 echo "the demo repository is $work/repo (paraider report shows the run again)"

@@ -4,8 +4,10 @@
 //
 // # The Ninja file
 //
-//   - pool agents, depth = jobs; one edge per task in it, running
-//     `.paraider/bin/paraider exec ID`. No message or user path reaches
+//   - One edge per task, running `.paraider/bin/paraider exec ID`, in no
+//     pool: exec holds one of the plan's jobs places while its agent runs,
+//     handed out longest chain first (runner/slots.go), from the ranks gen
+//     writes to .paraider/priority.json. No message or user path reaches
 //     /bin/sh: exec reads the frozen spec.
 //   - A task's edge builds a stamp from its spec file, its read files and
 //     the stamps of the tasks it depends on.
@@ -163,6 +165,10 @@ func Generate(p *plan.Plan, opts Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Not an input of any edge: new ranks do not rerun anything.
+	if _, err := state.WriteIfChanged(abs(state.PriorityPath), priorities(p, w)); err != nil {
+		return nil, err
+	}
 	if _, err := state.WriteIfChanged(out, []byte(ninja)); err != nil {
 		return nil, err
 	}
@@ -178,6 +184,37 @@ func redactNames(names []string, prof *agent.Profile) []string {
 	}
 	sort.Strings(out)
 	return slices.Compact(out)
+}
+
+// criticalOrder orders the tasks longest remaining chain first (ties in
+// dependency order, then plan order), with each task's remaining weight.
+func criticalOrder(p *plan.Plan, w plan.Weight) ([]*plan.Task, map[string]float64) {
+	rem := p.Remaining(w)
+	order := p.Topo()
+	pos := map[string]int{}
+	for i, t := range order {
+		pos[t.ID] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		a, b := order[i].ID, order[j].ID
+		if rem[a] != rem[b] {
+			return rem[a] > rem[b]
+		}
+		return pos[a] < pos[b]
+	})
+	return order, rem
+}
+
+// priorities are the tasks' ranks for a place to run, as paraider exec
+// reads them.
+func priorities(p *plan.Plan, w plan.Weight) []byte {
+	order, rem := criticalOrder(p, w)
+	prio := make(map[string]state.Priority, len(order))
+	for i, t := range order {
+		prio[t.ID] = state.Priority{Remaining: rem[t.ID], Order: i}
+	}
+	b, _ := json.MarshalIndent(prio, "", "  ")
+	return append(b, '\n')
 }
 
 func relTo(root, path string) string {
@@ -279,8 +316,6 @@ func Ninja(p *plan.Plan, self string, w plan.Weight) (string, error) {
 	nw.rawVariable("regen", `p=$paraider; test -x "$$p" || p=$$(command -v paraider) || `+
 		`{ echo "paraider: $paraider is gone (was .paraider/ removed?) and paraider is not on PATH: run paraider gen" >&2; exit 1; }; exec "$$p"`, false)
 	nw.newline()
-	nw.pool("agents", p.Jobs)
-	nw.newline()
 	nw.comment("Final checks run one at a time, like a CI job's steps.")
 	nw.pool("checks", 1)
 	nw.newline()
@@ -304,7 +339,9 @@ func Ninja(p *plan.Plan, self string, w plan.Weight) (string, error) {
 	nw.rule("task",
 		binding{"command", "exec $paraider exec $id"},
 		binding{"description", "task $id"},
-		binding{"pool", "agents"},
+		// No pool: paraider exec holds one of the plan's jobs places
+		// while its agent runs, handed out in critical-path order
+		// (runner/slots.go), which a Ninja pool cannot do.
 		// exec rewrites the stamp only when the task's files changed, so
 		// dependents of a task that produced the same bytes do not run.
 		binding{"restat", "1"})
@@ -328,20 +365,9 @@ func Ninja(p *plan.Plan, self string, w plan.Weight) (string, error) {
 	nw.build(edge{outs: []string{self}, implicitOuts: specs, rule: "gen", ins: p.Sources})
 	nw.newline()
 
-	rem := p.Remaining(w)
-	order := p.Topo()
-	pos := map[string]int{}
-	for i, t := range order {
-		pos[t.ID] = i
-	}
-	sort.SliceStable(order, func(i, j int) bool {
-		a, b := order[i].ID, order[j].ID
-		if rem[a] != rem[b] {
-			return rem[a] > rem[b]
-		}
-		return pos[a] < pos[b]
-	})
+	order, _ := criticalOrder(p, w)
 	nw.comment("Tasks, longest remaining chain first: Ninja 1.11 starts ready edges in\nthe order they are written.")
+
 	byID := map[string]*plan.Task{}
 	for _, o := range p.Tasks {
 		byID[o.ID] = o

@@ -177,6 +177,10 @@ func Exec(ctx context.Context, id string, opts Options) error {
 	}
 
 	r.guard = newGuard(ctx, root)
+	var run state.Run
+	state.ReadJSON(r.path(state.RunPath), &run)
+	r.run = &run
+	places := openSlots(root, run.Jobs)
 	initial := r.snapshot()
 	defer os.Remove(r.path(state.RunningPath(id)))
 	for n := 1; n <= spec.Retries+1; n++ {
@@ -184,10 +188,21 @@ func Exec(ctx context.Context, id string, opts Options) error {
 		retryable := false
 		if over, why := r.overBudget(); over {
 			a = state.Attempt{N: n, Start: time.Now().UTC(), End: time.Now().UTC(), ExitCode: -1, Failure: FailBudget, Reason: why}
+		} else if release, err := places.acquire(ctx, id); err != nil {
+			now := time.Now().UTC()
+			a = state.Attempt{N: n, Start: now, End: now, ExitCode: -1, Failure: FailInterrupted, Reason: "interrupted while waiting for a place to run"}
+			if ctx.Err() == nil {
+				a.Failure, a.Reason = FailStart, err.Error()
+			}
 		} else {
 			r.markRunning(n)
 			a, retryable = r.attempt(ctx, n, feedback)
 			r.record(a)
+			heir := ""
+			if a.Failure == "" {
+				heir = r.heir()
+			}
+			release(heir)
 		}
 		res.Attempts = append(res.Attempts, a)
 		res.TokensSent += a.TokensSent
@@ -304,10 +319,45 @@ func (r *runner) lastSuccess() *state.Result {
 	return nil
 }
 
+// heir is the task that this one's success makes ready and that comes
+// first on the critical path: the next link of its chain, to which it
+// hands its place. "" when none is ready.
+func (r *runner) heir() string {
+	best := ""
+	var bestQ queueEntry
+	prio := openSlots(r.root, 1).prio
+	for _, t := range r.run.Tasks {
+		deps := r.run.Deps[t]
+		if !slices.Contains(deps, r.spec.ID) {
+			continue
+		}
+		ready := true
+		for _, d := range deps {
+			if d == r.spec.ID {
+				continue
+			}
+			if _, err := os.Stat(r.path(state.TaskStamp(d))); err != nil {
+				ready = false
+				break
+			}
+		}
+		q := queueEntry{Task: t, Priority: prio[t].Remaining, Order: prio[t].Order}
+		if ready && (best == "" || outranks(q, bestQ)) {
+			best, bestQ = t, q
+		}
+	}
+	return best
+}
+
 // upToDate finishes a task that needs no run: its record (the latest
 // result again, if a failure came after it) now answers to the current
 // spec, and its stamp holds its files' digest.
 func (r *runner) upToDate(prev *state.Result) error {
+	// A place kept for it by the task before it is not needed.
+	var run state.Run
+	if state.ReadJSON(r.path(state.RunPath), &run) == nil {
+		openSlots(r.root, run.Jobs).forget(prev.Task)
+	}
 	var cur state.Result
 	latest := state.ReadJSON(r.path(state.ResultPath(prev.Task)), &cur) == nil && cur.Status == state.StatusOK && cur.Finished.Equal(prev.Finished)
 	if h := r.spec.Hash(); prev.SpecHash != h || !latest || cur.Check != prev.Check {
@@ -356,6 +406,8 @@ type runner struct {
 	guard   *guard
 	// success is the task's last success while it holds, or nil.
 	success *state.Result
+	// run is the plan's run-wide facts (run.json).
+	run *state.Run
 }
 
 func (r *runner) path(rel string) string { return filepath.Join(r.root, filepath.FromSlash(rel)) }

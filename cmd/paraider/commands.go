@@ -109,7 +109,11 @@ func (g *GenCmd) Run(cli *CLI, env *Env) error {
 	if filepath.Base(sum.Output) != "build.ninja" {
 		how += " -f " + filepath.Base(sum.Output)
 	}
-	fmt.Fprintf(env.Stdout, "next: %s\n", how)
+	// Ninja's own -j (ncpu+2, 3 on two cores) may let fewer agents run
+	// than jobs says, and leaves no room for the critical path to go
+	// first (see NinjaJobs).
+	how += fmt.Sprintf(" -j %d", NinjaJobs(p))
+	fmt.Fprintf(env.Stdout, "next: %s (or paraider run)\n", how)
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/paraider/paraider/gen"
 	"github.com/paraider/paraider/isolate"
 	"github.com/paraider/paraider/ninja"
+	"github.com/paraider/paraider/plan"
 	"github.com/paraider/paraider/report"
 	"github.com/paraider/paraider/state"
 )
@@ -65,8 +66,7 @@ func (c *RunCmd) Run(cli *CLI, env *Env) error {
 	}
 	jobs := c.Jobs
 	if jobs == 0 {
-		// Ninja's own default (ncpu+2) may be below the pool's depth.
-		jobs = max(p.Jobs+len(p.Checks), runtime.NumCPU()+2)
+		jobs = NinjaJobs(p)
 	}
 	args := []string{"-k", "0", "-j", strconv.Itoa(jobs)}
 	if c.DryRun {
@@ -136,4 +136,13 @@ func appendMarkdown(path string, rep *report.Report) error {
 		return err
 	}
 	return f.Close()
+}
+
+// NinjaJobs is the -j that lets a plan's agents run as its jobs says:
+// Ninja's own default (ncpu+2, 3 on two cores) may be below it. Twice
+// jobs, so that the tasks Ninja has started wait in paraider's queue,
+// where the critical path goes first, and not in Ninja's; no more than
+// the plan has tasks.
+func NinjaJobs(p *plan.Plan) int {
+	return max(min(2*p.Jobs, len(p.Tasks))+len(p.Checks), runtime.NumCPU()+2)
 }

@@ -74,6 +74,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("GIT_CONFIG_NOSYSTEM", "1")
 			env.Setenv("NINJA_STATUS", "[%f/%t] ")
 			env.Setenv("EXAMPLES", examplesDir)
+			env.Setenv("NINJA113", newNinja)
 			// Agents may run in worktrees: pid and log files named in the
 			// plans are relative to the test's directory.
 			env.Setenv("FAKE_AIDER_BASE", env.WorkDir)
@@ -89,6 +90,8 @@ func TestScripts(t *testing.T) {
 			"jsonget":       cmdJSONGet,
 			"sleep":         cmdSleep,
 			"attemptwithin": cmdAttemptWithin,
+			"startsbefore":  cmdStartsBefore,
+			"nextlink":      cmdNextLink,
 			"modelserver":   cmdModelServer,
 		},
 	})
@@ -333,6 +336,63 @@ func cmdAttemptWithin(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
+// startsbefore LOG A B: the first agent run for file A started before the
+// first for file B: the order in which real Ninja and paraider started
+// them.
+func cmdStartsBefore(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: startsbefore LOG A B")
+	}
+	first := func(f string) int64 {
+		for _, e := range readEvents(ts, args[0]) {
+			if e.Event == "start" && hasFile(e, f) {
+				return e.T
+			}
+		}
+		ts.Fatalf("no agent ran for %s", f)
+		return 0
+	}
+	a, b := first(args[1]), first(args[2])
+	ts.Logf("%s started %s after %s", args[2], time.Duration(b-a), args[1])
+	if (a < b) == neg {
+		ts.Fatalf("%s started %s %s", args[1], map[bool]string{true: "before", false: "after"}[a < b], args[2])
+	}
+}
+
+// nextlink LOG A B MAX: between the end of the agent for A and the start
+// of the agent for B, at most MAX other agents started: B, the next link
+// of a chain, did not wait behind tasks that were waiting already.
+func cmdNextLink(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 4 || neg {
+		ts.Fatalf("usage: nextlink LOG A B MAX")
+	}
+	max, err := strconv.Atoi(args[3])
+	ts.Check(err)
+	evs := readEvents(ts, args[0])
+	var end, start int64 = -1, -1
+	for _, e := range evs {
+		if e.Event == "end" && hasFile(e, args[1]) {
+			end = e.T
+		}
+		if e.Event == "start" && hasFile(e, args[2]) && start < 0 {
+			start = e.T
+		}
+	}
+	if end < 0 || start < 0 {
+		ts.Fatalf("no run for %s or %s", args[1], args[2])
+	}
+	var between []string
+	for _, e := range evs {
+		if e.Event == "start" && e.T > end && e.T < start {
+			between = append(between, strings.Join(e.Files, " "))
+		}
+	}
+	ts.Logf("%s started %s after %s ended; in between: %v", args[2], time.Duration(start-end), args[1], between)
+	if len(between) > max {
+		ts.Fatalf("%d agents started between the end of %s and the start of %s (%v); want at most %d", len(between), args[1], args[2], between, max)
+	}
+}
+
 // sleep D: wait, e.g. so that a file's time moves on.
 func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
 	d, err := time.ParseDuration(args[0])
@@ -372,7 +432,20 @@ stream_max_retries = 0
 // condition answers [claude], [codex], [gemini] and [opencode]: that real agent CLI is on
 // PATH. Without it a script is skipped on a developer's machine and fails
 // in CI, where scripts/test.sh installs it.
+// newNinja is a newer Ninja than Debian's, for the scheduling tests:
+// scripts/test.sh installs 1.13.2 from npm into .tools/ninja-1.13.
+var newNinja, _ = filepath.Abs("../../.tools/ninja-1.13/node_modules/.bin/ninja")
+
 func condition(cond string) (bool, error) {
+	if cond == "ninja113" {
+		if _, err := os.Stat(newNinja); err == nil {
+			return true, nil
+		}
+		if os.Getenv("CI") != "" {
+			return false, fmt.Errorf("Ninja 1.13 is not in .tools in CI; scripts/test.sh installs it from npm")
+		}
+		return false, nil
+	}
 	if cond != "claude" && cond != "gemini" && cond != "opencode" && cond != "codex" {
 		return false, fmt.Errorf("unknown condition %q", cond)
 	}

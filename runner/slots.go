@@ -1,0 +1,267 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/paraider/paraider/state"
+)
+
+// # Slots
+//
+// At most jobs agents run at once, as the plan says; paraider, not Ninja,
+// hands out the places, in the order of the critical path. A Ninja pool
+// cannot: when a task of the longest chain ends, Ninja gives its place to
+// a task already waiting in the pool before the chain's next link is even
+// ready, so the chain waits behind short tasks. Here every waiting task
+// stands in a queue ranked by its remaining critical path (gen writes the
+// ranks), a freed place goes to the highest-ranked waiting task, and a
+// task that ends hands its place to the next link of its chain when that
+// link outranks every waiting task (the link is not waiting yet: Ninja
+// starts it only once this task's process has exited).
+//
+// A place is a flock on .paraider/slots/slot-N.lock; a waiting task holds
+// a flock on its queue entry, so that a killed one drops out by itself.
+
+// slotPoll is how often a waiting task looks again.
+const slotPoll = 20 * time.Millisecond
+
+// handoffFor is how long a place handed to the next link of a chain waits
+// for it before anyone may take it.
+const handoffFor = 2 * time.Second
+
+type queueEntry struct {
+	Task     string  `json:"task"`
+	Priority float64 `json:"priority"`
+	Order    int     `json:"order"`
+}
+
+type reservation struct {
+	Task  string `json:"task"`
+	Until int64  `json:"until"` // unix nanoseconds
+}
+
+// slots is the run's set of places.
+type slots struct {
+	root string
+	dir  string
+	jobs int
+	prio map[string]state.Priority
+	// seen is when each arriving task (see arriving) was first seen.
+	seen map[string]time.Time
+}
+
+// arriveFor is how long a task Ninja has started may take to join the
+// queue before the tasks it outranks stop waiting for it.
+const arriveFor = 2 * time.Second
+
+func openSlots(root string, jobs int) *slots {
+	s := &slots{root: root, dir: filepath.Join(root, filepath.FromSlash(state.SlotsDir)), jobs: max(jobs, 1), seen: map[string]time.Time{}}
+	state.ReadJSON(filepath.Join(root, filepath.FromSlash(state.PriorityPath)), &s.prio)
+	return s
+}
+
+// acquire waits for a place for task, in rank order, until ctx ends. The
+// returned release gives the place back, handing it to heir when heir is
+// not "".
+func (s *slots) acquire(ctx context.Context, task string) (release func(heir string), err error) {
+	if err := os.MkdirAll(filepath.Join(s.dir, "queue"), 0o755); err != nil {
+		return nil, err
+	}
+	me := queueEntry{Task: task, Priority: s.prio[task].Remaining, Order: s.prio[task].Order}
+	entry := filepath.Join(s.dir, "queue", task+".json")
+	qf, err := os.OpenFile(entry, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(qf.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		qf.Close()
+		return nil, fmt.Errorf("task %s is already waiting for a place in another paraider process", task)
+	}
+	json.NewEncoder(qf).Encode(me)
+	leave := func() {
+		os.Remove(entry)
+		qf.Close()
+	}
+	for {
+		if slot, f := s.try(me); f != nil {
+			leave()
+			return func(heir string) { s.release(slot, f, heir) }, nil
+		}
+		select {
+		case <-ctx.Done():
+			leave()
+			return nil, context.Cause(ctx)
+		case <-time.After(slotPoll):
+		}
+	}
+}
+
+// try takes a free place if this task may have one now: a place handed to
+// it, or a free place while fewer tasks that outrank it wait than there
+// are free places.
+func (s *slots) try(me queueEntry) (int, *os.File) {
+	rank := 0
+	queued := map[string]bool{}
+	for _, w := range s.waiting() {
+		queued[w.Task] = true
+		if w.Task != me.Task && outranks(w, me) {
+			rank++
+		}
+	}
+	// Ninja starts the ready tasks at once, and they join the queue in
+	// whatever order their processes get going: one that Ninja started
+	// and that outranks this task counts as waiting already.
+	for _, id := range s.arriving(queued) {
+		q := queueEntry{Task: id, Priority: s.prio[id].Remaining, Order: s.prio[id].Order}
+		if outranks(q, me) {
+			rank++
+		}
+	}
+	now := time.Now().UnixNano()
+	free := 0
+	for k := 0; k < s.jobs; k++ {
+		var res reservation
+		if state.ReadJSON(s.reservePath(k), &res) == nil && res.Until > now && res.Task != me.Task {
+			continue // kept for the next link of a chain
+		}
+		f, err := os.OpenFile(s.lockPath(k), os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			continue
+		}
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+			f.Close()
+			continue
+		}
+		if res.Task == me.Task && res.Until > now || rank < free+1 {
+			os.Remove(s.reservePath(k))
+			return k, f
+		}
+		free++
+		f.Close()
+	}
+	return -1, nil
+}
+
+// arriving lists the tasks that the same Ninja has started (paraider exec
+// processes beside this one) and that neither wait in the queue nor run
+// yet, for up to arriveFor each.
+func (s *slots) arriving(queued map[string]bool) []string {
+	ninja, self := os.Getppid(), os.Getpid()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	now := time.Now()
+	var out []string
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == self {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		i := strings.LastIndexByte(string(stat), ')')
+		f := strings.Fields(string(stat[i+1:]))
+		if i < 0 || len(f) < 2 || f[1] != strconv.Itoa(ninja) {
+			continue
+		}
+		cmdline, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		args := strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
+		if len(args) < 3 || args[1] != "exec" {
+			continue
+		}
+		id := args[len(args)-1]
+		if queued[id] || s.running(id) {
+			continue
+		}
+		if _, ok := s.seen[id]; !ok {
+			s.seen[id] = now
+		}
+		if now.Sub(s.seen[id]) < arriveFor {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// running reports whether task has a place: it said so in running/.
+func (s *slots) running(task string) bool {
+	_, err := os.Stat(filepath.Join(s.root, filepath.FromSlash(state.RunningPath(task))))
+	return err == nil
+}
+
+func outranks(a, b queueEntry) bool {
+	if a.Priority != b.Priority {
+		return a.Priority > b.Priority
+	}
+	return a.Order < b.Order
+}
+
+// waiting lists the tasks waiting for a place now; entries whose
+// processes died are removed.
+func (s *slots) waiting() []queueEntry {
+	dir := filepath.Join(s.dir, "queue")
+	entries, _ := os.ReadDir(dir)
+	var out []queueEntry
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".json") {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		f, err := os.Open(p)
+		if err != nil {
+			continue
+		}
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB) == nil {
+			// Nobody holds it: its task is gone.
+			os.Remove(p)
+			f.Close()
+			continue
+		}
+		var q queueEntry
+		if json.NewDecoder(f).Decode(&q) == nil {
+			out = append(out, q)
+		}
+		f.Close()
+	}
+	sort.Slice(out, func(i, j int) bool { return outranks(out[i], out[j]) })
+	return out
+}
+
+// release gives a place back; with an heir that outranks every waiting
+// task, the place is kept for it a moment.
+func (s *slots) release(k int, f *os.File, heir string) {
+	if heir != "" {
+		h := queueEntry{Task: heir, Priority: s.prio[heir].Remaining, Order: s.prio[heir].Order}
+		if w := s.waiting(); len(w) == 0 || outranks(h, w[0]) {
+			state.WriteJSON(s.reservePath(k), reservation{Task: heir, Until: time.Now().Add(handoffFor).UnixNano()})
+		}
+	}
+	f.Close()
+}
+
+// forget drops places kept for task: it needs none (it was up to date).
+func (s *slots) forget(task string) {
+	for k := 0; k < s.jobs; k++ {
+		var res reservation
+		if state.ReadJSON(s.reservePath(k), &res) == nil && res.Task == task {
+			os.Remove(s.reservePath(k))
+		}
+	}
+}
+
+func (s *slots) lockPath(k int) string { return filepath.Join(s.dir, fmt.Sprintf("slot-%d.lock", k)) }
+func (s *slots) reservePath(k int) string {
+	return filepath.Join(s.dir, fmt.Sprintf("slot-%d.reserved", k))
+}
