@@ -408,6 +408,10 @@ type runner struct {
 	success *state.Result
 	// run is the plan's run-wide facts (run.json).
 	run *state.Run
+	// main is the repository around the plan, for watching the main tree;
+	// nil outside git.
+	main       *isolate.Repo
+	mainOpened bool
 }
 
 func (r *runner) path(rel string) string { return filepath.Join(r.root, filepath.FromSlash(rel)) }
@@ -818,11 +822,15 @@ func relPath(root, p string) string {
 // dirty maps the main tree's changed files (git status) to their blob ids,
 // for isolation none; nil outside a git repository.
 func (r *runner) dirty(ctx context.Context) map[string]string {
-	repo, err := isolate.Open(r.root, state.Dir)
-	if err != nil {
+	if !r.mainOpened {
+		// Once per task: the repository around the plan does not move.
+		r.mainOpened = true
+		r.main, _ = isolate.Open(r.root, state.Dir)
+	}
+	if r.main == nil {
 		return nil
 	}
-	m, err := repo.Dirty(ctx, r.spec.Agent.Scratch)
+	m, err := r.main.Dirty(ctx, r.spec.Agent.Scratch)
 	if err != nil {
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -35,13 +36,19 @@ type guardedFile struct {
 	data []byte   // git's files only: the bytes to put back or keep
 }
 
-// newGuard finds what to watch under root.
+// newGuard finds what to watch under root. It finds the git directory
+// itself, as git does, rather than pay for a git process per task.
 func newGuard(ctx context.Context, root string) *guard {
 	g := &guard{root: root}
-	if out, err := gitOut(ctx, root, "rev-parse", "--path-format=absolute", "--git-common-dir"); err == nil {
-		g.gitDir = out
-		g.hookDir = []string{filepath.Join(out, "hooks")}
-		// A hooksPath of the person's, relative to the top of the work tree.
+	if dir := commonGitDir(root); dir != "" {
+		g.gitDir = dir
+		g.hookDir = []string{filepath.Join(dir, "hooks")}
+		// A hooksPath of the person's, relative to the top of the work
+		// tree; git is asked only when the config names one.
+		cfg, _ := os.ReadFile(filepath.Join(dir, "config"))
+		if !strings.Contains(strings.ToLower(string(cfg)), "hookspath") {
+			return g
+		}
 		if hp, err := gitOut(ctx, root, "config", "--get", "core.hooksPath"); err == nil && hp != "" {
 			if !filepath.IsAbs(hp) {
 				if top, err := gitOut(ctx, root, "rev-parse", "--show-toplevel"); err == nil {
@@ -52,6 +59,49 @@ func newGuard(ctx context.Context, root string) *guard {
 		}
 	}
 	return g
+}
+
+// commonGitDir is the git directory shared by the work trees of the
+// repository around dir: the nearest .git directory, or the one a .git
+// file (a linked worktree, a submodule) points to, and its commondir.
+// "" when there is none below GIT_CEILING_DIRECTORIES.
+func commonGitDir(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	ceilings := filepath.SplitList(os.Getenv("GIT_CEILING_DIRECTORIES"))
+	for d := abs; ; d = filepath.Dir(d) {
+		p := filepath.Join(d, ".git")
+		if fi, err := os.Stat(p); err == nil {
+			if fi.IsDir() {
+				return p
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return ""
+			}
+			gd, ok := strings.CutPrefix(strings.TrimSpace(string(data)), "gitdir: ")
+			if !ok {
+				return ""
+			}
+			if !filepath.IsAbs(gd) {
+				gd = filepath.Join(d, gd)
+			}
+			if c, err := os.ReadFile(filepath.Join(gd, "commondir")); err == nil {
+				cd := strings.TrimSpace(string(c))
+				if !filepath.IsAbs(cd) {
+					cd = filepath.Join(gd, cd)
+				}
+				return filepath.Clean(cd)
+			}
+			return gd
+		}
+		parent := filepath.Dir(d)
+		if parent == d || slices.Contains(ceilings, parent) {
+			return ""
+		}
+	}
 }
 
 func gitOut(ctx context.Context, dir string, args ...string) (string, error) {

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/paraider/paraider/state"
 )
 
@@ -31,8 +33,11 @@ import (
 // A place is a flock on .paraider/slots/slot-N.lock; a waiting task holds
 // a flock on its queue entry, so that a killed one drops out by itself.
 
-// slotPoll is how often a waiting task looks again.
-const slotPoll = 20 * time.Millisecond
+// slotPoll is how often a waiting task looks again without being woken:
+// a place freed wakes the waiting tasks at once (inotify); the poll is
+// for what no event announces (a task killed with its place, a place
+// kept for a link that never came).
+const slotPoll = 100 * time.Millisecond
 
 // handoffFor is how long a place handed to the next link of a chain waits
 // for it before anyone may take it.
@@ -77,43 +82,109 @@ func (s *slots) acquire(ctx context.Context, task string) (release func(heir str
 		return nil, err
 	}
 	me := queueEntry{Task: task, Priority: s.prio[task].Remaining, Order: s.prio[task].Order}
+	// The entry appears already locked (written aside, locked, renamed
+	// into place), so that no one takes it for a dead task's. The task's
+	// own lock keeps a second process of the same task out.
 	entry := filepath.Join(s.dir, "queue", task+".json")
-	qf, err := os.OpenFile(entry, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	qf, err := os.CreateTemp(filepath.Join(s.dir, "queue"), "."+task+".tmp*")
 	if err != nil {
 		return nil, err
 	}
 	if err := syscall.Flock(int(qf.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		os.Remove(qf.Name())
 		qf.Close()
-		return nil, fmt.Errorf("task %s is already waiting for a place in another paraider process", task)
+		return nil, err
 	}
 	json.NewEncoder(qf).Encode(me)
+	if err := os.Rename(qf.Name(), entry); err != nil {
+		os.Remove(qf.Name())
+		qf.Close()
+		return nil, err
+	}
 	leave := func() {
 		os.Remove(entry)
 		qf.Close()
 	}
+	wake := newWaker(s.dir)
+	defer wake.close()
 	for {
 		if slot, f := s.try(me); f != nil {
 			leave()
 			return func(heir string) { s.release(slot, f, heir) }, nil
 		}
-		select {
-		case <-ctx.Done():
+		if ctx.Err() != nil {
 			leave()
 			return nil, context.Cause(ctx)
-		case <-time.After(slotPoll):
 		}
+		// A place freed wakes the waiting tasks at once; the poll is
+		// for what no event announces (a task killed with its place).
+		wake.wait(slotPoll)
 	}
 }
 
 // try takes a free place if this task may have one now: a place handed to
 // it, or a free place while fewer tasks that outrank it wait than there
-// are free places.
+// are free places. Ranks are worked out only when a place is free: the
+// look at the queue and at the processes Ninja started costs more than a
+// look at the places.
 func (s *slots) try(me queueEntry) (int, *os.File) {
+	now := time.Now().UnixNano()
+	var free []int
+	kept := map[string]bool{} // tasks a place is kept for: they need no other
+	for k := 0; k < s.jobs; k++ {
+		var res reservation
+		reserved := state.ReadJSON(s.reservePath(k), &res) == nil && res.Until > now
+		if reserved && res.Task != me.Task {
+			kept[res.Task] = true
+			continue // kept for the next link of a chain
+		}
+		f := s.lock(k)
+		if f == nil {
+			continue
+		}
+		if reserved {
+			// Handed to this task.
+			os.Remove(s.reservePath(k))
+			return k, f
+		}
+		// Only a look: others may look too while this task works out its
+		// rank.
+		f.Close()
+		free = append(free, k)
+	}
+	if len(free) == 0 || s.rank(me, kept) >= len(free) {
+		return -1, nil
+	}
+	for _, k := range free {
+		if f := s.lock(k); f != nil {
+			return k, f
+		}
+	}
+	return -1, nil
+}
+
+// lock takes place k if it is free; nil when it is not. The lock file is
+// opened read-only: closing it wakes no one (inotify sees only writes).
+func (s *slots) lock(k int) *os.File {
+	f, err := os.OpenFile(s.lockPath(k), os.O_RDONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil
+	}
+	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		f.Close()
+		return nil
+	}
+	return f
+}
+
+// rank counts the tasks that outrank me and wait for a place, or are on
+// their way to the queue, but for those a place is kept for.
+func (s *slots) rank(me queueEntry, kept map[string]bool) int {
 	rank := 0
 	queued := map[string]bool{}
 	for _, w := range s.waiting() {
 		queued[w.Task] = true
-		if w.Task != me.Task && outranks(w, me) {
+		if w.Task != me.Task && !kept[w.Task] && outranks(w, me) {
 			rank++
 		}
 	}
@@ -122,34 +193,15 @@ func (s *slots) try(me queueEntry) (int, *os.File) {
 	// and that outranks this task counts as waiting already.
 	for _, id := range s.arriving(queued) {
 		q := queueEntry{Task: id, Priority: s.prio[id].Remaining, Order: s.prio[id].Order}
-		if outranks(q, me) {
+		if !kept[id] && outranks(q, me) {
 			rank++
 		}
 	}
-	now := time.Now().UnixNano()
-	free := 0
-	for k := 0; k < s.jobs; k++ {
-		var res reservation
-		if state.ReadJSON(s.reservePath(k), &res) == nil && res.Until > now && res.Task != me.Task {
-			continue // kept for the next link of a chain
-		}
-		f, err := os.OpenFile(s.lockPath(k), os.O_RDWR|os.O_CREATE, 0o644)
-		if err != nil {
-			continue
-		}
-		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
-			f.Close()
-			continue
-		}
-		if res.Task == me.Task && res.Until > now || rank < free+1 {
-			os.Remove(s.reservePath(k))
-			return k, f
-		}
-		free++
-		f.Close()
-	}
-	return -1, nil
+	return rank
 }
+
+// wakeAll wakes the waiting tasks to look at the places again.
+func (s *slots) wakeAll() { os.WriteFile(filepath.Join(s.dir, "released"), nil, 0o644) }
 
 // arriving lists the tasks that the same Ninja has started (paraider exec
 // processes beside this one) and that neither wait in the queue nor run
@@ -240,7 +292,7 @@ func (s *slots) waiting() []queueEntry {
 }
 
 // release gives a place back; with an heir that outranks every waiting
-// task, the place is kept for it a moment.
+// task, the place is kept for it a moment. The waiting tasks are woken.
 func (s *slots) release(k int, f *os.File, heir string) {
 	if heir != "" {
 		h := queueEntry{Task: heir, Priority: s.prio[heir].Remaining, Order: s.prio[heir].Order}
@@ -249,6 +301,44 @@ func (s *slots) release(k int, f *os.File, heir string) {
 		}
 	}
 	f.Close()
+	s.wakeAll()
+}
+
+// waker wakes a waiting task when a file in the slots directory is
+// written (a place released, a place handed on), through inotify.
+type waker struct{ fd int }
+
+func newWaker(dir string) *waker {
+	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
+	if err != nil {
+		return &waker{fd: -1}
+	}
+	if _, err := unix.InotifyAddWatch(fd, dir, unix.IN_CLOSE_WRITE|unix.IN_MOVED_TO|unix.IN_DELETE); err != nil {
+		unix.Close(fd)
+		return &waker{fd: -1}
+	}
+	return &waker{fd: fd}
+}
+
+// wait returns after an event, or after d.
+func (w *waker) wait(d time.Duration) {
+	if w.fd < 0 {
+		time.Sleep(d)
+		return
+	}
+	unix.Poll([]unix.PollFd{{Fd: int32(w.fd), Events: unix.POLLIN}}, int(d/time.Millisecond))
+	buf := make([]byte, 4096)
+	for {
+		if n, _ := unix.Read(w.fd, buf); n <= 0 {
+			return
+		}
+	}
+}
+
+func (w *waker) close() {
+	if w.fd >= 0 {
+		unix.Close(w.fd)
+	}
 }
 
 // forget drops places kept for task: it needs none (it was up to date).

