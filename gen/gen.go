@@ -52,6 +52,8 @@ type Options struct {
 	// PlanOrder writes task edges in plan order instead of longest chain
 	// first: only for measuring what the ordering is worth.
 	PlanOrder bool
+	// Regen is set when Ninja runs gen (the generator edge).
+	Regen bool
 }
 
 // Summary says what Generate did.
@@ -168,6 +170,15 @@ func Generate(p *plan.Plan, opts Options) (*Summary, error) {
 	// Not an input of any edge: new ranks do not rerun anything.
 	if _, err := state.WriteIfChanged(abs(state.PriorityPath), priorities(p, w)); err != nil {
 		return nil, err
+	}
+	if !opts.Regen {
+		// Run by hand: the generator's outputs are now as new as the
+		// plan, or Ninja would run gen once more. (Under Ninja, restat
+		// and its log see to that.)
+		now := time.Now()
+		for _, f := range []string{out, abs(state.RunPath)} {
+			os.Chtimes(f, now, now)
+		}
 	}
 	if _, err := state.WriteIfChanged(out, []byte(ninja)); err != nil {
 		return nil, err
@@ -358,11 +369,14 @@ func Ninja(p *plan.Plan, self string, w plan.Weight) (string, error) {
 		binding{"description", "report"})
 	nw.newline()
 
-	specs := []string{state.RunPath}
+	// The specs are not the generator's outputs: gen rewrites only the
+	// specs that changed, and Ninja would find the others older than the
+	// plan and run gen again after every edit. Phony edges stand for
+	// them; a missing run.json (a removed .paraider/) reruns gen.
+	nw.build(edge{outs: []string{self}, implicitOuts: []string{state.RunPath}, rule: "gen", ins: p.Sources})
 	for _, t := range p.Tasks {
-		specs = append(specs, state.SpecPath(t.ID))
+		nw.build(edge{outs: []string{state.SpecPath(t.ID)}, rule: "phony"})
 	}
-	nw.build(edge{outs: []string{self}, implicitOuts: specs, rule: "gen", ins: p.Sources})
 	nw.newline()
 
 	order, _ := criticalOrder(p, w)

@@ -212,9 +212,10 @@ func (g *guard) settleOne(t *tamper, p string, b guardedFile, hadB bool, a guard
 		// Gone: nothing forged, and the next gen writes it again. A
 		// person removing .paraider/ during a run looks the same.
 	case own:
-		// paraider's own: removed, so that the next gen writes it anew
-		// (the generator edge depends on them).
+		// paraider's own: removed, with run.json, so that Ninja runs gen
+		// next time and gen writes them anew.
 		os.Remove(p)
+		os.Remove(filepath.Join(g.root, filepath.FromSlash(state.RunPath)))
 		t.add("%s (paraider's own file: removed; the next `paraider gen` or `ninja` writes it again)", name)
 	case p == filepath.Join(g.gitDir, "config"):
 		// The person may have changed it too: never undone, said loudly.

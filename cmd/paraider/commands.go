@@ -87,7 +87,7 @@ func generate(cli *CLI, opts gen.Options) (*plan.Plan, *gen.Summary, error) {
 }
 
 func (g *GenCmd) Run(cli *CLI, env *Env) error {
-	p, sum, err := generate(cli, gen.Options{Output: g.Output, Force: g.Force || g.Regen, PlanOrder: g.PlanOrder})
+	p, sum, err := generate(cli, gen.Options{Output: g.Output, Force: g.Force || g.Regen, PlanOrder: g.PlanOrder, Regen: g.Regen})
 	if err != nil {
 		return err
 	}
@@ -100,8 +100,8 @@ func (g *GenCmd) Run(cli *CLI, env *Env) error {
 	for _, n := range p.Notes {
 		fmt.Fprintf(env.Stdout, "%s:%d:%d: note: %s\n", p.File, n.Line, n.Col, n.Msg)
 	}
-	fmt.Fprintf(env.Stdout, "paraider: wrote %s: %d tasks, %d checks, %d agents at once; %s\n",
-		sum.Output, sum.Tasks, sum.Checks, p.Jobs, describeSpecs(sum))
+	fmt.Fprintf(env.Stdout, "paraider: wrote %s: %s, %s, %d agents at once; %s\n",
+		sum.Output, human.Count(sum.Tasks, "task"), human.Count(sum.Checks, "check"), p.Jobs, describeSpecs(sum))
 	how := "ninja"
 	if dir := filepath.Dir(sum.Output); dir != "." {
 		how = "ninja -C " + dir
@@ -120,7 +120,7 @@ func (g *GenCmd) Run(cli *CLI, env *Env) error {
 func describeSpecs(s *gen.Summary) string {
 	var parts []string
 	if len(s.SpecsWritten) > 0 {
-		parts = append(parts, fmt.Sprintf("%d tasks new or changed (%s)", len(s.SpecsWritten), short(s.SpecsWritten)))
+		parts = append(parts, fmt.Sprintf("%s new or changed (%s)", human.Count(len(s.SpecsWritten), "task"), short(s.SpecsWritten)))
 	}
 	if len(s.SpecsRemoved) > 0 {
 		parts = append(parts, fmt.Sprintf("%d removed (%s)", len(s.SpecsRemoved), short(s.SpecsRemoved)))
