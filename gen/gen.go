@@ -151,6 +151,9 @@ func Generate(p *plan.Plan, opts Options) (*Summary, error) {
 	run.Redact = p.Redact
 	run.Ninja, run.Sources = relTo(root, out), p.Sources
 	run.CheckTimeout = state.Duration(p.CheckTimeout)
+	if p.Compare != nil {
+		run.Compare = &state.Price{Name: p.Compare.Name, Input: p.Compare.Input, Output: p.Compare.Output}
+	}
 	for _, prof := range profiles {
 		run.Redact = redactNames(run.Redact, prof)
 	}

@@ -272,6 +272,34 @@ func (d *decoder) size(n *yaml.Node, what string) int64 {
 	return 0
 }
 
+// price reads compare_price: {name, input, output}, dollars per million
+// tokens.
+func (d *decoder) price(n *yaml.Node) *Price {
+	pr := &Price{}
+	var haveIn, haveOut bool
+	d.fields(n, "compare_price", []string{"name", "input", "output"}, func(key string, _, v *yaml.Node) {
+		switch key {
+		case "name":
+			pr.Name, _ = d.str(v, "compare_price name")
+		case "input", "output":
+			f, err := strconv.ParseFloat(v.Value, 64)
+			if v.Kind != yaml.ScalarNode || (v.Tag != "!!float" && v.Tag != "!!int") || err != nil || f < 0 || f > 10000 {
+				d.nodeErr(v, "dollars per million tokens, such as 3.00", "compare_price %s must be a price from 0 to 10000, not %s", key, kindName(v))
+				return
+			}
+			if key == "input" {
+				pr.Input, haveIn = f, true
+			} else {
+				pr.Output, haveOut = f, true
+			}
+		}
+	})
+	if deref(n).Kind == yaml.MappingNode && (pr.Name == "" || !haveIn || !haveOut) {
+		d.nodeErr(n, "write compare_price: {name: claude-sonnet-4-5, input: 3.00, output: 15.00}", "compare_price needs name, input and output")
+	}
+	return pr
+}
+
 // model reads a model name. It becomes one argument of the agent's command
 // line: a name starting with '-' would be read as an option, and a line
 // break has no place in one.
@@ -383,7 +411,7 @@ func (d *decoder) strMap(n *yaml.Node, what string) map[string]string {
 	return out
 }
 
-var planKeys = []string{"version", "jobs", "model", "agent", "agents", "timeout", "retries", "retry_delay", "env", "isolation", "undeclared", "keep_failed", "worktree", "budget", "redact", "tasks", "checks", "check_timeout"}
+var planKeys = []string{"version", "jobs", "model", "agent", "agents", "timeout", "retries", "retry_delay", "env", "isolation", "undeclared", "keep_failed", "worktree", "budget", "redact", "tasks", "checks", "check_timeout", "compare_price"}
 
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 var taskKeys = []string{"id", "files", "read", "needs", "message", "message_file", "model", "agent", "timeout", "retries", "retry_delay", "env", "check", "allow_unchanged", "isolation", "undeclared", "estimate"}
@@ -470,6 +498,8 @@ func (d *decoder) plan(p *Plan, root *yaml.Node) {
 			tasksNode = v
 		case "checks":
 			p.Checks = d.checks(v)
+		case "compare_price":
+			p.Compare = d.price(v)
 		case "check_timeout":
 			p.CheckTimeout, _ = d.duration(v, "check_timeout", MaxTimeout)
 		}

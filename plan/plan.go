@@ -67,6 +67,8 @@ type Plan struct {
 	Checks       []*Check
 	// CheckTimeout bounds each final check; 0 for the default.
 	CheckTimeout time.Duration
+	// Compare is a reference model's price, for the report; nil for none.
+	Compare *Price
 
 	// Sources are the files the plan was read from (the plan itself and
 	// message files), relative to Root: the inputs of the generator edge.
@@ -104,6 +106,13 @@ type Task struct {
 	Deps []string
 
 	line, col int
+}
+
+// Price is a model's price in dollars per million tokens sent (input) and
+// received (output).
+type Price struct {
+	Name          string
+	Input, Output float64
 }
 
 // Check is a final check, run once after all tasks.

@@ -60,6 +60,23 @@ type JSONSummary struct {
 	TokensReceived int64    `json:"tokens_received"`
 	Cost           float64  `json:"cost"`
 	OK             bool     `json:"ok"` // every task and check passed
+	// Compare is the run's tokens priced on the plan's compare_price model.
+	Compare *JSONCompare `json:"compare,omitempty"`
+}
+
+// JSONCompare is what the run would have cost on a reference model.
+type JSONCompare struct {
+	Name  string  `json:"name"`
+	Cost  float64 `json:"cost"`
+	Saved float64 `json:"saved"`
+}
+
+// JSONTests are the counts a check's test runner printed.
+type JSONTests struct {
+	Unit    string `json:"unit"` // tests, or packages (go test without -v)
+	Passed  int    `json:"passed"`
+	Failed  int    `json:"failed"`
+	Skipped int    `json:"skipped"`
 }
 
 // JSONTask is one task. Status is ok, up_to_date, failed or not_run.
@@ -86,6 +103,8 @@ type JSONCheck struct {
 	ExitCode int     `json:"exit_code"`
 	Seconds  float64 `json:"seconds"`
 	Tail     string  `json:"tail,omitempty"`
+	// Tests are the counts its test runner printed, when it printed any.
+	Tests *JSONTests `json:"tests,omitempty"`
 }
 
 // JSONGitStatus is `git status --porcelain` of the changed files.
@@ -125,6 +144,9 @@ func (r *Report) ToJSON() JSON {
 		CriticalPath: nonNil(r.Critical), CriticalPathS: secs(r.CriticalD),
 		TokensSent: r.TokensSent, TokensReceived: r.TokensRecv, Cost: r.Cost, OK: r.OK(),
 	}
+	if c := r.Compare; c != nil {
+		j.Summary.Compare = &JSONCompare{Name: c.Name, Cost: c.Cost, Saved: c.Saved}
+	}
 	for _, t := range r.Tasks {
 		runs := t.Runs
 		if runs == nil {
@@ -135,8 +157,12 @@ func (r *Report) ToJSON() JSON {
 			FilesChanged: nonNil(t.Files), Undeclared: nonNil(t.Undeclared), Elsewhere: nonNil(t.Elsewhere), Reason: t.Reason, Runs: runs})
 	}
 	for _, c := range r.Checks {
-		j.Checks = append(j.Checks, JSONCheck{Name: c.Name, Command: c.Command, Status: jsonStatus[c.Status],
-			ExitCode: c.ExitCode, Seconds: secs(c.Duration), Tail: c.Tail})
+		jc := JSONCheck{Name: c.Name, Command: c.Command, Status: jsonStatus[c.Status],
+			ExitCode: c.ExitCode, Seconds: secs(c.Duration), Tail: c.Tail}
+		if t := c.Tests; t != nil {
+			jc.Tests = &JSONTests{Unit: t.Unit, Passed: t.Passed, Failed: t.Failed, Skipped: t.Skipped}
+		}
+		j.Checks = append(j.Checks, jc)
 	}
 	return j
 }
@@ -188,10 +214,13 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(w, "- **critical path:** %s (%s)\n", md(strings.Join(r.Critical, " → ")), human.Duration(r.CriticalD))
 	}
 	fmt.Fprintf(w, "- **tokens:** %s sent, %s received; **cost:** %s\n", human.Tokens(r.TokensSent), human.Tokens(r.TokensRecv), human.Money(r.Cost))
+	if c := r.Compare; c != nil {
+		fmt.Fprintf(w, "- **%s equivalent:** ~%s; **saved:** %s\n", md(c.Name), human.Money(c.Cost), human.Money(c.Saved))
+	}
 	if len(r.Checks) > 0 {
 		fmt.Fprintln(w, "\n### Final checks")
 		for _, c := range r.Checks {
-			fmt.Fprintf(w, "- %s `%s`: %s\n", md(c.Name), strings.ReplaceAll(c.Command, "`", "'"), c.Status)
+			fmt.Fprintf(w, "- %s `%s`: %s%s\n", md(c.Name), strings.ReplaceAll(c.Command, "`", "'"), c.Status, testsText(c))
 		}
 	}
 	for _, t := range r.Tasks {

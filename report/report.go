@@ -55,8 +55,11 @@ type Report struct {
 	TokensRecv                                      int64
 	Cost                                            float64
 	Checks                                          []CheckRow
-	GitStatus                                       []string // porcelain lines for the changed files
-	GitNote                                         string   // why GitStatus is empty, when it is not just clean
+	// Compare is what the run's tokens would have cost on a reference
+	// model (the plan's compare_price); nil without one.
+	Compare   *Comparison
+	GitStatus []string // porcelain lines for the changed files
+	GitNote   string   // why GitStatus is empty, when it is not just clean
 }
 
 // TaskRow is one task's line.
@@ -85,6 +88,13 @@ type TaskRow struct {
 	LogTail string
 }
 
+// Comparison prices the run's tokens on a reference model.
+type Comparison struct {
+	Name  string
+	Cost  float64 // what the tokens would have cost there
+	Saved float64 // that, less what the run cost
+}
+
 // CheckRow is one final check's line.
 type CheckRow struct {
 	Name     string
@@ -93,6 +103,8 @@ type CheckRow struct {
 	ExitCode int
 	Duration time.Duration
 	Tail     string
+	// Tests are the counts the check's test runner printed, if any.
+	Tests *TestCounts
 }
 
 // Options tune Build.
@@ -248,10 +260,17 @@ func Build(opts Options) (*Report, error) {
 			row.ExitCode = rec.ExitCode
 			row.Duration = rec.Finished.Sub(rec.Started)
 			row.Tail = rec.Tail
+			if c, ok := ParseTestCounts(rec.Tail); ok {
+				row.Tests = &c
+			}
 		}
 		rep.Checks = append(rep.Checks, row)
 	}
 
+	if pr := run.Compare; pr != nil {
+		c := float64(rep.TokensSent)*pr.Input/1e6 + float64(rep.TokensRecv)*pr.Output/1e6
+		rep.Compare = &Comparison{Name: pr.Name, Cost: c, Saved: c - rep.Cost}
+	}
 	rep.GitStatus, rep.GitNote = gitStatus(opts.Root, changed)
 
 	if opts.Record {

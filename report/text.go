@@ -57,6 +57,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	p("tokens", "%s sent, %s received", human.Tokens(r.TokensSent), human.Tokens(r.TokensRecv))
 	p("cost", "%s", human.Money(r.Cost))
+	if c := r.Compare; c != nil {
+		p(c.Name+" equivalent", "~%s (saved %s)", human.Money(c.Cost), human.Money(c.Saved))
+	}
 
 	if len(r.Checks) > 0 {
 		fmt.Fprintln(w)
@@ -66,12 +69,12 @@ func (r *Report) WriteText(w io.Writer) error {
 			case NotRun:
 				fmt.Fprintf(w, "  %-12s %-8s %s\n", c.Name, c.Status, human.Clip(c.Command, 60))
 			case Failed:
-				fmt.Fprintf(w, "  %-12s %-8s %s (exit %d, %s)\n", c.Name, c.Status, human.Clip(c.Command, 60), c.ExitCode, human.Duration(c.Duration))
+				fmt.Fprintf(w, "  %-12s %-8s %s (exit %d, %s)%s\n", c.Name, c.Status, human.Clip(c.Command, 60), c.ExitCode, human.Duration(c.Duration), testsText(c))
 				if c.Tail != "" {
 					fmt.Fprintf(w, "      | %s\n", strings.ReplaceAll(c.Tail, "\n", "\n      | "))
 				}
 			default:
-				fmt.Fprintf(w, "  %-12s %-8s %s (%s)\n", c.Name, c.Status, human.Clip(c.Command, 60), human.Duration(c.Duration))
+				fmt.Fprintf(w, "  %-12s %-8s %s (%s)%s\n", c.Name, c.Status, human.Clip(c.Command, 60), human.Duration(c.Duration), testsText(c))
 			}
 		}
 	}
@@ -122,6 +125,14 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintln(w, "  (no files changed)")
 	}
 	return nil
+}
+
+// testsText is a check's test counts, as a suffix; "" without any.
+func testsText(c CheckRow) string {
+	if c.Tests == nil {
+		return ""
+	}
+	return " — " + c.Tests.String()
 }
 
 // writePaths writes a section listing, per task, the paths paths gives;

@@ -103,10 +103,20 @@ type Run struct {
 	// relative to the plan's directory: never a task's changes.
 	Ninja   string   `json:"ninja,omitempty"`
 	Sources []string `json:"sources,omitempty"`
+	// Compare prices the run's tokens on a reference model, for the
+	// report's "what it would have cost" line; nil for none.
+	Compare *Price `json:"compare_price,omitempty"`
 	// CheckTimeout bounds each final check; 0 for the default.
 	CheckTimeout Duration `json:"check_timeout,omitempty"`
 	// Redact names variables whose values the checks' logs never show.
 	Redact []string `json:"redact,omitempty"`
+}
+
+// Price is a model's price in dollars per million tokens.
+type Price struct {
+	Name   string  `json:"name"`
+	Input  float64 `json:"input"`
+	Output float64 `json:"output"`
 }
 
 // Check is a final check.

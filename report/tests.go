@@ -1,0 +1,132 @@
+package report
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// TestCounts is what a test runner's closing lines say.
+type TestCounts struct {
+	Passed, Failed, Skipped int
+	// Unit is what is counted: tests, or packages for go test without -v.
+	Unit string
+}
+
+func (c TestCounts) String() string {
+	s := fmt.Sprintf("%s: %d/%d passed", strings.ToUpper(c.Unit[:1])+c.Unit[1:], c.Passed, c.Passed+c.Failed)
+	if c.Skipped > 0 {
+		s += fmt.Sprintf(", %d skipped", c.Skipped)
+	}
+	return s
+}
+
+var (
+	// jest: "Tests:       1 failed, 23 passed, 24 total"
+	jestRE = regexp.MustCompile(`(?m)^Tests:\s+(.*\d+ total)\s*$`)
+	// vitest: " Tests  23 passed | 1 failed (24)"
+	vitestRE = regexp.MustCompile(`(?m)^\s*Tests\s+(\d+ \w+(?: \| \d+ \w+)*) \(\d+\)\s*$`)
+	// mocha: "  24 passing (2s)", "  1 failing", "  2 pending"
+	mochaRE = regexp.MustCompile(`(?m)^\s+(\d+) (passing|failing|pending)\b`)
+	// pytest: "===== 23 passed, 1 failed, 2 skipped in 0.12s ====="
+	pytestRE = regexp.MustCompile(`(?m)^=+ (.*\d+ (?:passed|failed|error|errors|skipped).*) in [\d.]+s(?: \([^)]*\))? =+\s*$`)
+	// cargo test: "test result: ok. 24 passed; 0 failed; 1 ignored; ..."
+	cargoRE = regexp.MustCompile(`(?m)^test result: \w+\. (\d+) passed; (\d+) failed; (\d+) ignored`)
+	// go test -v: "--- PASS: TestX", "--- FAIL: TestX", "--- SKIP: TestX"
+	goTestRE = regexp.MustCompile(`(?m)^\s*--- (PASS|FAIL|SKIP): `)
+	// go test: "ok  \tpkg\t0.01s", "FAIL\tpkg\t0.01s"
+	goPkgRE = regexp.MustCompile(`(?m)^(ok|FAIL)\s+\S+\s+(?:[\d.]+s|\(cached\))`)
+	// the plain line any runner may print: "N passed, N failed"
+	plainRE = regexp.MustCompile(`(?m)^(?:\w+: )?(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$`)
+	countRE = regexp.MustCompile(`(\d+) (passed|failed|skipped|todo|error|errors|pending|total)`)
+)
+
+// ParseTestCounts reads the summary a test runner printed at the end of a
+// check's output: jest, vitest, mocha, pytest, go test, cargo test, or the
+// plain "N passed, N failed". ok is false when there is none.
+func ParseTestCounts(out string) (TestCounts, bool) {
+	words := func(s string) TestCounts {
+		c := TestCounts{Unit: "tests"}
+		for _, m := range countRE.FindAllStringSubmatch(s, -1) {
+			n, _ := strconv.Atoi(m[1])
+			switch m[2] {
+			case "passed":
+				c.Passed += n
+			case "failed", "error", "errors":
+				c.Failed += n
+			case "skipped", "todo", "pending":
+				c.Skipped += n
+			}
+		}
+		return c
+	}
+	if m := jestRE.FindAllStringSubmatch(out, -1); m != nil {
+		return words(m[len(m)-1][1]), true
+	}
+	if m := vitestRE.FindAllStringSubmatch(out, -1); m != nil {
+		return words(strings.ReplaceAll(m[len(m)-1][1], "|", ",")), true
+	}
+	if m := pytestRE.FindAllStringSubmatch(out, -1); m != nil {
+		return words(m[len(m)-1][1]), true
+	}
+	if ms := cargoRE.FindAllStringSubmatch(out, -1); ms != nil {
+		c := TestCounts{Unit: "tests"}
+		for _, m := range ms {
+			p, _ := strconv.Atoi(m[1])
+			f, _ := strconv.Atoi(m[2])
+			s, _ := strconv.Atoi(m[3])
+			c.Passed, c.Failed, c.Skipped = c.Passed+p, c.Failed+f, c.Skipped+s
+		}
+		return c, true
+	}
+	if ms := mochaRE.FindAllStringSubmatch(out, -1); ms != nil {
+		c := TestCounts{Unit: "tests"}
+		for _, m := range ms {
+			n, _ := strconv.Atoi(m[1])
+			switch m[2] {
+			case "passing":
+				c.Passed = n
+			case "failing":
+				c.Failed = n
+			case "pending":
+				c.Skipped = n
+			}
+		}
+		return c, true
+	}
+	if m := plainRE.FindAllStringSubmatch(out, -1); m != nil {
+		last := m[len(m)-1]
+		c := TestCounts{Unit: "tests"}
+		c.Passed, _ = strconv.Atoi(last[1])
+		c.Failed, _ = strconv.Atoi(last[2])
+		c.Skipped, _ = strconv.Atoi(last[3])
+		return c, true
+	}
+	if ms := goTestRE.FindAllStringSubmatch(out, -1); ms != nil {
+		c := TestCounts{Unit: "tests"}
+		for _, m := range ms {
+			switch m[1] {
+			case "PASS":
+				c.Passed++
+			case "FAIL":
+				c.Failed++
+			case "SKIP":
+				c.Skipped++
+			}
+		}
+		return c, true
+	}
+	if ms := goPkgRE.FindAllStringSubmatch(out, -1); ms != nil {
+		c := TestCounts{Unit: "packages"}
+		for _, m := range ms {
+			if m[1] == "ok" {
+				c.Passed++
+			} else {
+				c.Failed++
+			}
+		}
+		return c, true
+	}
+	return TestCounts{}, false
+}
