@@ -17,6 +17,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -240,7 +241,7 @@ func Exec(ctx context.Context, id string, opts Options) error {
 		// Kept apart from the latest result, so that a later failure
 		// that changed nothing (a missing key, a plan tried and
 		// reverted) does not make the next run pay for this work again.
-		if err := state.WriteJSON(r.path(state.SuccessPath(id)), res); err != nil {
+		if err := writeSuccess(r.path(state.SuccessPath(id)), res); err != nil {
 			return err
 		}
 	}
@@ -304,6 +305,17 @@ func (r *runner) checkOnly(ctx context.Context) (*verdict, error) {
 	return r.runCheck(ctx, work, time.Now().Add(time.Duration(s.Timeout)), logf), nil
 }
 
+// writeSuccess keeps a success record: atomically, without the sync the
+// latest result gets (which holds the same success until a failure
+// replaces it), since each sync costs a task milliseconds.
+func writeSuccess(name string, res *state.Result) error {
+	b, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	return state.WriteNew(name, append(b, '\n'))
+}
+
 // lastSuccess is the task's last successful result, while it still
 // holds: the latest result when that is a success, else the last success
 // on record if the task's files are still as it left them.
@@ -365,7 +377,7 @@ func (r *runner) upToDate(prev *state.Result) error {
 		if err := state.WriteJSON(r.path(state.ResultPath(prev.Task)), prev); err != nil {
 			return err
 		}
-		if err := state.WriteJSON(r.path(state.SuccessPath(prev.Task)), prev); err != nil {
+		if err := writeSuccess(r.path(state.SuccessPath(prev.Task)), prev); err != nil {
 			return err
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -310,8 +311,9 @@ func runNinja(dir, planText string, planOrder bool) (time.Duration, error) {
 		return 0, err
 	}
 	// The task edges only: the checks and the report are not part of the
-	// schedule, and the batch method has none.
-	targets := []string{"-j", "16"}
+	// schedule, and the batch method has none. -j as paraider gen
+	// suggests it.
+	targets := []string{"-j", strconv.Itoa(suggestedJobs(planText))}
 	specs, _ := filepath.Glob(filepath.Join(dir, ".paraider", "specs", "*.json"))
 	for _, sp := range specs {
 		targets = append(targets, ".paraider/stamps/task/"+strings.TrimSuffix(filepath.Base(sp), ".json"))
@@ -623,6 +625,18 @@ func cmdEnv(dir string, env []string, name string, args ...string) (string, erro
 }
 
 func execLookPath(name string) (string, error) { return exec.LookPath(name) }
+
+// suggestedJobs is the -j paraider gen suggests for a plan's text: twice
+// its jobs (no more than its tasks), at least Ninja's own default.
+func suggestedJobs(planText string) int {
+	jobs, tasks := 4, strings.Count(planText, "\n  - {id: ")
+	for _, l := range strings.Split(planText, "\n") {
+		if v, ok := strings.CutPrefix(l, "jobs: "); ok {
+			jobs, _ = strconv.Atoi(strings.TrimSpace(v))
+		}
+	}
+	return max(min(2*jobs, tasks), defaultNinjaJobs())
+}
 
 func output(name string, args ...string) string {
 	out, _ := exec.Command(name, args...).Output()
