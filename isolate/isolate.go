@@ -36,6 +36,8 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -518,15 +520,27 @@ func (r *Repo) worktrees(prefix string) ([]string, error) {
 	return out, nil
 }
 
+// slotNumber is N of a slot-N worktree; a large number for others.
+func slotNumber(wt string) int {
+	n, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(wt), "slot-"))
+	if err != nil || !strings.HasPrefix(filepath.Base(wt), "slot-") {
+		return 1 << 30
+	}
+	return n
+}
+
 func kept(wt string) bool {
 	_, err := os.Stat(wt + ".kept")
 	return err == nil
 }
 
-// Prune removes the pool's free slots, and processes still running in
-// them: at the end of a run (the report, paraider run) and for paraider
-// clean. Slots attempts hold stay. With all, kept worktrees go too.
-func (r *Repo) Prune(all bool) error {
+// Prune removes the pool's free slots but the first warm ones, and
+// processes still running in them: at the end of a run (the report,
+// paraider run), which keeps as many warm slots as the plan's jobs, so
+// that the next run's first attempts do not each check out the whole
+// repository again; and for paraider clean, which keeps none. Slots
+// attempts hold stay. With all, kept worktrees go too.
+func (r *Repo) Prune(all bool, warm int) error {
 	if err := r.pruneOwn(context.Background()); err != nil {
 		return err
 	}
@@ -534,7 +548,12 @@ func (r *Repo) Prune(all bool) error {
 	if err != nil {
 		return err
 	}
+	sort.Slice(wts, func(i, j int) bool { return slotNumber(wts[i]) < slotNumber(wts[j]) })
 	for _, wt := range wts {
+		if !kept(wt) && slotNumber(wt) < warm {
+			killIn(wt) // what the last attempt left running
+			continue
+		}
 		if kept(wt) {
 			if all {
 				if err := r.removeDir(wt); err != nil {

@@ -95,7 +95,24 @@ func TestWorktreeInSubdirectory(t *testing.T) {
 		t.Error("an undeclared file came back")
 	}
 	wt.Release()
-	if err := repo.Prune(false); err != nil {
+	// The end of a run keeps a warm slot ...
+	if err := repo.Prune(false, 1); err != nil {
+		t.Fatal(err)
+	}
+	if got := run(t, top, "git", "worktree", "list"); strings.Count(got, "\n") != 2 || !strings.Contains(got, "slot-0") {
+		t.Errorf("want the main tree and one warm slot:\n%s", got)
+	}
+	// ... which the next attempt reuses: no second slot.
+	wt2, err := repo.Create(ctx, "t.2", Setup{Files: []string{"out.txt"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Base(wt2.Dir) != "slot-0" {
+		t.Errorf("second attempt in %s; want the warm slot-0", wt2.Dir)
+	}
+	wt2.Release()
+	// paraider clean keeps none.
+	if err := repo.Prune(true, 0); err != nil {
 		t.Fatal(err)
 	}
 	if got := run(t, top, "git", "worktree", "list"); strings.Count(got, "\n") != 1 {

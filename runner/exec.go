@@ -158,6 +158,7 @@ func Exec(ctx context.Context, id string, opts Options) error {
 	}
 
 	if err := r.preflight(); err != nil {
+		r.forgetPlace()
 		res.Status, res.Reason, res.Finished = state.StatusFailed, err.Error(), time.Now().UTC()
 		if werr := state.WriteJSON(r.path(state.ResultPath(id)), res); werr != nil {
 			return werr
@@ -364,12 +365,17 @@ func (r *runner) heir() string {
 // upToDate finishes a task that needs no run: its record (the latest
 // result again, if a failure came after it) now answers to the current
 // spec, and its stamp holds its files' digest.
-func (r *runner) upToDate(prev *state.Result) error {
-	// A place kept for it by the task before it is not needed.
+// forgetPlace gives up a place kept for this task by the one before it in
+// its chain: it will not run its agent.
+func (r *runner) forgetPlace() {
 	var run state.Run
 	if state.ReadJSON(r.path(state.RunPath), &run) == nil {
-		openSlots(r.root, run.Jobs).forget(prev.Task)
+		openSlots(r.root, run.Jobs).forget(r.spec.ID)
 	}
+}
+
+func (r *runner) upToDate(prev *state.Result) error {
+	r.forgetPlace()
 	var cur state.Result
 	latest := state.ReadJSON(r.path(state.ResultPath(prev.Task)), &cur) == nil && cur.Status == state.StatusOK && cur.Finished.Equal(prev.Finished)
 	if h := r.spec.Hash(); prev.SpecHash != h || !latest || cur.Check != prev.Check {

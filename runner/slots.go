@@ -40,8 +40,10 @@ import (
 const slotPoll = 100 * time.Millisecond
 
 // handoffFor is how long a place handed to the next link of a chain waits
-// for it before anyone may take it.
-const handoffFor = 2 * time.Second
+// for it before anyone may take it: Ninja starts the link only once the
+// task before it has exited, which on a loaded machine takes seconds. A
+// link that needs no place (up to date) gives it up at once.
+const handoffFor = 5 * time.Second
 
 type queueEntry struct {
 	Task     string  `json:"task"`

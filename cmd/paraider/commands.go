@@ -255,13 +255,19 @@ func (CleanCmd) Run(cli *CLI, env *Env) error {
 }
 
 // pruneWorktrees removes the worktree pool's free slots (and with all, the
-// kept worktrees); outside git there are none.
+// kept worktrees, and the warm slots a run leaves: as many as the plan's
+// jobs); outside git there are none.
 func pruneWorktrees(root string, all bool) error {
 	repo, err := isolate.Open(root, state.Dir)
 	if err != nil {
 		return nil
 	}
-	return repo.Prune(all)
+	warm := 0
+	var run state.Run
+	if !all && state.ReadJSON(filepath.Join(root, state.RunPath), &run) == nil {
+		warm = run.Jobs
+	}
+	return repo.Prune(all, warm)
 }
 
 // ResetCmd forgets tasks' results.
@@ -338,7 +344,7 @@ func (r *ReportCmd) Run(cli *CLI, env *Env) error {
 		if err := state.WriteFile(filepath.Join(cli.root(), state.ReportPath), buf.Bytes(), 0o644); err != nil {
 			return err
 		}
-		// The run is over: its worktrees go.
+		// The run is over: its worktrees go, but for warm ones.
 		if err := pruneWorktrees(cli.root(), false); err != nil {
 			fmt.Fprintf(env.Stderr, "paraider: removing worktrees: %v\n", err)
 		}
