@@ -179,10 +179,7 @@ func Exec(ctx context.Context, id string, opts Options) error {
 	}
 
 	r.guard = newGuard(ctx, root)
-	var run state.Run
-	state.ReadJSON(r.path(state.RunPath), &run)
-	r.run = &run
-	places := openSlots(root, run.Jobs)
+	places := r.places()
 	initial := r.snapshot()
 	defer os.Remove(r.path(state.RunningPath(id)))
 	for n := 1; n <= spec.Retries+1; n++ {
@@ -338,9 +335,10 @@ func (r *runner) lastSuccess() *state.Result {
 func (r *runner) heir() string {
 	best := ""
 	var bestQ queueEntry
-	prio := openSlots(r.root, 1).prio
-	for _, t := range r.run.Tasks {
-		deps := r.run.Deps[t]
+	prio := r.places().prio
+	run := r.runInfo()
+	for _, t := range run.Tasks {
+		deps := run.Deps[t]
 		if !slices.Contains(deps, r.spec.ID) {
 			continue
 		}
@@ -367,11 +365,24 @@ func (r *runner) heir() string {
 // spec, and its stamp holds its files' digest.
 // forgetPlace gives up a place kept for this task by the one before it in
 // its chain: it will not run its agent.
-func (r *runner) forgetPlace() {
-	var run state.Run
-	if state.ReadJSON(r.path(state.RunPath), &run) == nil {
-		openSlots(r.root, run.Jobs).forget(r.spec.ID)
+func (r *runner) forgetPlace() { r.places().forget(r.spec.ID) }
+
+// runInfo is the plan's run-wide facts (run.json), read once: with ten
+// thousand tasks it is a large file.
+func (r *runner) runInfo() *state.Run {
+	if r.run == nil {
+		r.run = &state.Run{}
+		state.ReadJSON(r.path(state.RunPath), r.run)
 	}
+	return r.run
+}
+
+// places is the run's places to run an agent in, opened once.
+func (r *runner) places() *slots {
+	if r.slots == nil {
+		r.slots = openSlots(r.root, r.runInfo().Jobs)
+	}
+	return r.slots
 }
 
 func (r *runner) upToDate(prev *state.Result) error {
@@ -424,8 +435,10 @@ type runner struct {
 	guard   *guard
 	// success is the task's last success while it holds, or nil.
 	success *state.Result
-	// run is the plan's run-wide facts (run.json).
+	// run is the plan's run-wide facts (run.json), once read (runInfo).
 	run *state.Run
+	// slots are the run's places, once opened (places).
+	slots *slots
 	// main is the repository around the plan, for watching the main tree;
 	// nil outside git.
 	main       *isolate.Repo
@@ -863,8 +876,8 @@ func (r *runner) elsewhere(ctx context.Context, before map[string]string) []stri
 	if before == nil {
 		return nil
 	}
-	var run state.Run
-	if state.ReadJSON(r.path(state.RunPath), &run) != nil {
+	run := r.runInfo()
+	if run.Files == nil {
 		return nil
 	}
 	declared := map[string]bool{}
@@ -875,7 +888,7 @@ func (r *runner) elsewhere(ctx context.Context, before map[string]string) []stri
 	}
 	var out []string
 	for _, p := range r.mainChanges(ctx, before) {
-		if !declared[p] && !notAChange(&run, p) {
+		if !declared[p] && !notAChange(run, p) {
 			out = append(out, p)
 		}
 	}

@@ -74,11 +74,29 @@ func commandPlans() []struct {
 		{"the same, chain first", 2, short(true), none},
 		{"the same, chain last, estimate on every task", 2, short(false), func(t task) string { return fmt.Sprintf(", estimate: %s", estimateOf(t)) }},
 		{"random DAG (60), jobs 4", 4, dag, none},
+		// Ninja 1.12+ weighs every edge 1: the chain looks longer than the
+		// side tasks, which take three times as long.
+		{"a chain of 4x1 and 4 side tasks of 3, jobs 2", 2, chainAndSides(), none},
 	}
 	if *quick {
 		return all[:2]
 	}
 	return all
+}
+
+func chainAndSides() []task {
+	var t []task
+	for i := 1; i <= 4; i++ {
+		t = append(t, task{id: fmt.Sprintf("side%d", i), units: 3})
+	}
+	for i := 1; i <= 4; i++ {
+		c := task{id: fmt.Sprintf("link%d", i), units: 1}
+		if i > 1 {
+			c.needs = []string{fmt.Sprintf("link%d", i-1)}
+		}
+		t = append(t, c)
+	}
+	return t
 }
 
 var unitForEstimate time.Duration

@@ -30,6 +30,7 @@ var (
 	out    = flag.String("out", "bench/RESULTS.md", "where to write the report")
 	quick  = flag.Bool("quick", false, "a short smoke run (CI): small plans, short durations")
 	work   = flag.String("work", "", "scratch directory (default: a new one under bench/.work)")
+	only   = flag.String("only", "", "run only this section: schedule, commands, overhead or scale")
 )
 
 func main() {
@@ -67,17 +68,16 @@ func run() error {
 	var r report
 	r.header()
 	start := time.Now()
-	if err := schedule(&r); err != nil {
-		return fmt.Errorf("schedule quality: %w", err)
-	}
-	if err := commands(&r); err != nil {
-		return fmt.Errorf("schedule of the commands: %w", err)
-	}
-	if err := overhead(&r); err != nil {
-		return fmt.Errorf("overhead: %w", err)
-	}
-	if err := scale(&r); err != nil {
-		return fmt.Errorf("scale: %w", err)
+	for _, s := range []struct {
+		name string
+		run  func(*report) error
+	}{{"schedule", schedule}, {"commands", commands}, {"overhead", overhead}, {"scale", scale}} {
+		if *only != "" && *only != s.name {
+			continue
+		}
+		if err := s.run(&r); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
 	}
 	r.printf("\nThe whole suite took %s.\n", time.Since(start).Round(time.Second))
 	if err := os.WriteFile(*out, []byte(r.String()), 0o644); err != nil {
