@@ -11,6 +11,9 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/paraider/paraider/state"
 )
@@ -23,9 +26,9 @@ import (
 // writing there by path, so each attempt compares them before and after.
 type guard struct {
 	root    string // the plan's directory
+	specFd  int    // inotify on the specs directory during an attempt
 	gitDir  string // the repository's common git directory; "" outside git
 	hookDir []string
-	files   map[string]guardedFile // by absolute path
 }
 
 type guardedFile struct {
@@ -113,8 +116,19 @@ func gitOut(ctx context.Context, dir string, args ...string) (string, error) {
 	return strings.TrimSpace(string(out)), err
 }
 
-// take records the watched files as they are now.
+// take records the watched files as they are now, and starts watching
+// the specs.
 func (g *guard) take() map[string]guardedFile {
+	m := g.files()
+	// The specs (ten thousand, in a large plan) are watched, not listed:
+	// inotify names the ones written while the attempt runs.
+	g.watchSpecs()
+	return m
+}
+
+// files records git's hooks and config and paraider's own files but the
+// specs.
+func (g *guard) files() map[string]guardedFile {
 	m := map[string]guardedFile{}
 	own := func(p string, content bool) {
 		fi, err := os.Lstat(p)
@@ -148,13 +162,59 @@ func (g *guard) take() map[string]guardedFile {
 	for _, rel := range []string{"bin/paraider", "run.json", ".gitignore"} {
 		own(filepath.Join(st, rel), false)
 	}
-	entries, _ := os.ReadDir(filepath.Join(st, "specs"))
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".json") {
-			own(filepath.Join(st, "specs", e.Name()), false)
+	return m
+}
+
+// watchSpecs starts watching the specs directory for writes, anew.
+func (g *guard) watchSpecs() {
+	g.stopSpecs()
+	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
+	if err != nil {
+		return
+	}
+	dir := filepath.Join(g.root, state.Dir, "specs")
+	if _, err := unix.InotifyAddWatch(fd, dir, unix.IN_CLOSE_WRITE|unix.IN_MOVED_TO|unix.IN_MODIFY); err != nil {
+		unix.Close(fd)
+		return
+	}
+	g.specFd = fd
+}
+
+func (g *guard) stopSpecs() {
+	if g.specFd > 0 {
+		unix.Close(g.specFd)
+	}
+	g.specFd = 0
+}
+
+// writtenSpecs lists the spec files written since watchSpecs.
+func (g *guard) writtenSpecs() []string {
+	if g.specFd <= 0 {
+		return nil
+	}
+	defer g.stopSpecs()
+	seen := map[string]bool{}
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := unix.Read(g.specFd, buf)
+		if n <= 0 || err != nil {
+			break
+		}
+		for off := 0; off+unix.SizeofInotifyEvent <= n; {
+			ev := (*unix.InotifyEvent)(unsafe.Pointer(&buf[off]))
+			name := strings.TrimRight(string(buf[off+unix.SizeofInotifyEvent:off+unix.SizeofInotifyEvent+int(ev.Len)]), "\x00")
+			if strings.HasSuffix(name, ".json") && !strings.HasPrefix(name, ".") {
+				seen[filepath.Join(g.root, state.Dir, "specs", name)] = true
+			}
+			off += unix.SizeofInotifyEvent + int(ev.Len)
 		}
 	}
-	return m
+	out := make([]string, 0, len(seen))
+	for p := range seen {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // tamper is what an attempt changed among the guarded files, and what was
@@ -171,7 +231,8 @@ func (t *tamper) add(format string, args ...any) {
 // keeps what it removes or finds changed under keep (a directory of the
 // attempt's own), so that nothing is lost.
 func (g *guard) settle(before map[string]guardedFile, keep string) *tamper {
-	after := g.take()
+	written := g.writtenSpecs()
+	after := g.files()
 	t := &tamper{}
 	var paths []string
 	for p := range before {
@@ -180,6 +241,16 @@ func (g *guard) settle(before map[string]guardedFile, keep string) *tamper {
 	for p := range after {
 		if _, ok := before[p]; !ok {
 			paths = append(paths, p)
+		}
+	}
+	for _, p := range written {
+		if _, ok := before[p]; !ok {
+			// Written in place or anew: judged as a change below.
+			before[p] = guardedFile{size: -1}
+			if _, err := os.Lstat(p); err == nil {
+				after[p] = guardedFile{size: -2}
+				paths = append(paths, p)
+			}
 		}
 	}
 	sort.Strings(paths)
