@@ -1,8 +1,6 @@
 package plan
 
 import (
-	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,10 +68,8 @@ func escapes(top, rel string) string {
 	for _, part := range strings.Split(rel, "/") {
 		cur = filepath.Join(cur, part)
 		fi, err := os.Lstat(cur)
-		if errors.Is(err, fs.ErrNotExist) {
-			return ""
-		} else if err != nil {
-			return ""
+		if err != nil {
+			return "" // the rest does not exist yet: nothing to follow
 		}
 		if fi.Mode()&os.ModeSymlink == 0 {
 			continue
