@@ -7,6 +7,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"time"
@@ -37,17 +38,8 @@ func commandPlans() []struct {
 	extra func(task) string
 } {
 	none := func(task) string { return "" }
-	short := func(chainFirst bool) []task {
-		var s, c []task
-		for i := 1; i <= 6; i++ {
-			s = append(s, task{id: fmt.Sprintf("s%d", i), units: 1})
-		}
-		c = []task{{"c1", 1, nil}, {"c2", 1, []string{"c1"}}, {"c3", 1, []string{"c2"}}}
-		if chainFirst {
-			return append(c, s...)
-		}
-		return append(s, c...)
-	}
+	short := func(chainFirst bool) []task { return shortAndChain(1, chainFirst) }
+	half := func(chainFirst bool) []task { return shortAndChain(0.5, chainFirst) }
 	r := rand.New(rand.NewSource(60))
 	var dag []task
 	for i := 0; i < 60; i++ {
@@ -72,17 +64,49 @@ func commandPlans() []struct {
 		{"crud (6), jobs 4", 4, crud, none},
 		{"six short + a chain of three, jobs 2, chain last", 2, short(false), none},
 		{"the same, chain first", 2, short(true), none},
-		{"the same, chain last, estimate on every task", 2, short(false), func(t task) string { return fmt.Sprintf(", estimate: %s", estimateOf(t)) }},
+		{"the same, chain last, estimate on every task", 2, short(false), withEstimate},
+		// Short tasks of half a unit: the bound (3 units) can be reached,
+		// the chain on one place and the six short ones on the other.
+		{"six short of 0.5 + a chain of three, jobs 2, chain last", 2, half(false), none},
+		{"the same, chain first", 2, half(true), none},
+		{"the same, chain last, estimate on every task", 2, half(false), withEstimate},
 		{"random DAG (60), jobs 4", 4, dag, none},
 		// Ninja 1.12+ weighs every edge 1: the chain looks longer than the
 		// side tasks, which take three times as long.
 		{"a chain of 4x1 and 4 side tasks of 3, jobs 2", 2, chainAndSides(), none},
+		{"the same, estimate on every task", 2, chainAndSides(), withEstimate},
 	}
 	if *quick {
 		return all[:2]
 	}
+	if *plansOf != "" {
+		re := regexp.MustCompile(*plansOf)
+		var some = all[:0]
+		for _, p := range all {
+			if re.MatchString(p.name) {
+				some = append(some, p)
+			}
+		}
+		return some
+	}
 	return all
 }
+
+// shortAndChain is six independent tasks of short units and a chain of
+// three tasks of one unit.
+func shortAndChain(short float64, chainFirst bool) []task {
+	var s []task
+	for i := 1; i <= 6; i++ {
+		s = append(s, task{id: fmt.Sprintf("s%d", i), units: short})
+	}
+	c := []task{{"c1", 1, nil}, {"c2", 1, []string{"c1"}}, {"c3", 1, []string{"c2"}}}
+	if chainFirst {
+		return append(c, s...)
+	}
+	return append(s, c...)
+}
+
+func withEstimate(t task) string { return fmt.Sprintf(", estimate: %s", estimateOf(t)) }
 
 func chainAndSides() []task {
 	var t []task

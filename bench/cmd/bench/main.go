@@ -26,11 +26,12 @@ import (
 )
 
 var (
-	binDir = flag.String("bin", "", "directory with paraider and the stand-in aider")
-	out    = flag.String("out", "bench/RESULTS.md", "where to write the report")
-	quick  = flag.Bool("quick", false, "a short smoke run (CI): small plans, short durations")
-	work   = flag.String("work", "", "scratch directory (default: a new one under bench/.work)")
-	only   = flag.String("only", "", "run only this section: schedule, commands, overhead or scale")
+	binDir  = flag.String("bin", "", "directory with paraider and the stand-in aider")
+	out     = flag.String("out", "bench/RESULTS.md", "where to write the report")
+	quick   = flag.Bool("quick", false, "a short smoke run (CI): small plans, short durations")
+	work    = flag.String("work", "", "scratch directory (default: a new one under bench/.work)")
+	only    = flag.String("only", "", "run only this section: schedule, commands, overhead or scale")
+	plansOf = flag.String("plans", "", "in the commands section, only the plans whose name matches this regular expression")
 )
 
 func main() {
