@@ -56,7 +56,7 @@ type Attempt struct {
 	Start    time.Time `json:"start"`
 	End      time.Time `json:"end"`
 	ExitCode int       `json:"exit_code"`           // -1 when killed by a signal or not started
-	Failure  string    `json:"failure,omitempty"`   // a kind: exit, timeout, api, unchanged, missing, check, interrupted, start
+	Failure  string    `json:"failure,omitempty"`   // a kind: runner.Fail*
 	Reason   string    `json:"reason,omitempty"`    // for people and for the next attempt's message
 	APIError string    `json:"api_error,omitempty"` // the kind of failed model call, for failure "api"
 	// RetryAfter is the wait the provider asked for, as the agent printed it.

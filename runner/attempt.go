@@ -1,0 +1,290 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/paraider/paraider/agent"
+	"github.com/paraider/paraider/isolate"
+	"github.com/paraider/paraider/state"
+)
+
+// Isolation modes of a spec.
+const (
+	IsolationWorktree = "worktree"
+	IsolationNone     = "none"
+)
+
+// SettleGrace bounds what an attempt may do past its timeout besides
+// stopping the agent (Grace): recording what the attempt changed, keeping
+// a failed worktree. Every wait of an attempt (git, locks, the agent, its
+// check) counts against its timeout, so an attempt ends within its
+// timeout plus Grace plus SettleGrace.
+var SettleGrace = 10 * time.Second
+
+// errAttemptTimeout is the cause of an attempt's context when its timeout
+// ran out.
+var errAttemptTimeout = errors.New("attempt timed out")
+
+// attempt runs the agent once and judges the result. It reports whether a
+// failed attempt is worth repeating. Everything it waits for, from making
+// the worktree to bringing the files back, counts against the task's
+// timeout.
+func (r *runner) attempt(ctx context.Context, n int, feedback string) (state.Attempt, bool) {
+	t := &try{r: r, ctx: ctx, work: r.root}
+	t.a = state.Attempt{N: n, Start: time.Now().UTC(), ExitCode: -1, Log: state.LogPath(r.spec.ID, n)}
+	t.deadline = t.a.Start.Add(time.Duration(r.spec.Timeout))
+	var cancel context.CancelFunc
+	t.actx, cancel = context.WithDeadlineCause(ctx, t.deadline, errAttemptTimeout)
+	defer cancel()
+	v := t.do(feedback)
+	if v != nil {
+		t.a.End = time.Now().UTC()
+		t.a.Failure, t.a.Reason, t.a.APIError = v.kind, Redact(v.reason, r.secrets), v.apiError
+	}
+	t.settle()
+	if v != nil {
+		return t.a, v.retryable
+	}
+	t.a.End = time.Now().UTC()
+	return t.a, false
+}
+
+// try is one attempt on its way: where the agent works, and what is known
+// of its run as it is judged.
+type try struct {
+	r        *runner
+	a        state.Attempt
+	ctx      context.Context // the task's: ends when paraider is told to stop
+	actx     context.Context // the attempt's: ends at its deadline too
+	deadline time.Time
+	work     string            // where the agent works: the main tree or wt
+	wt       *isolate.Worktree // nil when the agent works in place
+	logf     *os.File
+	out      *redactor              // the log, redacted, and captured
+	captured bytes.Buffer           // what the agent printed
+	guarded  map[string]guardedFile // the watched files as the agent started
+	before   map[string]fileState
+	o        outcome
+	failure  *agent.Failure   // the model's failure the agent printed
+	apply    []isolate.Change // what comes back from the worktree
+}
+
+// do prepares the attempt, runs the agent and judges what it did, stage
+// by stage; nil when the attempt passed.
+func (t *try) do(feedback string) *verdict {
+	p, v := t.prepare(feedback)
+	if v != nil {
+		return v
+	}
+	if v := t.run(p); v != nil {
+		return v
+	}
+	for _, st := range judging {
+		v := st.judge(t)
+		if v == nil {
+			continue
+		}
+		if v.kind == FailInternal && t.actx.Err() != nil {
+			return t.stepFailed(st.what, errors.New(v.reason))
+		}
+		return v
+	}
+	return nil
+}
+
+// stepFailed is the verdict on a step that could not be done: because the
+// time ran out, or paraider was told to stop, rather than "could not
+// start".
+func (t *try) stepFailed(what string, err error) *verdict {
+	switch {
+	case t.ctx.Err() != nil:
+		return failed(FailInterrupted, "interrupted")
+	case errors.Is(context.Cause(t.actx), errAttemptTimeout):
+		return failed(FailTimeout, fmt.Sprintf("timed out after %s while %s", time.Duration(t.r.spec.Timeout), what))
+	}
+	return failed(FailStart, fmt.Sprintf("%s: %v", what, err))
+}
+
+// prepare writes the attempt's message, makes its worktree and its log,
+// and returns the agent's process, not yet started.
+func (t *try) prepare(feedback string) (*proc, *verdict) {
+	r, s := t.r, t.r.spec
+	dir := state.AttemptDir(s.ID, t.a.N)
+	msg := r.message(feedback)
+	msgFile := dir + "/message.md"
+	if err := resetDir(r.path(dir)); err != nil {
+		return nil, failed(FailStart, err.Error())
+	}
+	if err := os.WriteFile(r.path(msgFile), []byte(msg), 0o644); err != nil {
+		return nil, failed(FailStart, err.Error())
+	}
+	// Where the agent works: the main tree, or a worktree of its own.
+	if r.repo != nil {
+		wt, err := r.repo.Create(t.actx, state.WorktreeName(s.ID, t.a.N), isolate.Setup{Copy: s.Copy, Link: s.Link, Files: s.Files, Read: s.Read, MaxUntracked: s.MaxUntracked})
+		if err != nil {
+			return nil, t.stepFailed("creating the worktree", err)
+		}
+		t.wt, t.work = wt, wt.Root
+	}
+	// Paths under .paraider/ as the agent, working in work, sees them.
+	fromWork := func(rel string) string {
+		p, err := filepath.Rel(t.work, r.path(rel))
+		if err != nil {
+			return r.path(rel)
+		}
+		return filepath.ToSlash(p)
+	}
+	vars := agent.Vars{
+		Model: s.Model, Message: msg, MessageFile: fromWork(msgFile), Task: s.ID,
+		State: fromWork(dir), Files: s.Files, Read: s.Read,
+	}
+	argv, err := agent.Expand(s.Agent.Command, vars)
+	if err != nil {
+		return nil, failed(FailStart, err.Error())
+	}
+	path, err := lookPath(argv[0], r.env)
+	if err != nil {
+		return nil, failed(FailStart, fmt.Sprintf("%s not found on PATH", argv[0]))
+	}
+	if v := t.openLog(argv); v != nil {
+		return nil, v
+	}
+	// In the environment {state} is absolute: programs resolve relative
+	// paths in variables from wherever they like.
+	vars.State = r.path(dir)
+	env := append(append([]string(nil), r.env...), s.Agent.ExpandEnv(vars)...)
+	return &proc{Path: path, Argv: argv, Dir: t.work, Env: env, Out: t.out, Sweep: true}, nil
+}
+
+// openLog starts the attempt's log, with what it runs and where.
+func (t *try) openLog(argv []string) *verdict {
+	r, s := t.r, t.r.spec
+	if err := os.MkdirAll(filepath.Dir(r.path(t.a.Log)), 0o755); err != nil {
+		return failed(FailStart, err.Error())
+	}
+	logf, err := os.Create(r.path(t.a.Log))
+	if err != nil {
+		return failed(FailStart, err.Error())
+	}
+	t.logf = logf
+	t.out = newRedactor(io.MultiWriter(logf, &t.captured), r.secrets)
+	fmt.Fprintf(t.out, "# paraider: task %s, attempt %d of %d, started %s\n", s.ID, t.a.N, s.Retries+1, t.a.Start.Format(time.RFC3339))
+	if t.wt != nil {
+		fmt.Fprintf(t.out, "# worktree: %s (snapshot %.12s)\n", relPath(r.root, t.wt.Dir), t.wt.Base)
+		if len(t.wt.LeftOut) > 0 {
+			fmt.Fprintf(t.out, "# paraider: left out of the worktree (untracked, larger than worktree max_untracked, not this task's): %s\n", strings.Join(t.wt.LeftOut, ", "))
+		}
+	}
+	fmt.Fprintf(t.out, "# command: %s\n\n", quoteArgv(argv))
+	return nil
+}
+
+// run runs the agent in what is left of the attempt's time and records
+// what it changed and reported.
+func (t *try) run(p *proc) *verdict {
+	r, s := t.r, t.r.spec
+	// The main tree as the attempt starts: isolation none judges its
+	// changes; a worktree attempt watches it for writes that miss the
+	// worktree.
+	dirtyBefore := r.dirty(t.actx)
+	t.before = r.snapshotIn(t.work)
+	times := modTimes(t.work, s.Files)
+	t.guarded = r.guard.take()
+	left := time.Until(t.deadline)
+	if left <= 0 {
+		return t.stepFailed("preparing the attempt", context.Cause(t.actx))
+	}
+	p.Timeout = left
+	t.o = p.run(t.ctx)
+	t.out.Close()
+	// Recording what the attempt did has its own small budget: after a
+	// timeout the attempt's own is spent.
+	post, cancelPost := context.WithTimeout(t.ctx, SettleGrace)
+	defer cancelPost()
+	if !t.o.TimedOut {
+		post = t.actx
+	}
+	t.a.ExitCode = t.o.ExitCode
+	t.a.FilesChanged = changed(t.before, r.snapshotIn(t.work))
+	if t.wt == nil {
+		// An agent that rewrote a file with the same bytes changed
+		// nothing: its time goes back, so that Ninja does not see the
+		// tasks that read it as stale.
+		restoreTimes(t.work, times, t.a.FilesChanged)
+		t.a.Undeclared = r.undeclaredInPlace(post, dirtyBefore)
+		if len(t.a.Undeclared) > 0 {
+			fmt.Fprintf(t.logf, "\n# paraider: warning: files outside every task's changed while it ran in place (by this agent or another, or by someone else; left as they are): %s\n", strings.Join(t.a.Undeclared, ", "))
+		}
+	} else {
+		t.a.Elsewhere = r.elsewhere(post, dirtyBefore)
+		if len(t.a.Elsewhere) > 0 {
+			fmt.Fprintf(t.logf, "\n# paraider: warning: files outside every task's changed in the main tree while this agent ran in its worktree (written by path, or by someone else): %s\n", strings.Join(t.a.Elsewhere, ", "))
+		}
+	}
+	u, failure := agent.Parse(s.Agent.Output, t.captured.String())
+	t.a.TokensSent, t.a.TokensRecv, t.a.Cost = u.Sent, u.Received, u.Cost
+	t.failure = failure
+	return nil
+}
+
+// settle closes the attempt's log and gives its worktree back, or keeps
+// it for a look when the task asks for failed ones.
+func (t *try) settle() {
+	if t.logf != nil {
+		t.logf.Close()
+	}
+	if t.wt == nil {
+		return
+	}
+	if t.a.Failure != "" && t.r.spec.KeepFailed && t.a.Failure != FailInterrupted {
+		kctx, cancel := context.WithTimeout(context.Background(), SettleGrace)
+		defer cancel()
+		if kept, err := t.wt.Keep(kctx); err == nil {
+			t.a.Worktree = relPath(t.r.root, kept)
+			return
+		}
+	}
+	t.wt.Release()
+}
+
+// message is the task's message for this attempt: with the task's files
+// for agents that cannot name them, and why the last attempt failed.
+func (r *runner) message(feedback string) string {
+	s := r.spec
+	msg := s.Message
+	if s.Agent.PromptFiles {
+		msg += "\n\nFiles you may create or edit: " + strings.Join(s.Files, ", ") + "."
+		if len(s.Read) > 0 {
+			msg += "\nFiles to read for context: " + strings.Join(s.Read, ", ") + "."
+		}
+		msg += "\nChange no other file."
+	}
+	if feedback != "" {
+		msg += "\n\n---\nA previous attempt at this task failed: " + feedback +
+			"\nFix the cause and complete the task."
+	}
+	return msg
+}
+
+func resetDir(dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	return os.MkdirAll(dir, 0o755)
+}
+
+func relPath(root, p string) string {
+	abs, _ := filepath.Abs(root)
+	if r, err := filepath.Rel(abs, p); err == nil {
+		return filepath.ToSlash(r)
+	}
+	return p
+}

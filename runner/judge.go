@@ -1,0 +1,254 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/paraider/paraider/agent"
+	"github.com/paraider/paraider/internal/human"
+	"github.com/paraider/paraider/isolate"
+	"github.com/paraider/paraider/state"
+)
+
+// Failure kinds recorded on an attempt.
+const (
+	FailStart       = "start"
+	FailExit        = "exit"
+	FailTimeout     = "timeout"
+	FailAPI         = "api"
+	FailUnchanged   = "unchanged"
+	FailMissing     = "missing"
+	FailCheck       = "check"
+	FailInterrupted = "interrupted"
+	FailUndeclared  = "undeclared"
+	FailConflict    = "conflict"
+	FailBudget      = "budget"
+	FailUsage       = "usage"
+	FailTamper      = "tamper"
+	// FailInternal is paraider's own step failing after the agent ran
+	// (git, the write-back): not the agent's doing, worth another go.
+	FailInternal = "internal"
+)
+
+// judging is how an attempt is judged once its agent has ended: stage by
+// stage in this order, and the first that fails the attempt decides the
+// failure kind on its record. Later stages cost more, or act: the check
+// runs only on files that passed, and only a passed attempt is brought
+// back into the main tree.
+var judging = []struct {
+	what  string // the step, as a timeout names it
+	judge func(*try) *verdict
+}{
+	{"looking for files no agent may change", (*try).judgeTamper},
+	{"judging how the agent ended", (*try).judgeRun},
+	{"looking for writes that missed the worktree", (*try).judgeMissedWorktree},
+	{"judging the task's files", (*try).judgeFiles},
+	{"sorting the agent's changes", (*try).judgeUndeclared},
+	{"running the check", (*try).judgeCheck},
+	{"bringing the task's files back", (*try).judgeWriteBack},
+}
+
+// judgeTamper puts back hooks, git config and specs the agent changed:
+// planted hooks run code on the person's next commit, so such an agent is
+// not given another go.
+func (t *try) judgeTamper() *verdict {
+	tp := t.r.guard.settle(t.guarded, t.r.path(state.TamperedDir(t.r.spec.ID, t.a.N)))
+	if tp == nil {
+		return nil
+	}
+	reason := "the agent changed files no agent may change: " + tp.String() + "; not retried"
+	fmt.Fprintf(t.logf, "\n# paraider: %s\n", reason)
+	return &verdict{kind: FailTamper, reason: reason}
+}
+
+func (t *try) judgeRun() *verdict {
+	out := t.captured.String()
+	v := t.r.judgeRun(t.o, t.failure, out, t.logf)
+	if v != nil && v.kind == FailAPI {
+		t.a.RetryAfter = state.Duration(agent.RetryAfter(out))
+	}
+	return v
+}
+
+// judgeMissedWorktree fails an attempt whose agent wrote the task's files
+// by absolute path, into the main tree, and left its worktree as it was.
+func (t *try) judgeMissedWorktree() *verdict {
+	if t.wt == nil {
+		return nil
+	}
+	if moved := t.wt.MainChanged(); len(moved) > 0 && len(t.a.FilesChanged) == 0 {
+		return failed(FailUndeclared, "the task's files changed in the main tree, not in the agent's worktree: "+
+			strings.Join(moved, ", ")+"; the agent wrote outside its worktree (or someone edited them): check them, paraider did not apply them")
+	}
+	return nil
+}
+
+func (t *try) judgeFiles() *verdict { return t.r.judgeFiles(t.work, t.before, t.a.FilesChanged) }
+
+func (t *try) judgeUndeclared() *verdict {
+	if t.wt == nil {
+		return nil
+	}
+	var v *verdict
+	t.apply, t.a.Undeclared, v = t.r.sortChanges(t.actx, t.wt, t.a.FilesChanged, t.logf)
+	return v
+}
+
+func (t *try) judgeCheck() *verdict { return t.r.runCheck(t.ctx, t.work, t.deadline, t.logf) }
+
+func (t *try) judgeWriteBack() *verdict {
+	if t.wt == nil {
+		return nil
+	}
+	return t.r.bringBack(t.actx, t.wt, t.apply, t.logf)
+}
+
+// verdict is why an attempt failed; nil when it passed.
+type verdict struct {
+	kind, reason string
+	retryable    bool
+	apiError     string
+}
+
+func failed(kind, reason string) *verdict {
+	return &verdict{kind: kind, reason: reason, retryable: kind != FailInterrupted && kind != FailStart}
+}
+
+// judgeRun judges how the agent ended and what it reported.
+func (r *runner) judgeRun(o outcome, failure *agent.Failure, out string, logf io.Writer) *verdict {
+	timeout := time.Duration(r.spec.Timeout)
+	switch {
+	case o.StartErr != nil:
+		return failed(FailStart, fmt.Sprintf("the agent could not start: %v", o.StartErr))
+	case o.Interrupted:
+		fmt.Fprintf(logf, "\n# paraider: interrupted\n")
+		return failed(FailInterrupted, "interrupted")
+	case o.TimedOut:
+		fmt.Fprintf(logf, "\n# paraider: timed out after %s; stopped the agent's process group\n", timeout)
+		return failed(FailTimeout, fmt.Sprintf("timed out after %s", timeout))
+	case failure != nil && (o.ExitCode == 0 || failure.Kind != "other"):
+		// The agent's own report says more than its exit status.
+		return &verdict{kind: FailAPI, apiError: failure.Kind, retryable: failure.Retryable,
+			reason: fmt.Sprintf("the model call failed (%s): %s", strings.ReplaceAll(failure.Kind, "_", " "), failure.Line)}
+	case o.ExitCode != 0 && agent.UsageError(out) != "":
+		// The same command line fails the same way next time.
+		return &verdict{kind: FailUsage, reason: fmt.Sprintf("the agent rejected its command line (%s): %s; not retried: fix the agent profile or the model name",
+			o, agent.UsageError(out))}
+	case o.ExitCode != 0:
+		return failed(FailExit, fmt.Sprintf("the agent ended with %s", o))
+	}
+	return nil
+}
+
+// judgeFiles judges the task's files: something changed (unless the task
+// allows nothing to, or they hold what an earlier success of this task
+// wrote: a rerun that agrees with it), and none is missing. A file that
+// was there and is gone was deleted on purpose; one the task was to create
+// and did not is missing.
+func (r *runner) judgeFiles(work string, before map[string]fileState, changedFiles []string) *verdict {
+	s := r.spec
+	if len(changedFiles) == 0 && !s.AllowUnchanged &&
+		!(r.success != nil && state.OutputHash(work, s.Files) == r.success.OutputHash) {
+		return failed(FailUnchanged, "the agent changed none of its files ("+strings.Join(s.Files, ", ")+")")
+	}
+	if missing := missingIn(work, s.Files, before); len(missing) > 0 {
+		return failed(FailMissing, "the agent left declared files missing: "+strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// sortChanges splits a worktree's changes: the task's files (compared
+// directly, so files git ignores count too) may come back; anything else
+// (as git status sees it) is undeclared and fails the attempt, unless the
+// task drops it.
+func (r *runner) sortChanges(ctx context.Context, wt *isolate.Worktree, changedFiles []string, logf io.Writer) ([]isolate.Change, []string, *verdict) {
+	s := r.spec
+	var apply []isolate.Change
+	for _, f := range changedFiles {
+		_, err := os.Lstat(filepath.Join(wt.Root, filepath.FromSlash(f)))
+		apply = append(apply, isolate.Change{Path: f, Deleted: err != nil})
+	}
+	changes, err := wt.Changes(ctx, s.Agent.Scratch)
+	if err != nil {
+		return nil, nil, failed(FailInternal, "listing the worktree's changes: "+err.Error())
+	}
+	var undeclared []string
+	for _, c := range changes {
+		if c.Outside || !contains(s.Files, c.Path) {
+			undeclared = append(undeclared, c.Path)
+		}
+	}
+	if len(undeclared) > 0 {
+		if s.Undeclared != "drop" {
+			return nil, undeclared, failed(FailUndeclared, "the agent changed files outside its task, which were not applied: "+
+				strings.Join(undeclared, ", ")+"; change only "+strings.Join(s.Files, ", "))
+		}
+		fmt.Fprintf(logf, "\n# paraider: warning: dropped changes outside the task's files: %s\n", strings.Join(undeclared, ", "))
+	}
+	return apply, undeclared, nil
+}
+
+// runCheck runs the task's check, if it has one, where the agent worked,
+// in what is left of the attempt's time.
+func (r *runner) runCheck(ctx context.Context, work string, deadline time.Time, logf io.Writer) *verdict {
+	s := r.spec
+	if s.Check == "" {
+		return nil
+	}
+	left := time.Until(deadline)
+	if left <= 0 {
+		return failed(FailTimeout, fmt.Sprintf("timed out after %s, before the check `%s` could run", time.Duration(s.Timeout), s.Check))
+	}
+	fmt.Fprintf(logf, "\n# paraider: check: %s\n", s.Check)
+	var out bytes.Buffer
+	red := newRedactor(io.MultiWriter(logf, &out), r.secrets)
+	p := &proc{Argv: []string{"/bin/sh", "-c", s.Check}, Dir: work, Env: r.env, Out: red, Timeout: left, Sweep: true}
+	o := p.run(ctx)
+	red.Close()
+	switch {
+	case o.Interrupted:
+		return failed(FailInterrupted, "interrupted")
+	case o.TimedOut:
+		return failed(FailTimeout, fmt.Sprintf("timed out after %s, in the check `%s` (the attempt's timeout covers the agent and its check)", time.Duration(s.Timeout), s.Check))
+	case o.ExitCode != 0:
+		tail := human.Tail(out.String(), 20)
+		if strings.TrimSpace(tail) == "" {
+			return failed(FailCheck, fmt.Sprintf("the check `%s` failed (%s) and printed nothing", s.Check, o))
+		}
+		return failed(FailCheck, fmt.Sprintf("the check `%s` failed (%s):\n%s", s.Check, o, tail))
+	}
+	return nil
+}
+
+// bringBack writes the task's changed files into the main tree.
+func (r *runner) bringBack(ctx context.Context, wt *isolate.Worktree, apply []isolate.Change, logf io.Writer) *verdict {
+	if ctx.Err() != nil {
+		return failed(FailInterrupted, "interrupted")
+	}
+	if _, err := wt.Apply(ctx, apply); err != nil {
+		var ae *isolate.ApplyError
+		if errors.As(err, &ae) {
+			fmt.Fprintf(logf, "\n# paraider: %s\n", ae.Msg)
+			v := failed(FailConflict, ae.Msg)
+			// A person's edit is never resolved by overwriting it, and a
+			// symlink in the main tree stays where it is: another attempt
+			// would meet the same refusal, after paying for it. The next
+			// run starts from a snapshot that holds the person's version.
+			// Only a symlink the agent made is the agent's to fix.
+			v.retryable = ae.Kind == "symlink"
+			if !v.retryable {
+				v.reason += "; not retried"
+			}
+			return v
+		}
+		return failed(FailInternal, "copying the task's files back: "+err.Error())
+	}
+	return nil
+}

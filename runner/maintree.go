@@ -1,0 +1,100 @@
+package runner
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/paraider/paraider/isolate"
+	"github.com/paraider/paraider/state"
+)
+
+// dirty maps the main tree's changed files (git status) to their blob ids,
+// for isolation none; nil outside a git repository.
+func (r *runner) dirty(ctx context.Context) map[string]string {
+	if !r.mainOpened {
+		// Once per task: the repository around the plan does not move.
+		r.mainOpened = true
+		r.main, _ = isolate.Open(r.root, state.Dir)
+	}
+	if r.main == nil {
+		return nil
+	}
+	m, err := r.main.Dirty(ctx, r.spec.Agent.Scratch)
+	if err != nil {
+		return nil
+	}
+	return m
+}
+
+// elsewhere lists main-tree files that no task may write and that changed
+// during the attempt: other tasks' write-backs touch only their own files.
+// With isolation none it is what the attempt changed outside its files,
+// as far as paraider can tell: another task's files are theirs to write.
+func (r *runner) elsewhere(ctx context.Context, before map[string]string) []string {
+	if before == nil {
+		return nil
+	}
+	run := r.runInfo()
+	if run.Files == nil {
+		return nil
+	}
+	declared := map[string]bool{}
+	for _, files := range run.Files {
+		for _, f := range files {
+			declared[f] = true
+		}
+	}
+	var out []string
+	for _, p := range r.mainChanges(ctx, before) {
+		if !declared[p] && !notAChange(run, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// tempRE matches paraider's own temporary files (state.WriteFile's
+// .NAME.tmpNNN, a symlink's .NAME.tmp-linkNNN), which a snapshot of the
+// tree may catch while another task writes back.
+var tempRE = regexp.MustCompile(`(^|/)\.[^/]+\.tmp(-link)?[0-9]*$`)
+
+// notAChange reports whether a changed main-tree path is Ninja's, the
+// plan's or paraider's own: never a stray of an agent's.
+func notAChange(run *state.Run, p string) bool {
+	switch {
+	case p == ".ninja_log", p == ".ninja_deps", p == run.Ninja, p == run.Plan, slices.Contains(run.Sources, p):
+		return true
+	case p == state.Dir || strings.HasPrefix(p, state.Dir+"/"):
+		return true
+	}
+	return tempRE.MatchString(p)
+}
+
+// mainChanges lists the main tree's files whose state (git status and
+// content) differs from before.
+func (r *runner) mainChanges(ctx context.Context, before map[string]string) []string {
+	after := r.dirty(ctx)
+	var out []string
+	for p, blob := range after {
+		if old, ok := before[p]; !ok || old != blob {
+			out = append(out, p)
+		}
+	}
+	for p := range before {
+		if _, ok := after[p]; !ok {
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// undeclaredInPlace lists files outside every task's that changed in the
+// main tree during an attempt in place. With other tasks running in the
+// same tree it cannot tell whose change it was.
+func (r *runner) undeclaredInPlace(ctx context.Context, before map[string]string) []string {
+	return r.elsewhere(ctx, before)
+}

@@ -1,0 +1,59 @@
+package runner
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/paraider/paraider/internal/human"
+	"github.com/paraider/paraider/state"
+)
+
+// summarize prints the task's line for Ninja's output, and on failure the
+// reason and the log's last lines.
+func (r *runner) summarize(res *state.Result) {
+	w := r.opts.Out
+	n := len(res.Attempts)
+	status := "ok"
+	if res.Status != state.StatusOK {
+		status = "FAILED"
+	}
+	fmt.Fprintf(w, "%s %s: %s, %s, %s", status, res.Task, human.Count(n, "attempt"), human.Duration(res.Duration()), human.Money(res.Cost))
+	if res.Status == state.StatusOK {
+		fmt.Fprintf(w, ", changed %s\n", changedText(res.FilesChanged))
+		return
+	}
+	fmt.Fprintf(w, "\n  reason: %s\n", indent(res.Reason, "  "))
+	last := res.Attempts[n-1]
+	if data, err := os.ReadFile(r.path(last.Log)); err == nil {
+		fmt.Fprintf(w, "  last lines of %s:\n%s\n", last.Log, indent("  | "+strings.ReplaceAll(human.Tail(string(data), 10), "\n", "\n  | "), ""))
+	}
+}
+
+// changedText lists changed files for people; "nothing" for none (a task
+// allowed to leave its files as they were).
+func changedText(files []string) string {
+	if len(files) == 0 {
+		return "nothing"
+	}
+	return strings.Join(files, ", ")
+}
+
+func indent(s, prefix string) string {
+	return strings.ReplaceAll(s, "\n", "\n"+prefix)
+}
+
+func quoteArgv(argv []string) string {
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		if a != "" && !strings.ContainsAny(a, " \t\n'\"\\$`*?[]{}()<>|&;#~") {
+			q[i] = a
+			continue
+		}
+		if len(a) > 200 {
+			a = a[:200] + "…"
+		}
+		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(q, " ")
+}

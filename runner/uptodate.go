@@ -1,0 +1,105 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/paraider/paraider/isolate"
+	"github.com/paraider/paraider/state"
+)
+
+// inputHash digests the task's work and the content of its inputs: its
+// read files and its upstream tasks' files.
+func (r *runner) inputHash() (string, error) { return state.InputHash(r.root, r.spec) }
+
+// outputHash digests the task's own files as they are now.
+func (r *runner) outputHash() string { return state.OutputHash(r.root, r.spec.Files) }
+
+// lastSuccess is the task's last successful result, while it still
+// holds: the latest result when that is a success, else the last success
+// on record if the task's files are still as it left them.
+func (r *runner) lastSuccess() *state.Result {
+	var res state.Result
+	if state.ReadJSON(r.path(state.ResultPath(r.spec.ID)), &res) == nil && res.Status == state.StatusOK {
+		return &res
+	}
+	if state.ReadJSON(r.path(state.SuccessPath(r.spec.ID)), &res) == nil && res.Status == state.StatusOK &&
+		res.OutputHash == r.outputHash() {
+		return &res
+	}
+	return nil
+}
+
+// upToDate finishes a task that needs no run: its record (the latest
+// result again, if a failure came after it) now answers to the current
+// spec, and its stamp holds its files' digest.
+func (r *runner) upToDate(prev *state.Result) error {
+	r.forgetPlace()
+	var cur state.Result
+	latest := state.ReadJSON(r.path(state.ResultPath(prev.Task)), &cur) == nil && cur.Status == state.StatusOK && cur.Finished.Equal(prev.Finished)
+	if h := r.spec.Hash(); prev.SpecHash != h || !latest || cur.Check != prev.Check {
+		prev.SpecHash = h
+		if err := state.WriteJSON(r.path(state.ResultPath(prev.Task)), prev); err != nil {
+			return err
+		}
+		if err := writeSuccess(r.path(state.SuccessPath(prev.Task)), prev); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(r.opts.Out, "up to date %s: inputs unchanged since its success at %s; not run again (paraider reset %s reruns it)\n",
+		prev.Task, prev.Finished.Local().Format("2006-01-02 15:04:05"), prev.Task)
+	return r.writeStamp(prev.OutputHash)
+}
+
+// writeStamp writes the stamp Ninja waits for, only when its content
+// changes: with restat, an unchanged stamp tells Ninja that the task's
+// files did not change, and its dependents are not run.
+func (r *runner) writeStamp(outputHash string) error {
+	data := []byte(outputHash + "\n")
+	_, err := state.WriteIfChanged(r.path(state.TaskStamp(r.spec.ID)), data)
+	return err
+}
+
+// writeSuccess keeps a success record: atomically, without the sync the
+// latest result gets (which holds the same success until a failure
+// replaces it), since each sync costs a task milliseconds.
+func writeSuccess(name string, res *state.Result) error {
+	b, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	return state.WriteNew(name, append(b, '\n'))
+}
+
+// checkOnly runs the task's check on its files as they are, where an
+// attempt's check runs (a worktree of the current tree, or in place), with
+// the task's timeout. It returns nil when they pass.
+func (r *runner) checkOnly(ctx context.Context) (*verdict, error) {
+	s := r.spec
+	logPath := r.path(state.CheckOnlyLog(s.ID))
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+		return nil, err
+	}
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
+	fmt.Fprintf(logf, "# paraider: task %s: its check changed; judging its files as they are\n", s.ID)
+	work := r.root
+	if s.Isolation == IsolationWorktree {
+		if repo, err := isolate.Open(r.root, state.Dir); err == nil {
+			wt, err := repo.Create(ctx, s.ID+".check", isolate.Setup{Copy: s.Copy, Link: s.Link, Files: s.Files, Read: s.Read, MaxUntracked: s.MaxUntracked})
+			if err != nil {
+				return nil, fmt.Errorf("task %s: a worktree for its check: %w", s.ID, err)
+			}
+			defer wt.Release()
+			work = wt.Root
+		}
+	}
+	return r.runCheck(ctx, work, time.Now().Add(time.Duration(s.Timeout)), logf), nil
+}
