@@ -1,5 +1,16 @@
 package runner
 
+// What defines a task's result, and whether it is still done. A task is up
+// to date when its work (state.Spec.WorkHash: message, files, read files,
+// needs, model, agent command) and its inputs' content (state.InputHash)
+// are what they were at its last success, and its files still hold what
+// that success left (state.OutputHash). Every new influence on a task's
+// result must be part of this hash: exec, Ninja's view and status all
+// decide "up to date" from it, and a change left out of it is work
+// paraider never redoes. What only tunes how a task runs (timeout,
+// retries, env) stays out, or every such edit would be paid for again; a
+// changed check is judged on the files as they are (checkOnly).
+
 import (
 	"context"
 	"encoding/json"
