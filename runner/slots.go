@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,6 +46,12 @@ const slotPoll = 100 * time.Millisecond
 // link that needs no place (up to date) gives it up at once.
 const handoffFor = 5 * time.Second
 
+// handoffGrace is how long a place handed on is kept for a link that Ninja
+// has not started: when every -j slot of Ninja's is taken by tasks waiting
+// here, Ninja starts some other ready task instead, and the link may not
+// start for as long as those run.
+const handoffGrace = time.Second
+
 type queueEntry struct {
 	Task     string  `json:"task"`
 	Priority float64 `json:"priority"`
@@ -53,7 +60,8 @@ type queueEntry struct {
 
 type reservation struct {
 	Task  string `json:"task"`
-	Until int64  `json:"until"` // unix nanoseconds
+	Since int64  `json:"since"` // unix nanoseconds
+	Until int64  `json:"until"`
 }
 
 // slots is the run's set of places.
@@ -137,8 +145,11 @@ func (s *slots) try(me queueEntry) (int, *os.File) {
 		var res reservation
 		reserved := state.ReadJSON(s.reservePath(k), &res) == nil && res.Until > now
 		if reserved && res.Task != me.Task {
-			kept[res.Task] = true
-			continue // kept for the next link of a chain
+			if now-res.Since < int64(handoffGrace) || s.started(res.Task) {
+				kept[res.Task] = true
+				continue // kept for the next link of a chain
+			}
+			reserved = false // Ninja has not started the link: the place is free
 		}
 		f := s.lock(k)
 		if f == nil {
@@ -209,12 +220,39 @@ func (s *slots) wakeAll() { os.WriteFile(filepath.Join(s.dir, "released"), nil, 
 // processes beside this one) and that neither wait in the queue nor run
 // yet, for up to arriveFor each.
 func (s *slots) arriving(queued map[string]bool) []string {
+	now := time.Now()
+	var out []string
+	for _, id := range s.siblings() {
+		if queued[id] || s.running(id) {
+			continue
+		}
+		if _, ok := s.seen[id]; !ok {
+			s.seen[id] = now
+		}
+		if now.Sub(s.seen[id]) < arriveFor {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// started reports whether Ninja has started task: it waits in the queue,
+// or its paraider exec is on its way there.
+func (s *slots) started(task string) bool {
+	if _, err := os.Stat(filepath.Join(s.dir, "queue", task+".json")); err == nil {
+		return true
+	}
+	return slices.Contains(s.siblings(), task)
+}
+
+// siblings lists the tasks of the paraider exec processes that the same
+// Ninja has started, beside this one.
+func (s *slots) siblings() []string {
 	ninja, self := os.Getppid(), os.Getpid()
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
 	}
-	now := time.Now()
 	var out []string
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
@@ -235,16 +273,7 @@ func (s *slots) arriving(queued map[string]bool) []string {
 		if len(args) < 3 || args[1] != "exec" {
 			continue
 		}
-		id := args[len(args)-1]
-		if queued[id] || s.running(id) {
-			continue
-		}
-		if _, ok := s.seen[id]; !ok {
-			s.seen[id] = now
-		}
-		if now.Sub(s.seen[id]) < arriveFor {
-			out = append(out, id)
-		}
+		out = append(out, args[len(args)-1])
 	}
 	return out
 }
@@ -303,7 +332,8 @@ func (s *slots) release(k int, f *os.File, heir string) {
 	if heir != "" {
 		h := s.prio[heir].Remaining
 		if w := s.waiting(); len(w) == 0 || w[0].Priority <= h {
-			state.WriteJSON(s.reservePath(k), reservation{Task: heir, Until: time.Now().Add(handoffFor).UnixNano()})
+			now := time.Now()
+			state.WriteJSON(s.reservePath(k), reservation{Task: heir, Since: now.UnixNano(), Until: now.Add(handoffFor).UnixNano()})
 		}
 	}
 	f.Close()

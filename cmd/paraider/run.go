@@ -139,10 +139,17 @@ func appendMarkdown(path string, rep *report.Report) error {
 }
 
 // NinjaJobs is the -j that lets a plan's agents run as its jobs says:
-// Ninja's own default (ncpu+2, 3 on two cores) may be below it. Twice
-// jobs, so that the tasks Ninja has started wait in paraider's queue,
-// where the critical path goes first, and not in Ninja's; no more than
-// the plan has tasks.
+// Ninja's own default (ncpu+2, 3 on two cores) may be below it. Above
+// jobs, so that the ready tasks wait in paraider's queue, where the
+// critical path goes first, and not in Ninja's: every task of a plan of
+// up to waitAhead tasks, else twice jobs (a waiting paraider exec is a
+// sleeping process of a few megabytes). When Ninja's slots are all taken
+// by waiting tasks, Ninja, not paraider, picks the next ready task to
+// start, and the chain's next link may wait behind it.
 func NinjaJobs(p *plan.Plan) int {
-	return max(min(2*p.Jobs, len(p.Tasks))+len(p.Checks), runtime.NumCPU()+2)
+	return max(min(max(2*p.Jobs, waitAhead), len(p.Tasks))+len(p.Checks), runtime.NumCPU()+2)
 }
+
+// waitAhead is how many tasks NinjaJobs lets wait in paraider's queue at
+// least.
+const waitAhead = 32

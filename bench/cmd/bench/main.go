@@ -644,7 +644,7 @@ func suggestedJobs(planText string) int {
 			jobs, _ = strconv.Atoi(strings.TrimSpace(v))
 		}
 	}
-	return max(min(2*jobs, tasks), defaultNinjaJobs())
+	return max(min(max(2*jobs, 32), tasks), defaultNinjaJobs())
 }
 
 func output(name string, args ...string) string {
