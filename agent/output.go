@@ -2,7 +2,9 @@ package agent
 
 import (
 	"encoding/json"
+	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -91,22 +93,52 @@ var (
 	contextRE = regexp.MustCompile(`exceeds the [0-9,.k]+ token limit|context window (?:is )?exceeded`)
 )
 
-// Outputs are the output parsers a profile can name.
-var Outputs = []string{"aider", "claude-json", "codex-json", "gemini-json", "opencode-json", "none"}
+// A Parser reads one agent's output: the usage it reports, and a failed
+// model call it printed but did not raise.
+type Parser struct {
+	Parse func(out string) (Usage, *Failure)
+	About string // what it reads, for errors and help
+}
 
-// Parse reads an agent's output with the named parser.
+// Parsers are the output parsers a profile can name (its `output:`): the
+// one place their names are spelled. A new agent's format is a parser
+// here and a profile in templates/.
+var Parsers = map[string]Parser{
+	"aider":         {ParseAider, "Aider's usage lines and litellm errors"},
+	"claude-json":   {ParseClaudeJSON, "Claude Code's --output-format json"},
+	"codex-json":    {ParseCodexJSON, "Codex's exec --json events"},
+	"gemini-json":   {ParseGeminiJSON, "Gemini CLI's --output-format json"},
+	"opencode-json": {ParseOpencodeJSON, "opencode's run --format json events"},
+	"none":          {func(string) (Usage, *Failure) { return Usage{}, nil }, "nothing: no usage, failures by exit status only"},
+}
+
+// ParserNames are the names of Parsers, sorted.
+func ParserNames() []string {
+	names := make([]string, 0, len(Parsers))
+	for n := range Parsers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// ParserHelp lists the parsers with what each reads.
+func ParserHelp() string {
+	var b strings.Builder
+	for i, n := range ParserNames() {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q (%s)", n, Parsers[n].About)
+	}
+	return b.String()
+}
+
+// Parse reads an agent's output with the named parser; an unknown name
+// reads nothing.
 func Parse(parser, out string) (Usage, *Failure) {
-	switch parser {
-	case "aider":
-		return ParseAider(out)
-	case "claude-json":
-		return ParseClaudeJSON(out)
-	case "gemini-json":
-		return ParseGeminiJSON(out)
-	case "opencode-json":
-		return ParseOpencodeJSON(out)
-	case "codex-json":
-		return ParseCodexJSON(out)
+	if p, ok := Parsers[parser]; ok {
+		return p.Parse(out)
 	}
 	return Usage{}, nil
 }

@@ -22,7 +22,7 @@ type Profile struct {
 	Command string            `yaml:"command" json:"command"` // template, split with shlex
 	Install string            `yaml:"install" json:"install,omitempty"`
 	Keys    map[string]string `yaml:"keys" json:"keys,omitempty"` // model prefix -> env var
-	Output  string            `yaml:"output" json:"output"`       // "aider", "claude-json" or "none"
+	Output  string            `yaml:"output" json:"output"`       // a name in Parsers
 	// PromptFiles adds the task's files to the message, for agents whose
 	// command line cannot name them.
 	PromptFiles bool `yaml:"prompt_files" json:"prompt_files,omitempty"`

@@ -105,7 +105,7 @@ func TestBuiltinProfiles(t *testing.T) {
 				t.Errorf("%s: the message follows %q, not --: %q", name, argv[i-1], argv)
 			}
 		}
-		if p.Install == "" || !contains(Outputs, p.Output) || len(p.Keys) == 0 {
+		if p.Install == "" || Parsers[p.Output].Parse == nil || len(p.Keys) == 0 {
 			t.Errorf("%s: install %q, output %q, keys %v", name, p.Install, p.Output, p.Keys)
 		}
 		if name != "aider" && !p.PromptFiles {

@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/paraider/paraider/agent"
 	"github.com/paraider/paraider/isolate"
+	"github.com/paraider/paraider/state"
 )
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
@@ -360,11 +362,18 @@ func limitText(d time.Duration) string {
 	return strings.TrimSuffix(strings.TrimSuffix(d.String(), "0s"), "0m")
 }
 
-func (d *decoder) choice(n *yaml.Node, what string, choices ...string) string {
-	if n.Kind == yaml.ScalarNode && contains(choices, n.Value) {
-		return n.Value
+// choice reads one of a fixed set of names (a typed list such as
+// state.Isolations).
+func choice[T ~string](d *decoder, n *yaml.Node, what string, choices []T) T {
+	if n.Kind == yaml.ScalarNode && slices.Contains(choices, T(n.Value)) {
+		return T(n.Value)
 	}
-	d.nodeErr(n, "use one of: "+strings.Join(choices, ", "), "%s must be one of %s, not %s", what, strings.Join(choices, ", "), kindName(n))
+	names := make([]string, len(choices))
+	for i, c := range choices {
+		names[i] = string(c)
+	}
+	list := strings.Join(names, ", ")
+	d.nodeErr(n, "use one of: "+list, "%s must be one of %s, not %s", what, list, kindName(n))
 	return ""
 }
 
@@ -460,10 +469,10 @@ func (d *decoder) plan(p *Plan, root *yaml.Node) {
 		case "env":
 			p.Env = d.strMap(v, "env")
 		case "isolation":
-			p.Isolation = d.choice(v, "isolation", "worktree", "none")
+			p.Isolation = choice(d, v, "isolation", state.Isolations)
 			isoNode = v
 		case "undeclared":
-			p.Undeclared = d.choice(v, "undeclared", "fail", "drop")
+			p.Undeclared = choice(d, v, "undeclared", state.UndeclaredModes)
 		case "keep_failed":
 			p.KeepFailed, _ = d.boolean(v, "keep_failed")
 		case "budget":
@@ -510,15 +519,15 @@ func (d *decoder) plan(p *Plan, root *yaml.Node) {
 	d.where(p)
 	inGit := isolate.IsRepo(p.Root)
 	switch {
-	case p.Isolation == "worktree" && !inGit:
+	case p.Isolation == state.IsolationWorktree && !inGit:
 		d.nodeErr(isoNode, "use `isolation: none`, or run `git init` in "+p.Root, "isolation: worktree needs a git repository, and %s is not in one", p.Root)
 	case p.Isolation == "" && inGit:
-		p.Isolation = "worktree"
+		p.Isolation = state.IsolationWorktree
 	case p.Isolation == "":
-		p.Isolation = "none"
+		p.Isolation = state.IsolationNone
 	}
 	if p.Undeclared == "" {
-		p.Undeclared = "fail"
+		p.Undeclared = state.UndeclaredFail
 	}
 	if tasksNode == nil {
 		d.errorf(0, 0, "add a `tasks:` list; see examples/", "the plan has no tasks")
@@ -583,8 +592,8 @@ func (d *decoder) agents(n *yaml.Node) map[string]*AgentDef {
 				def.Scratch, _ = d.strList(v, "scratch")
 			case "output":
 				if s, ok := d.str(v, "output"); ok {
-					if !contains(agent.Outputs, s) {
-						d.nodeErr(v, `use "aider" for Aider's usage lines, "claude-json", "codex-json", "gemini-json" or "opencode-json" for those agents' JSON output, or "none"`, "unknown output parser %q", s)
+					if _, ok := agent.Parsers[s]; !ok {
+						d.nodeErr(v, "use one of: "+agent.ParserHelp(), "unknown output parser %q", s)
 					}
 					def.Output = s
 				}
@@ -683,10 +692,10 @@ func (d *decoder) task(p *Plan, n *yaml.Node) (*Task, *taskNodes) {
 		case "allow_unchanged":
 			t.AllowUnchanged, _ = d.boolean(v, "allow_unchanged")
 		case "isolation":
-			t.Isolation = d.choice(v, "isolation", "worktree", "none")
+			t.Isolation = choice(d, v, "isolation", state.Isolations)
 			tn.isolation = v
 		case "undeclared":
-			t.Undeclared = d.choice(v, "undeclared", "fail", "drop")
+			t.Undeclared = choice(d, v, "undeclared", state.UndeclaredModes)
 		case "estimate":
 			t.Estimate, _ = d.duration(v, "estimate", MaxEstimate)
 		}
@@ -840,7 +849,7 @@ func (d *decoder) resolve(p *Plan, nodes map[*Task]*taskNodes) {
 		}
 		if t.Isolation == "" {
 			t.Isolation = p.Isolation
-		} else if t.Isolation == "worktree" && p.Isolation == "none" && !isolate.IsRepo(p.Root) {
+		} else if t.Isolation == state.IsolationWorktree && p.Isolation == state.IsolationNone && !isolate.IsRepo(p.Root) {
 			d.nodeErr(tn.isolation, "use `isolation: none`, or run `git init` in "+p.Root, "isolation: worktree needs a git repository, and %s is not in one", p.Root)
 		}
 		if t.Undeclared == "" {

@@ -18,6 +18,8 @@ package plan
 import (
 	_ "embed"
 	"time"
+
+	"github.com/paraider/paraider/state"
 )
 
 // Schema is the plan format as a JSON Schema, for editors.
@@ -51,10 +53,10 @@ type Plan struct {
 	Env        map[string]string
 	// Isolation is "worktree" (each attempt in its own git worktree, the
 	// default in a git repository) or "none" (in place).
-	Isolation string
+	Isolation state.Isolation
 	// Undeclared says what happens to changes outside a task's files:
 	// "fail" the attempt (default) or "drop" them with a warning.
-	Undeclared string
+	Undeclared state.Undeclared
 	KeepFailed bool     // keep failed attempts' worktrees for inspection
 	Budget     float64  // dollars per run; 0 for none
 	Redact     []string // variables whose values logs and reports never show
@@ -99,8 +101,8 @@ type Task struct {
 	// Estimate is how long the task is expected to take: its weight for
 	// the critical path until a run has recorded its real duration.
 	Estimate   time.Duration
-	Isolation  string // resolved: the task's or the plan's
-	Undeclared string // resolved
+	Isolation  state.Isolation  // resolved: the task's or the plan's
+	Undeclared state.Undeclared // resolved
 
 	// Deps is Needs plus the implied edges, sorted.
 	Deps []string
@@ -126,7 +128,7 @@ type AgentDef struct {
 	Command string            // command template, split with shlex
 	Install string            // how to install the agent, for the error when it is missing
 	Keys    map[string]string // model prefix -> environment variable that must be set
-	Output  string            // output parser: "aider", "claude-json" or "none"
+	Output  string            // output parser: a name in agent.Parsers
 	// PromptFiles names the task's files in the message.
 	PromptFiles bool
 	Env         map[string]string // for the agent, placeholders filled in

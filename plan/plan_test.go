@@ -7,6 +7,9 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/paraider/paraider/agent"
+	"github.com/paraider/paraider/state"
 )
 
 func parse(t *testing.T, src string) *Plan {
@@ -52,6 +55,51 @@ func TestSchemaMatchesLoader(t *testing.T) {
 		sort.Strings(want)
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("schema %s keys %v; loader accepts %v", tc.what, got, want)
+		}
+	}
+	// The names a key accepts: the schema's enum against the registry the
+	// loader checks with.
+	enum := func(props map[string]any, key string) []string {
+		var out []string
+		if p, ok := props[key].(map[string]any); ok {
+			for _, v := range p["enum"].([]any) {
+				out = append(out, v.(string))
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	names := func(list any) []string {
+		var out []string
+		switch l := list.(type) {
+		case []state.Isolation:
+			for _, x := range l {
+				out = append(out, string(x))
+			}
+		case []state.Undeclared:
+			for _, x := range l {
+				out = append(out, string(x))
+			}
+		case []string:
+			out = append(out, l...)
+		}
+		sort.Strings(out)
+		return out
+	}
+	for _, tc := range []struct {
+		what  string
+		props map[string]any
+		key   string
+		want  any
+	}{
+		{"plan", s.Properties, "isolation", state.Isolations},
+		{"task", s.Defs.Task.Properties, "isolation", state.Isolations},
+		{"plan", s.Properties, "undeclared", state.UndeclaredModes},
+		{"task", s.Defs.Task.Properties, "undeclared", state.UndeclaredModes},
+		{"agent", s.Defs.Agent.Properties, "output", agent.ParserNames()},
+	} {
+		if got, want := enum(tc.props, tc.key), names(tc.want); !reflect.DeepEqual(got, want) {
+			t.Errorf("schema %s %s: enum %v; the loader accepts %v", tc.what, tc.key, got, want)
 		}
 	}
 }

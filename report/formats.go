@@ -13,22 +13,35 @@ import (
 	"github.com/paraider/paraider/state"
 )
 
-// Formats are the report formats Write knows.
-var Formats = []string{"text", "markdown", "json", "junit"}
+// formats are the report's formats, the first the default: the one place
+// their names are spelled (`paraider report -o` takes its list from here).
+var formats = []struct {
+	name  string
+	write func(*Report, io.Writer) error
+}{
+	{"text", (*Report).WriteText},
+	{"markdown", (*Report).WriteMarkdown},
+	{"json", (*Report).WriteJSON},
+	{"junit", (*Report).WriteJUnit},
+}
 
-// Write renders the report in one of Formats.
-func (r *Report) Write(w io.Writer, format string) error {
-	switch format {
-	case "text", "":
-		return r.WriteText(w)
-	case "markdown":
-		return r.WriteMarkdown(w)
-	case "json":
-		return r.WriteJSON(w)
-	case "junit":
-		return r.WriteJUnit(w)
+// Formats are the names of the report formats Write knows.
+func Formats() []string {
+	names := make([]string, len(formats))
+	for i, f := range formats {
+		names[i] = f.name
 	}
-	return fmt.Errorf("unknown report format %q (known: %s)", format, strings.Join(Formats, ", "))
+	return names
+}
+
+// Write renders the report in one of Formats; "" is the first.
+func (r *Report) Write(w io.Writer, format string) error {
+	for _, f := range formats {
+		if f.name == format || format == "" {
+			return f.write(r, w)
+		}
+	}
+	return fmt.Errorf("unknown report format %q (known: %s)", format, strings.Join(Formats(), ", "))
 }
 
 // JSON is the report as `paraider report --format json` writes it. Its

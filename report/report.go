@@ -190,7 +190,7 @@ func Build(opts Options) (*Report, error) {
 			row.Reason = r.Reason
 			row.Undeclared = r.Undeclared
 			row.Elsewhere = r.Elsewhere
-			row.InPlace = r.Isolation == "none"
+			row.InPlace = r.Isolation == state.IsolationNone
 			if isExec[id] {
 				row.Runs = r.Attempts
 			}

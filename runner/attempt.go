@@ -16,12 +16,6 @@ import (
 	"github.com/paraider/paraider/state"
 )
 
-// Isolation modes of a spec.
-const (
-	IsolationWorktree = "worktree"
-	IsolationNone     = "none"
-)
-
 // SettleGrace bounds what an attempt may do past its timeout besides
 // stopping the agent (Grace): recording what the attempt changed, keeping
 // a failed worktree. Every wait of an attempt (git, locks, the agent, its

@@ -169,7 +169,7 @@ func (r *runner) ready(res *state.Result) error {
 		}
 		return err
 	}
-	if r.spec.Isolation != IsolationWorktree {
+	if r.spec.Isolation != state.IsolationWorktree {
 		return nil
 	}
 	repo, err := isolate.Open(r.root, state.Dir)

@@ -186,7 +186,7 @@ func (r *runner) sortChanges(ctx context.Context, wt *isolate.Worktree, changedF
 		}
 	}
 	if len(undeclared) > 0 {
-		if s.Undeclared != "drop" {
+		if s.Undeclared != state.UndeclaredDrop {
 			return nil, undeclared, failed(FailUndeclared, "the agent changed files outside its task, which were not applied: "+
 				strings.Join(undeclared, ", ")+"; change only "+strings.Join(s.Files, ", "))
 		}

@@ -102,7 +102,7 @@ func (r *runner) checkOnly(ctx context.Context) (*verdict, error) {
 	defer logf.Close()
 	fmt.Fprintf(logf, "# paraider: task %s: its check changed; judging its files as they are\n", s.ID)
 	work := r.root
-	if s.Isolation == IsolationWorktree {
+	if s.Isolation == state.IsolationWorktree {
 		if repo, err := isolate.Open(r.root, state.Dir); err == nil {
 			wt, err := repo.Create(ctx, s.ID+".check", isolate.Setup{Copy: s.Copy, Link: s.Link, Files: s.Files, Read: s.Read, MaxUntracked: s.MaxUntracked})
 			if err != nil {

@@ -16,7 +16,7 @@ const (
 type Result struct {
 	Task string `json:"task"`
 	// Isolation is how the task ran: worktree or none.
-	Isolation string `json:"isolation,omitempty"`
+	Isolation Isolation `json:"isolation,omitempty"`
 	// Run is the run (an invocation of ninja) that wrote this result.
 	Run      string `json:"run,omitempty"`
 	Status   string `json:"status"` // ok or failed

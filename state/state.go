@@ -70,8 +70,8 @@ type Spec struct {
 	Env            map[string]string `json:"env,omitempty"`
 	Check          string            `json:"check,omitempty"`
 	AllowUnchanged bool              `json:"allow_unchanged,omitempty"`
-	Isolation      string            `json:"isolation"`  // worktree or none
-	Undeclared     string            `json:"undeclared"` // fail or drop
+	Isolation      Isolation         `json:"isolation"`
+	Undeclared     Undeclared        `json:"undeclared"`
 	KeepFailed     bool              `json:"keep_failed,omitempty"`
 	Copy           []string          `json:"worktree_copy,omitempty"`
 	Link           []string          `json:"worktree_link,omitempty"`
@@ -238,3 +238,30 @@ func ReadJSON(name string, v any) error {
 
 // Missing reports whether err says a file does not exist.
 func Missing(err error) bool { return errors.Is(err, os.ErrNotExist) }
+
+// Isolation is where a task's agent works. The plan, the spec and the
+// report spell the modes only through these.
+type Isolation string
+
+const (
+	// IsolationWorktree runs each attempt in a git worktree of its own;
+	// only the task's files come back. The default in a git repository.
+	IsolationWorktree Isolation = "worktree"
+	// IsolationNone runs the agent in place, in the main tree.
+	IsolationNone Isolation = "none"
+)
+
+// Isolations are the isolation modes a plan may name.
+var Isolations = []Isolation{IsolationWorktree, IsolationNone}
+
+// Undeclared is what happens to an agent's changes outside its task's
+// files, in a worktree.
+type Undeclared string
+
+const (
+	UndeclaredFail Undeclared = "fail" // the attempt fails (the default)
+	UndeclaredDrop Undeclared = "drop" // they are dropped with a warning
+)
+
+// UndeclaredModes are the modes a plan may name.
+var UndeclaredModes = []Undeclared{UndeclaredFail, UndeclaredDrop}

@@ -191,7 +191,7 @@ func (e *ExecCmd) Run(cli *CLI, env *Env) error {
 // GraphCmd draws the plan.
 type GraphCmd struct {
 	// Format is dot for Graphviz, mermaid for Markdown.
-	Format string `short:"o" default:"dot" enum:"dot,mermaid" help:"dot (Graphviz) or mermaid."`
+	Format string `short:"o" default:"dot" enum:"${graph_formats}" help:"Output format: ${graph_formats_list} (dot for Graphviz, mermaid for Markdown)."`
 }
 
 func (c *GraphCmd) Run(cli *CLI, env *Env) error {
@@ -325,7 +325,7 @@ func (c *CheckCmd) Run(cli *CLI, env *Env) error {
 type ReportCmd struct {
 	// Format is text for people, markdown for pull requests, json for
 	// programs, junit for CI test reporters.
-	Format string `short:"o" default:"text" enum:"text,markdown,json,junit" help:"Output format: text, markdown, json or junit."`
+	Format string `short:"o" default:"text" enum:"${report_formats}" help:"Output format: ${report_formats_list}."`
 	// Record is set by the report edge: it closes the run and keeps the
 	// text in .paraider/report.txt.
 	Record bool `hidden:""`

@@ -27,6 +27,7 @@ import (
 
 	"github.com/paraider/paraider/gen"
 	"github.com/paraider/paraider/plan"
+	"github.com/paraider/paraider/report"
 	"github.com/paraider/paraider/runner"
 )
 
@@ -74,7 +75,11 @@ func paraider(args []string, stdout, stderr io.Writer) int {
 		kong.UsageOnError(),
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { exited = code }),
-		kong.Vars{"version": version()},
+		kong.Vars{"version": version(),
+			"report_formats":      strings.Join(report.Formats(), ","),
+			"graph_formats":       strings.Join(report.GraphFormats, ","),
+			"report_formats_list": strings.Join(report.Formats(), ", "),
+			"graph_formats_list":  strings.Join(report.GraphFormats, ", ")},
 	)
 	if err != nil {
 		fmt.Fprintf(stderr, "paraider: %v\n", err)
