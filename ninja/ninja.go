@@ -1,7 +1,8 @@
-// Package ninja runs the ninja binary for `paraider run`: found on PATH,
-// run in the plan's directory with the terminal passed through (so
-// NINJA_STATUS, colours and the console pool work), and stopped cleanly
-// when paraider is told to stop.
+// Package ninja owns Ninja: Writer writes Ninja files (the one place
+// paraider spells Ninja's syntax), and Run runs the ninja binary for
+// `paraider run`: found on PATH, run in the plan's directory with the
+// terminal passed through (so NINJA_STATUS, colours and the console pool
+// work), and stopped cleanly when paraider is told to stop.
 package ninja
 
 import (

@@ -8,6 +8,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/paraider/paraider/isolate"
+	"github.com/paraider/paraider/state"
 )
 
 // Files that belong to Ninja and to paraider itself: an agent that rewrote
@@ -54,9 +55,13 @@ func (d *decoder) taskPaths(p *Plan, t *Task, tn *taskNodes) {
 	check(t.Files, tn.files, "files")
 	check(t.Read, tn.read, "read")
 	for i, f := range t.Files {
-		if contains(reserved, f) || contains(p.Sources, f) {
+		switch {
+		case contains(reserved, f) || contains(p.Sources, f):
 			d.nodeErr(tn.files[i], "a task may not write the plan, its message files or Ninja's files: the next run would read what the agent wrote",
 				"%s is paraider's or Ninja's own file, not a task's", f)
+		case f == state.TasksTarget || f == state.ReportTarget:
+			d.nodeErr(tn.files[i], "keep the file in a subdirectory, or run paraider from another directory",
+				"%s is the name of a target in the Ninja file paraider writes beside the plan (`ninja %s`), not a task's file", f, f)
 		}
 	}
 }

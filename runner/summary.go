@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/paraider/paraider/internal/human"
+	"github.com/paraider/paraider/internal/sh"
 	"github.com/paraider/paraider/state"
 )
 
@@ -44,16 +45,12 @@ func indent(s, prefix string) string {
 }
 
 func quoteArgv(argv []string) string {
-	q := make([]string, len(argv))
+	short := make([]string, len(argv))
 	for i, a := range argv {
-		if a != "" && !strings.ContainsAny(a, " \t\n'\"\\$`*?[]{}()<>|&;#~") {
-			q[i] = a
-			continue
-		}
 		if len(a) > 200 {
 			a = a[:200] + "…"
 		}
-		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		short[i] = a
 	}
-	return strings.Join(q, " ")
+	return sh.Join(short)
 }

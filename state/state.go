@@ -53,6 +53,13 @@ const (
 	PriorityPath = Dir + "/priority.json" // each task's rank for a place
 )
 
+// The phony targets of the generated Ninja file, names a person types
+// (`ninja tasks`): no task may write a file of these names beside the plan.
+const (
+	TasksTarget  = "tasks"  // every task, without the checks and the report
+	ReportTarget = "report" // the default: tasks, checks, report
+)
+
 // Spec is a task frozen by `paraider gen`: everything `paraider exec` needs.
 // Its file changes exactly when the task's definition does, so Ninja reruns
 // the task then and only then.
