@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -125,11 +126,11 @@ func CheckTemplate(tmpl string) error {
 		for _, m := range placeholderRE.FindAllStringSubmatch(w, -1) {
 			name, hasArg := m[1], strings.Contains(m[0], ":")
 			switch {
-			case contains(listVars, name):
+			case slices.Contains(listVars, name):
 				if m[0] != w {
 					return fmt.Errorf("{%s} must stand alone as a word", name)
 				}
-			case contains(scalarVars, name):
+			case slices.Contains(scalarVars, name):
 				if hasArg {
 					return fmt.Errorf("{%s} takes no flag", name)
 				}
@@ -161,7 +162,7 @@ func Expand(tmpl string, v Vars) ([]string, error) {
 	lists := map[string][]string{"files": v.Files, "read": v.Read}
 	var argv []string
 	for _, w := range words {
-		if m := placeholderRE.FindStringSubmatch(w); m != nil && m[0] == w && contains(listVars, m[1]) {
+		if m := placeholderRE.FindStringSubmatch(w); m != nil && m[0] == w && slices.Contains(listVars, m[1]) {
 			for _, item := range lists[m[1]] {
 				switch flag := m[2]; {
 				case strings.HasSuffix(flag, "="):
@@ -179,13 +180,4 @@ func Expand(tmpl string, v Vars) ([]string, error) {
 		}))
 	}
 	return argv, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -72,7 +72,12 @@ var ErrForeign = errors.New("not written by paraider")
 type ForeignError struct{ Path string }
 
 func (e *ForeignError) Error() string {
-	return fmt.Sprintf("%s exists and was not written by paraider", e.Path)
+	return fmt.Sprintf("%s exists and was not written by paraider; not overwriting it", e.Path)
+}
+
+// Hint says how to go on (human.Hinted).
+func (e *ForeignError) Hint() string {
+	return "write to another file with -o, or pass --force to replace it"
 }
 func (e *ForeignError) Unwrap() error { return ErrForeign }
 
@@ -90,7 +95,7 @@ func Generate(p *plan.Plan, opts Options) (*Summary, error) {
 		}
 	}
 	root := p.Root
-	abs := func(rel string) string { return filepath.Join(root, filepath.FromSlash(rel)) }
+	abs := state.Layout{Root: root}.Path
 
 	// Git ignores paraider's state without the user's .gitignore knowing.
 	if _, err := state.WriteIfChanged(abs(state.Dir+"/.gitignore"), []byte("# paraider's state: never commit it\n*\n")); err != nil {
@@ -101,64 +106,11 @@ func Generate(p *plan.Plan, opts Options) (*Summary, error) {
 	}
 
 	sum := &Summary{Output: out, Tasks: len(p.Tasks), Checks: len(p.Checks)}
-	keep := map[string]bool{}
-	// One listing instead of a failed open per new task.
-	existing := listDir(abs(state.Dir + "/specs"))
-	profiles := map[string]*agent.Profile{}
-	for _, t := range p.Tasks {
-		if profiles[t.Agent] == nil {
-			prof, err := Profile(p, t.Agent)
-			if err != nil {
-				return nil, err
-			}
-			profiles[t.Agent] = prof
-		}
-		spec, err := specWith(p, t, profiles[t.Agent])
-		if err != nil {
-			return nil, err
-		}
-		b, _ := json.MarshalIndent(spec, "", "  ")
-		specFile := abs(state.SpecPath(t.ID))
-		wrote := true
-		if existing[filepath.Base(specFile)] {
-			wrote, err = state.WriteIfChanged(specFile, append(b, '\n'))
-		} else {
-			err = state.WriteNew(specFile, append(b, '\n'))
-		}
-		if err != nil {
-			return nil, err
-		}
-		if wrote {
-			sum.SpecsWritten = append(sum.SpecsWritten, t.ID)
-		}
-		keep[t.ID+".json"] = true
-	}
-	removed, err := removeStale(abs(state.Dir+"/specs"), keep)
+	profiles, err := writeSpecs(p, abs, sum)
 	if err != nil {
 		return nil, err
 	}
-	sum.SpecsRemoved = removed
-
-	run := state.Run{Plan: filepath.Base(p.File), Jobs: p.Jobs, Deps: map[string][]string{}, Files: map[string][]string{}}
-	for _, t := range p.Tasks {
-		run.Tasks = append(run.Tasks, t.ID)
-		run.Deps[t.ID] = t.Deps
-		run.Files[t.ID] = t.Files
-	}
-	for _, c := range p.Checks {
-		run.Checks = append(run.Checks, state.Check{Name: c.Name, Command: c.Command})
-	}
-	run.Redact = p.Redact
-	run.Ninja, run.Sources = relTo(root, out), p.Sources
-	run.CheckTimeout = state.Duration(p.CheckTimeout)
-	if p.Compare != nil {
-		run.Compare = &state.Price{Name: p.Compare.Name, Input: p.Compare.Input, Output: p.Compare.Output}
-	}
-	for _, prof := range profiles {
-		run.Redact = redactNames(run.Redact, prof)
-	}
-	b, _ := json.MarshalIndent(run, "", "  ")
-	if _, err := state.WriteIfChanged(abs(state.RunPath), append(b, '\n')); err != nil {
+	if err := writeRun(p, abs, relTo(root, out), profiles); err != nil {
 		return nil, err
 	}
 
@@ -185,6 +137,71 @@ func Generate(p *plan.Plan, opts Options) (*Summary, error) {
 		return nil, err
 	}
 	return sum, nil
+}
+
+// writeSpecs freezes each task in its spec, rewriting only those that
+// changed (Ninja reruns a task whose spec is newer), and removes the specs
+// of tasks the plan no longer has. It returns the agent profiles in use.
+func writeSpecs(p *plan.Plan, abs func(string) string, sum *Summary) (map[string]*agent.Profile, error) {
+	keep := map[string]bool{}
+	// One listing instead of a failed open per new task.
+	existing := listDir(abs(state.Dir + "/specs"))
+	profiles := map[string]*agent.Profile{}
+	for _, t := range p.Tasks {
+		if profiles[t.Agent] == nil {
+			prof, err := Profile(p, t.Agent)
+			if err != nil {
+				return nil, err
+			}
+			profiles[t.Agent] = prof
+		}
+		spec := specWith(p, t, profiles[t.Agent])
+		b, _ := json.MarshalIndent(spec, "", "  ")
+		specFile := abs(state.SpecPath(t.ID))
+		wrote := true
+		var err error
+		if existing[filepath.Base(specFile)] {
+			wrote, err = state.WriteIfChanged(specFile, append(b, '\n'))
+		} else {
+			err = state.WriteNew(specFile, append(b, '\n'))
+		}
+		if err != nil {
+			return nil, err
+		}
+		if wrote {
+			sum.SpecsWritten = append(sum.SpecsWritten, t.ID)
+		}
+		keep[t.ID+".json"] = true
+	}
+	removed, err := removeStale(abs(state.Dir+"/specs"), keep)
+	sum.SpecsRemoved = removed
+	return profiles, err
+}
+
+// writeRun writes the plan's run-wide facts (run.json) that exec, check,
+// status and report read.
+func writeRun(p *plan.Plan, abs func(string) string, ninjaFile string, profiles map[string]*agent.Profile) error {
+	run := state.Run{Plan: filepath.Base(p.File), Jobs: p.Jobs, Deps: map[string][]string{}, Files: map[string][]string{}}
+	for _, t := range p.Tasks {
+		run.Tasks = append(run.Tasks, t.ID)
+		run.Deps[t.ID] = t.Deps
+		run.Files[t.ID] = t.Files
+	}
+	for _, c := range p.Checks {
+		run.Checks = append(run.Checks, state.Check{Name: c.Name, Command: c.Command})
+	}
+	run.Redact = p.Redact
+	run.Ninja, run.Sources = ninjaFile, p.Sources
+	run.CheckTimeout = state.Duration(p.CheckTimeout)
+	if p.Compare != nil {
+		run.Compare = &state.Price{Name: p.Compare.Name, Input: p.Compare.Input, Output: p.Compare.Output}
+	}
+	for _, prof := range profiles {
+		run.Redact = redactNames(run.Redact, prof)
+	}
+	b, _ := json.MarshalIndent(run, "", "  ")
+	_, err := state.WriteIfChanged(abs(state.RunPath), append(b, '\n'))
+	return err
 }
 
 // redactNames adds the variables that hold the profile's keys to names,
@@ -235,17 +252,7 @@ func relTo(root, path string) string {
 	return path
 }
 
-// Spec freezes a task. The agent profile is copied in whole, so that a
-// change to it reruns the task.
-func Spec(p *plan.Plan, t *plan.Task) (*state.Spec, error) {
-	prof, err := Profile(p, t.Agent)
-	if err != nil {
-		return nil, err
-	}
-	return specWith(p, t, prof)
-}
-
-func specWith(p *plan.Plan, t *plan.Task, prof *agent.Profile) (*state.Spec, error) {
+func specWith(p *plan.Plan, t *plan.Task, prof *agent.Profile) *state.Spec {
 	return &state.Spec{
 		ID:             t.ID,
 		Files:          t.Files,
@@ -268,14 +275,15 @@ func specWith(p *plan.Plan, t *plan.Task, prof *agent.Profile) (*state.Spec, err
 		MaxUntracked:   p.MaxUntracked,
 		Budget:         p.Budget,
 		Redact:         redactNames(p.Redact, prof),
-	}, nil
+	}
 }
 
 // Profile returns the agent profile of that name: the plan's own, or a
 // built-in one.
 func Profile(p *plan.Plan, name string) (*agent.Profile, error) {
 	if def, ok := p.Agents[name]; ok {
-		return &agent.Profile{Name: name, Command: def.Command, Install: def.Install, Keys: def.Keys, Output: def.Output, Scratch: def.Scratch, PromptFiles: def.PromptFiles, Env: def.Env}, nil
+		prof := *def
+		return &prof, nil
 	}
 	return agent.Builtin(name)
 }

@@ -12,19 +12,28 @@ import (
 	"sort"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/paraider/paraider/state"
 )
 
 // ApplyError says why an attempt's files could not come back.
 type ApplyError struct {
-	// Kind is conflict (the main tree changed), parent-symlink (a
-	// directory of the path is a symlink in the main tree), or symlink (the
-	// agent made a symlink out of the repository).
-	Kind string
+	Kind ApplyKind
 	Msg  string
 }
+
+// ApplyKind is why files were not brought back.
+type ApplyKind string
+
+const (
+	// ApplyConflict: the main tree changed while the task ran.
+	ApplyConflict ApplyKind = "conflict"
+	// ApplyParentSymlink: a directory of the path is a symlink in the main
+	// tree.
+	ApplyParentSymlink ApplyKind = "parent-symlink"
+	// ApplySymlink: the agent made a symlink out of the repository.
+	ApplySymlink ApplyKind = "symlink"
+)
 
 func (e *ApplyError) Error() string { return e.Msg }
 
@@ -37,7 +46,7 @@ func (w *Worktree) Apply(ctx context.Context, changes []Change) ([]string, error
 	sort.Slice(changes, func(i, j int) bool { return changes[i].Path < changes[j].Path })
 	// Shared with other write-backs, exclusive of snapshots: a snapshot
 	// never sees a write-back half done, nor its temporary files.
-	tree, err := lockFileMode(ctx, w.repo.treeLock(), true, syscall.LOCK_SH)
+	tree, err := state.LockFile(ctx, w.repo.treeLock(), true, syscall.LOCK_SH)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +96,7 @@ func (w *Worktree) Apply(ctx context.Context, changes []Change) ([]string, error
 		}
 	}
 	if len(conflicts) > 0 {
-		return nil, &ApplyError{Kind: "conflict", Msg: "changed in the main tree while the task ran, so not overwritten: " + strings.Join(conflicts, ", ")}
+		return nil, &ApplyError{Kind: ApplyConflict, Msg: "changed in the main tree while the task ran, so not overwritten: " + strings.Join(conflicts, ", ")}
 	}
 
 	var applied []string
@@ -149,7 +158,7 @@ func (w *Worktree) noSymlinkParents(rel string) error {
 			return err
 		}
 		if fi.Mode()&os.ModeSymlink != 0 {
-			return &ApplyError{Kind: "parent-symlink", Msg: fmt.Sprintf("%s is under %s, a symlink in the main tree; paraider does not write through symlinks", rel, strings.TrimPrefix(dir, w.repo.Root+"/"))}
+			return &ApplyError{Kind: ApplyParentSymlink, Msg: fmt.Sprintf("%s is under %s, a symlink in the main tree; paraider does not write through symlinks", rel, strings.TrimPrefix(dir, w.repo.Root+"/"))}
 		}
 	}
 	return nil
@@ -173,7 +182,7 @@ func (w *Worktree) checkSymlink(rel string) error {
 	}
 	inside, err := filepath.Rel(w.Dir, resolved)
 	if filepath.IsAbs(target) || err != nil || inside == ".." || strings.HasPrefix(inside, ".."+string(filepath.Separator)) {
-		return &ApplyError{Kind: "symlink", Msg: fmt.Sprintf("%s is a symlink to %s, outside the repository; it was not copied back", rel, target)}
+		return &ApplyError{Kind: ApplySymlink, Msg: fmt.Sprintf("%s is a symlink to %s, outside the repository; it was not copied back", rel, target)}
 	}
 	return nil
 }
@@ -239,44 +248,7 @@ func copyTree(src, dst string) error {
 	})
 }
 
-// lockFile takes an exclusive flock on path. Without wait it fails at once
-// when another process holds it; with wait it tries for up to a minute, or
-// until ctx is done. The lock goes with the file's closing, or the
-// process's death.
+// lockFile takes an exclusive flock on path (state.LockFile).
 func lockFile(ctx context.Context, path string, wait bool) (*os.File, error) {
-	return lockFileMode(ctx, path, wait, syscall.LOCK_EX)
+	return state.LockFile(ctx, path, wait, syscall.LOCK_EX)
 }
-
-func lockFileMode(ctx context.Context, path string, wait bool, mode int) (*os.File, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	deadline := time.Now().Add(time.Minute)
-	for {
-		err := syscall.Flock(int(f.Fd()), mode|syscall.LOCK_NB)
-		if err == nil {
-			return f, nil
-		}
-		if !wait || !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(deadline) {
-			f.Close()
-			return nil, fmt.Errorf("%s is locked by another process", path)
-		}
-		select {
-		case <-ctx.Done():
-			f.Close()
-			return nil, fmt.Errorf("waiting for %s: %w", filepath.Base(path), context.Cause(ctx))
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-}
-
-// LockWait takes the exclusive lock at path, waiting up to a minute.
-func LockWait(path string) (*os.File, error) { return lockFile(context.Background(), path, true) }
-
-// Lock takes the exclusive lock at path, failing at once when another
-// process holds it; close the file to release it.
-func Lock(path string) (*os.File, error) { return lockFile(context.Background(), path, false) }

@@ -41,6 +41,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/paraider/paraider/state"
 )
 
 // ErrNotGit says the plan's directory is not in a git repository.
@@ -61,17 +63,19 @@ type Repo struct {
 }
 
 // Open finds the repository around root (the plan's directory).
-func Open(root, stateDir string) (*Repo, error) {
+func Open(root string) (*Repo, error) {
 	abs, err := filepath.Abs(root)
 	if err != nil {
 		return nil, err
 	}
 	out, err := git(context.Background(), abs, nil, "rev-parse", "--show-toplevel", "--show-prefix")
-	if err != nil {
+	if errors.Is(err, exec.ErrNotFound) {
+		return nil, fmt.Errorf("git is not installed: %w", err)
+	} else if err != nil {
 		return nil, ErrNotGit
 	}
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
-	r := &Repo{Root: abs, Top: lines[0], State: filepath.Join(abs, stateDir)}
+	r := &Repo{Root: abs, Top: lines[0], State: filepath.Join(abs, state.Dir)}
 	if len(lines) > 1 {
 		r.Prefix = lines[1]
 	}
@@ -463,7 +467,7 @@ func (r *Repo) pruneOwn(ctx context.Context) error {
 	} else if err != nil {
 		return err
 	}
-	lock, err := lockFile(ctx, filepath.Join(r.State, "locks", "git-worktree.lock"), true)
+	lock, err := lockFile(ctx, r.path(state.GitLock), true)
 	if err != nil {
 		return err
 	}
@@ -487,13 +491,16 @@ func (r *Repo) pruneOwn(ctx context.Context) error {
 	return nil
 }
 
-func (r *Repo) treeLock() string { return filepath.Join(r.State, "locks", "tree.lock") }
+func (r *Repo) treeLock() string { return r.path(state.TreeLock) }
+
+// path is the file of a state name (state.GitLock, ...) of the plan.
+func (r *Repo) path(rel string) string { return filepath.Join(r.Root, filepath.FromSlash(rel)) }
 
 // worktreeCmd runs `git worktree ...` under a lock of the repository's:
 // git reads every worktree's files while it adds or prunes one, and fails
 // on one that another git is still writing.
 func (r *Repo) worktreeCmd(ctx context.Context, args ...string) error {
-	lock, err := lockFile(ctx, filepath.Join(r.State, "locks", "git-worktree.lock"), true)
+	lock, err := lockFile(ctx, r.path(state.GitLock), true)
 	if err != nil {
 		return err
 	}

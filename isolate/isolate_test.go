@@ -45,7 +45,7 @@ func TestWorktreeInSubdirectory(t *testing.T) {
 	write(t, filepath.Join(top, "app", "new.txt"), "untracked")
 	index := run(t, top, "git", "ls-files", "--stage")
 
-	repo, err := Open(filepath.Join(top, "app"), ".paraider")
+	repo, err := Open(filepath.Join(top, "app"))
 	if err != nil {
 		t.Fatal(err)
 	}

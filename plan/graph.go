@@ -61,27 +61,38 @@ func (d *decoder) graph(p *Plan) {
 	}
 
 	if cycle := findCycle(p, tasks); cycle != nil {
-		// Point at the edge that closes the cycle.
-		from, to := p.byID[cycle[len(cycle)-2]], cycle[len(cycle)-1]
-		line, col := from.line, from.col
-		for i, n := range from.Needs {
-			if n == to {
-				line, col = d.nodes[from].needs[i].Line, d.nodes[from].needs[i].Column
-			}
-		}
-		var why []string
-		for i := 0; i+1 < len(cycle); i++ {
-			if r, ok := implied[p.byID[cycle[i]]][cycle[i+1]]; ok {
-				why = append(why, fmt.Sprintf("%s reads %s, which %s writes", cycle[i], r, cycle[i+1]))
-			}
-		}
-		hint := "remove one of these needs"
-		if len(why) > 0 {
-			hint = "a task runs after every task that writes a file it reads (" + strings.Join(why, "; ") + "); remove a need or a read"
-		}
-		d.errorf(line, col, hint, "dependency cycle: %s", strings.Join(cycle, " -> "))
+		d.cycle(p, cycle, implied)
 	}
+	d.sameFile(p, writers)
+}
 
+// cycle reports a dependency cycle at the edge that closes it, with the
+// reads that implied its edges.
+func (d *decoder) cycle(p *Plan, cycle []string, implied map[*Task]map[string]string) {
+	// Point at the edge that closes the cycle.
+	from, to := p.byID[cycle[len(cycle)-2]], cycle[len(cycle)-1]
+	line, col := from.line, from.col
+	for i, n := range from.Needs {
+		if n == to {
+			line, col = d.nodes[from].needs[i].Line, d.nodes[from].needs[i].Column
+		}
+	}
+	var why []string
+	for i := 0; i+1 < len(cycle); i++ {
+		if r, ok := implied[p.byID[cycle[i]]][cycle[i+1]]; ok {
+			why = append(why, fmt.Sprintf("%s reads %s, which %s writes", cycle[i], r, cycle[i+1]))
+		}
+	}
+	hint := "remove one of these needs"
+	if len(why) > 0 {
+		hint = "a task runs after every task that writes a file it reads (" + strings.Join(why, "; ") + "); remove a need or a read"
+	}
+	d.errorf(line, col, hint, "dependency cycle: %s", strings.Join(cycle, " -> "))
+}
+
+// sameFile reports two tasks that may write the same file while neither
+// runs after the other.
+func (d *decoder) sameFile(p *Plan, writers map[string][]*Task) {
 	reach := newReach(p)
 	files := make([]string, 0, len(writers))
 	for f := range writers {

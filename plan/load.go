@@ -18,7 +18,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/paraider/paraider/agent"
-	"github.com/paraider/paraider/isolate"
 	"github.com/paraider/paraider/state"
 )
 
@@ -108,15 +107,17 @@ func fileKind(m os.FileMode) string {
 func Parse(file string, data []byte) (*Plan, error) {
 	d := &decoder{file: file, lines: strings.Split(string(data), "\n")}
 	p := &Plan{
-		File:       file,
-		Root:       filepath.Dir(file),
-		Version:    1,
-		Jobs:       DefaultJobs,
-		Agent:      DefaultAgent,
-		Timeout:    DefaultTimeout,
-		Retries:    DefaultRetries,
-		RetryDelay: DefaultRetryDelay,
-		byID:       map[string]*Task{},
+		File:    file,
+		Root:    filepath.Dir(file),
+		Version: 1,
+		Jobs:    DefaultJobs,
+		Settings: Settings{
+			Agent:      DefaultAgent,
+			Timeout:    DefaultTimeout,
+			Retries:    DefaultRetries,
+			RetryDelay: DefaultRetryDelay,
+		},
+		byID: map[string]*Task{},
 	}
 	p.Sources = []string{filepath.Base(file)}
 
@@ -212,7 +213,7 @@ func (d *decoder) fields(n *yaml.Node, what string, known []string, set func(key
 			continue
 		}
 		seen[key] = true
-		if !contains(known, key) {
+		if !slices.Contains(known, key) {
 			hint := "known keys: " + strings.Join(known, ", ")
 			if s := suggest(key, known); s != "" {
 				hint = fmt.Sprintf("did you mean %q?", s)
@@ -420,27 +421,92 @@ func (d *decoder) strMap(n *yaml.Node, what string) map[string]string {
 	return out
 }
 
-var planKeys = []string{"version", "jobs", "model", "agent", "agents", "timeout", "retries", "retry_delay", "env", "isolation", "undeclared", "keep_failed", "worktree", "budget", "redact", "tasks", "checks", "check_timeout", "compare_price"}
+// settingKeys are the keys of Settings, which the plan and its tasks
+// both take (decoder.setting).
+var settingKeys = []string{"model", "agent", "timeout", "retries", "retry_delay", "env", "isolation", "undeclared"}
+
+var planKeys = append([]string{"version", "jobs", "agents", "keep_failed", "worktree", "budget", "redact", "tasks", "checks", "check_timeout", "compare_price"}, settingKeys...)
 
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-var taskKeys = []string{"id", "files", "read", "needs", "message", "message_file", "model", "agent", "timeout", "retries", "retry_delay", "env", "check", "allow_unchanged", "isolation", "undeclared", "estimate"}
+var taskKeys = append([]string{"id", "files", "read", "needs", "message", "message_file", "check", "allow_unchanged", "estimate"}, settingKeys...)
 var worktreeKeys = []string{"copy", "link", "max_untracked"}
 var agentKeys = []string{"command", "install", "keys", "output", "scratch", "prompt_files", "env"}
 
 // taskNodes keeps the positions of a task's parts for the graph checks.
 type taskNodes struct {
-	id        *yaml.Node
-	needs     []*yaml.Node
-	files     []*yaml.Node
-	read      []*yaml.Node
+	id    *yaml.Node
+	needs []*yaml.Node
+	files []*yaml.Node
+	read  []*yaml.Node
+	settingNodes
+}
+
+// settingNodes keeps the positions of the settings that later checks
+// point at.
+type settingNodes struct {
 	agent     *yaml.Node
 	model     *yaml.Node
 	isolation *yaml.Node
 }
 
+// setting decodes a key of Settings, at the plan's level or a task's, into
+// s; false when key is not one of them.
+func (d *decoder) setting(s *Settings, at *settingNodes, key string, v *yaml.Node) bool {
+	switch key {
+	case "model":
+		at.model = v
+		s.Model, _ = d.model(v)
+	case "agent":
+		at.agent = v
+		s.Agent, _ = d.str(v, "agent")
+	case "timeout":
+		if t, ok := d.duration(v, "timeout", MaxTimeout); ok {
+			s.Timeout = t
+		}
+	case "retries":
+		if r, ok := d.integer(v, "retries", 0, MaxRetries); ok {
+			s.Retries = r
+		}
+	case "retry_delay":
+		if t, ok := d.duration(v, "retry_delay", MaxRetryDelay); ok {
+			s.RetryDelay = t
+		}
+	case "env":
+		s.Env = d.strMap(v, "env")
+	case "isolation":
+		at.isolation = v
+		s.Isolation = choice(d, v, "isolation", state.Isolations)
+	case "undeclared":
+		s.Undeclared = choice(d, v, "undeclared", state.UndeclaredModes)
+	default:
+		return false
+	}
+	return true
+}
+
 func (d *decoder) plan(p *Plan, root *yaml.Node) {
-	var tasksNode, isoNode *yaml.Node
+	tasksNode, at := d.planKeys(p, root)
+	if deref(root).Kind != yaml.MappingNode {
+		return
+	}
+	d.where(p)
+	if p.Undeclared == "" {
+		p.Undeclared = state.UndeclaredFail
+	}
+	nodes := d.tasks(p, tasksNode)
+	d.resolve(p, nodes)
+	d.isolation(p, at, nodes)
+	for _, t := range p.Tasks {
+		d.taskPaths(p, t, nodes[t])
+	}
+}
+
+// planKeys decodes the plan's own keys; the tasks are left for tasks.
+func (d *decoder) planKeys(p *Plan, root *yaml.Node) (tasksNode *yaml.Node, at settingNodes) {
 	d.fields(root, "the plan", planKeys, func(key string, k, v *yaml.Node) {
+		if d.setting(&p.Settings, &at, key, v) {
+			return
+		}
 		switch key {
 		case "version":
 			if n, ok := d.integer(v, "version", 1, 1<<20); ok && n != 1 {
@@ -450,39 +516,12 @@ func (d *decoder) plan(p *Plan, root *yaml.Node) {
 			if n, ok := d.integer(v, "jobs", 1, MaxJobs); ok {
 				p.Jobs = n
 			}
-		case "model":
-			p.Model, _ = d.model(v)
-		case "agent":
-			p.Agent, _ = d.str(v, "agent")
 		case "agents":
 			p.Agents = d.agents(v)
-		case "timeout":
-			if t, ok := d.duration(v, "timeout", MaxTimeout); ok {
-				p.Timeout = t
-			}
-		case "retries":
-			p.Retries, _ = d.integer(v, "retries", 0, MaxRetries)
-		case "retry_delay":
-			if t, ok := d.duration(v, "retry_delay", MaxRetryDelay); ok {
-				p.RetryDelay = t
-			}
-		case "env":
-			p.Env = d.strMap(v, "env")
-		case "isolation":
-			p.Isolation = choice(d, v, "isolation", state.Isolations)
-			isoNode = v
-		case "undeclared":
-			p.Undeclared = choice(d, v, "undeclared", state.UndeclaredModes)
 		case "keep_failed":
 			p.KeepFailed, _ = d.boolean(v, "keep_failed")
 		case "budget":
-			if v.Kind == yaml.ScalarNode && (v.Tag == "!!float" || v.Tag == "!!int") {
-				if f, err := strconv.ParseFloat(v.Value, 64); err == nil && f > 0 && f <= MaxBudget {
-					p.Budget = f
-					break
-				}
-			}
-			d.nodeErr(v, "write dollars as a number, e.g. `budget: 5.00`", "budget must be a positive number of dollars, at most %.0f, not %s", float64(MaxBudget), kindName(v))
+			p.Budget = d.budget(v)
 		case "worktree":
 			d.fields(v, "worktree", worktreeKeys, func(key string, _, v *yaml.Node) {
 				switch key {
@@ -495,14 +534,7 @@ func (d *decoder) plan(p *Plan, root *yaml.Node) {
 				}
 			})
 		case "redact":
-			names, nodes := d.strList(v, "redact")
-			for i, n := range names {
-				if !envNameRE.MatchString(n) {
-					d.nodeErr(nodes[i], "name an environment variable, such as NPM_AUTH", "redact entry %q is not a variable name", n)
-					continue
-				}
-				p.Redact = append(p.Redact, n)
-			}
+			p.Redact = d.redact(v)
 		case "tasks":
 			tasksNode = v
 		case "checks":
@@ -513,34 +545,47 @@ func (d *decoder) plan(p *Plan, root *yaml.Node) {
 			p.CheckTimeout, _ = d.duration(v, "check_timeout", MaxTimeout)
 		}
 	})
-	if deref(root).Kind != yaml.MappingNode {
-		return
+	return tasksNode, at
+}
+
+// budget reads dollars: a positive number.
+func (d *decoder) budget(v *yaml.Node) float64 {
+	if v.Kind == yaml.ScalarNode && (v.Tag == "!!float" || v.Tag == "!!int") {
+		if f, err := strconv.ParseFloat(v.Value, 64); err == nil && f > 0 && f <= MaxBudget {
+			return f
+		}
 	}
-	d.where(p)
-	inGit := isolate.IsRepo(p.Root)
+	d.nodeErr(v, "write dollars as a number, e.g. `budget: 5.00`", "budget must be a positive number of dollars, at most %.0f, not %s", float64(MaxBudget), kindName(v))
+	return 0
+}
+
+// redact reads the names of variables whose values are never shown.
+func (d *decoder) redact(v *yaml.Node) []string {
+	var out []string
+	names, nodes := d.strList(v, "redact")
+	for i, n := range names {
+		if !envNameRE.MatchString(n) {
+			d.nodeErr(nodes[i], "name an environment variable, such as NPM_AUTH", "redact entry %q is not a variable name", n)
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// tasks decodes the task list, each id once.
+func (d *decoder) tasks(p *Plan, tasksNode *yaml.Node) map[*Task]*taskNodes {
+	nodes := map[*Task]*taskNodes{}
 	switch {
-	case p.Isolation == state.IsolationWorktree && !inGit:
-		d.nodeErr(isoNode, "use `isolation: none`, or run `git init` in "+p.Root, "isolation: worktree needs a git repository, and %s is not in one", p.Root)
-	case p.Isolation == "" && inGit:
-		p.Isolation = state.IsolationWorktree
-	case p.Isolation == "":
-		p.Isolation = state.IsolationNone
-	}
-	if p.Undeclared == "" {
-		p.Undeclared = state.UndeclaredFail
-	}
-	if tasksNode == nil {
+	case tasksNode == nil:
 		d.errorf(0, 0, "add a `tasks:` list; see examples/", "the plan has no tasks")
-		return
-	}
-	if tasksNode.Kind != yaml.SequenceNode {
+		return nodes
+	case tasksNode.Kind != yaml.SequenceNode:
 		d.nodeErr(tasksNode, "", "tasks must be a list, not %s", kindName(tasksNode))
-		return
-	}
-	if len(tasksNode.Content) == 0 {
+		return nodes
+	case len(tasksNode.Content) == 0:
 		d.nodeErr(tasksNode, "add at least one task", "the task list is empty")
 	}
-	nodes := map[*Task]*taskNodes{}
 	for _, tn := range tasksNode.Content {
 		t, tnodes := d.task(p, deref(tn))
 		if t == nil {
@@ -556,25 +601,22 @@ func (d *decoder) plan(p *Plan, root *yaml.Node) {
 		p.Tasks = append(p.Tasks, t)
 		nodes[t] = tnodes
 	}
-	d.resolve(p, nodes)
-	for _, t := range p.Tasks {
-		d.taskPaths(p, t, nodes[t])
-	}
+	return nodes
 }
 
-func (d *decoder) agents(n *yaml.Node) map[string]*AgentDef {
+func (d *decoder) agents(n *yaml.Node) map[string]*agent.Profile {
 	if n.Kind != yaml.MappingNode {
 		d.nodeErr(n, "", "agents must be a mapping of names to agent profiles, not %s", kindName(n))
 		return nil
 	}
-	out := map[string]*AgentDef{}
+	out := map[string]*agent.Profile{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], deref(n.Content[i+1])
 		if !idPattern.MatchString(k.Value) {
 			d.nodeErr(k, "use letters, digits, '.', '_' and '-'", "bad agent name %q", k.Value)
 			continue
 		}
-		def := &AgentDef{Output: "none"}
+		def := &agent.Profile{Name: k.Value, Output: "none"}
 		d.fields(v, "agent "+k.Value, agentKeys, func(key string, _, v *yaml.Node) {
 			switch key {
 			case "command":
@@ -641,11 +683,14 @@ func (d *decoder) checks(n *yaml.Node) []*Check {
 }
 
 func (d *decoder) task(p *Plan, n *yaml.Node) (*Task, *taskNodes) {
-	t := &Task{line: n.Line, col: n.Column, Retries: -1}
+	t := &Task{line: n.Line, col: n.Column, Settings: Settings{Retries: -1}}
 	tn := &taskNodes{}
 	var hasFiles, emptyFiles, hasMessage bool
 	var msgNode, msgFileNode *yaml.Node
 	d.fields(n, "a task", taskKeys, func(key string, k, v *yaml.Node) {
+		if d.setting(&t.Settings, &tn.settingNodes, key, v) {
+			return
+		}
 		switch key {
 		case "id":
 			tn.id = v
@@ -671,31 +716,10 @@ func (d *decoder) task(p *Plan, n *yaml.Node) (*Task, *taskNodes) {
 		case "message_file":
 			msgFileNode = v
 			t.MessageFile, _ = d.str(v, "message_file")
-		case "model":
-			tn.model = v
-			t.Model, _ = d.model(v)
-		case "agent":
-			tn.agent = v
-			t.Agent, _ = d.str(v, "agent")
-		case "timeout":
-			t.Timeout, _ = d.duration(v, "timeout", MaxTimeout)
-		case "retries":
-			if r, ok := d.integer(v, "retries", 0, MaxRetries); ok {
-				t.Retries = r
-			}
-		case "retry_delay":
-			t.RetryDelay, _ = d.duration(v, "retry_delay", MaxRetryDelay)
-		case "env":
-			t.Env = d.strMap(v, "env")
 		case "check":
 			t.Check, _ = d.str(v, "check")
 		case "allow_unchanged":
 			t.AllowUnchanged, _ = d.boolean(v, "allow_unchanged")
-		case "isolation":
-			t.Isolation = choice(d, v, "isolation", state.Isolations)
-			tn.isolation = v
-		case "undeclared":
-			t.Undeclared = choice(d, v, "undeclared", state.UndeclaredModes)
 		case "estimate":
 			t.Estimate, _ = d.duration(v, "estimate", MaxEstimate)
 		}
@@ -716,6 +740,19 @@ func (d *decoder) task(p *Plan, n *yaml.Node) (*Task, *taskNodes) {
 	} else if emptyFiles {
 		d.nodeErr(n, "list the files the agent may create or edit under `files:`", "%s has an empty file list", name)
 	}
+	d.message(p, t, n, msgNode, msgFileNode, hasMessage, name)
+	for i, f := range t.Read {
+		if slices.Contains(t.Files, f) {
+			d.nodeErr(tn.read[i], "a file the task edits is already in its context; remove it from read", "%s both edits and reads %s", name, f)
+		}
+	}
+	return t, tn
+}
+
+// message settles a task's message: written in the plan, or read from its
+// message_file (which becomes one of the plan's sources); one of them,
+// not empty, and small enough for an agent's command line.
+func (d *decoder) message(p *Plan, t *Task, n, msgNode, msgFileNode *yaml.Node, hasMessage bool, name string) {
 	switch {
 	case msgNode != nil && msgFileNode != nil:
 		d.nodeErr(msgFileNode, "keep one of them", "%s has both message and message_file", name)
@@ -750,12 +787,6 @@ func (d *decoder) task(p *Plan, n *yaml.Node) (*Task, *taskNodes) {
 		}
 		d.nodeErr(node, "split the task, or move reference material into a `read:` file", "%s has a message of %d bytes, more than the 100 KiB an agent's command line can carry", name, len(t.Message))
 	}
-	for i, f := range t.Read {
-		if contains(t.Files, f) {
-			d.nodeErr(tn.read[i], "a file the task edits is already in its context; remove it from read", "%s both edits and reads %s", name, f)
-		}
-	}
-	return t, tn
 }
 
 func shortErr(err error) string {
@@ -819,24 +850,19 @@ func (d *decoder) cleanPath(n *yaml.Node, s, what string) (string, bool) {
 func (d *decoder) resolve(p *Plan, nodes map[*Task]*taskNodes) {
 	agents := agent.Builtins()
 	for name := range p.Agents {
-		if !contains(agents, name) {
+		if !slices.Contains(agents, name) {
 			agents = append(agents, name)
 		}
 	}
 	sort.Strings(agents)
 	for _, t := range p.Tasks {
 		tn := nodes[t]
-		if t.Model == "" {
-			t.Model = p.Model
-		}
+		t.Settings.inherit(p.Settings)
 		if t.Model == "" {
 			node := tn.id
 			d.nodeErr(node, "set `model:` for the plan, or for this task", "task %q has no model", t.ID)
 		}
-		if t.Agent == "" {
-			t.Agent = p.Agent
-		}
-		if !contains(agents, t.Agent) {
+		if !slices.Contains(agents, t.Agent) {
 			hint := "known agents: " + strings.Join(agents, ", ")
 			if s := suggest(t.Agent, agents); s != "" {
 				hint = fmt.Sprintf("did you mean %q? known agents: %s", s, strings.Join(agents, ", "))
@@ -847,31 +873,6 @@ func (d *decoder) resolve(p *Plan, nodes map[*Task]*taskNodes) {
 				d.errorf(0, 0, hint, "unknown agent %q", t.Agent)
 			}
 		}
-		if t.Isolation == "" {
-			t.Isolation = p.Isolation
-		} else if t.Isolation == state.IsolationWorktree && p.Isolation == state.IsolationNone && !isolate.IsRepo(p.Root) {
-			d.nodeErr(tn.isolation, "use `isolation: none`, or run `git init` in "+p.Root, "isolation: worktree needs a git repository, and %s is not in one", p.Root)
-		}
-		if t.Undeclared == "" {
-			t.Undeclared = p.Undeclared
-		}
-		if t.Timeout == 0 {
-			t.Timeout = p.Timeout
-		}
-		if t.Retries < 0 {
-			t.Retries = p.Retries
-		}
-		if t.RetryDelay == 0 {
-			t.RetryDelay = p.RetryDelay
-		}
-		env := map[string]string{}
-		for k, v := range p.Env {
-			env[k] = v
-		}
-		for k, v := range t.Env {
-			env[k] = v
-		}
-		t.Env = env
 		for i, need := range t.Needs {
 			if p.byID[need] == nil {
 				hint := ""
@@ -889,13 +890,4 @@ func (d *decoder) resolve(p *Plan, nodes map[*Task]*taskNodes) {
 		}
 	}
 	d.nodes = nodes
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -19,6 +19,7 @@ import (
 	_ "embed"
 	"time"
 
+	"github.com/paraider/paraider/agent"
 	"github.com/paraider/paraider/state"
 )
 
@@ -42,26 +43,16 @@ type Plan struct {
 	File string // the plan file, as given
 	Root string // the directory of the plan file: the repository root
 
-	Version    int
-	Jobs       int // pool depth: agents running at once
-	Model      string
-	Agent      string
-	Agents     map[string]*AgentDef // profiles the plan defines itself
-	Timeout    time.Duration        // per attempt
-	Retries    int                  // retries after a failed attempt
-	RetryDelay time.Duration        // first backoff; doubles each retry
-	Env        map[string]string
-	// Isolation is "worktree" (each attempt in its own git worktree, the
-	// default in a git repository) or "none" (in place).
-	Isolation state.Isolation
-	// Undeclared says what happens to changes outside a task's files:
-	// "fail" the attempt (default) or "drop" them with a warning.
-	Undeclared state.Undeclared
-	KeepFailed bool     // keep failed attempts' worktrees for inspection
-	Budget     float64  // dollars per run; 0 for none
-	Redact     []string // variables whose values logs and reports never show
-	Copy       []string // ignored files copied into each worktree
-	Link       []string // ignored directories linked into each worktree
+	Version int
+	Jobs    int // agents running at once
+	// Settings are the plan's defaults for its tasks.
+	Settings
+	Agents     map[string]*agent.Profile // profiles the plan defines itself
+	KeepFailed bool                      // keep failed attempts' worktrees for inspection
+	Budget     float64                   // dollars per run; 0 for none
+	Redact     []string                  // variables whose values logs and reports never show
+	Copy       []string                  // ignored files copied into each worktree
+	Link       []string                  // ignored directories linked into each worktree
 	// MaxUntracked is the size over which an untracked file that the task
 	// neither reads nor writes stays out of its worktree; 0 for the default.
 	MaxUntracked int64
@@ -82,27 +73,73 @@ type Plan struct {
 	byID map[string]*Task
 }
 
+// Settings are the keys a task inherits from the plan: written at the
+// plan's top level and overridden per task. A new inheritable key is a
+// field here, a case in decoder.setting, and its schema entry.
+type Settings struct {
+	Model      string
+	Agent      string
+	Timeout    time.Duration // per attempt
+	Retries    int           // retries after a failed attempt; -1 when not set
+	RetryDelay time.Duration // first backoff; doubles each retry
+	Env        map[string]string
+	// Isolation is "worktree" (each attempt in its own git worktree, the
+	// default in a git repository) or "none" (in place).
+	Isolation state.Isolation
+	// Undeclared says what happens to changes outside a task's files:
+	// "fail" the attempt (default) or "drop" them with a warning.
+	Undeclared state.Undeclared
+}
+
+// inherit fills in what s leaves unset from parent; env is parent's
+// overlaid with s's.
+func (s *Settings) inherit(parent Settings) {
+	if s.Model == "" {
+		s.Model = parent.Model
+	}
+	if s.Agent == "" {
+		s.Agent = parent.Agent
+	}
+	if s.Timeout == 0 {
+		s.Timeout = parent.Timeout
+	}
+	if s.Retries < 0 {
+		s.Retries = parent.Retries
+	}
+	if s.RetryDelay == 0 {
+		s.RetryDelay = parent.RetryDelay
+	}
+	if s.Isolation == "" {
+		s.Isolation = parent.Isolation
+	}
+	if s.Undeclared == "" {
+		s.Undeclared = parent.Undeclared
+	}
+	env := map[string]string{}
+	for k, v := range parent.Env {
+		env[k] = v
+	}
+	for k, v := range s.Env {
+		env[k] = v
+	}
+	s.Env = env
+}
+
 // Task is one agent job.
 type Task struct {
-	ID             string
-	Files          []string // may create or edit
-	Read           []string // read-only context
-	Needs          []string // as written in the plan
-	Message        string
-	MessageFile    string // where Message came from, if from a file
-	Model          string // resolved: the task's or the plan's
-	Agent          string // resolved
-	Timeout        time.Duration
-	Retries        int
-	RetryDelay     time.Duration
-	Env            map[string]string // plan env overlaid with the task's
-	Check          string            // shell command judging the result
-	AllowUnchanged bool              // success even if no file changed
+	ID          string
+	Files       []string // may create or edit
+	Read        []string // read-only context
+	Needs       []string // as written in the plan
+	Message     string
+	MessageFile string // where Message came from, if from a file
+	// Settings are the task's own overlaid on the plan's, after Load.
+	Settings
+	Check          string // shell command judging the result
+	AllowUnchanged bool   // success even if no file changed
 	// Estimate is how long the task is expected to take: its weight for
 	// the critical path until a run has recorded its real duration.
-	Estimate   time.Duration
-	Isolation  state.Isolation  // resolved: the task's or the plan's
-	Undeclared state.Undeclared // resolved
+	Estimate time.Duration
 
 	// Deps is Needs plus the implied edges, sorted.
 	Deps []string
@@ -121,18 +158,6 @@ type Price struct {
 type Check struct {
 	Name    string
 	Command string
-}
-
-// AgentDef is an agent profile defined in the plan itself.
-type AgentDef struct {
-	Command string            // command template, split with shlex
-	Install string            // how to install the agent, for the error when it is missing
-	Keys    map[string]string // model prefix -> environment variable that must be set
-	Output  string            // output parser: a name in agent.Parsers
-	// PromptFiles names the task's files in the message.
-	PromptFiles bool
-	Env         map[string]string // for the agent, placeholders filled in
-	Scratch     []string          // files the agent makes for itself, never changes
 }
 
 // Note is something validation did that the user should know about.

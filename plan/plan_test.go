@@ -205,3 +205,17 @@ tasks:
 		t.Errorf("topo starts with %s", topo[0].ID)
 	}
 }
+
+func TestLongestChain(t *testing.T) {
+	deps := map[string][]string{"c": {"a", "b"}, "d": {"c"}, "e": nil}
+	w := func(id string) float64 { return map[string]float64{"a": 1, "b": 3, "c": 1, "d": 1, "e": 4}[id] }
+	chain, weight := LongestChain([]string{"a", "b", "c", "d", "e"}, deps, w)
+	if !reflect.DeepEqual(chain, []string{"b", "c", "d"}) || weight != 5 {
+		t.Errorf("got %v %v; want [b c d] 5", chain, weight)
+	}
+	// A cycle (never in a checked plan) ends, and weighs its tasks once.
+	chain, _ = LongestChain([]string{"x", "y"}, map[string][]string{"x": {"y"}, "y": {"x"}}, nil)
+	if len(chain) == 0 || len(chain) > 2 {
+		t.Errorf("cycle: %v", chain)
+	}
+}

@@ -1,6 +1,9 @@
 package plan
 
-import "container/heap"
+import (
+	"container/heap"
+	"slices"
+)
 
 // Shape describes how a plan can run.
 type Shape struct {
@@ -105,37 +108,21 @@ func (p *Plan) Shape(w Weight) Shape {
 	var s Shape
 	topo := p.Topo()
 	level := map[string]int{}
-	dist := map[string]float64{}
-	prev := map[string]string{}
-	for _, t := range topo {
+	ids := make([]string, len(topo))
+	deps := make(map[string][]string, len(topo))
+	for i, t := range topo {
 		l := 0
-		best, from := 0.0, ""
 		for _, d := range t.Deps {
 			l = max(l, level[d]+1)
-			if dist[d] > best || from == "" {
-				best, from = dist[d], d
-			}
 		}
 		level[t.ID] = l
-		dist[t.ID] = best + w.of(t.ID)
-		prev[t.ID] = from
 		for len(s.Levels) <= l {
 			s.Levels = append(s.Levels, nil)
 		}
 		s.Levels[l] = append(s.Levels[l], t.ID)
+		ids[i], deps[t.ID] = t.ID, t.Deps
 	}
-	end := ""
-	for _, t := range topo {
-		if end == "" || dist[t.ID] > dist[end] {
-			end = t.ID
-		}
-	}
-	for id := end; id != ""; id = prev[id] {
-		s.CriticalPath = append([]string{id}, s.CriticalPath...)
-	}
-	if end != "" {
-		s.CriticalWeight = dist[end]
-	}
+	s.CriticalPath, s.CriticalWeight = LongestChain(ids, deps, w)
 	for _, l := range s.Levels {
 		s.Width = max(s.Width, len(l))
 	}
@@ -143,6 +130,62 @@ func (p *Plan) Shape(w Weight) Shape {
 		s.Width, s.WidthExact = width(p, topo), true
 	}
 	return s
+}
+
+// LongestChain is the heaviest chain of a dependency graph by w, first to
+// last, and its weight: ids are the graph's nodes (a tie goes to the
+// first), deps what each needs (a tie goes to the first listed). A plan
+// and the records of a run (for the report) both have such a graph.
+func LongestChain(ids []string, deps map[string][]string, w Weight) ([]string, float64) {
+	dist := make(map[string]float64, len(ids))
+	prev := make(map[string]string, len(ids))
+	// Depth first, without recursion: a chain may be long. A task met
+	// again while its own deps are being worked out (a cycle, which a
+	// checked plan has not) counts as weighing nothing.
+	entered := map[string]bool{}
+	for _, root := range ids {
+		stack := []string{root}
+		for len(stack) > 0 {
+			id := stack[len(stack)-1]
+			if _, done := dist[id]; done {
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			pending := false
+			if !entered[id] {
+				entered[id] = true
+				for _, d := range deps[id] {
+					if _, done := dist[d]; !done && !entered[d] {
+						stack = append(stack, d)
+						pending = true
+					}
+				}
+			}
+			if pending {
+				continue
+			}
+			best, from := 0.0, ""
+			for _, d := range deps[id] {
+				if dd, done := dist[d]; done && (dd > best || from == "") {
+					best, from = dd, d
+				}
+			}
+			dist[id], prev[id] = best+w.of(id), from
+			stack = stack[:len(stack)-1]
+		}
+	}
+	end := ""
+	for _, id := range ids {
+		if end == "" || dist[id] > dist[end] {
+			end = id
+		}
+	}
+	var chain []string
+	for id := end; id != ""; id = prev[id] {
+		chain = append(chain, id)
+	}
+	slices.Reverse(chain)
+	return chain, dist[end]
 }
 
 // maxExactWidth bounds the plans whose width is computed exactly: the

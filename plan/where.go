@@ -3,6 +3,7 @@ package plan
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -27,6 +28,34 @@ func (d *decoder) where(p *Plan) {
 	if fi, err := os.Lstat(filepath.Join(root, ".paraider")); err == nil && fi.Mode()&os.ModeSymlink != 0 {
 		d.errorf(0, 0, "remove the link (rm .paraider); paraider makes the directory itself",
 			".paraider is a symlink: paraider keeps its state, worktrees and locks inside the repository, and will not follow it out")
+	}
+}
+
+// isolation decides where agents work when the plan does not say (in a
+// worktree inside a git repository, else in place), and checks that a
+// worktree asked for can be had: the one decision of the plan that asks
+// git.
+func (d *decoder) isolation(p *Plan, at settingNodes, nodes map[*Task]*taskNodes) {
+	inGit := isolate.IsRepo(p.Root)
+	def := state.IsolationNone
+	if inGit {
+		def = state.IsolationWorktree
+	}
+	noGit := func(n *yaml.Node) {
+		d.nodeErr(n, "use `isolation: none`, or run `git init` in "+p.Root, "isolation: worktree needs a git repository, and %s is not in one", p.Root)
+	}
+	if p.Isolation == "" {
+		p.Isolation = def
+	} else if p.Isolation == state.IsolationWorktree && !inGit {
+		noGit(at.isolation)
+	}
+	for _, t := range p.Tasks {
+		switch {
+		case t.Isolation == "":
+			t.Isolation = p.Isolation
+		case t.Isolation == state.IsolationWorktree && !inGit && nodes[t].isolation != nil && p.Isolation == state.IsolationNone:
+			noGit(nodes[t].isolation)
+		}
 	}
 }
 
@@ -56,7 +85,7 @@ func (d *decoder) taskPaths(p *Plan, t *Task, tn *taskNodes) {
 	check(t.Read, tn.read, "read")
 	for i, f := range t.Files {
 		switch {
-		case contains(reserved, f) || contains(p.Sources, f):
+		case slices.Contains(reserved, f) || slices.Contains(p.Sources, f):
 			d.nodeErr(tn.files[i], "a task may not write the plan, its message files or Ninja's files: the next run would read what the agent wrote",
 				"%s is paraider's or Ninja's own file, not a task's", f)
 		case f == state.TasksTarget || f == state.ReportTarget:

@@ -110,8 +110,7 @@ type CheckRow struct {
 // Options tune Build.
 type Options struct {
 	Root   string
-	Record bool      // this is the report edge: close the run
-	Now    time.Time // for tests; time.Now() when zero
+	Record bool // this is the report edge: the run shown is its own
 	// Run is the run to show; by default the report edge's own run, or
 	// the latest run that ran anything.
 	Run string
@@ -119,109 +118,88 @@ type Options struct {
 
 // Build reads the state under Root and builds the report.
 func Build(opts Options) (*Report, error) {
-	if opts.Now.IsZero() {
-		opts.Now = time.Now().UTC()
+	recs, err := readRecords(state.Layout{Root: opts.Root})
+	if err != nil {
+		return nil, err
 	}
-	path := func(rel string) string { return filepath.Join(opts.Root, filepath.FromSlash(rel)) }
-	var run state.Run
-	if err := state.ReadJSON(path(state.RunPath), &run); err != nil {
+	cur := whichRun(opts, recs)
+	rep := &Report{Jobs: recs.run.Jobs}
+	isExec := map[string]bool{}
+	for _, id := range recs.run.Tasks {
+		if r := recs.results[id]; r != nil && cur != "" && r.Run == cur {
+			isExec[id] = true
+		}
+	}
+	changed := rep.addTasks(recs, isExec)
+	rep.Critical, rep.CriticalD = criticalPath(recs.run, recs.results, isExec)
+	rep.addChecks(recs, cur, opts.Root)
+	if pr := recs.run.Compare; pr != nil {
+		c := float64(rep.TokensSent)*pr.Input/1e6 + float64(rep.TokensRecv)*pr.Output/1e6
+		rep.Compare = &Comparison{Name: pr.Name, Cost: c, Saved: c - rep.Cost}
+	}
+	rep.GitStatus, rep.GitNote = gitStatus(opts.Root, changed)
+	return rep, nil
+}
+
+// records are what a report is made of: the generated plan, and the
+// results and check records that answer to it as it is now.
+type records struct {
+	lay     state.Layout
+	run     state.Run
+	results map[string]*state.Result
+	checks  map[string]*state.CheckRecord
+}
+
+func readRecords(lay state.Layout) (*records, error) {
+	recs := &records{lay: lay, results: map[string]*state.Result{}, checks: map[string]*state.CheckRecord{}}
+	if err := state.ReadJSON(lay.Path(state.RunPath), &recs.run); err != nil {
 		if state.Missing(err) {
-			return nil, fmt.Errorf("nothing to report in %s: run `paraider gen && ninja` first", opts.Root)
+			return nil, fmt.Errorf("nothing to report in %s: run `paraider gen && ninja` first", lay.Root)
 		}
 		return nil, err
 	}
-	results := map[string]*state.Result{}
-	for _, id := range run.Tasks {
+	for _, id := range recs.run.Tasks {
 		var res state.Result
-		if err := state.ReadJSON(path(state.ResultPath(id)), &res); err == nil {
+		if err := state.ReadJSON(lay.Path(state.ResultPath(id)), &res); err == nil {
 			// A result for an older spec says nothing about the task now.
 			var spec state.Spec
-			if state.ReadJSON(path(state.SpecPath(id)), &spec) == nil && spec.Hash() == res.SpecHash {
-				results[id] = &res
+			if state.ReadJSON(lay.Path(state.SpecPath(id)), &spec) == nil && spec.Hash() == res.SpecHash {
+				recs.results[id] = &res
 			}
 		} else if !state.Missing(err) {
 			return nil, err
 		}
 	}
-
-	checkRecs := map[string]*state.CheckRecord{}
-	for _, c := range run.Checks {
+	for _, c := range recs.run.Checks {
 		var rec state.CheckRecord
-		if state.ReadJSON(path(state.CheckResult(c.Name)), &rec) == nil && rec.Command == c.Command {
-			checkRecs[c.Name] = &rec
+		if state.ReadJSON(lay.Path(state.CheckResult(c.Name)), &rec) == nil && rec.Command == c.Command {
+			recs.checks[c.Name] = &rec
 		}
 	}
-	cur := whichRun(opts, results, checkRecs)
-	var executed []string
-	if cur != "" {
-		for _, id := range run.Tasks {
-			if r := results[id]; r != nil && r.Run == cur {
-				executed = append(executed, id)
-			}
-		}
-	} else {
-		// Records written before runs had ids: since the last report.
-		var last state.RunRecord
-		haveLast := state.ReadJSON(path(state.LastRun), &last) == nil
-		for _, id := range run.Tasks {
-			if r := results[id]; r != nil && (!haveLast || r.Finished.After(last.ReportedAt)) {
-				executed = append(executed, id)
-			}
-		}
-		if !opts.Record && len(executed) == 0 && haveLast {
-			executed = last.Executed
-		}
-	}
-	isExec := map[string]bool{}
-	for _, id := range executed {
-		isExec[id] = true
-	}
+	return recs, nil
+}
 
-	rep := &Report{Jobs: run.Jobs}
+// addTasks adds a row per task, and the run's totals from the tasks it
+// ran (isExec); it returns the files the tasks changed.
+func (rep *Report) addTasks(recs *records, isExec map[string]bool) (changed []string) {
 	var first, lastEnd time.Time
-	var changed []string
-	for _, id := range run.Tasks {
-		row := TaskRow{ID: id, Status: NotRun}
-		if r := results[id]; r != nil {
-			row.Attempts = len(r.Attempts)
-			row.Duration = r.Duration()
-			row.Sent, row.Recv, row.Cost = r.TokensSent, r.TokensRecv, r.Cost
-			row.Files = r.FilesChanged
-			row.Reason = r.Reason
-			row.Undeclared = r.Undeclared
-			row.Elsewhere = r.Elsewhere
-			row.InPlace = r.Isolation == state.IsolationNone
-			if isExec[id] {
-				row.Runs = r.Attempts
-			}
-			if r.Status != state.StatusOK && len(r.Attempts) > 0 {
-				if data, err := os.ReadFile(path(r.Attempts[len(r.Attempts)-1].Log)); err == nil {
-					row.LogTail = human.Tail(string(data), 30)
-				}
-			}
+	for _, id := range recs.run.Tasks {
+		r := recs.results[id]
+		row := taskRow(recs.lay, id, r, isExec[id])
+		if r != nil {
 			changed = append(changed, r.FilesChanged...)
-			switch {
-			case r.Status != state.StatusOK && r.Interrupted:
-				row.Status = Interrupted
-			case r.Status != state.StatusOK:
-				row.Status = Failed
-			case isExec[id]:
-				row.Status = Ran
-			default:
-				row.Status = UpToDate
+		}
+		if r != nil && isExec[id] {
+			rep.Executed++
+			rep.Sequential += row.Duration
+			rep.TokensSent += r.TokensSent
+			rep.TokensRecv += r.TokensRecv
+			rep.Cost += r.Cost
+			if first.IsZero() || r.Started.Before(first) {
+				first = r.Started
 			}
-			if isExec[id] {
-				rep.Executed++
-				rep.Sequential += row.Duration
-				rep.TokensSent += r.TokensSent
-				rep.TokensRecv += r.TokensRecv
-				rep.Cost += r.Cost
-				if first.IsZero() || r.Started.Before(first) {
-					first = r.Started
-				}
-				if r.Finished.After(lastEnd) {
-					lastEnd = r.Finished
-				}
+			if r.Finished.After(lastEnd) {
+				lastEnd = r.Finished
 			}
 		}
 		switch row.Status {
@@ -240,19 +218,59 @@ func Build(opts Options) (*Report, error) {
 		rep.Wall = lastEnd.Sub(first)
 		rep.Started = first
 	}
-	rep.Critical, rep.CriticalD = criticalPath(run, results, isExec)
+	return changed
+}
 
-	for _, c := range run.Checks {
+// taskRow is a task's line from its result (nil when it has none for its
+// spec as it is); ran says it ran in the run shown.
+func taskRow(lay state.Layout, id string, r *state.Result, ran bool) TaskRow {
+	row := TaskRow{ID: id, Status: NotRun}
+	if r == nil {
+		return row
+	}
+	row.Attempts = len(r.Attempts)
+	row.Duration = r.Duration()
+	row.Sent, row.Recv, row.Cost = r.TokensSent, r.TokensRecv, r.Cost
+	row.Files = r.FilesChanged
+	row.Reason = r.Reason
+	row.Undeclared = r.Undeclared
+	row.Elsewhere = r.Elsewhere
+	row.InPlace = r.Isolation == state.IsolationNone
+	if ran {
+		row.Runs = r.Attempts
+	}
+	if r.Status != state.StatusOK && len(r.Attempts) > 0 {
+		if data, err := os.ReadFile(lay.Path(r.Attempts[len(r.Attempts)-1].Log)); err == nil {
+			row.LogTail = human.Tail(string(data), 30)
+		}
+	}
+	switch {
+	case r.Status != state.StatusOK && r.Interrupted:
+		row.Status = Interrupted
+	case r.Status != state.StatusOK:
+		row.Status = Failed
+	case ran:
+		row.Status = Ran
+	default:
+		row.Status = UpToDate
+	}
+	return row
+}
+
+// addChecks adds a row per final check: ran in the run shown (cur), up to
+// date when nothing it judges changed, else not run.
+func (rep *Report) addChecks(recs *records, cur, root string) {
+	for _, c := range recs.run.Checks {
 		row := CheckRow{Name: c.Name, Command: c.Command, Status: NotRun}
-		rec := checkRecs[c.Name]
+		rec := recs.checks[c.Name]
 		switch {
 		case rec == nil:
-		case cur == "" || rec.Run == cur:
+		case cur != "" && rec.Run == cur:
 			row.Status = Ran
 			if rec.Status != state.StatusOK {
 				row.Status = Failed
 			}
-		case rec.Status == state.StatusOK && rep.Failed == 0 && rep.NotRun == 0 && rep.Interrupted == 0 && checkFresh(opts.Root, c.Name, run.Tasks):
+		case rec.Status == state.StatusOK && rep.Failed == 0 && rep.NotRun == 0 && rep.Interrupted == 0 && checkFresh(root, c.Name, recs.run.Tasks):
 			// Not run this time, because nothing it judges changed.
 			row.Status = UpToDate
 		}
@@ -266,45 +284,26 @@ func Build(opts Options) (*Report, error) {
 		}
 		rep.Checks = append(rep.Checks, row)
 	}
-
-	if pr := run.Compare; pr != nil {
-		c := float64(rep.TokensSent)*pr.Input/1e6 + float64(rep.TokensRecv)*pr.Output/1e6
-		rep.Compare = &Comparison{Name: pr.Name, Cost: c, Saved: c - rep.Cost}
-	}
-	rep.GitStatus, rep.GitNote = gitStatus(opts.Root, changed)
-
-	if opts.Record {
-		rec := state.RunRecord{ReportedAt: opts.Now, Run: cur, Executed: executed, Started: first, Finished: lastEnd}
-		if err := state.WriteJSON(path(state.LastRun), rec); err != nil {
-			return nil, err
-		}
-	}
-	return rep, nil
 }
 
 // whichRun is the run to show: the one asked for, the report edge's own,
 // or the latest that ran a task or a check; "" when the records predate
-// run ids.
-func whichRun(opts Options, results map[string]*state.Result, checks map[string]*state.CheckRecord) string {
+// run ids (every task is then shown up to date).
+func whichRun(opts Options, recs *records) string {
 	if opts.Run != "" {
 		return opts.Run
 	}
 	if opts.Record {
 		return state.CurrentRun()
 	}
-	var cur string
-	var at time.Time
-	for _, r := range results {
-		if r.Run != "" && r.Finished.After(at) {
-			cur, at = r.Run, r.Finished
-		}
+	marks := recs.lay.RunMarks()
+	for _, r := range recs.results {
+		marks = append(marks, state.RunMark{Run: r.Run, At: r.Finished})
 	}
-	for _, c := range checks {
-		if c.Run != "" && c.Finished.After(at) {
-			cur, at = c.Run, c.Finished
-		}
+	for _, c := range recs.checks {
+		marks = append(marks, state.RunMark{Run: c.Run, At: c.Finished})
 	}
-	return cur
+	return state.LatestRun(marks)
 }
 
 // checkFresh reports whether a check's stamp is as new as every task's:
@@ -326,20 +325,13 @@ func checkFresh(root, name string, tasks []string) bool {
 // criticalPath is the longest chain of the run by recorded duration;
 // tasks that did not run in it weigh nothing.
 func criticalPath(run state.Run, results map[string]*state.Result, ran map[string]bool) ([]string, time.Duration) {
-	p := &plan.Plan{}
-	byID := map[string]*plan.Task{}
-	for _, id := range run.Tasks {
-		t := &plan.Task{ID: id, Deps: run.Deps[id]}
-		p.Tasks = append(p.Tasks, t)
-		byID[id] = t
-	}
-	s := p.Shape(func(id string) float64 {
+	chain, weight := plan.LongestChain(run.Tasks, run.Deps, func(id string) float64 {
 		if r := results[id]; r != nil && ran[id] {
 			return r.Duration().Seconds()
 		}
 		return 0
 	})
-	return s.CriticalPath, time.Duration(s.CriticalWeight * float64(time.Second))
+	return chain, time.Duration(weight * float64(time.Second))
 }
 
 // gitStatus returns `git status --porcelain` for the files, bounded in time.

@@ -57,7 +57,7 @@ func TestRunsAreToldApart(t *testing.T) {
 	writeResult(t, root, "a", state.StatusOK, t0, 10*time.Second, 0.01)
 	writeResult(t, root, "b", state.StatusOK, t0, 10*time.Second, 0.02)
 	writeResult(t, root, "c", state.StatusOK, t0.Add(10*time.Second), 5*time.Second, 0.03)
-	rep, err := Build(Options{Root: root, Record: true, Run: "run-1", Now: t0.Add(16 * time.Second)})
+	rep, err := Build(Options{Root: root, Record: true, Run: "run-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestRunsAreToldApart(t *testing.T) {
 	testRun = "run-2"
 	defer func() { testRun = "run-1" }()
 	writeResult(t, root, "c", state.StatusFailed, t0.Add(time.Minute), 2*time.Second, 0.005)
-	rep, err = Build(Options{Root: root, Record: true, Run: "run-2", Now: t0.Add(2 * time.Minute)})
+	rep, err = Build(Options{Root: root, Record: true, Run: "run-2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestFormats(t *testing.T) {
 	state.ReadJSON(filepath.Join(root, state.ResultPath("b")), &res)
 	res.Attempts = []state.Attempt{{N: 1, Start: t0, End: t0.Add(3 * time.Second), Failure: "api", Log: state.LogPath("b", 1)}}
 	state.WriteJSON(filepath.Join(root, state.ResultPath("b")), res)
-	rep, err := Build(Options{Root: root, Now: t0.Add(time.Minute)})
+	rep, err := Build(Options{Root: root})
 	if err != nil {
 		t.Fatal(err)
 	}

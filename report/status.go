@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -46,7 +45,7 @@ type StatusRow struct {
 
 // BuildStatus reads the state of every task.
 func BuildStatus(root string, now time.Time) (*Status, error) {
-	path := func(rel string) string { return filepath.Join(root, filepath.FromSlash(rel)) }
+	path := state.Layout{Root: root}.Path
 	var run state.Run
 	if err := state.ReadJSON(path(state.RunPath), &run); err != nil {
 		if state.Missing(err) {
@@ -54,27 +53,20 @@ func BuildStatus(root string, now time.Time) (*Status, error) {
 		}
 		return nil, err
 	}
-	start := state.RunStart(root)
-	// Until anything runs again, the run the last report closed is the one
-	// to show: its tasks are done, not merely up to date.
-	var last state.RunRecord
-	lastDone := map[string]bool{}
-	if state.ReadJSON(path(state.LastRun), &last) == nil {
-		fresh := false
-		for _, id := range run.Tasks {
-			var res state.Result
-			var mark state.Running
-			if (state.ReadJSON(path(state.ResultPath(id)), &res) == nil && res.Finished.After(last.ReportedAt)) ||
-				(state.ReadJSON(path(state.RunningPath(id)), &mark) == nil && alive(mark.PID)) {
-				fresh = true
-			}
+	// Done means done in the latest run (the one running now, or the last
+	// one when none runs): its tasks are done, not merely up to date.
+	var marks []state.RunMark
+	for _, id := range run.Tasks {
+		var res state.Result
+		var mark state.Running
+		if state.ReadJSON(path(state.ResultPath(id)), &res) == nil {
+			marks = append(marks, state.RunMark{Run: res.Run, At: res.Finished})
 		}
-		if !fresh {
-			for _, id := range last.Executed {
-				lastDone[id] = true
-			}
+		if state.ReadJSON(path(state.RunningPath(id)), &mark) == nil && alive(mark.PID) {
+			marks = append(marks, state.RunMark{Run: mark.Run, At: mark.Started})
 		}
 	}
+	latest := state.LatestRun(append(marks, state.Layout{Root: root}.RunMarks()...))
 	st := &Status{Jobs: run.Jobs, Counts: map[string]int{}, TakenAt: now}
 	for _, id := range run.Tasks {
 		row := StatusRow{ID: id, State: Pending}
@@ -98,7 +90,7 @@ func BuildStatus(root string, now time.Time) (*Status, error) {
 				// As exec and Ninja see it: its inputs changed.
 				row.State = Pending
 				row.LastLine = "inputs changed since its success"
-			case res.Finished.After(start) || lastDone[id]:
+			case res.Run != "" && res.Run == latest:
 				row.State = Done
 			default:
 				row.State = UpToDate

@@ -46,7 +46,43 @@ var (
 // check's output: jest, vitest, mocha, pytest, go test, cargo test, or the
 // plain "N passed, N failed". ok is false when there is none.
 func ParseTestCounts(out string) (TestCounts, bool) {
-	words := func(s string) TestCounts {
+	for _, r := range testSummaries {
+		if c, ok := r.read(out); ok {
+			return c, true
+		}
+	}
+	return TestCounts{}, false
+}
+
+// testSummaries read the summary lines of the test runners, in the order
+// they are tried: the more particular first, go test's per-package lines
+// last.
+var testSummaries = []struct {
+	runner string
+	read   func(out string) (TestCounts, bool)
+}{
+	{"jest", lastWords(jestRE, nil)},
+	{"vitest", lastWords(vitestRE, func(s string) string { return strings.ReplaceAll(s, "|", ",") })},
+	{"pytest", lastWords(pytestRE, nil)},
+	{"cargo test", readCargo},
+	{"mocha", readMocha},
+	{"a plain summary", readPlain},
+	{"go test -v", readGoTests},
+	{"go test", readGoPackages},
+}
+
+// lastWords reads the counts in words ("3 passed, 1 failed") of re's last
+// match, tidied by fix.
+func lastWords(re *regexp.Regexp, fix func(string) string) func(string) (TestCounts, bool) {
+	return func(out string) (TestCounts, bool) {
+		m := re.FindAllStringSubmatch(out, -1)
+		if m == nil {
+			return TestCounts{}, false
+		}
+		s := m[len(m)-1][1]
+		if fix != nil {
+			s = fix(s)
+		}
 		c := TestCounts{Unit: "tests"}
 		for _, m := range countRE.FindAllStringSubmatch(s, -1) {
 			n, _ := strconv.Atoi(m[1])
@@ -59,74 +95,77 @@ func ParseTestCounts(out string) (TestCounts, bool) {
 				c.Skipped += n
 			}
 		}
-		return c
+		return c, true
 	}
-	if m := jestRE.FindAllStringSubmatch(out, -1); m != nil {
-		return words(m[len(m)-1][1]), true
+}
+
+func readCargo(out string) (TestCounts, bool) {
+	ms := cargoRE.FindAllStringSubmatch(out, -1)
+	c := TestCounts{Unit: "tests"}
+	for _, m := range ms {
+		p, _ := strconv.Atoi(m[1])
+		f, _ := strconv.Atoi(m[2])
+		s, _ := strconv.Atoi(m[3])
+		c.Passed, c.Failed, c.Skipped = c.Passed+p, c.Failed+f, c.Skipped+s
 	}
-	if m := vitestRE.FindAllStringSubmatch(out, -1); m != nil {
-		return words(strings.ReplaceAll(m[len(m)-1][1], "|", ",")), true
-	}
-	if m := pytestRE.FindAllStringSubmatch(out, -1); m != nil {
-		return words(m[len(m)-1][1]), true
-	}
-	if ms := cargoRE.FindAllStringSubmatch(out, -1); ms != nil {
-		c := TestCounts{Unit: "tests"}
-		for _, m := range ms {
-			p, _ := strconv.Atoi(m[1])
-			f, _ := strconv.Atoi(m[2])
-			s, _ := strconv.Atoi(m[3])
-			c.Passed, c.Failed, c.Skipped = c.Passed+p, c.Failed+f, c.Skipped+s
+	return c, ms != nil
+}
+
+func readMocha(out string) (TestCounts, bool) {
+	ms := mochaRE.FindAllStringSubmatch(out, -1)
+	c := TestCounts{Unit: "tests"}
+	for _, m := range ms {
+		n, _ := strconv.Atoi(m[1])
+		switch m[2] {
+		case "passing":
+			c.Passed = n
+		case "failing":
+			c.Failed = n
+		case "pending":
+			c.Skipped = n
 		}
-		return c, true
 	}
-	if ms := mochaRE.FindAllStringSubmatch(out, -1); ms != nil {
-		c := TestCounts{Unit: "tests"}
-		for _, m := range ms {
-			n, _ := strconv.Atoi(m[1])
-			switch m[2] {
-			case "passing":
-				c.Passed = n
-			case "failing":
-				c.Failed = n
-			case "pending":
-				c.Skipped = n
-			}
+	return c, ms != nil
+}
+
+func readPlain(out string) (TestCounts, bool) {
+	m := plainRE.FindAllStringSubmatch(out, -1)
+	if m == nil {
+		return TestCounts{}, false
+	}
+	last := m[len(m)-1]
+	c := TestCounts{Unit: "tests"}
+	c.Passed, _ = strconv.Atoi(last[1])
+	c.Failed, _ = strconv.Atoi(last[2])
+	c.Skipped, _ = strconv.Atoi(last[3])
+	return c, true
+}
+
+func readGoTests(out string) (TestCounts, bool) {
+	ms := goTestRE.FindAllStringSubmatch(out, -1)
+	c := TestCounts{Unit: "tests"}
+	for _, m := range ms {
+		switch m[1] {
+		case "PASS":
+			c.Passed++
+		case "FAIL":
+			c.Failed++
+		case "SKIP":
+			c.Skipped++
 		}
-		return c, true
 	}
-	if m := plainRE.FindAllStringSubmatch(out, -1); m != nil {
-		last := m[len(m)-1]
-		c := TestCounts{Unit: "tests"}
-		c.Passed, _ = strconv.Atoi(last[1])
-		c.Failed, _ = strconv.Atoi(last[2])
-		c.Skipped, _ = strconv.Atoi(last[3])
-		return c, true
-	}
-	if ms := goTestRE.FindAllStringSubmatch(out, -1); ms != nil {
-		c := TestCounts{Unit: "tests"}
-		for _, m := range ms {
-			switch m[1] {
-			case "PASS":
-				c.Passed++
-			case "FAIL":
-				c.Failed++
-			case "SKIP":
-				c.Skipped++
-			}
+	return c, ms != nil
+}
+
+func readGoPackages(out string) (TestCounts, bool) {
+	ms := goPkgRE.FindAllStringSubmatch(out, -1)
+	c := TestCounts{Unit: "packages"}
+	for _, m := range ms {
+		if m[1] == "ok" {
+			c.Passed++
+		} else {
+			c.Failed++
 		}
-		return c, true
 	}
-	if ms := goPkgRE.FindAllStringSubmatch(out, -1); ms != nil {
-		c := TestCounts{Unit: "packages"}
-		for _, m := range ms {
-			if m[1] == "ok" {
-				c.Passed++
-			} else {
-				c.Failed++
-			}
-		}
-		return c, true
-	}
-	return TestCounts{}, false
+	return c, ms != nil
 }

@@ -32,7 +32,27 @@ func (r *Report) WriteText(w io.Writer) error {
 	if err := table.Render(); err != nil {
 		return err
 	}
+	r.writeSummary(w)
+	r.writeChecks(w)
+	r.writeProblems(w)
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "GIT STATUS OF CHANGED FILES")
+	switch {
+	case len(r.GitStatus) > 0:
+		for _, l := range r.GitStatus {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
+	case r.GitNote != "":
+		fmt.Fprintf(w, "  (%s)\n", r.GitNote)
+	default:
+		fmt.Fprintln(w, "  (no files changed)")
+	}
+	return nil
+}
 
+// writeSummary writes the run's figures: tasks, time saved, the critical
+// path, tokens and cost.
+func (r *Report) writeSummary(w io.Writer) {
 	p := func(label, format string, args ...any) {
 		fmt.Fprintf(w, "  %-20s %s\n", label+":", fmt.Sprintf(format, args...))
 	}
@@ -60,7 +80,10 @@ func (r *Report) WriteText(w io.Writer) error {
 	if c := r.Compare; c != nil {
 		p(c.Name+" equivalent", "~%s (saved %s)", human.Money(c.Cost), human.Money(c.Saved))
 	}
+}
 
+// writeChecks writes the final checks with their outcome.
+func (r *Report) writeChecks(w io.Writer) {
 	if len(r.Checks) > 0 {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "FINAL CHECKS")
@@ -78,7 +101,11 @@ func (r *Report) WriteText(w io.Writer) error {
 			}
 		}
 	}
+}
 
+// writeProblems writes the failed and interrupted tasks with their
+// reasons, and the changes outside the tasks' files.
+func (r *Report) writeProblems(w io.Writer) {
 	for _, sec := range []struct{ status, title string }{{Failed, "FAILED TASKS"}, {Interrupted, "INTERRUPTED TASKS (they run again next time)"}} {
 		first := true
 		for _, t := range r.Tasks {
@@ -111,20 +138,6 @@ func (r *Report) WriteText(w io.Writer) error {
 	r.writePaths(w, "CHANGED IN THE MAIN TREE, OUTSIDE EVERY TASK'S FILES, WHILE A TASK RAN",
 		"(an agent writing by path instead of in its worktree, or someone else: check them)",
 		func(t TaskRow) []string { return t.Elsewhere })
-
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "GIT STATUS OF CHANGED FILES")
-	switch {
-	case len(r.GitStatus) > 0:
-		for _, l := range r.GitStatus {
-			fmt.Fprintf(w, "  %s\n", l)
-		}
-	case r.GitNote != "":
-		fmt.Fprintf(w, "  (%s)\n", r.GitNote)
-	default:
-		fmt.Fprintln(w, "  (no files changed)")
-	}
-	return nil
 }
 
 // testsText is a check's test counts, as a suffix; "" without any.

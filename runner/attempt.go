@@ -114,10 +114,10 @@ func (t *try) prepare(feedback string) (*proc, *verdict) {
 	dir := state.AttemptDir(s.ID, t.a.N)
 	msg := r.message(feedback)
 	msgFile := dir + "/message.md"
-	if err := resetDir(r.path(dir)); err != nil {
+	if err := resetDir(r.lay.Path(dir)); err != nil {
 		return nil, failed(FailStart, err.Error())
 	}
-	if err := os.WriteFile(r.path(msgFile), []byte(msg), 0o644); err != nil {
+	if err := os.WriteFile(r.lay.Path(msgFile), []byte(msg), 0o644); err != nil {
 		return nil, failed(FailStart, err.Error())
 	}
 	// Where the agent works: the main tree, or a worktree of its own.
@@ -130,9 +130,9 @@ func (t *try) prepare(feedback string) (*proc, *verdict) {
 	}
 	// Paths under .paraider/ as the agent, working in work, sees them.
 	fromWork := func(rel string) string {
-		p, err := filepath.Rel(t.work, r.path(rel))
+		p, err := filepath.Rel(t.work, r.lay.Path(rel))
 		if err != nil {
-			return r.path(rel)
+			return r.lay.Path(rel)
 		}
 		return filepath.ToSlash(p)
 	}
@@ -153,7 +153,7 @@ func (t *try) prepare(feedback string) (*proc, *verdict) {
 	}
 	// In the environment {state} is absolute: programs resolve relative
 	// paths in variables from wherever they like.
-	vars.State = r.path(dir)
+	vars.State = r.lay.Path(dir)
 	env := append(append([]string(nil), r.env...), s.Agent.ExpandEnv(vars)...)
 	return &proc{Path: path, Argv: argv, Dir: t.work, Env: env, Out: t.out, Sweep: true}, nil
 }
@@ -161,10 +161,10 @@ func (t *try) prepare(feedback string) (*proc, *verdict) {
 // openLog starts the attempt's log, with what it runs and where.
 func (t *try) openLog(argv []string) *verdict {
 	r, s := t.r, t.r.spec
-	if err := os.MkdirAll(filepath.Dir(r.path(t.a.Log)), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(r.lay.Path(t.a.Log)), 0o755); err != nil {
 		return failed(FailStart, err.Error())
 	}
-	logf, err := os.Create(r.path(t.a.Log))
+	logf, err := os.Create(r.lay.Path(t.a.Log))
 	if err != nil {
 		return failed(FailStart, err.Error())
 	}

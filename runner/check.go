@@ -41,7 +41,7 @@ func Check(ctx context.Context, name string, opts Options) error {
 	if opts.Out == nil {
 		opts.Out = io.Discard
 	}
-	path := func(rel string) string { return filepath.Join(opts.Root, filepath.FromSlash(rel)) }
+	path := state.Layout{Root: opts.Root}.Path
 	var run state.Run
 	if err := state.ReadJSON(path(state.RunPath), &run); err != nil {
 		return fmt.Errorf("reading the generated plan: %w (run `paraider gen`)", err)

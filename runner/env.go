@@ -23,12 +23,12 @@ func (r *runner) preflight() error {
 		if hint == "" {
 			hint = "install it, or put it on PATH"
 		}
-		return &PreflightError{Task: s.ID, Msg: fmt.Sprintf("agent %q: %s not found on PATH", s.Agent.Name, argv[0]), Hint: hint}
+		return &PreflightError{Task: s.ID, Msg: fmt.Sprintf("agent %q: %s not found on PATH", s.Agent.Name, argv[0]), Fix: hint}
 	}
 	if key := s.Agent.KeyFor(s.Model); key != "" && getenv(r.env, key) == "" {
 		return &PreflightError{Task: s.ID,
-			Msg:  fmt.Sprintf("model %s needs %s, which is not set", s.Model, key),
-			Hint: fmt.Sprintf("export %s=... before running ninja; without it %s would wait for a login instead of working", key, s.Agent.Name)}
+			Msg: fmt.Sprintf("model %s needs %s, which is not set", s.Model, key),
+			Fix: fmt.Sprintf("export %s=... before running ninja; without it %s would wait for a login instead of working", key, s.Agent.Name)}
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -36,10 +37,13 @@ const MaxBackoff = 5 * time.Minute
 type PreflightError struct {
 	Task string
 	Msg  string
-	Hint string
+	Fix  string // how to fix it, when that is known
 }
 
 func (e *PreflightError) Error() string { return "task " + e.Task + ": " + e.Msg }
+
+// Hint says how to fix it (human.Hinted).
+func (e *PreflightError) Hint() string { return e.Fix }
 
 // TaskError says a task finally failed; its result record has the details.
 type TaskError struct {
@@ -76,10 +80,10 @@ func Exec(ctx context.Context, id string, opts Options) error {
 	becomeSubreaper()
 	// One paraider at a time per task: a second ninja in the same
 	// repository must not run the same task twice.
-	lock, err := isolate.Lock(r.path(state.TaskLock(id)))
+	lock, err := r.lay.Lock(state.TaskLock(id))
 	if err != nil {
 		return &PreflightError{Task: id, Msg: "is already running in another paraider process",
-			Hint: "another ninja is running in this repository; wait for it, or stop it"}
+			Fix: "another ninja is running in this repository; wait for it, or stop it"}
 	}
 	defer lock.Close()
 
@@ -94,7 +98,7 @@ func Exec(ctx context.Context, id string, opts Options) error {
 	}
 	r.guard = newGuard(ctx, r.root)
 	initial := r.snapshot()
-	defer os.Remove(r.path(state.RunningPath(id)))
+	defer os.Remove(r.lay.Path(state.RunningPath(id)))
 	r.attempts(ctx, res, feedback)
 	res.FilesChanged = changed(initial, r.snapshot())
 	return r.finish(ctx, res)
@@ -118,12 +122,12 @@ func load(id string, opts Options) (*runner, error) {
 	var spec state.Spec
 	if err := state.ReadJSON(filepath.Join(root, state.SpecPath(id)), &spec); err != nil {
 		if state.Missing(err) {
-			return nil, &PreflightError{Task: id, Msg: "no such task in the generated plan", Hint: "run `paraider gen` first, and check the task id with `paraider validate`"}
+			return nil, &PreflightError{Task: id, Msg: "no such task in the generated plan", Fix: "run `paraider gen` first, and check the task id with `paraider validate`"}
 		}
 		return nil, err
 	}
 	env := mergeEnv(opts.Env, spec.Env)
-	return &runner{spec: &spec, root: root, env: env, secrets: Secrets(env, spec.Redact...), opts: opts}, nil
+	return &runner{spec: &spec, root: root, lay: state.Layout{Root: root}, env: env, secrets: Secrets(env, spec.Redact...), opts: opts}, nil
 }
 
 // alreadyDone settles a task whose work and inputs are unchanged since
@@ -164,7 +168,7 @@ func (r *runner) ready(res *state.Result) error {
 	if err := r.preflight(); err != nil {
 		r.forgetPlace()
 		res.Status, res.Reason, res.Finished = state.StatusFailed, err.Error(), time.Now().UTC()
-		if werr := state.WriteJSON(r.path(state.ResultPath(id)), res); werr != nil {
+		if werr := state.WriteJSON(r.lay.Path(state.ResultPath(id)), res); werr != nil {
 			return werr
 		}
 		return err
@@ -172,10 +176,13 @@ func (r *runner) ready(res *state.Result) error {
 	if r.spec.Isolation != state.IsolationWorktree {
 		return nil
 	}
-	repo, err := isolate.Open(r.root, state.Dir)
+	repo, err := isolate.Open(r.root)
+	if err != nil && !errors.Is(err, isolate.ErrNotGit) {
+		return &PreflightError{Task: id, Msg: "isolation: worktree: " + err.Error(), Fix: "check that git works in " + r.root}
+	}
 	if err != nil {
 		return &PreflightError{Task: id, Msg: "isolation: worktree needs a git repository, and " + r.root + " is not in one",
-			Hint: "set `isolation: none` in the plan, or run `git init`"}
+			Fix: "set `isolation: none` in the plan, or run `git init`"}
 	}
 	r.repo = repo
 	// Worktrees this task kept last time go when it runs again.
@@ -250,18 +257,18 @@ func (r *runner) finish(ctx context.Context, res *state.Result) error {
 		// Kept apart from the latest result, so that a later failure
 		// that changed nothing (a missing key, a plan tried and
 		// reverted) does not make the next run pay for this work again.
-		if err := writeSuccess(r.path(state.SuccessPath(id)), res); err != nil {
+		if err := writeSuccess(r.lay.Path(state.SuccessPath(id)), res); err != nil {
 			return err
 		}
 	}
-	if err := state.WriteJSON(r.path(state.ResultPath(id)), res); err != nil {
+	if err := state.WriteJSON(r.lay.Path(state.ResultPath(id)), res); err != nil {
 		return err
 	}
 	r.summarize(res)
 	if res.Status != state.StatusOK {
 		// Ninja must run this task again, as status and report say it
 		// failed; exec then finds its last success if that still holds.
-		os.Remove(r.path(state.TaskStamp(id)))
+		os.Remove(r.lay.Path(state.TaskStamp(id)))
 		return &TaskError{Result: res}
 	}
 	return r.writeStamp(res.OutputHash)
@@ -288,7 +295,8 @@ func backoff(first time.Duration, n int, a state.Attempt) time.Duration {
 type runner struct {
 	spec    *state.Spec
 	repo    *isolate.Repo // set with worktree isolation
-	root    string
+	root    string        // the plan's directory, absolute
+	lay     state.Layout  // where its state is
 	env     []string
 	secrets []string
 	opts    Options
@@ -305,14 +313,12 @@ type runner struct {
 	mainOpened bool
 }
 
-func (r *runner) path(rel string) string { return filepath.Join(r.root, filepath.FromSlash(rel)) }
-
 // runInfo is the plan's run-wide facts (run.json), read once: with ten
 // thousand tasks it is a large file.
 func (r *runner) runInfo() *state.Run {
 	if r.run == nil {
 		r.run = &state.Run{}
-		state.ReadJSON(r.path(state.RunPath), r.run)
+		state.ReadJSON(r.lay.Path(state.RunPath), r.run)
 	}
 	return r.run
 }
@@ -347,7 +353,7 @@ func (r *runner) heir() string {
 			if d == r.spec.ID {
 				continue
 			}
-			if _, err := os.Stat(r.path(state.TaskStamp(d))); err != nil {
+			if _, err := os.Stat(r.lay.Path(state.TaskStamp(d))); err != nil {
 				ready = false
 				break
 			}

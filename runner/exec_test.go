@@ -129,7 +129,7 @@ func TestFeedbackReachesNextAttempt(t *testing.T) {
 func TestUnknownTask(t *testing.T) {
 	err := Exec(context.Background(), "nope", Options{Root: t.TempDir()})
 	var pe *PreflightError
-	if !errors.As(err, &pe) || !strings.Contains(pe.Hint, "paraider gen") {
+	if !errors.As(err, &pe) || !strings.Contains(pe.Hint(), "paraider gen") {
 		t.Fatalf("err = %v; want a preflight error pointing at paraider gen", err)
 	}
 }

@@ -90,18 +90,9 @@ func missingIn(dir string, files []string, before map[string]fileState) []string
 	return out
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 func union(a, b []string) []string {
 	for _, x := range b {
-		if !contains(a, x) {
+		if !slices.Contains(a, x) {
 			a = append(a, x)
 		}
 	}

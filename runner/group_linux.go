@@ -19,9 +19,11 @@ func sysProcAttr() *syscall.SysProcAttr {
 // descendants, so that a grandchild whose parent died is reparented here
 // rather than to PID 1. That lets paraider find and stop processes that left
 // the agent's process group, and reap zombies that an init which never
-// reaps (common in containers) would leave behind.
-func becomeSubreaper() error {
-	return unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+// reaps (common in containers) would leave behind. On a kernel without it
+// (before 3.4) orphans go to init, and the group kill still reaches every
+// process that stayed in the agent's group: nothing to report.
+func becomeSubreaper() {
+	unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 }
 
 // procInfo is what /proc says of one process.

@@ -7,7 +7,7 @@ import "syscall"
 func sysProcAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }
 
 // becomeSubreaper is Linux's alone; elsewhere orphans go to init.
-func becomeSubreaper() error { return nil }
+func becomeSubreaper() {}
 
 // leftovers says whether any process of the group is left. Without /proc,
 // zombies count as alive, so stopping may wait out its bound.

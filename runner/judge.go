@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,6 +33,9 @@ const (
 	FailBudget      = "budget"
 	FailUsage       = "usage"
 	FailTamper      = "tamper"
+	// FailSymlink is a write-back refused for a symlink: one the agent
+	// made out of the repository, or one in the main tree on the path.
+	FailSymlink = "symlink"
 	// FailInternal is paraider's own step failing after the agent ran
 	// (git, the write-back): not the agent's doing, worth another go.
 	FailInternal = "internal"
@@ -59,7 +63,7 @@ var judging = []struct {
 // planted hooks run code on the person's next commit, so such an agent is
 // not given another go.
 func (t *try) judgeTamper() *verdict {
-	tp := t.r.guard.settle(t.guarded, t.r.path(state.TamperedDir(t.r.spec.ID, t.a.N)))
+	tp := t.r.guard.settle(t.guarded, t.r.lay.Path(state.TamperedDir(t.r.spec.ID, t.a.N)))
 	if tp == nil {
 		return nil
 	}
@@ -181,7 +185,7 @@ func (r *runner) sortChanges(ctx context.Context, wt *isolate.Worktree, changedF
 	}
 	var undeclared []string
 	for _, c := range changes {
-		if c.Outside || !contains(s.Files, c.Path) {
+		if c.Outside || !slices.Contains(s.Files, c.Path) {
 			undeclared = append(undeclared, c.Path)
 		}
 	}
@@ -236,13 +240,17 @@ func (r *runner) bringBack(ctx context.Context, wt *isolate.Worktree, apply []is
 		var ae *isolate.ApplyError
 		if errors.As(err, &ae) {
 			fmt.Fprintf(logf, "\n# paraider: %s\n", ae.Msg)
-			v := failed(FailConflict, ae.Msg)
+			kind := FailConflict
+			if ae.Kind != isolate.ApplyConflict {
+				kind = FailSymlink
+			}
+			v := failed(kind, ae.Msg)
 			// A person's edit is never resolved by overwriting it, and a
 			// symlink in the main tree stays where it is: another attempt
 			// would meet the same refusal, after paying for it. The next
 			// run starts from a snapshot that holds the person's version.
 			// Only a symlink the agent made is the agent's to fix.
-			v.retryable = ae.Kind == "symlink"
+			v.retryable = ae.Kind == isolate.ApplySymlink
 			if !v.retryable {
 				v.reason += "; not retried"
 			}

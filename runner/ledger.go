@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/paraider/paraider/internal/human"
-	"github.com/paraider/paraider/isolate"
 	"github.com/paraider/paraider/state"
 )
 
@@ -17,6 +15,7 @@ import (
 // soon as the attempt ends, so that tasks running side by side see each
 // other's spending before their results are written.
 type ledgerEntry struct {
+	Run     string    `json:"run"`
 	Task    string    `json:"task"`
 	Attempt int       `json:"attempt"`
 	Cost    float64   `json:"cost"`
@@ -24,24 +23,25 @@ type ledgerEntry struct {
 }
 
 func (r *runner) record(a state.Attempt) {
-	lock, err := isolate.LockWait(r.path(state.LedgerPath + ".lock"))
+	lock, err := r.lay.LockWait(state.LedgerLock)
 	if err != nil {
 		return
 	}
 	defer lock.Close()
-	f, err := os.OpenFile(r.path(state.LedgerPath), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	f, err := os.OpenFile(r.lay.Path(state.LedgerPath), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		return
 	}
 	defer f.Close()
-	b, _ := json.Marshal(ledgerEntry{Task: r.spec.ID, Attempt: a.N, Cost: a.Cost, End: a.End})
+	b, _ := json.Marshal(ledgerEntry{Run: state.CurrentRun(), Task: r.spec.ID, Attempt: a.N, Cost: a.Cost, End: a.End})
 	f.Write(append(b, '\n'))
 }
 
-// Spent sums the cost of the attempts that ended since the run began.
-func Spent(root string) float64 {
-	start := state.RunStart(root)
-	f, err := os.Open(filepath.Join(root, state.LedgerPath))
+// Spent sums the cost of the attempts of the run this process belongs
+// to (state.CurrentRun).
+func Spent(lay state.Layout) float64 {
+	run := state.CurrentRun()
+	f, err := os.Open(lay.Path(state.LedgerPath))
 	if err != nil {
 		return 0
 	}
@@ -50,7 +50,7 @@ func Spent(root string) float64 {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		var e ledgerEntry
-		if json.Unmarshal(sc.Bytes(), &e) == nil && e.End.After(start) {
+		if json.Unmarshal(sc.Bytes(), &e) == nil && e.Run == run && run != "" {
 			total += e.Cost
 		}
 	}
@@ -63,7 +63,7 @@ func (r *runner) overBudget() (bool, string) {
 	if r.spec.Budget <= 0 {
 		return false, ""
 	}
-	spent := Spent(r.root)
+	spent := Spent(r.lay)
 	if spent < r.spec.Budget {
 		return false, ""
 	}
@@ -72,7 +72,7 @@ func (r *runner) overBudget() (bool, string) {
 }
 
 func (r *runner) markRunning(n int) {
-	state.WriteJSON(r.path(state.RunningPath(r.spec.ID)), state.Running{
-		Task: r.spec.ID, Attempt: n, Of: r.spec.Retries + 1, Started: time.Now().UTC(),
+	state.WriteJSON(r.lay.Path(state.RunningPath(r.spec.ID)), state.Running{
+		Run: state.CurrentRun(), Task: r.spec.ID, Attempt: n, Of: r.spec.Retries + 1, Started: time.Now().UTC(),
 		PID: os.Getpid(), Log: state.LogPath(r.spec.ID, n)})
 }

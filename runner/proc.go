@@ -44,33 +44,12 @@ type outcome struct {
 // run starts p and waits for it, its timeout, or ctx. On every path out the
 // whole process group is stopped: SIGTERM, then SIGKILL after Grace.
 func (p *proc) run(ctx context.Context) outcome {
-	cmd := exec.Command(p.Argv[0], p.Argv[1:]...)
-	if p.Path != "" {
-		cmd.Path, cmd.Err = p.Path, nil
+	cmd, lifeline, err := p.command()
+	if err != nil {
+		return outcome{ExitCode: -1, StartErr: err}
 	}
-	if Supervisor != nil {
-		// The supervisor leads the group in the agent's place and ends
-		// it should this process be killed (see Supervise).
-		if cmd.Err != nil {
-			return outcome{ExitCode: -1, StartErr: cmd.Err}
-		}
-		// What cannot start is said here, not by the supervisor's exit.
-		prog := cmd.Path
-		if !filepath.IsAbs(prog) && p.Dir != "" {
-			prog = filepath.Join(p.Dir, prog)
-		}
-		if _, err := exec.LookPath(prog); err != nil {
-			return outcome{ExitCode: -1, StartErr: err}
-		}
-		lr, lw, err := os.Pipe()
-		if err != nil {
-			return outcome{ExitCode: -1, StartErr: err}
-		}
-		defer lw.Close()
-		defer lr.Close()
-		args := append(append(append([]string(nil), Supervisor[1:]...), cmd.Path), p.Argv...)
-		cmd = exec.Command(Supervisor[0], args...)
-		cmd.ExtraFiles = []*os.File{lr}
+	if lifeline != nil {
+		defer lifeline.Close()
 	}
 	cmd.Dir = p.Dir
 	// PWD must name the directory the child runs in: some agents
@@ -95,6 +74,56 @@ func (p *proc) run(ctx context.Context) outcome {
 		return outcome{ExitCode: -1, StartErr: err}
 	}
 	pw.Close()
+	return p.wait(ctx, cmd, pr)
+}
+
+// command is the command that runs p: the program itself, or the
+// supervisor that leads the group in its place and ends it should this
+// process be killed (see Supervise), with the write end of its lifeline
+// pipe, which the caller closes when the run is over.
+func (p *proc) command() (*exec.Cmd, io.Closer, error) {
+	cmd := exec.Command(p.Argv[0], p.Argv[1:]...)
+	if p.Path != "" {
+		cmd.Path, cmd.Err = p.Path, nil
+	}
+	if Supervisor == nil {
+		return cmd, nil, nil
+	}
+	if cmd.Err != nil {
+		return nil, nil, cmd.Err
+	}
+	// What cannot start is said here, not by the supervisor's exit.
+	prog := cmd.Path
+	if !filepath.IsAbs(prog) && p.Dir != "" {
+		prog = filepath.Join(p.Dir, prog)
+	}
+	if _, err := exec.LookPath(prog); err != nil {
+		return nil, nil, err
+	}
+	lr, lw, err := os.Pipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	args := append(append(append([]string(nil), Supervisor[1:]...), cmd.Path), p.Argv...)
+	sup := exec.Command(Supervisor[0], args...)
+	sup.ExtraFiles = []*os.File{lr}
+	// The child has its copy of the read end once started.
+	return sup, closers{lw, lr}, nil
+}
+
+// closers closes each in turn.
+type closers []io.Closer
+
+func (cs closers) Close() error {
+	for _, c := range cs {
+		c.Close()
+	}
+	return nil
+}
+
+// wait waits for the started cmd under p's timeout and ctx, stops its
+// group on every way out, and copies its output from pr to p.Out.
+func (p *proc) wait(ctx context.Context, cmd *exec.Cmd, pr *os.File) outcome {
 	pgid := cmd.Process.Pid
 
 	copied := make(chan struct{})

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 )
 
@@ -10,12 +11,12 @@ func TestSecrets(t *testing.T) {
 		"AWS_SECRET_ACCESS_KEY=aws-key-1", "SHORT_TOKEN=ab", "HOME=/root", "PATH=/usr/bin"}
 	got := Secrets(env)
 	for _, want := range []string{"sk-or-1234", "ghp_abcdef", "hunter22", "aws-key-1"} {
-		if !contains(got, want) {
+		if !slices.Contains(got, want) {
 			t.Errorf("Secrets lacks %q: %q", want, got)
 		}
 	}
 	for _, not := range []string{"ab", "/root", "/usr/bin"} {
-		if contains(got, not) {
+		if slices.Contains(got, not) {
 			t.Errorf("Secrets has %q: %q", not, got)
 		}
 	}

@@ -35,10 +35,10 @@ func (r *runner) outputHash() string { return state.OutputHash(r.root, r.spec.Fi
 // on record if the task's files are still as it left them.
 func (r *runner) lastSuccess() *state.Result {
 	var res state.Result
-	if state.ReadJSON(r.path(state.ResultPath(r.spec.ID)), &res) == nil && res.Status == state.StatusOK {
+	if state.ReadJSON(r.lay.Path(state.ResultPath(r.spec.ID)), &res) == nil && res.Status == state.StatusOK {
 		return &res
 	}
-	if state.ReadJSON(r.path(state.SuccessPath(r.spec.ID)), &res) == nil && res.Status == state.StatusOK &&
+	if state.ReadJSON(r.lay.Path(state.SuccessPath(r.spec.ID)), &res) == nil && res.Status == state.StatusOK &&
 		res.OutputHash == r.outputHash() {
 		return &res
 	}
@@ -51,13 +51,13 @@ func (r *runner) lastSuccess() *state.Result {
 func (r *runner) upToDate(prev *state.Result) error {
 	r.forgetPlace()
 	var cur state.Result
-	latest := state.ReadJSON(r.path(state.ResultPath(prev.Task)), &cur) == nil && cur.Status == state.StatusOK && cur.Finished.Equal(prev.Finished)
+	latest := state.ReadJSON(r.lay.Path(state.ResultPath(prev.Task)), &cur) == nil && cur.Status == state.StatusOK && cur.Finished.Equal(prev.Finished)
 	if h := r.spec.Hash(); prev.SpecHash != h || !latest || cur.Check != prev.Check {
 		prev.SpecHash = h
-		if err := state.WriteJSON(r.path(state.ResultPath(prev.Task)), prev); err != nil {
+		if err := state.WriteJSON(r.lay.Path(state.ResultPath(prev.Task)), prev); err != nil {
 			return err
 		}
-		if err := writeSuccess(r.path(state.SuccessPath(prev.Task)), prev); err != nil {
+		if err := writeSuccess(r.lay.Path(state.SuccessPath(prev.Task)), prev); err != nil {
 			return err
 		}
 	}
@@ -71,7 +71,7 @@ func (r *runner) upToDate(prev *state.Result) error {
 // files did not change, and its dependents are not run.
 func (r *runner) writeStamp(outputHash string) error {
 	data := []byte(outputHash + "\n")
-	_, err := state.WriteIfChanged(r.path(state.TaskStamp(r.spec.ID)), data)
+	_, err := state.WriteIfChanged(r.lay.Path(state.TaskStamp(r.spec.ID)), data)
 	return err
 }
 
@@ -91,7 +91,7 @@ func writeSuccess(name string, res *state.Result) error {
 // the task's timeout. It returns nil when they pass.
 func (r *runner) checkOnly(ctx context.Context) (*verdict, error) {
 	s := r.spec
-	logPath := r.path(state.CheckOnlyLog(s.ID))
+	logPath := r.lay.Path(state.CheckOnlyLog(s.ID))
 	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
 		return nil, err
 	}
@@ -103,7 +103,7 @@ func (r *runner) checkOnly(ctx context.Context) (*verdict, error) {
 	fmt.Fprintf(logf, "# paraider: task %s: its check changed; judging its files as they are\n", s.ID)
 	work := r.root
 	if s.Isolation == state.IsolationWorktree {
-		if repo, err := isolate.Open(r.root, state.Dir); err == nil {
+		if repo, err := isolate.Open(r.root); err == nil {
 			wt, err := repo.Create(ctx, s.ID+".check", isolate.Setup{Copy: s.Copy, Link: s.Link, Files: s.Files, Read: s.Read, MaxUntracked: s.MaxUntracked})
 			if err != nil {
 				return nil, fmt.Errorf("task %s: a worktree for its check: %w", s.ID, err)

@@ -1,8 +1,6 @@
 package state
 
 import (
-	"os"
-	"path/filepath"
 	"time"
 )
 
@@ -92,32 +90,9 @@ type CheckRecord struct {
 	Log      string    `json:"log"`
 }
 
-// RunRecord is what the last report covered, so the next report can tell
-// the tasks run since then from the ones that were up to date.
-type RunRecord struct {
-	ReportedAt time.Time `json:"reported_at"`
-	Run        string    `json:"run,omitempty"`
-	Executed   []string  `json:"executed"` // tasks run since the report before
-	Started    time.Time `json:"started"`
-	Finished   time.Time `json:"finished"`
-}
-
-// RunStart is when the current run began: `paraider run` marks it; under a
-// plain ninja it is the last report, which ended the run before.
-func RunStart(root string) time.Time {
-	var start time.Time
-	if fi, err := os.Stat(filepath.Join(root, RunStarted)); err == nil {
-		start = fi.ModTime()
-	}
-	var last RunRecord
-	if ReadJSON(filepath.Join(root, LastRun), &last) == nil && last.ReportedAt.After(start) {
-		start = last.ReportedAt
-	}
-	return start
-}
-
 // Running is what .paraider/running/ID.json says of a task running now.
 type Running struct {
+	Run     string    `json:"run"`
 	Task    string    `json:"task"`
 	Attempt int       `json:"attempt"`
 	Of      int       `json:"of"`

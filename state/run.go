@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 )
 
 // RunEnv names the variable through which `paraider run` tells the tasks
@@ -12,7 +13,41 @@ const RunEnv = "PARAIDER_RUN"
 
 // A run is one invocation of ninja (or of `paraider run`): the tasks and
 // checks it ran, its wall time, its cost. Its id is the invoking process's
-// pid and start time, which no other process shares.
+// pid and start time, which no other process shares, and every record a
+// task or a check writes carries it (Result, CheckRecord, Running, the
+// ledger's entries). Which run a report, the status or the budget speaks
+// of is decided here and nowhere else: CurrentRun is the run a process
+// belongs to, LatestRun the run of the newest record.
+
+// RunMark is one record's run and when it was written. `paraider run`
+// writes one as it starts (RunStartPath), so that a run that finds
+// nothing to do is the latest all the same.
+type RunMark struct {
+	Run string    `json:"run"`
+	At  time.Time `json:"at"`
+}
+
+// RunMarks are the marks that say which run is the latest besides the
+// records of tasks and checks: the start of the last `paraider run`.
+func (l Layout) RunMarks() []RunMark {
+	var m RunMark
+	if ReadJSON(l.Path(RunStartPath), &m) != nil {
+		return nil
+	}
+	return []RunMark{m}
+}
+
+// LatestRun is the run of the newest mark; "" when none has a run.
+func LatestRun(marks []RunMark) string {
+	var run string
+	var at time.Time
+	for _, m := range marks {
+		if m.Run != "" && m.At.After(at) {
+			run, at = m.Run, m.At
+		}
+	}
+	return run
+}
 
 // RunID names the run of the process pid; "" when it cannot be told.
 func RunID(pid int) string {

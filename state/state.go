@@ -32,25 +32,22 @@ func CheckOnlyLog(id string) string        { return Dir + "/logs/" + id + ".chec
 func CheckResult(name string) string       { return Dir + "/checks/" + name + ".json" }
 func LogPath(id string, n int) string      { return fmt.Sprintf("%s/logs/%s.%d.log", Dir, id, n) }
 func CheckLog(name string) string          { return Dir + "/logs/check." + name + ".log" }
-func ConflictDir() string                  { return Dir + "/conflicts" }
 func WorktreeName(id string, n int) string { return fmt.Sprintf("%s.%d", id, n) }
 func TamperedDir(id string, n int) string  { return fmt.Sprintf("%s/tampered/%s.%d", Dir, id, n) }
 func RunningPath(id string) string         { return RunningDir + "/" + id + ".json" }
-func TaskLock(id string) string            { return Dir + "/locks/task-" + id + ".lock" }
 func AttemptDir(id string, n int) string {
 	return fmt.Sprintf("%s/agent/%s/%d", Dir, id, n)
 }
 
 const (
-	RunPath      = Dir + "/run.json"      // the plan's run-wide settings
-	ReportPath   = Dir + "/report.txt"    // output of the report edge
-	LastRun      = Dir + "/lastrun.json"  // what the last report covered
-	BinPath      = Dir + "/bin/paraider"  // the binary Ninja runs
-	LedgerPath   = Dir + "/ledger.jsonl"  // every attempt's cost, appended
-	RunStarted   = Dir + "/run-started"   // touched when `paraider run` begins
-	RunningDir   = Dir + "/running"       // one file per task running now
-	SlotsDir     = Dir + "/slots"         // the places agents run in, and the queue for them
-	PriorityPath = Dir + "/priority.json" // each task's rank for a place
+	RunPath      = Dir + "/run.json"       // the plan's run-wide settings
+	ReportPath   = Dir + "/report.txt"     // output of the report edge
+	BinPath      = Dir + "/bin/paraider"   // the binary Ninja runs
+	LedgerPath   = Dir + "/ledger.jsonl"   // every attempt's cost, appended
+	RunningDir   = Dir + "/running"        // one file per task running now
+	SlotsDir     = Dir + "/slots"          // the places agents run in, and the queue for them
+	PriorityPath = Dir + "/priority.json"  // each task's rank for a place
+	RunStartPath = Dir + "/run-start.json" // the last `paraider run`: its id and start
 )
 
 // The phony targets of the generated Ninja file, names a person types

@@ -258,7 +258,7 @@ func (CleanCmd) Run(cli *CLI, env *Env) error {
 // kept worktrees, and the warm slots a run leaves: as many as the plan's
 // jobs); outside git there are none.
 func pruneWorktrees(root string, all bool) error {
-	repo, err := isolate.Open(root, state.Dir)
+	repo, err := isolate.Open(root)
 	if err != nil {
 		return nil
 	}

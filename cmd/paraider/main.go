@@ -26,6 +26,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/paraider/paraider/gen"
+	"github.com/paraider/paraider/internal/human"
 	"github.com/paraider/paraider/plan"
 	"github.com/paraider/paraider/report"
 	"github.com/paraider/paraider/runner"
@@ -63,6 +64,7 @@ type hinted struct {
 
 func (h *hinted) Error() string { return h.err.Error() }
 func (h *hinted) Unwrap() error { return h.err }
+func (h *hinted) Hint() string  { return h.hint }
 
 // paraider runs one command line and returns the exit code; main stays thin
 // so that deferred work always runs.
@@ -114,7 +116,6 @@ func explain(err error, stderr io.Writer) int {
 		te    *runner.TaskError
 		ce    *runner.CheckError
 		fe    *gen.ForeignError
-		h     *hinted
 		ue    errUsage
 	)
 	switch {
@@ -122,12 +123,6 @@ func explain(err error, stderr io.Writer) int {
 		fmt.Fprintln(stderr, perrs.Error())
 		fmt.Fprintf(stderr, "paraider: the plan is invalid; nothing was written\n")
 		return exitUsage
-	case errors.As(err, &pre):
-		fmt.Fprintf(stderr, "paraider: %s\n", pre.Error())
-		if pre.Hint != "" {
-			fmt.Fprintf(stderr, "hint: %s\n", pre.Hint)
-		}
-		return exitPreflight
 	case errors.As(err, &te):
 		// exec already printed the task's summary and log tail.
 		if te.Interrupted() {
@@ -140,15 +135,6 @@ func explain(err error, stderr io.Writer) int {
 		return exitFailed
 	case errors.As(err, &ce), errors.Is(err, errRunFailed):
 		return exitFailed
-	case errors.As(err, &fe):
-		fmt.Fprintf(stderr, "paraider: %v; not overwriting it\nhint: write to another file with -o, or pass --force to replace it\n", fe)
-		return exitUsage
-	case errors.As(err, &h):
-		fmt.Fprintf(stderr, "paraider: %v\nhint: %s\n", h.err, h.hint)
-		return exitFailed
-	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "paraider: %v\n", ue.error)
-		return exitUsage
 	case errors.Is(err, errInterrupted):
 		return exitInterrupted
 	case errors.Is(err, context.Canceled):
@@ -156,5 +142,16 @@ func explain(err error, stderr io.Writer) int {
 		return exitInterrupted
 	}
 	fmt.Fprintf(stderr, "paraider: %s\n", strings.TrimPrefix(err.Error(), "paraider: "))
+	// Whatever carries it, a hint comes on its own line.
+	var h human.Hinted
+	if errors.As(err, &h) && h.Hint() != "" {
+		fmt.Fprintf(stderr, "hint: %s\n", h.Hint())
+	}
+	switch {
+	case errors.As(err, &pre):
+		return exitPreflight
+	case errors.As(err, &fe), errors.As(err, &ue):
+		return exitUsage
+	}
 	return exitFailed
 }

@@ -4,13 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"time"
 
 	"github.com/paraider/paraider/gen"
-	"github.com/paraider/paraider/isolate"
 	"github.com/paraider/paraider/ninja"
 	"github.com/paraider/paraider/plan"
 	"github.com/paraider/paraider/report"
@@ -38,7 +36,7 @@ func (c *RunCmd) Run(cli *CLI, env *Env) error {
 	root := cli.root()
 	// One paraider run at a time in a repository: a second one would run
 	// the same tasks again.
-	lock, err := isolate.Lock(filepath.Join(root, state.Dir, "locks", "run.lock"))
+	lock, err := state.Layout{Root: root}.Lock(state.RunLock)
 	if err != nil {
 		return &hinted{err: errors.New("another paraider run is running in this repository"),
 			hint: "wait for it to finish (paraider status shows it), or stop it"}
@@ -49,10 +47,53 @@ func (c *RunCmd) Run(cli *CLI, env *Env) error {
 	if err != nil {
 		return err
 	}
+	args, err := c.ninjaArgs(p)
+	if err != nil {
+		return err
+	}
+	// One run, however many tasks and checks it starts through Ninja.
+	runID := state.RunID(os.Getpid())
+	os.Setenv(state.RunEnv, runID)
+	if !c.DryRun {
+		mark := state.RunMark{Run: runID, At: time.Now().UTC()}
+		if err := state.WriteJSON(state.Layout{Root: root}.Path(state.RunStartPath), mark); err != nil {
+			return err
+		}
+	}
+	res, err := ninja.Run(env.Ctx, root, args, env.Stdout, env.Stderr)
+	if errors.Is(err, ninja.ErrMissing) {
+		return &hinted{err: err, hint: "install it: apt-get install ninja-build (Debian, Ubuntu), brew install ninja (macOS)"}
+	} else if err != nil {
+		return err
+	}
+	if c.DryRun {
+		if res.ExitCode != 0 {
+			return errRunFailed
+		}
+		return nil
+	}
+	ok, err := finishRun(env, root, runID)
+	switch {
+	case err != nil:
+		return err
+	case res.Interrupted:
+		return errInterrupted
+	case res.ExitCode != 0:
+		return errRunFailed
+	case len(c.Tasks) == 0 && !ok:
+		return errRunFailed
+	}
+	return nil
+}
+
+// ninjaArgs is ninja's command line: keep going past failures, the -j
+// that lets the tasks wait in paraider's queue, and the tasks named (every
+// task and check when none is).
+func (c *RunCmd) ninjaArgs(p *plan.Plan) ([]string, error) {
 	var targets []string
 	for _, id := range c.Tasks {
 		if p.Task(id) == nil {
-			return &hinted{err: fmt.Errorf("no task %q in %s", id, p.File), hint: "paraider validate lists the tasks"}
+			return nil, &hinted{err: fmt.Errorf("no task %q in %s", id, p.File), hint: "paraider validate lists the tasks"}
 		}
 		targets = append(targets, state.TaskStamp(id))
 	}
@@ -75,55 +116,29 @@ func (c *RunCmd) Run(cli *CLI, env *Env) error {
 	if c.Verbose {
 		args = append(args, "-v")
 	}
-	args = append(args, targets...)
+	return append(args, targets...), nil
+}
 
-	if !c.DryRun {
-		now := time.Now()
-		if err := state.WriteFile(filepath.Join(root, state.RunStarted), []byte(now.UTC().Format(time.RFC3339Nano)+"\n"), 0o644); err != nil {
-			return err
-		}
-	}
-	// One run, however many tasks and checks it starts through Ninja.
-	runID := state.RunID(os.Getpid())
-	os.Setenv(state.RunEnv, runID)
-	res, err := ninja.Run(env.Ctx, root, args, env.Stdout, env.Stderr)
-	if errors.Is(err, ninja.ErrMissing) {
-		return &hinted{err: err, hint: "install it: apt-get install ninja-build (Debian, Ubuntu), brew install ninja (macOS)"}
-	} else if err != nil {
-		return err
-	}
-	if c.DryRun {
-		if res.ExitCode != 0 {
-			return errRunFailed
-		}
-		return nil
-	}
-
+// finishRun prints the run's report (and adds it to a GitHub job's
+// summary) and frees the worktrees; ok says every task and check passed.
+func finishRun(env *Env, root, runID string) (ok bool, err error) {
 	rep, err := report.Build(report.Options{Root: root, Record: true, Run: runID})
 	if err != nil {
-		return err
+		return false, err
 	}
 	if err := pruneWorktrees(root, false); err != nil {
 		fmt.Fprintf(env.Stderr, "paraider: removing worktrees: %v\n", err)
 	}
 	fmt.Fprintln(env.Stdout)
 	if err := rep.WriteText(env.Stdout); err != nil {
-		return err
+		return false, err
 	}
 	if summary := os.Getenv("GITHUB_STEP_SUMMARY"); summary != "" {
 		if err := appendMarkdown(summary, rep); err != nil {
 			fmt.Fprintf(env.Stderr, "paraider: writing the job summary: %v\n", err)
 		}
 	}
-	switch {
-	case res.Interrupted:
-		return errInterrupted
-	case res.ExitCode != 0:
-		return errRunFailed
-	case len(c.Tasks) == 0 && !rep.OK():
-		return errRunFailed
-	}
-	return nil
+	return rep.OK(), nil
 }
 
 func appendMarkdown(path string, rep *report.Report) error {
