@@ -44,6 +44,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -138,7 +139,7 @@ func parse(argv []string) args {
 			continue
 		}
 		a.seen[name] = true
-		if contains(valueOpts, name) {
+		if slices.Contains(valueOpts, name) {
 			if !hasValue {
 				// argparse reads a following word that starts with '-' and
 				// holds no space as an option, not as this one's value.
@@ -170,15 +171,6 @@ func parse(argv []string) args {
 		usageError("unrecognized arguments: " + strings.Join(unknown, " "))
 	}
 	return a
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func event(kind string, a args) {
@@ -229,7 +221,22 @@ func main() {
 	}
 	event("start", a)
 	defer event("end", a)
+	if !start(a) {
+		return // a model call failed: exit 0, as Aider does
+	}
+	work(a)
+	if os.Getenv("FAKE_AIDER_NO_USAGE") == "" {
+		fmt.Println("Tokens: 2.3k sent, 1.2k cache write, 900 cache hit, 200 received.")
+		fmt.Println("Cost: $0.0020 message, $0.0030 session.")
+	}
+	if code, err := strconv.Atoi(os.Getenv("FAKE_AIDER_EXIT")); err == nil {
+		os.Exit(code)
+	}
+}
 
+// start says hello as Aider does, starts the children and waits the
+// settings ask for, and plays a failed model call; false after one.
+func start(a args) bool {
 	fmt.Printf("Aider v0.86.3.dev (paraider stand-in)\nModel: %s with whole edit format\n", a.model)
 	for _, f := range a.files {
 		fmt.Printf("Added %s to the chat.\n", f)
@@ -289,12 +296,17 @@ func main() {
 		for _, l := range lines {
 			fmt.Println(l)
 		}
-		return // exit 0, as Aider does
+		return false
 	}
-
 	if os.Getenv("FAKE_AIDER_NO_USAGE") == "" {
 		fmt.Println("Tokens: 1.2k sent, 150 received. Cost: $0.0010 message, $0.0010 session.")
 	}
+	return true
+}
+
+// work does the edits the settings ask for: the task's files, and
+// whatever else a misbehaving agent would do.
+func work(a args) {
 	if os.Getenv("FAKE_AIDER_PARTIAL") != "" {
 		for _, f := range a.files {
 			os.MkdirAll(filepath.Dir(f), 0o755)
@@ -335,13 +347,6 @@ func main() {
 			}
 			fmt.Printf("Applied edit to %s\n", f)
 		}
-	}
-	if os.Getenv("FAKE_AIDER_NO_USAGE") == "" {
-		fmt.Println("Tokens: 2.3k sent, 1.2k cache write, 900 cache hit, 200 received.")
-		fmt.Println("Cost: $0.0020 message, $0.0030 session.")
-	}
-	if code, err := strconv.Atoi(os.Getenv("FAKE_AIDER_EXIT")); err == nil {
-		os.Exit(code)
 	}
 }
 

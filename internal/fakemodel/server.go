@@ -109,27 +109,13 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	// The conversation so far: the user's texts, and whether the last
-	// message carries tool results.
-	var texts []string
-	lastIsToolResult := false
-	for i, m := range req.Messages {
-		var blocks []map[string]any
-		if json.Unmarshal(m.Content, &blocks) != nil {
-			var str string
-			json.Unmarshal(m.Content, &str)
-			blocks = []map[string]any{{"type": "text", "text": str}}
-		}
-		for _, b := range blocks {
-			if t, _ := b["text"].(string); t != "" && m.Role == "user" {
-				texts = append(texts, t)
-			}
-			if b["type"] == "tool_result" && i == len(req.Messages)-1 {
-				lastIsToolResult = true
-			}
-		}
-	}
-	prompt := strings.Join(texts, "\n")
+	s.anthropic(w, r, &req)
+}
+
+// anthropic answers a Messages API request: a write tool call for each
+// file the prompt names, or "Done." once the tools have answered.
+func (s *Server) anthropic(w http.ResponseWriter, r *http.Request, req *request) {
+	prompt, lastIsToolResult := conversation(req)
 	cwd := ""
 	if m := cwdRE.FindStringSubmatch(systemText(req.System) + "\n" + prompt); m != nil {
 		cwd = m[1]
@@ -146,19 +132,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	if model == "" {
 		model = "claude-sonnet-4-5"
 	}
-	// The agent's tool for writing a file: Claude Code's Write (file_path)
-	// or opencode's write (filePath).
-	tool, pathArg := "", ""
-	for _, t := range req.Tools {
-		if n := strings.ToLower(t.Name); n == "write" || n == "write_file" {
-			tool = t.Name
-			for p := range t.InputSchema.Properties {
-				if strings.Contains(strings.ToLower(p), "path") {
-					pathArg = p
-				}
-			}
-		}
-	}
+	tool, pathArg := writeTool(req)
 	if len(files) > 0 && cwd != "" && tool != "" && pathArg != "" {
 		var calls []toolCall
 		for i, f := range files {
@@ -172,6 +146,45 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	respond(w, req.Stream, model, []string{"Done."}, nil, 1500, 20)
+}
+
+// conversation is the user's texts so far, and whether the last message
+// carries tool results.
+func conversation(req *request) (prompt string, lastIsToolResult bool) {
+	var texts []string
+	for i, m := range req.Messages {
+		var blocks []map[string]any
+		if json.Unmarshal(m.Content, &blocks) != nil {
+			var str string
+			json.Unmarshal(m.Content, &str)
+			blocks = []map[string]any{{"type": "text", "text": str}}
+		}
+		for _, b := range blocks {
+			if t, _ := b["text"].(string); t != "" && m.Role == "user" {
+				texts = append(texts, t)
+			}
+			if b["type"] == "tool_result" && i == len(req.Messages)-1 {
+				lastIsToolResult = true
+			}
+		}
+	}
+	return strings.Join(texts, "\n"), lastIsToolResult
+}
+
+// writeTool is the agent's tool for writing a file: Claude Code's Write
+// (file_path) or opencode's write (filePath).
+func writeTool(req *request) (tool, pathArg string) {
+	for _, t := range req.Tools {
+		if n := strings.ToLower(t.Name); n == "write" || n == "write_file" {
+			tool = t.Name
+			for p := range t.InputSchema.Properties {
+				if strings.Contains(strings.ToLower(p), "path") {
+					pathArg = p
+				}
+			}
+		}
+	}
+	return tool, pathArg
 }
 
 type toolCall struct{ id, name, input string }

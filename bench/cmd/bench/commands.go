@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -47,7 +48,7 @@ func commandPlans() []struct {
 		if i >= 8 {
 			for k := 0; k < 1+r.Intn(2); k++ {
 				dep := fmt.Sprintf("t%02d", r.Intn(i))
-				if !contains(t.needs, dep) {
+				if !slices.Contains(t.needs, dep) {
 					t.needs = append(t.needs, dep)
 				}
 			}
@@ -126,15 +127,6 @@ func chainAndSides() []task {
 var unitForEstimate time.Duration
 
 func estimateOf(t task) time.Duration { return time.Duration(t.units * float64(unitForEstimate)) }
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
 
 // commands measures the schedule of the commands the README gives, on
 // every Ninja at hand: the agents' own start and end times, so that gen
