@@ -485,7 +485,7 @@ func (d *decoder) setting(s *Settings, at *settingNodes, key string, v *yaml.Nod
 }
 
 func (d *decoder) plan(p *Plan, root *yaml.Node) {
-	tasksNode, at := d.planKeys(p, root)
+	tasksNode, at := d.planFields(p, root)
 	if deref(root).Kind != yaml.MappingNode {
 		return
 	}
@@ -501,8 +501,8 @@ func (d *decoder) plan(p *Plan, root *yaml.Node) {
 	}
 }
 
-// planKeys decodes the plan's own keys; the tasks are left for tasks.
-func (d *decoder) planKeys(p *Plan, root *yaml.Node) (tasksNode *yaml.Node, at settingNodes) {
+// planFields decodes the plan's own keys; the tasks are left for tasks.
+func (d *decoder) planFields(p *Plan, root *yaml.Node) (tasksNode *yaml.Node, at settingNodes) {
 	d.fields(root, "the plan", planKeys, func(key string, k, v *yaml.Node) {
 		if d.setting(&p.Settings, &at, key, v) {
 			return
