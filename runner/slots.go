@@ -246,17 +246,65 @@ func (s *slots) started(task string) bool {
 }
 
 // siblings lists the tasks of the paraider exec processes that the same
-// Ninja has started, beside this one.
+// Ninja has started, beside this one. Ninja's children are read from
+// /proc/NINJA/task/*/children, a few files, rather than from every
+// process's stat: on a busy machine the whole of /proc is thousands.
 func (s *slots) siblings() []string {
 	ninja, self := os.Getppid(), os.Getpid()
+	pids, ok := children(ninja)
+	if !ok {
+		pids = childrenByStat(ninja)
+	}
+	var out []string
+	for _, pid := range pids {
+		if pid == self {
+			continue
+		}
+		cmdline, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+		args := strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
+		if len(args) < 3 || args[1] != "exec" {
+			continue
+		}
+		out = append(out, args[len(args)-1])
+	}
+	return out
+}
+
+// children lists the children of pid from its threads' children files;
+// false where the kernel has none (CONFIG_PROC_CHILDREN).
+func children(pid int) ([]int, bool) {
+	dir := "/proc/" + strconv.Itoa(pid) + "/task"
+	threads, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, false
+	}
+	var out []int
+	for _, t := range threads {
+		data, err := os.ReadFile(dir + "/" + t.Name() + "/children")
+		if err != nil {
+			return nil, false
+		}
+		for _, f := range strings.Fields(string(data)) {
+			if c, err := strconv.Atoi(f); err == nil {
+				out = append(out, c)
+			}
+		}
+	}
+	return out, true
+}
+
+// childrenByStat lists the children of pid by reading every process's
+// parent from its stat.
+func childrenByStat(pid int) []int {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
 	}
-	var out []string
+	parent := strconv.Itoa(pid)
+	var out []int
 	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == self {
+		c, err := strconv.Atoi(e.Name())
+		if err != nil {
 			continue
 		}
 		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
@@ -264,16 +312,12 @@ func (s *slots) siblings() []string {
 			continue
 		}
 		i := strings.LastIndexByte(string(stat), ')')
-		f := strings.Fields(string(stat[i+1:]))
-		if i < 0 || len(f) < 2 || f[1] != strconv.Itoa(ninja) {
+		if i < 0 {
 			continue
 		}
-		cmdline, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		args := strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
-		if len(args) < 3 || args[1] != "exec" {
-			continue
+		if f := strings.Fields(string(stat[i+1:])); len(f) >= 2 && f[1] == parent {
+			out = append(out, c)
 		}
-		out = append(out, args[len(args)-1])
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -30,5 +31,44 @@ func TestWakerWakes(t *testing.T) {
 	w.wait(200 * time.Millisecond)
 	if took := time.Since(start); took < 150*time.Millisecond {
 		t.Fatalf("a read-only close woke it after %s", took)
+	}
+}
+
+// TestChildren: the children files and the scan of every stat agree on
+// this process's children.
+func TestChildren(t *testing.T) {
+	var cmds []*exec.Cmd
+	for i := 0; i < 3; i++ {
+		c := exec.Command("sleep", "30")
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, c)
+	}
+	defer func() {
+		for _, c := range cmds {
+			c.Process.Kill()
+			c.Wait()
+		}
+	}()
+	want := map[int]bool{}
+	for _, c := range cmds {
+		want[c.Process.Pid] = true
+	}
+	byStat := childrenByStat(os.Getpid())
+	got, ok := children(os.Getpid())
+	if !ok {
+		t.Skip("no /proc/PID/task/TID/children here")
+	}
+	for _, list := range [][]int{got, byStat} {
+		seen := 0
+		for _, pid := range list {
+			if want[pid] {
+				seen++
+			}
+		}
+		if seen != len(want) {
+			t.Errorf("children %v; want all of %v", list, want)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -83,6 +84,17 @@ func procStat(pid int) (comm string, ppid int, start string, ok bool) {
 // run` named, else the invocation of ninja that started it (Ninja runs
 // each command through /bin/sh, which may or may not stay in between).
 func CurrentRun() string {
+	currentRunOnce.Do(func() { currentRun = findCurrentRun() })
+	return currentRun
+}
+
+// The current run does not change during a process: worked out once.
+var (
+	currentRunOnce sync.Once
+	currentRun     string
+)
+
+func findCurrentRun() string {
 	if id := os.Getenv(RunEnv); id != "" {
 		return id
 	}
