@@ -68,6 +68,9 @@ func Open(root string) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !maybeRepo(abs) {
+		return nil, ErrNotGit
+	}
 	out, err := git(context.Background(), abs, nil, "rev-parse", "--show-toplevel", "--show-prefix")
 	if errors.Is(err, exec.ErrNotFound) {
 		return nil, fmt.Errorf("git is not installed: %w", err)
@@ -120,8 +123,28 @@ func (r *Repo) git(ctx context.Context, dir string, env []string, args ...string
 
 // IsRepo reports whether dir is inside a git work tree.
 func IsRepo(dir string) bool {
+	if abs, err := filepath.Abs(dir); err == nil && !maybeRepo(abs) {
+		return false
+	}
 	_, err := git(context.Background(), dir, nil, "rev-parse", "--show-toplevel")
 	return err == nil
+}
+
+// maybeRepo reports whether git could find a repository from dir: a .git
+// in dir or above it, or GIT_DIR set. Where it says no, git would too, and
+// paraider need not start it to hear so (every exec outside git asks).
+func maybeRepo(dir string) bool {
+	if os.Getenv("GIT_DIR") != "" || os.Getenv("GIT_WORK_TREE") != "" {
+		return true
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
+			return true
+		}
+		if filepath.Dir(d) == d {
+			return false
+		}
+	}
 }
 
 func git(ctx context.Context, dir string, env []string, args ...string) (string, error) {
