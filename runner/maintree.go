@@ -17,7 +17,10 @@ func (r *runner) dirty(ctx context.Context) map[string]string {
 	if !r.mainOpened {
 		// Once per task: the repository around the plan does not move.
 		r.mainOpened = true
-		r.main, _ = isolate.Open(r.root)
+		r.main = r.repo // with worktree isolation, already open
+		if r.main == nil {
+			r.main, _ = isolate.Open(r.root)
+		}
 	}
 	if r.main == nil {
 		return nil
