@@ -181,3 +181,18 @@ func Expand(tmpl string, v Vars) ([]string, error) {
 	}
 	return argv, nil
 }
+
+// InstallCommand is the command in the profile's install hint (the first
+// part between backquotes), for a machine that installs the agent on
+// its own (a CI job); "" when the hint names none.
+func (p *Profile) InstallCommand() string {
+	_, rest, ok := strings.Cut(p.Install, "`")
+	if !ok {
+		return ""
+	}
+	cmd, _, ok := strings.Cut(rest, "`")
+	if !ok {
+		return ""
+	}
+	return strings.TrimSpace(cmd)
+}

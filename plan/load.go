@@ -425,7 +425,9 @@ func (d *decoder) strMap(n *yaml.Node, what string) map[string]string {
 // both take (decoder.setting).
 var settingKeys = []string{"model", "agent", "timeout", "retries", "retry_delay", "env", "isolation", "undeclared"}
 
-var planKeys = append([]string{"version", "jobs", "agents", "keep_failed", "worktree", "budget", "redact", "tasks", "checks", "check_timeout", "compare_price"}, settingKeys...)
+var planKeys = append([]string{"version", "jobs", "agents", "keep_failed", "worktree", "budget", "redact", "tasks", "checks", "check_timeout", "compare_price", "github"}, settingKeys...)
+
+var githubKeys = []string{"runs_on", "on", "push"}
 
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 var taskKeys = append([]string{"id", "files", "read", "needs", "message", "message_file", "check", "allow_unchanged", "estimate"}, settingKeys...)
@@ -543,9 +545,40 @@ func (d *decoder) planFields(p *Plan, root *yaml.Node) (tasksNode *yaml.Node, at
 			p.Compare = d.price(v)
 		case "check_timeout":
 			p.CheckTimeout, _ = d.duration(v, "check_timeout", MaxTimeout)
+		case "github":
+			p.GitHub = d.github(v)
 		}
 	})
 	return tasksNode, at
+}
+
+// github reads the settings of the GitHub Actions target.
+func (d *decoder) github(n *yaml.Node) *GitHub {
+	g := &GitHub{}
+	d.fields(n, "github", githubKeys, func(key string, _, v *yaml.Node) {
+		switch key {
+		case "runs_on":
+			g.RunsOn, _ = d.str(v, "github runs_on")
+		case "on":
+			if v.Kind == yaml.AliasNode || (v.Kind == yaml.ScalarNode && v.Tag == "!!null") {
+				d.nodeErr(v, "write the events as GitHub does, e.g. `on: {pull_request: {paths: [src/**]}}`", "github on is empty")
+				return
+			}
+			out, err := yaml.Marshal(v)
+			if err != nil {
+				d.nodeErr(v, "", "github on: %v", err)
+				return
+			}
+			g.On = strings.TrimRight(string(out), "\n")
+		case "push":
+			if s, ok := d.str(v, "github push"); ok && s != "branch" {
+				d.nodeErr(v, "`push: branch` commits the run's change on a branch paraider/RUN and pushes it", "github push must be branch, not %q", s)
+			} else if ok {
+				g.Push = s
+			}
+		}
+	})
+	return g
 }
 
 // budget reads dollars: a positive number.

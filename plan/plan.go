@@ -62,6 +62,8 @@ type Plan struct {
 	CheckTimeout time.Duration
 	// Compare is a reference model's price, for the report; nil for none.
 	Compare *Price
+	// GitHub tunes the GitHub Actions target; nil for the defaults.
+	GitHub *GitHub
 
 	// Sources are the files the plan was read from (the plan itself and
 	// message files), relative to Root: the inputs of the generator edge.
@@ -145,6 +147,13 @@ type Task struct {
 	Deps []string
 
 	line, col int
+}
+
+// GitHub tunes the workflow `paraider gen --target github` writes.
+type GitHub struct {
+	RunsOn string // runs-on of every job; ubuntu-latest when ""
+	On     string // the workflow's `on`, as YAML; workflow_dispatch when ""
+	Push   string // "branch": the report job commits the change on a branch
 }
 
 // Price is a model's price in dollars per million tokens sent (input) and

@@ -24,7 +24,8 @@ type Shape struct {
 // Weight gives a task's expected duration, in any unit; nil weighs each task 1.
 type Weight func(id string) float64
 
-func (w Weight) of(id string) float64 {
+// Of is the weight of task id: 1 when w is nil.
+func (w Weight) Of(id string) float64 {
 	if w == nil {
 		return 1
 	}
@@ -98,7 +99,7 @@ func (p *Plan) Remaining(w Weight) map[string]float64 {
 		for _, u := range users[id] {
 			best = max(best, rem[u])
 		}
-		rem[id] = w.of(id) + best
+		rem[id] = w.Of(id) + best
 	}
 	return rem
 }
@@ -170,7 +171,7 @@ func LongestChain(ids []string, deps map[string][]string, w Weight) ([]string, f
 					best, from = dd, d
 				}
 			}
-			dist[id], prev[id] = best+w.of(id), from
+			dist[id], prev[id] = best+w.Of(id), from
 			stack = stack[:len(stack)-1]
 		}
 	}

@@ -48,6 +48,7 @@ type CLI struct {
 	Clean    CleanCmd         `cmd:"" help:"Remove paraider's worktrees, kept ones too."`
 	Reset    ResetCmd         `cmd:"" help:"Forget tasks' results, so the next run pays for them again."`
 	Schema   SchemaCmd        `cmd:"" help:"Print the plan's JSON Schema."`
+	CI       CICmd            `cmd:"" name:"ci" help:"The steps of the jobs of the GitHub Actions workflow (paraider gen --target github)."`
 	Version  kong.VersionFlag `help:"Print the version."`
 }
 
@@ -55,8 +56,10 @@ func (c *CLI) root() string { return filepath.Dir(c.Plan) }
 
 // GenCmd writes build.ninja.
 type GenCmd struct {
+	// Target is what the plan compiles to.
+	Target string `default:"ninja" enum:"ninja,github" help:"What to write: ninja (build.ninja) or github (a GitHub Actions workflow)."`
 	// Output is where the Ninja file goes.
-	Output string `short:"o" help:"Ninja file to write (default: build.ninja beside the plan)." placeholder:"FILE"`
+	Output string `short:"o" help:"File to write (default: build.ninja beside the plan; .github/workflows/paraider.yml at the repository's top for --target github)." placeholder:"FILE"`
 	// Force replaces a Ninja file that paraider did not write.
 	Force bool `help:"Overwrite an output file that paraider did not write."`
 	// Regen is set by the generator edge: Ninja is already running.
@@ -87,6 +90,9 @@ func generate(cli *CLI, opts gen.Options) (*plan.Plan, *gen.Summary, error) {
 }
 
 func (g *GenCmd) Run(cli *CLI, env *Env) error {
+	if g.Target == "github" {
+		return g.github(cli, env)
+	}
 	p, sum, err := generate(cli, gen.Options{Output: g.Output, Force: g.Force || g.Regen, PlanOrder: g.PlanOrder, Regen: g.Regen})
 	if err != nil {
 		return err

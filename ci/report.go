@@ -1,0 +1,120 @@
+package ci
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/paraider/paraider/gen"
+	"github.com/paraider/paraider/report"
+	"github.com/paraider/paraider/runner"
+	"github.com/paraider/paraider/state"
+)
+
+// Report is the report job: it applies every task's patch in the order
+// they ran, takes their results and logs as its own, runs the final
+// checks on the whole change, and writes the reports and the whole
+// change (paraider.patch, git apply-able on the commit the run started
+// from). summary, when not "", is the file the Markdown report is added
+// to ($GITHUB_STEP_SUMMARY). It returns ErrFailed when a task or a check
+// failed.
+func (j *Job) Report(ctx context.Context, summary string, out io.Writer) error {
+	for _, t := range j.Plan.Topo() {
+		in := j.Lay.Path(In(t.ID))
+		var res state.Result
+		if state.ReadJSON(filepath.Join(in, ResultFile), &res) != nil {
+			continue // its job did not run: not run
+		}
+		if err := state.WriteJSON(j.Lay.Path(state.ResultPath(t.ID)), res); err != nil {
+			return err
+		}
+		logs, _ := os.ReadDir(filepath.Join(in, LogsDir))
+		for _, l := range logs {
+			data, err := os.ReadFile(filepath.Join(in, LogsDir, l.Name()))
+			if err != nil {
+				return err
+			}
+			if err := state.WriteFile(j.Lay.Path(state.Dir+"/logs/"+l.Name()), data, 0o644); err != nil {
+				return err
+			}
+		}
+		if res.Status == state.StatusOK {
+			if err := j.apply(ctx, filepath.Join(in, PatchFile)); err != nil {
+				return fmt.Errorf("applying the patch of %s: %w", t.ID, err)
+			}
+		}
+	}
+	rep, err := report.Build(report.Options{Root: j.Lay.Root})
+	if err != nil {
+		return err
+	}
+	if rep.Failed+rep.Interrupted+rep.NotRun == 0 {
+		for _, c := range j.Plan.Checks {
+			// A failed check is in its record; the report says it.
+			runner.Check(ctx, c.Name, runner.Options{Root: j.Lay.Root, Out: out})
+		}
+		if rep, err = report.Build(report.Options{Root: j.Lay.Root, Run: state.CurrentRun()}); err != nil {
+			return err
+		}
+	}
+	if err := j.writeReports(ctx, rep, summary); err != nil {
+		return err
+	}
+	fmt.Fprintln(out)
+	rep.WriteText(out)
+	if !rep.OK() {
+		return ErrFailed
+	}
+	return nil
+}
+
+// writeReports writes the report in every format and the whole change
+// into ReportDir, and the Markdown one into the job's summary.
+func (j *Job) writeReports(ctx context.Context, rep *report.Report, summary string) error {
+	dir := j.Lay.Path(gen.CIReportDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for name, format := range map[string]string{"report.md": "markdown", "report.json": "json", "junit.xml": "junit", "report.txt": "text"} {
+		var b bytes.Buffer
+		if err := rep.Write(&b, format); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o644); err != nil {
+			return err
+		}
+		if format == "markdown" && summary != "" {
+			f, err := os.OpenFile(summary, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+			if err != nil {
+				return err
+			}
+			f.Write(b.Bytes())
+			if err := f.Close(); err != nil {
+				return err
+			}
+		}
+	}
+	patch, err := j.git(ctx, nil, "diff", "--cached", "--binary", "--no-color", "--no-ext-diff", "HEAD")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "paraider.patch"), []byte(patch), 0o644)
+}
+
+// Push commits the whole change on branch and pushes it to origin, for
+// a person to review as a pull request.
+func (j *Job) Push(ctx context.Context, branch string) error {
+	for _, args := range [][]string{
+		{"checkout", "-q", "-b", branch},
+		{"-c", "user.name=paraider", "-c", "user.email=paraider@localhost", "commit", "-q", "--no-verify", "-m", "paraider: " + j.Plan.File},
+		{"push", "-q", "origin", branch},
+	} {
+		if _, err := j.git(ctx, nil, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
