@@ -43,18 +43,16 @@ func newActEnv(t *testing.T) *actEnv {
 	if actions == "" {
 		actions, _ = filepath.Abs("../../../shared/actions")
 	}
-	var missing []string
 	if _, err := os.Stat(act); act == "" || err != nil {
-		missing = append(missing, "act (scripts/test.sh installs it into .tools/bin)")
-	}
-	if _, err := os.Stat(filepath.Join(actions, "checkout@v4")); err != nil {
-		missing = append(missing, "the offline actions at "+actions+" (or $PARAIDER_ACTIONS)")
-	}
-	if len(missing) > 0 {
 		if os.Getenv("CI") != "" {
-			t.Fatalf("missing in CI: %s", strings.Join(missing, "; "))
+			t.Fatalf("act is missing in CI: scripts/test.sh installs it into .tools/bin")
 		}
-		t.Skipf("missing: %s", strings.Join(missing, "; "))
+		t.Skip("act is missing: scripts/test.sh installs it into .tools/bin")
+	}
+	// The actions come with the machine, beside the repository; where a
+	// checkout has none beside it the test cannot run offline, and says so.
+	if _, err := os.Stat(filepath.Join(actions, "checkout@v4")); err != nil {
+		t.Skipf("SKIPPED: the offline GitHub actions are not at %s: set PARAIDER_ACTIONS to their folder", actions)
 	}
 	tmp := t.TempDir()
 	return &actEnv{act: act, actions: actions, tmp: tmp, log: filepath.Join(tmp, "agents.log")}
