@@ -101,7 +101,36 @@ func (j *Job) writeReports(ctx context.Context, rep *report.Report, summary stri
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, "paraider.patch"), []byte(patch), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "paraider.patch"), []byte(patch), 0o644); err != nil {
+		return err
+	}
+	return j.keepRecords(dir)
+}
+
+// keepRecords copies the records the report was made from (the tasks'
+// results and the checks') into dir/state, laid out as under .paraider/:
+// `paraider report` on a checkout with the patch applied and these
+// records in place gives the same reports.
+func (j *Job) keepRecords(dir string) error {
+	var rels []string
+	for _, t := range j.Plan.Tasks {
+		rels = append(rels, state.ResultPath(t.ID))
+	}
+	for _, c := range j.Plan.Checks {
+		rels = append(rels, state.CheckResult(c.Name))
+	}
+	for _, rel := range rels {
+		data, err := os.ReadFile(j.Lay.Path(rel))
+		if os.IsNotExist(err) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		if err := state.WriteFile(filepath.Join(dir, filepath.FromSlash(rel)), data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Push commits the whole change on branch and pushes it to origin, for

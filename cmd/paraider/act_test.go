@@ -278,9 +278,7 @@ func TestGitHubActionsAuth(t *testing.T) {
 			t.Errorf("%s: from the workflow %q (%v); from ninja %q (%v)", f, a, errA, b, errB)
 		}
 	}
-	if !strings.Contains(rep["report.md"], "auth-service") || !strings.Contains(rep["junit.xml"], "<testsuites") {
-		t.Errorf("reports:\n%s\n%s", rep["report.md"], rep["junit.xml"])
-	}
+	sameReports(t, repo, start, rep)
 
 	// The same plan again, with the same cache: no agent runs.
 	before := countStarts(e)
@@ -311,6 +309,53 @@ func TestGitHubActionsAuth(t *testing.T) {
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("after the edit, agents ran for %v; want %v", got, want)
 	}
+}
+
+// sameReports: on the starting commit with the report job's patch applied
+// and its records in .paraider/, `paraider report` gives the reports the
+// report job wrote.
+func sameReports(t *testing.T, repo, start string, rep map[string]string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "again")
+	run(t, "", "git", "clone", "-q", repo, dir)
+	gitIn(t, dir, "checkout", "-q", start)
+	patch := filepath.Join(t.TempDir(), "p.patch")
+	os.WriteFile(patch, []byte(rep["paraider.patch"]), 0o644)
+	gitIn(t, dir, "apply", "--binary", "--index", patch)
+	paraider := filepath.Join(binDir, "paraider")
+	run(t, dir, paraider, "gen")
+	n := 0
+	for name, body := range rep {
+		if rel, ok := strings.CutPrefix(name, ".paraider/"); ok {
+			p := filepath.Join(dir, ".paraider", filepath.FromSlash(rel))
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			os.WriteFile(p, []byte(body), 0o644)
+			n++
+		}
+	}
+	if n == 0 {
+		t.Fatalf("the report artifact holds no records: %v", reportFiles(rep))
+	}
+	if !strings.Contains(rep["report.md"], "auth-service") || !strings.Contains(rep["junit.xml"], `name="auth-service"`) {
+		t.Fatalf("the report job's reports lack the tasks:\n%s\n%s", rep["report.md"], rep["junit.xml"])
+	}
+	for file, format := range map[string]string{"report.md": "markdown", "junit.xml": "junit"} {
+		cmd := exec.Command(paraider, "report", "-o", format)
+		cmd.Dir = dir
+		out, _ := cmd.Output() // exits 1 when the run failed; the text is what counts
+		if string(out) != rep[file] {
+			t.Errorf("%s: `paraider report -o %s` gives\n%s\nthe report job wrote\n%s", file, format, out, rep[file])
+		}
+	}
+}
+
+func reportFiles(rep map[string]string) []string {
+	var out []string
+	for k := range rep {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func countStarts(e *actEnv) int {
