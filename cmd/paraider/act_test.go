@@ -114,6 +114,9 @@ func (e *actEnv) run(t *testing.T, repo, name string, env ...string) (string, bo
 		"-s", "OPENROUTER_API_KEY=" + actSecret,
 		"--env", "PATH=" + binDir + string(os.PathListSeparator) + os.Getenv("PATH"),
 		"--env", "FAKE_AIDER_LOG=" + e.log,
+		// act numbers every run 1 unless told: each run its own id, as on
+		// GitHub.
+		"--env", "GITHUB_RUN_ID=" + name,
 	}
 	for _, act := range []string{"checkout", "upload-artifact", "download-artifact", "cache"} {
 		args = append(args, "--local-repository", "actions/"+act+"@v4="+filepath.Join(a, act+"@v4"))
@@ -287,6 +290,9 @@ func TestGitHubActionsAuth(t *testing.T) {
 	}
 	if n := countStarts(e); n != before {
 		t.Errorf("the second run started %d agents; want none (every result cached)", n-before)
+	}
+	if rep2 := e.artifacts(t, "2")["paraider-report"]; !strings.Contains(rep2["report.txt"], "0 of 5 (5 up to date, 0 failed") {
+		t.Errorf("the second run's report does not show every task up to date:\n%s", rep2["report.txt"])
 	}
 
 	// One task edited: it and its dependents run, nothing else.
