@@ -431,3 +431,32 @@ func TestGitHubActionsFailure(t *testing.T) {
 		t.Errorf("%d agents ran at once; jobs is 4", most)
 	}
 }
+
+// TestGitHubActionsPush: with `github: {push: branch}` the report job
+// commits the whole change on paraider/RUN_NUMBER and pushes it.
+func TestGitHubActionsPush(t *testing.T) {
+	e := newActEnv(t)
+	plan := "version: 1\nmodel: openrouter/test/model\njobs: 2\ngithub: {push: branch}\ntasks:\n" +
+		"  - {id: a, files: [a.txt], message: write a}\n" +
+		"  - {id: b, files: [b.txt], needs: [a], read: [a.txt], message: write b}\n"
+	repo := e.repo(t, map[string]string{"paraider.yaml": plan})
+	if wf, _ := os.ReadFile(filepath.Join(repo, ".github/workflows/paraider.yml")); !strings.Contains(string(wf), "contents: write") {
+		t.Errorf("a workflow that pushes does not ask for contents: write")
+	}
+	origin := filepath.Join(t.TempDir(), "origin.git")
+	run(t, "", "git", "init", "-q", "--bare", origin)
+	gitIn(t, repo, "remote", "add", "origin", origin)
+	gitIn(t, repo, "push", "-q", "origin", "main")
+	if out, ok := e.run(t, repo, "1", "GITHUB_RUN_NUMBER=7"); !ok {
+		t.Fatalf("act failed:\n%s", tail(out, 60))
+	}
+	files := gitIn(t, origin, "ls-tree", "-r", "--name-only", "paraider/7")
+	for _, f := range []string{"a.txt", "b.txt", "paraider.yaml"} {
+		if !strings.Contains(files, f) {
+			t.Errorf("branch paraider/7 holds %q; want %s", files, f)
+		}
+	}
+	if log := gitIn(t, origin, "log", "--format=%s", "-1", "paraider/7"); !strings.Contains(log, "paraider") {
+		t.Errorf("last commit on paraider/7: %q", log)
+	}
+}
