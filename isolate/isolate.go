@@ -315,11 +315,20 @@ func (r *Repo) snapshot(ctx context.Context, name string, setup Setup) (commit s
 		pathspec = append(pathspec, ":(exclude,top,literal)"+r.Prefix+l.path)
 		leftOut = append(leftOut, fmt.Sprintf("%s (%s)", l.path, sizeText(l.size)))
 	}
+	stateExcluded := true
 	for try := 1; ; try++ {
 		_, err = r.git(ctx, r.Top, env, append([]string{"add", "-A", "--"}, pathspec...)...)
+		if err != nil && strings.Contains(err.Error(), "are ignored by one of your .gitignore files") && stateExcluded {
+			stateExcluded = false
+			// The person's .gitignore names .paraider/ too, and git
+			// refuses a pathspec that names an ignored path, even to
+			// exclude it: ignored, it is left out all the same.
+			pathspec = append(pathspec[:1:1], pathspec[2:]...)
+			continue
+		}
 		// A file that vanished between git's listing and its reading
 		// (another program's temporary file) is worth another look.
-		if err == nil || try == 3 || !strings.Contains(err.Error(), "unable to stat") {
+		if err == nil || try >= 3 || !strings.Contains(err.Error(), "unable to stat") {
 			break
 		}
 	}
