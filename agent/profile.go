@@ -34,6 +34,9 @@ type Profile struct {
 	// ({state}, {task}, ...) filled in ({state} as an absolute path): state
 	// an agent must not share between parallel runs.
 	Env map[string]string `yaml:"env" json:"env,omitempty"`
+	// Model is a model to start with, for `paraider init`; not part of a
+	// task's spec.
+	Model string `yaml:"model" json:"-"`
 }
 
 // ExpandEnv fills the placeholders of the profile's environment, as
