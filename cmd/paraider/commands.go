@@ -39,6 +39,7 @@ type CLI struct {
 
 	Run      RunCmd           `cmd:"" help:"Generate, run every task with ninja, and report; for CI and terminals."`
 	Gen      GenCmd           `cmd:"" help:"Validate the plan and write build.ninja."`
+	Plan_    PlanCmd          `cmd:"" name:"plan" help:"Write a plan from a goal with an agent; written only once it validates."`
 	Init     InitCmd          `cmd:"" help:"Write a starter plan (two example tasks, every key explained) and ignore paraider's files in .gitignore."`
 	Validate ValidateCmd      `cmd:"" help:"Check the plan and print its shape."`
 	Exec     ExecCmd          `cmd:"" help:"Run one task (Ninja runs this)."`

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/paraider/paraider/gen"
+	"github.com/paraider/paraider/internal/human"
+	"github.com/paraider/paraider/plan"
+	"github.com/paraider/paraider/planner"
+	"github.com/paraider/paraider/runner"
+	"github.com/paraider/paraider/state"
+)
+
+// PlanCmd writes a plan from a goal with an agent.
+type PlanCmd struct {
+	Goal    string        `arg:"" optional:"" help:"What the plan is to do."`
+	From    string        `help:"Read the goal from FILE (a feature request, a bug list, an issue)." placeholder:"FILE"`
+	Agent   string        `help:"Agent that writes the plan (default: aider)."`
+	Model   string        `help:"Model for it (default: the agent's starting model)."`
+	Jobs    int           `help:"jobs for the plan (default 4)."`
+	Force   bool          `help:"Replace an existing plan."`
+	Timeout time.Duration `default:"10m" help:"Per attempt."`
+	Retries int           `default:"2" help:"Attempts after one whose plan does not validate."`
+}
+
+func (c *PlanCmd) Run(cli *CLI, env *Env) error {
+	goal := c.Goal
+	if c.From != "" {
+		data, err := os.ReadFile(c.From)
+		if err != nil {
+			return errUsage{fmt.Errorf("--from: %w", err)}
+		}
+		goal = strings.TrimSpace(goal + "\n\n" + string(data))
+	}
+	if strings.TrimSpace(goal) == "" {
+		return errUsage{errors.New(`say what the plan is to do: paraider plan "GOAL", or --from FILE`)}
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	err = planner.Run(env.Ctx, planner.Options{Goal: goal, Plan: cli.Plan, Agent: c.Agent, Model: c.Model, Jobs: c.Jobs,
+		Force: c.Force, Exe: exe, Out: env.Stdout, Timeout: c.Timeout, Retries: c.Retries})
+	if errors.Is(err, planner.ErrExists) {
+		return &hinted{err: fmt.Errorf("%s exists; not overwriting it", cli.Plan), hint: "pass --force to replace it, or name another file with -f"}
+	}
+	root := filepath.Dir(cli.Plan)
+	var res state.Result
+	if state.ReadJSON(filepath.Join(root, state.ResultPath(planner.TaskID)), &res) == nil {
+		fmt.Fprintf(env.Stdout, "planning: %s, tokens %s sent, %s received, %s\n", human.Count(len(res.Attempts), "attempt"),
+			human.Tokens(res.TokensSent), human.Tokens(res.TokensRecv), human.Money(res.Cost))
+	}
+	var te *runner.TaskError
+	if errors.As(err, &te) {
+		return &hinted{err: fmt.Errorf("no valid plan after %s; the last draft is in %s", human.Count(len(te.Result.Attempts), "attempt"), planner.Draft(cli.Plan)),
+			hint: "fix the draft by hand (paraider -f " + planner.Draft(cli.Plan) + " validate says what is wrong), or run paraider plan again with a clearer goal"}
+	}
+	if err != nil {
+		return err
+	}
+	return printPlanned(cli.Plan, env)
+}
+
+// printPlanned shows the new plan's shape and what it should take.
+func printPlanned(file string, env *Env) error {
+	p, err := plan.Load(file)
+	if err != nil {
+		return err
+	}
+	w := gen.Weights(p.Root, p)
+	s := p.Shape(w)
+	total := 0.0
+	for _, t := range p.Tasks {
+		total += w.Of(t.ID)
+	}
+	fmt.Fprintf(env.Stdout, "paraider: wrote %s: %s in %d levels, %s\n", file, human.Count(len(p.Tasks), "task"), len(s.Levels), human.Count(len(p.Checks), "final check"))
+	fmt.Fprintf(env.Stdout, "critical path: %s\n", strings.Join(s.CriticalPath, " -> "))
+	fmt.Fprintf(env.Stdout, "most tasks at once: %d (jobs %d)\n", s.Width, p.Jobs)
+	if hasEstimates(p) {
+		fmt.Fprintf(env.Stdout, "estimated: %s at best (the critical path), against %s one after another\n",
+			human.Duration(time.Duration(s.CriticalWeight*float64(time.Second))), human.Duration(time.Duration(total*float64(time.Second))))
+	}
+	fmt.Fprintln(env.Stdout, "next: paraider run")
+	return nil
+}
+
+func hasEstimates(p *plan.Plan) bool {
+	for _, t := range p.Tasks {
+		if t.Estimate > 0 {
+			return true
+		}
+	}
+	return false
+}

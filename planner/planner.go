@@ -1,0 +1,218 @@
+// Package planner writes a plan from a goal with an agent (`paraider
+// plan`): a task like any other, run by paraider exec's code path in a
+// worktree of the current tree, allowed to write one file (the draft),
+// judged by `paraider validate` as its check, so that a draft that does not
+// validate goes back to the agent with the errors, as validate prints them.
+package planner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/paraider/paraider/agent"
+	"github.com/paraider/paraider/internal/sh"
+	"github.com/paraider/paraider/isolate"
+	"github.com/paraider/paraider/plan"
+	"github.com/paraider/paraider/runner"
+	"github.com/paraider/paraider/state"
+)
+
+// TaskID is the id the planning task runs under (its spec, logs and
+// result under .paraider/).
+const TaskID = "paraider-plan"
+
+// Options say what to plan and with what.
+type Options struct {
+	Goal    string // what the plan is to do
+	Plan    string // the plan file to write
+	Agent   string // the agent profile; the default agent when ""
+	Model   string // the model; the profile's when ""
+	Jobs    int    // the plan's jobs; plan.DefaultJobs when 0
+	Force   bool   // replace an existing plan
+	Exe     string // this paraider, for the validate check
+	Env     []string
+	Out     io.Writer
+	Timeout time.Duration
+	Retries int
+}
+
+// Draft is where the agent writes: beside the plan, kept when it never
+// validates.
+func Draft(planFile string) string { return planFile + ".draft" }
+
+// ErrExists says the plan is there and Force was not given.
+var ErrExists = errors.New("the plan exists")
+
+// Run asks the agent for a plan and writes it once it validates. It
+// returns the runner's error when every attempt failed (the draft stays
+// beside the plan).
+func Run(ctx context.Context, o Options) error {
+	if _, err := os.Lstat(o.Plan); err == nil && !o.Force {
+		return fmt.Errorf("%s: %w", o.Plan, ErrExists)
+	}
+	root, err := filepath.Abs(filepath.Dir(o.Plan))
+	if err != nil {
+		return err
+	}
+	prof, err := agent.Builtin(defaultStr(o.Agent, plan.DefaultAgent))
+	if err != nil {
+		return err
+	}
+	model := defaultStr(o.Model, prof.Model)
+	draft := filepath.Base(Draft(o.Plan))
+	files, note := repoFiles(ctx, root, 20<<10)
+	spec := &state.Spec{
+		ID: TaskID, Files: []string{draft}, Message: message(o.Goal, draft, max(o.Jobs, 0), files, note), Model: model,
+		Agent: *prof, Timeout: state.Duration(defaultDur(o.Timeout, 10*time.Minute)), Retries: o.Retries,
+		RetryDelay: state.Duration(2 * time.Second), Env: map[string]string{}, Redact: redactNames(prof),
+		Check:     sh.Quote(o.Exe) + " -f " + sh.Quote(draft) + " validate",
+		Isolation: state.IsolationNone, Undeclared: state.UndeclaredFail,
+	}
+	prefix := ""
+	if repo, err := isolate.Open(root); err == nil {
+		// A failed attempt's worktree is kept: its draft is what a
+		// person fixes when no attempt validates.
+		spec.Isolation, spec.KeepFailed, prefix = state.IsolationWorktree, true, repo.Prefix
+	}
+	lay := state.Layout{Root: root}
+	if err := state.WriteJSON(lay.Path(state.SpecPath(TaskID)), spec); err != nil {
+		return err
+	}
+	// A planning run is its own: never "up to date" from the last one.
+	os.Remove(lay.Path(state.ResultPath(TaskID)))
+	os.Remove(lay.Path(state.SuccessPath(TaskID)))
+	err = runner.Exec(ctx, TaskID, runner.Options{Root: root, Out: o.Out, Env: o.Env, Force: true})
+	var te *runner.TaskError
+	if errors.As(err, &te) {
+		keepDraft(lay, te.Result, filepath.FromSlash(prefix), draft)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(filepath.Join(root, draft), o.Plan)
+}
+
+// keepDraft copies the last draft an attempt wrote in its (kept) worktree
+// beside the plan, for a person to fix.
+func keepDraft(lay state.Layout, res *state.Result, prefix, draft string) {
+	for i := len(res.Attempts) - 1; i >= 0; i-- {
+		wt := res.Attempts[i].Worktree
+		if wt == "" {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(lay.Path(wt), prefix, draft))
+		if err != nil {
+			continue
+		}
+		state.WriteFile(lay.Path(draft), data, 0o644)
+		return
+	}
+}
+
+// repoFiles lists the repository's tracked files, cut at budget bytes
+// with a note of how many were left out.
+func repoFiles(ctx context.Context, root string, budget int) ([]string, string) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "git", "ls-files")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, "(not a git repository: no file list)"
+	}
+	all := strings.Fields(string(out))
+	sort.Strings(all)
+	var files []string
+	size := 0
+	for i, f := range all {
+		if size+len(f)+1 > budget {
+			return files, fmt.Sprintf("(%d more files not listed)", len(all)-i)
+		}
+		files = append(files, f)
+		size += len(f) + 1
+	}
+	return files, ""
+}
+
+func message(goal, draft string, jobs int, files []string, note string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Write a paraider plan for the goal below into the file %s, and change no other file.\n\n", draft)
+	fmt.Fprintf(&b, "GOAL:\n%s\n\n", strings.TrimSpace(goal))
+	b.WriteString(`A paraider plan is YAML. Coding agents run its tasks in parallel over their dependencies. A good plan:
+- splits the goal into small tasks, each writing a few files (files: the exact paths it may create or edit);
+- gives two tasks the same file only when one needs the other (needs: [id]);
+- lists in read: the files a task must see (files of tasks it needs, or existing files);
+- gives each task a check: a shell command that judges its result, where this repository has one (a test, a type check);
+- gives each task an estimate (e.g. 3m) of how long it takes;
+- lists under checks: the repository's own lint and test commands, if it has them, run once at the end.
+Every path is relative to the plan's directory. Ids use letters, digits, '.', '_' and '-'.
+
+Example:
+version: 1
+model: openrouter/anthropic/claude-sonnet-4.5
+jobs: 4
+tasks:
+  - id: create
+    files: [src/users/create.ts]
+    message: Write create.ts, the handler that creates a user.
+    estimate: 3m
+  - id: tests
+    files: [src/users/users.test.ts]
+    needs: [create]
+    read: [src/users/create.ts]
+    message: Write tests for create.ts.
+    check: npx jest src/users
+checks:
+  test: npm test
+
+`)
+	if jobs > 0 {
+		fmt.Fprintf(&b, "Use jobs: %d.\n\n", jobs)
+	}
+	fmt.Fprintf(&b, "The plan's format, as a JSON Schema:\n%s\n\n", strings.TrimSpace(string(plan.Schema)))
+	b.WriteString("Files in this repository:\n")
+	for _, f := range files {
+		b.WriteString(f + "\n")
+	}
+	if note != "" {
+		b.WriteString(note + "\n")
+	}
+	return b.String()
+}
+
+// redactNames are the variables of the profile's keys, whose values no
+// log shows.
+func redactNames(prof *agent.Profile) []string {
+	var out []string
+	for _, k := range prof.Keys {
+		if !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func defaultStr(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+func defaultDur(v, d time.Duration) time.Duration {
+	if v == 0 {
+		return d
+	}
+	return v
+}
