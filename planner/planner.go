@@ -38,6 +38,7 @@ type Options struct {
 	Model   string // the model; the profile's when ""
 	Jobs    int    // the plan's jobs; plan.DefaultJobs when 0
 	Force   bool   // replace an existing plan
+	Add     bool   // add tasks to the existing plan, leaving its own as they are
 	Exe     string // this paraider, for the validate check
 	Env     []string
 	Out     io.Writer
@@ -56,7 +57,13 @@ var ErrExists = errors.New("the plan exists")
 // returns the runner's error when every attempt failed (the draft stays
 // beside the plan).
 func Run(ctx context.Context, o Options) error {
-	if _, err := os.Lstat(o.Plan); err == nil && !o.Force {
+	var base []byte
+	if o.Add {
+		var err error
+		if base, err = os.ReadFile(o.Plan); err != nil {
+			return fmt.Errorf("--add: %w", err)
+		}
+	} else if _, err := os.Lstat(o.Plan); err == nil && !o.Force {
 		return fmt.Errorf("%s: %w", o.Plan, ErrExists)
 	}
 	root, err := filepath.Abs(filepath.Dir(o.Plan))
@@ -71,7 +78,7 @@ func Run(ctx context.Context, o Options) error {
 	draft := filepath.Base(Draft(o.Plan))
 	files, note := repoFiles(ctx, root, 20<<10)
 	spec := &state.Spec{
-		ID: TaskID, Files: []string{draft}, Message: message(o.Goal, draft, max(o.Jobs, 0), files, note), Model: model,
+		ID: TaskID, Files: []string{draft}, Message: message(o.Goal, draft, max(o.Jobs, 0), files, note, base), Model: model,
 		Agent: *prof, Timeout: state.Duration(defaultDur(o.Timeout, 10*time.Minute)), Retries: o.Retries,
 		RetryDelay: state.Duration(2 * time.Second), Env: map[string]string{}, Redact: redactNames(prof),
 		Check:     sh.Quote(o.Exe) + " -f " + sh.Quote(draft) + " validate",
@@ -82,6 +89,11 @@ func Run(ctx context.Context, o Options) error {
 		// A failed attempt's worktree is kept: its draft is what a
 		// person fixes when no attempt validates.
 		spec.Isolation, spec.KeepFailed, prefix = state.IsolationWorktree, true, repo.Prefix
+	}
+	if o.Add {
+		// The draft holds only the new tasks: judged together with the
+		// plan they join.
+		spec.Check = sh.Quote(o.Exe) + " -f " + sh.Quote(filepath.Base(o.Plan)) + " plan-check " + sh.Quote(draft)
 	}
 	lay := state.Layout{Root: root}
 	if err := state.WriteJSON(lay.Path(state.SpecPath(TaskID)), spec); err != nil {
@@ -99,7 +111,21 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	return os.Rename(filepath.Join(root, draft), o.Plan)
+	if !o.Add {
+		return os.Rename(filepath.Join(root, draft), o.Plan)
+	}
+	d, err := os.ReadFile(filepath.Join(root, draft))
+	if err != nil {
+		return err
+	}
+	combined, err := Combine(base, d)
+	if err != nil {
+		return err
+	}
+	if err := state.WriteFile(o.Plan, combined, 0o644); err != nil {
+		return err
+	}
+	return os.Remove(filepath.Join(root, draft))
 }
 
 // keepDraft copies the last draft an attempt wrote in its (kept) worktree
@@ -144,9 +170,13 @@ func repoFiles(ctx context.Context, root string, budget int) ([]string, string) 
 	return files, ""
 }
 
-func message(goal, draft string, jobs int, files []string, note string) string {
+func message(goal, draft string, jobs int, files []string, note string, base []byte) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Write a paraider plan for the goal below into the file %s, and change no other file.\n\n", draft)
+	if base != nil {
+		fmt.Fprintf(&b, "Add tasks for the goal below to the paraider plan that follows. Write into the file %s only the new tasks, as a YAML document with a `tasks:` list; paraider appends them to the plan's task list, after its last task, and leaves the plan's own tasks as they are. New tasks may need the plan's tasks. Change no other file.\n\nTHE PLAN:\n%s\n\n", draft, strings.TrimRight(string(base), "\n"))
+	} else {
+		fmt.Fprintf(&b, "Write a paraider plan for the goal below into the file %s, and change no other file.\n\n", draft)
+	}
 	fmt.Fprintf(&b, "GOAL:\n%s\n\n", strings.TrimSpace(goal))
 	b.WriteString(`A paraider plan is YAML. Coding agents run its tasks in parallel over their dependencies. A good plan:
 - splits the goal into small tasks, each writing a few files (files: the exact paths it may create or edit);

@@ -39,6 +39,7 @@ type CLI struct {
 
 	Run      RunCmd           `cmd:"" help:"Generate, run every task with ninja, and report; for CI and terminals."`
 	Gen      GenCmd           `cmd:"" help:"Validate the plan and write build.ninja."`
+	PlanChk  PlanCheckCmd     `cmd:"" name:"plan-check" hidden:"" help:"Judge a draft of new tasks with the plan (paraider plan --add)."`
 	Plan_    PlanCmd          `cmd:"" name:"plan" help:"Write a plan from a goal with an agent; written only once it validates."`
 	Init     InitCmd          `cmd:"" help:"Write a starter plan (two example tasks, every key explained) and ignore paraider's files in .gitignore."`
 	Validate ValidateCmd      `cmd:"" help:"Check the plan and print its shape."`

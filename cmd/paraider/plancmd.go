@@ -24,6 +24,7 @@ type PlanCmd struct {
 	Model   string        `help:"Model for it (default: the agent's starting model)."`
 	Jobs    int           `help:"jobs for the plan (default 4)."`
 	Force   bool          `help:"Replace an existing plan."`
+	Add     bool          `help:"Add tasks for the goal to the existing plan; its own tasks stay as they are, byte for byte."`
 	Timeout time.Duration `default:"10m" help:"Per attempt."`
 	Retries int           `default:"2" help:"Attempts after one whose plan does not validate."`
 }
@@ -45,7 +46,7 @@ func (c *PlanCmd) Run(cli *CLI, env *Env) error {
 		return err
 	}
 	err = planner.Run(env.Ctx, planner.Options{Goal: goal, Plan: cli.Plan, Agent: c.Agent, Model: c.Model, Jobs: c.Jobs,
-		Force: c.Force, Exe: exe, Out: env.Stdout, Timeout: c.Timeout, Retries: c.Retries})
+		Force: c.Force, Add: c.Add, Exe: exe, Out: env.Stdout, Timeout: c.Timeout, Retries: c.Retries})
 	if errors.Is(err, planner.ErrExists) {
 		return &hinted{err: fmt.Errorf("%s exists; not overwriting it", cli.Plan), hint: "pass --force to replace it, or name another file with -f"}
 	}
@@ -64,6 +65,32 @@ func (c *PlanCmd) Run(cli *CLI, env *Env) error {
 		return err
 	}
 	return printPlanned(cli.Plan, env)
+}
+
+// PlanCheckCmd judges the draft of `paraider plan --add`: the plan with
+// the draft's tasks appended must validate.
+type PlanCheckCmd struct {
+	Draft string `arg:"" help:"The draft's new tasks."`
+}
+
+func (c *PlanCheckCmd) Run(cli *CLI, env *Env) error {
+	base, err := os.ReadFile(cli.Plan)
+	if err != nil {
+		return err
+	}
+	draft, err := os.ReadFile(c.Draft)
+	if err != nil {
+		return err
+	}
+	combined, err := planner.Combine(base, draft)
+	if err != nil {
+		return errUsage{fmt.Errorf("%s: %w", c.Draft, err)}
+	}
+	if _, err := plan.Parse(cli.Plan, combined); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "%s: ok with the tasks of %s\n", cli.Plan, c.Draft)
+	return nil
 }
 
 // printPlanned shows the new plan's shape and what it should take.
