@@ -407,7 +407,15 @@ func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
 func cmdModelServer(ts *testscript.TestScript, neg bool, args []string) {
 	s, err := fakemodel.Start()
 	ts.Check(err)
-	ts.Defer(func() { s.Close() })
+	// Every request the server saw, outside the work tree (scripts commit
+	// theirs): $MODEL_LOG.
+	logDir, err := os.MkdirTemp("", "paraider-model-log")
+	ts.Check(err)
+	log, err := os.Create(filepath.Join(logDir, "model.log"))
+	ts.Check(err)
+	s.Log = log
+	ts.Setenv("MODEL_LOG", log.Name())
+	ts.Defer(func() { s.Close(); log.Close(); os.RemoveAll(logDir) })
 	ts.Setenv("ANTHROPIC_BASE_URL", s.URL)
 	ts.Setenv("GOOGLE_GEMINI_BASE_URL", s.URL)
 	// opencode reads its providers' base URLs from its configuration.

@@ -8,7 +8,10 @@
 // answers with one write-file tool call per file, then, when the tool
 // results come back, with a short text that ends the turn. Responses stream
 // as server-sent events and the connection closes at the end. A prompt
-// holding "[server:429]" or "[server:500]" gets that error instead.
+// holding "[server:429]" or "[server:500]" gets that error instead. A
+// prompt holding "[server:answers=DIR]" has its files written with the
+// content of DIR/1.txt the first time, DIR/2.txt the next, and so on (the
+// last one again when there are no more).
 package fakemodel
 
 import (
@@ -17,9 +20,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 )
 
@@ -29,6 +34,7 @@ type Server struct {
 	Requests atomic.Int64 // Messages API requests served
 	Log      io.Writer    // every request body, when set
 	srv      *http.Server
+	answered sync.Map // answers dir -> *atomic.Int64, times written from it
 	ln       net.Listener
 }
 
@@ -135,10 +141,15 @@ func (s *Server) anthropic(w http.ResponseWriter, r *http.Request, req *request)
 	tool, pathArg := writeTool(req)
 	if len(files) > 0 && cwd != "" && tool != "" && pathArg != "" {
 		var calls []toolCall
+		scripted, hasScript := s.scripted(prompt)
 		for i, f := range files {
+			content := fmt.Sprintf("// %s\n// written through %s by the scripted server\n", firstLine(lastTask(prompt)), agentName(r))
+			if hasScript {
+				content = scripted
+			}
 			input, _ := json.Marshal(map[string]string{
 				pathArg:   filepath.Join(cwd, f),
-				"content": fmt.Sprintf("// %s\n// written through %s by the scripted server\n", firstLine(lastTask(prompt)), agentName(r)),
+				"content": content,
 			})
 			calls = append(calls, toolCall{id: fmt.Sprintf("toolu_%d_%d", s.Requests.Load(), i), name: tool, input: string(input)})
 		}
@@ -146,6 +157,24 @@ func (s *Server) anthropic(w http.ResponseWriter, r *http.Request, req *request)
 		return
 	}
 	respond(w, req.Stream, model, []string{"Done."}, nil, 1500, 20)
+}
+
+var answersRE = regexp.MustCompile(`\[server:answers=([^\]]+)\]`)
+
+// scripted is the next scripted answer for a prompt that asks for them.
+func (s *Server) scripted(prompt string) (string, bool) {
+	m := answersRE.FindStringSubmatch(prompt)
+	if m == nil {
+		return "", false
+	}
+	c, _ := s.answered.LoadOrStore(m[1], new(atomic.Int64))
+	n := c.(*atomic.Int64).Add(1)
+	for ; n > 0; n-- {
+		if data, err := os.ReadFile(filepath.Join(m[1], fmt.Sprintf("%d.txt", n))); err == nil {
+			return string(data), true
+		}
+	}
+	return "no scripted answer in " + m[1], true
 }
 
 // conversation is the user's texts so far, and whether the last message
