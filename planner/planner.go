@@ -81,7 +81,9 @@ func Run(ctx context.Context, o Options) error {
 		ID: TaskID, Files: []string{draft}, Message: message(o.Goal, draft, max(o.Jobs, 0), files, note, base), Model: model,
 		Agent: *prof, Timeout: state.Duration(defaultDur(o.Timeout, 10*time.Minute)), Retries: o.Retries,
 		RetryDelay: state.Duration(2 * time.Second), Env: map[string]string{}, Redact: redactNames(prof),
-		Check:     sh.Quote(o.Exe) + " -f " + sh.Quote(draft) + " validate",
+		Check: sh.Quote(o.Exe) + " -f " + sh.Quote(draft) + " validate",
+		// Every error validate printed goes back to the agent.
+		CheckTail: 400,
 		Isolation: state.IsolationNone, Undeclared: state.UndeclaredFail,
 	}
 	prefix := ""

@@ -222,7 +222,11 @@ func (r *runner) runCheck(ctx context.Context, work string, deadline time.Time, 
 	case o.TimedOut:
 		return failed(FailTimeout, fmt.Sprintf("timed out after %s, in the check `%s` (the attempt's timeout covers the agent and its check)", time.Duration(s.Timeout), s.Check))
 	case o.ExitCode != 0:
-		tail := human.Tail(out.String(), 20)
+		lines := 20
+		if s.CheckTail > 0 {
+			lines = s.CheckTail
+		}
+		tail := human.Tail(out.String(), lines)
 		if strings.TrimSpace(tail) == "" {
 			return failed(FailCheck, fmt.Sprintf("the check `%s` failed (%s) and printed nothing", s.Check, o))
 		}

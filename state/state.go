@@ -61,26 +61,29 @@ const (
 // Its file changes exactly when the task's definition does, so Ninja reruns
 // the task then and only then.
 type Spec struct {
-	ID             string            `json:"id"`
-	Files          []string          `json:"files"`
-	Read           []string          `json:"read,omitempty"`
-	Deps           []string          `json:"deps,omitempty"`
-	Message        string            `json:"message"`
-	Model          string            `json:"model"`
-	Agent          agent.Profile     `json:"agent"`
-	Timeout        Duration          `json:"timeout"`
-	Retries        int               `json:"retries"`
-	RetryDelay     Duration          `json:"retry_delay"`
-	Env            map[string]string `json:"env,omitempty"`
-	Check          string            `json:"check,omitempty"`
-	AllowUnchanged bool              `json:"allow_unchanged,omitempty"`
-	Isolation      Isolation         `json:"isolation"`
-	Undeclared     Undeclared        `json:"undeclared"`
-	KeepFailed     bool              `json:"keep_failed,omitempty"`
-	Copy           []string          `json:"worktree_copy,omitempty"`
-	Link           []string          `json:"worktree_link,omitempty"`
-	MaxUntracked   int64             `json:"worktree_max_untracked,omitempty"` // bytes; 0 for the default
-	Budget         float64           `json:"budget,omitempty"`                 // dollars per run; 0 for none
+	ID         string            `json:"id"`
+	Files      []string          `json:"files"`
+	Read       []string          `json:"read,omitempty"`
+	Deps       []string          `json:"deps,omitempty"`
+	Message    string            `json:"message"`
+	Model      string            `json:"model"`
+	Agent      agent.Profile     `json:"agent"`
+	Timeout    Duration          `json:"timeout"`
+	Retries    int               `json:"retries"`
+	RetryDelay Duration          `json:"retry_delay"`
+	Env        map[string]string `json:"env,omitempty"`
+	Check      string            `json:"check,omitempty"`
+	// CheckTail is how many of a failed check's last lines the next
+	// attempt is told; 20 when 0.
+	CheckTail      int        `json:"check_tail,omitempty"`
+	AllowUnchanged bool       `json:"allow_unchanged,omitempty"`
+	Isolation      Isolation  `json:"isolation"`
+	Undeclared     Undeclared `json:"undeclared"`
+	KeepFailed     bool       `json:"keep_failed,omitempty"`
+	Copy           []string   `json:"worktree_copy,omitempty"`
+	Link           []string   `json:"worktree_link,omitempty"`
+	MaxUntracked   int64      `json:"worktree_max_untracked,omitempty"` // bytes; 0 for the default
+	Budget         float64    `json:"budget,omitempty"`                 // dollars per run; 0 for none
 	// Redact names variables whose values never reach a log or a report,
 	// besides those whose names look secret.
 	Redact []string `json:"redact,omitempty"`
