@@ -125,7 +125,12 @@ func Parse(file string, data []byte) (*Plan, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil && err != io.EOF {
 		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		d.errorf(yamlErrorLine(err), 1, "check the indentation and quoting; a value holding \": \" or starting with a special character needs quotes", "%s", yamlLineRE.ReplaceAllString(msg, ""))
+		line, col := d.yamlPosition(err)
+		hint := "check the indentation and quoting; a value holding \": \" or starting with a special character needs quotes"
+		if line > 0 && line <= len(d.lines) && col <= len(d.lines[line-1]) && d.lines[line-1][col-1] == '\t' {
+			hint = "indent with spaces: YAML does not take tabs"
+		}
+		d.errorf(line, col, hint, "%s", yamlLineRE.ReplaceAllString(msg, ""))
 		return nil, d.errs
 	}
 	var more yaml.Node
@@ -165,6 +170,8 @@ type decoder struct {
 	lines []string
 	errs  Errors
 	nodes map[*Task]*taskNodes // positions, for the graph checks
+	// misspelt are the known keys that an unknown key looked like.
+	misspelt map[string]bool
 }
 
 func (d *decoder) errorf(line, col int, hint, format string, args ...any) {
@@ -180,6 +187,32 @@ func (d *decoder) nodeErr(n *yaml.Node, hint, format string, args ...any) {
 }
 
 var yamlLineRE = regexp.MustCompile(`line (\d+): `)
+
+// yamlPosition is where a YAML syntax error is. The parser names the line
+// a construct began on for some errors: an unclosed `[` or `{` is reported
+// at the line before the bracket; the bracket itself is found from there.
+// A tab where indentation is expected is pointed at.
+func (d *decoder) yamlPosition(err error) (int, int) {
+	line := yamlErrorLine(err)
+	msg := err.Error()
+	for _, br := range []struct{ open, close string }{{"[", "]"}, {"{", "}"}} {
+		if !strings.Contains(msg, "did not find expected ',' or '"+br.close+"'") {
+			continue
+		}
+		for l := max(line, 1); l <= len(d.lines); l++ {
+			text := d.lines[l-1]
+			if i := strings.LastIndex(text, br.open); i >= 0 && strings.Count(text, br.open) > strings.Count(text, br.close) {
+				return l, i + 1
+			}
+		}
+	}
+	if line > 0 && line <= len(d.lines) {
+		if i := strings.IndexByte(d.lines[line-1], '\t'); i >= 0 && strings.TrimLeft(d.lines[line-1][:i], " ") == "" {
+			return line, i + 1
+		}
+	}
+	return line, 1
+}
 
 func yamlErrorLine(err error) int {
 	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
@@ -217,6 +250,10 @@ func (d *decoder) fields(n *yaml.Node, what string, known []string, set func(key
 			hint := "known keys: " + strings.Join(known, ", ")
 			if s := suggest(key, known); s != "" {
 				hint = fmt.Sprintf("did you mean %q?", s)
+				if d.misspelt == nil {
+					d.misspelt = map[string]bool{}
+				}
+				d.misspelt[s] = true
 			}
 			d.nodeErr(k, hint, "unknown key %q in %s", key, what)
 			continue
@@ -611,7 +648,9 @@ func (d *decoder) tasks(p *Plan, tasksNode *yaml.Node) map[*Task]*taskNodes {
 	nodes := map[*Task]*taskNodes{}
 	switch {
 	case tasksNode == nil:
-		d.errorf(0, 0, "add a `tasks:` list; see examples/", "the plan has no tasks")
+		if !d.misspelt["tasks"] { // else the misspelt key says it, where it is
+			d.errorf(0, 0, "add a `tasks:` list; see examples/", "the plan has no tasks")
+		}
 		return nodes
 	case tasksNode.Kind != yaml.SequenceNode:
 		d.nodeErr(tasksNode, "", "tasks must be a list, not %s", kindName(tasksNode))
@@ -891,6 +930,14 @@ func (d *decoder) resolve(p *Plan, nodes map[*Task]*taskNodes) {
 	for _, t := range p.Tasks {
 		tn := nodes[t]
 		t.Settings.inherit(p.Settings)
+		if t.Model == "" {
+			// The agent's own starting model (its profile's `model:`).
+			if def := p.Agents[t.Agent]; def != nil {
+				t.Model = def.Model
+			} else if prof, err := agent.Builtin(t.Agent); err == nil {
+				t.Model = prof.Model
+			}
+		}
 		if t.Model == "" {
 			node := tn.id
 			d.nodeErr(node, "set `model:` for the plan, or for this task", "task %q has no model", t.ID)

@@ -27,7 +27,7 @@ func (g *GenCmd) github(cli *CLI, env *Env) error {
 		out = filepath.Join(repo.Top, filepath.FromSlash(gen.DefaultWorkflow))
 	}
 	planArg := repo.Prefix + filepath.Base(p.File)
-	lanes, err := gen.WriteGitHub(p, out, planArg, version(), g.Force)
+	lanes, err := gen.WriteGitHub(p, out, planArg, moduleVersion(), g.Force)
 	if err != nil {
 		return err
 	}

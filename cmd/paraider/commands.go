@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,21 +38,22 @@ type CLI struct {
 	// build.ninja and .paraider/ live.
 	Plan string `short:"f" name:"file" default:"paraider.yaml" help:"Plan file; its directory holds build.ninja and .paraider/." placeholder:"FILE"`
 
-	Run      RunCmd           `cmd:"" help:"Generate, run every task with ninja, and report; for CI and terminals."`
-	Gen      GenCmd           `cmd:"" help:"Validate the plan and write build.ninja."`
+	Init     InitCmd          `cmd:"" group:"start" help:"Write a starter plan, every key explained; ignore paraider's files."`
+	Plan_    PlanCmd          `cmd:"" name:"plan" group:"start" help:"Have an agent write the plan for a goal; kept once it validates."`
+	Validate ValidateCmd      `cmd:"" group:"start" help:"Check the plan and print its shape."`
+	Run      RunCmd           `cmd:"" group:"run" help:"Generate, run every task with ninja, and report (CI, terminals)."`
+	Gen      GenCmd           `cmd:"" group:"run" help:"Write build.ninja (--target github: a GitHub Actions workflow)."`
+	Status   StatusCmd        `cmd:"" group:"run" help:"Show each task's state now, from another terminal while ninja runs."`
+	Report   ReportCmd        `cmd:"" group:"look" help:"Show what the last run did."`
+	Graph    GraphCmd         `cmd:"" group:"look" help:"Draw the plan, critical path marked (dot or mermaid)."`
+	Schema   SchemaCmd        `cmd:"" group:"look" help:"Print the plan's JSON Schema."`
+	Reset    ResetCmd         `cmd:"" group:"tidy" help:"Forget tasks' results, so the next run pays for them again."`
+	Clean    CleanCmd         `cmd:"" group:"tidy" help:"Remove paraider's worktrees, kept ones too."`
+	Exec     ExecCmd          `cmd:"" group:"internal" help:"Run one task (Ninja runs this)."`
+	Check    CheckCmd         `cmd:"" group:"internal" help:"Run one final check (Ninja runs this)."`
+	CI       CICmd            `cmd:"" name:"ci" group:"internal" help:"The steps of the jobs of the GitHub Actions workflow (paraider gen --target github)."`
 	PlanChk  PlanCheckCmd     `cmd:"" name:"plan-check" hidden:"" help:"Judge a draft of new tasks with the plan (paraider plan --add)."`
-	Plan_    PlanCmd          `cmd:"" name:"plan" help:"Write a plan from a goal with an agent; written only once it validates."`
-	Init     InitCmd          `cmd:"" help:"Write a starter plan (two example tasks, every key explained) and ignore paraider's files in .gitignore."`
-	Validate ValidateCmd      `cmd:"" help:"Check the plan and print its shape."`
-	Exec     ExecCmd          `cmd:"" help:"Run one task (Ninja runs this)."`
-	Check    CheckCmd         `cmd:"" help:"Run one final check (Ninja runs this)."`
-	Report   ReportCmd        `cmd:"" help:"Show what the last run did."`
-	Status   StatusCmd        `cmd:"" help:"Show each task's state now, from another terminal while ninja runs."`
-	Graph    GraphCmd         `cmd:"" help:"Draw the plan, critical path marked (dot or mermaid)."`
-	Clean    CleanCmd         `cmd:"" help:"Remove paraider's worktrees, kept ones too."`
-	Reset    ResetCmd         `cmd:"" help:"Forget tasks' results, so the next run pays for them again."`
-	Schema   SchemaCmd        `cmd:"" help:"Print the plan's JSON Schema."`
-	CI       CICmd            `cmd:"" name:"ci" help:"The steps of the jobs of the GitHub Actions workflow (paraider gen --target github)."`
+	Help     HelpCmd          `cmd:"" group:"start" help:"Show this, or a command's help (paraider help COMMAND)."`
 	Version  kong.VersionFlag `help:"Print the version."`
 }
 
@@ -200,7 +202,8 @@ func (e *ExecCmd) Run(cli *CLI, env *Env) error {
 // GraphCmd draws the plan.
 type GraphCmd struct {
 	// Format is dot for Graphviz, mermaid for Markdown.
-	Format string `short:"o" default:"dot" enum:"${graph_formats}" help:"Output format: ${graph_formats_list} (dot for Graphviz, mermaid for Markdown)."`
+	Format string `default:"dot" enum:"${graph_formats}" help:"Output format: ${graph_formats_list} (dot for Graphviz, mermaid for Markdown)."`
+	Output string `short:"o" help:"Write to FILE instead of standard output." placeholder:"FILE"`
 }
 
 func (c *GraphCmd) Run(cli *CLI, env *Env) error {
@@ -208,7 +211,31 @@ func (c *GraphCmd) Run(cli *CLI, env *Env) error {
 	if err != nil {
 		return err
 	}
-	return report.WriteGraph(env.Stdout, p, gen.Weights(p.Root, p), c.Format)
+	format := formatFromOutput(&c.Output, c.Format, "dot", report.GraphFormats, env)
+	var buf bytes.Buffer
+	if err := report.WriteGraph(&buf, p, gen.Weights(p.Root, p), format); err != nil {
+		return err
+	}
+	return writeOut(c.Output, buf.Bytes(), env)
+}
+
+// formatFromOutput reads an old `-o FORMAT` (before -o meant a file
+// everywhere) as --format FORMAT, with a note; -o FILE stays a file.
+func formatFromOutput(output *string, format, def string, formats []string, env *Env) string {
+	if *output != "" && format == def && slices.Contains(formats, *output) {
+		fmt.Fprintf(env.Stderr, "paraider: -o %s is taken as --format %s; -o now names an output file\n", *output, *output)
+		format, *output = *output, ""
+	}
+	return format
+}
+
+// writeOut writes data to the file named, or to standard output.
+func writeOut(file string, data []byte, env *Env) error {
+	if file == "" {
+		_, err := env.Stdout.Write(data)
+		return err
+	}
+	return os.WriteFile(file, data, 0o644)
 }
 
 // StatusCmd shows a live table of the tasks.
@@ -334,7 +361,8 @@ func (c *CheckCmd) Run(cli *CLI, env *Env) error {
 type ReportCmd struct {
 	// Format is text for people, markdown for pull requests, json for
 	// programs, junit for CI test reporters.
-	Format string `short:"o" default:"text" enum:"${report_formats}" help:"Output format: ${report_formats_list}."`
+	Format string `default:"text" enum:"${report_formats}" help:"Output format: ${report_formats_list}."`
+	Output string `short:"o" help:"Write to FILE instead of standard output." placeholder:"FILE"`
 	// Record is set by the report edge: it closes the run and keeps the
 	// text in .paraider/report.txt.
 	Record bool `hidden:""`
@@ -345,8 +373,9 @@ func (r *ReportCmd) Run(cli *CLI, env *Env) error {
 	if err != nil {
 		return err
 	}
+	format := formatFromOutput(&r.Output, r.Format, "text", report.Formats(), env)
 	var buf bytes.Buffer
-	if err := rep.Write(&buf, r.Format); err != nil {
+	if err := rep.Write(&buf, format); err != nil {
 		return err
 	}
 	if r.Record {
@@ -358,7 +387,7 @@ func (r *ReportCmd) Run(cli *CLI, env *Env) error {
 			fmt.Fprintf(env.Stderr, "paraider: removing worktrees: %v\n", err)
 		}
 	}
-	if _, err := env.Stdout.Write(buf.Bytes()); err != nil {
+	if err := writeOut(r.Output, buf.Bytes(), env); err != nil {
 		return err
 	}
 	if rep.Failed > 0 || rep.ChecksFailed() > 0 {
@@ -379,9 +408,43 @@ func (SchemaCmd) Run(env *Env) error {
 	return err
 }
 
+// version is the module's version (a release installed with go install),
+// else the commit the binary was built from, with its date and whether
+// the tree had changes; then the Go it was built with.
 func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	return versionOf(bi)
+}
+
+// moduleVersion is the version go install can fetch again; "devel" for
+// a build from a checkout.
+func moduleVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		return bi.Main.Version
 	}
 	return "devel"
+}
+
+func versionOf(bi *debug.BuildInfo) string {
+	v := bi.Main.Version
+	if v == "" || v == "(devel)" {
+		settings := map[string]string{}
+		for _, s := range bi.Settings {
+			settings[s.Key] = s.Value
+		}
+		v = "devel"
+		if rev := settings["vcs.revision"]; rev != "" {
+			v += " " + rev[:min(12, len(rev))]
+			if t := settings["vcs.time"]; t != "" {
+				v += " " + t
+			}
+			if settings["vcs.modified"] == "true" {
+				v += " (modified)"
+			}
+		}
+	}
+	return v + ", " + bi.GoVersion
 }

@@ -73,7 +73,15 @@ func paraider(args []string, stdout, stderr io.Writer) int {
 	exited := -1
 	parser, err := kong.New(&cli,
 		kong.Name("paraider"),
-		kong.Description("Run many AI coding-agent tasks at once over their dependency graph, with Ninja."),
+		kong.Description("Run many AI coding-agent tasks at once over their dependency graph, with Ninja.\nStart with paraider init (or paraider plan \"GOAL\"), then paraider run. More: README.md, paraider help COMMAND."),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
+		kong.ExplicitGroups([]kong.Group{
+			{Key: "start", Title: "Start:"},
+			{Key: "run", Title: "Run:"},
+			{Key: "look", Title: "Look:"},
+			{Key: "tidy", Title: "Tidy:"},
+			{Key: "internal", Title: "Internal (Ninja and CI run these):"},
+		}),
 		kong.UsageOnError(),
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { exited = code }),
@@ -86,6 +94,10 @@ func paraider(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "paraider: %v\n", err)
 		return exitFailed
+	}
+	if len(args) == 0 {
+		// Bare paraider: the usage, as help gives it.
+		args = []string{"--help"}
 	}
 	kctx, err := parser.Parse(args)
 	if exited >= 0 {
