@@ -32,5 +32,9 @@ ninja -j 8
 # A second run has nothing to do: every task is up to date.
 ninja -j 8
 { set +x; } 2>/dev/null
+# The command printed below works as printed (CI runs this script).
+(cd "$work/repo" && "$work/bin/paraider" report >/dev/null)
 echo
-echo "the demo repository is $work/repo (paraider report shows the run again)"
+echo "The demo repository is $work/repo. To see the run again, and to remove it:"
+echo "  (cd $work/repo && $work/bin/paraider report)"
+echo "  rm -rf $work"
