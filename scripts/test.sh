@@ -29,4 +29,6 @@ if [ ! -x .tools/bin/act ]; then
 fi
 export PATH="$PATH:$PWD/.tools/node_modules/.bin"
 go vet ./...
-go test -count=1 ./...
+# A line per package and per test script as each finishes, what failed in
+# full, and one closing line: N passed, N failed, N skipped.
+go test -count=1 -json ./... | go run ./internal/testsum
