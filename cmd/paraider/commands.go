@@ -241,7 +241,7 @@ func writeOut(file string, data []byte, env *Env) error {
 // StatusCmd shows a live table of the tasks.
 type StatusCmd struct {
 	// Watch redraws the table until interrupted, on a terminal.
-	Watch bool `short:"w" help:"Redraw every interval until Ctrl-C (on a terminal; otherwise one snapshot)."`
+	Watch bool `short:"w" help:"Redraw every interval until the run it saw ends, or Ctrl-C (on a terminal; otherwise one snapshot)."`
 	// Interval between redraws.
 	Interval time.Duration `default:"1s" help:"Time between redraws with --watch."`
 }
@@ -252,6 +252,11 @@ func (c *StatusCmd) Run(cli *CLI, env *Env) error {
 		tty = term.IsTerminal(int(f.Fd()))
 	}
 	color := tty && os.Getenv("NO_COLOR") == ""
+	// A run seen running has ended when no agent has run for idleEnd:
+	// between two links of a chain none runs for a moment.
+	const idleEnd = 3 * time.Second
+	var sawRun bool
+	var idleSince time.Time
 	for {
 		st, err := report.BuildStatus(cli.root(), time.Now())
 		if err != nil {
@@ -269,6 +274,15 @@ func (c *StatusCmd) Run(cli *CLI, env *Env) error {
 			return err
 		}
 		if !c.Watch || !tty {
+			return nil
+		}
+		switch {
+		case st.Busy > 0:
+			sawRun, idleSince = true, time.Time{}
+		case sawRun && idleSince.IsZero():
+			idleSince = time.Now()
+		case sawRun && time.Since(idleSince) >= idleEnd:
+			fmt.Fprintln(env.Stdout, "\nthe run has ended: paraider report shows it")
 			return nil
 		}
 		select {
