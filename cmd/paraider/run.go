@@ -13,6 +13,7 @@ import (
 	"github.com/paraider/paraider/plan"
 	"github.com/paraider/paraider/report"
 	"github.com/paraider/paraider/state"
+	"golang.org/x/term"
 )
 
 // RunCmd generates when stale, runs ninja keeping going past failures, and
@@ -60,7 +61,18 @@ func (c *RunCmd) Run(cli *CLI, env *Env) error {
 			return err
 		}
 	}
-	res, err := ninja.Run(env.Ctx, root, args, env.Stdout, env.Stderr)
+	stdout, stderr := env.Stdout, env.Stderr
+	var view *live
+	if f, ok := env.Stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) && os.Getenv("TERM") != "dumb" && !c.DryRun && !c.Verbose {
+		// On a terminal: the live view, in place of Ninja's own status.
+		os.Setenv("NINJA_STATUS", liveStatus)
+		view = newLive(f, p)
+		stdout, stderr = view, view
+	}
+	res, err := ninja.Run(env.Ctx, root, args, stdout, stderr)
+	if view != nil {
+		view.Close()
+	}
 	if errors.Is(err, ninja.ErrMissing) {
 		return &hinted{err: err, hint: "install it: apt-get install ninja-build (Debian, Ubuntu), brew install ninja (macOS)"}
 	} else if err != nil {
