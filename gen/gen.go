@@ -197,16 +197,16 @@ func writeRun(p *plan.Plan, abs func(string) string, ninjaFile string, profiles 
 		run.Compare = &state.Price{Name: p.Compare.Name, Input: p.Compare.Input, Output: p.Compare.Output}
 	}
 	for _, prof := range profiles {
-		run.Redact = redactNames(run.Redact, prof)
+		run.Redact = RedactNames(run.Redact, prof)
 	}
 	b, _ := json.MarshalIndent(run, "", "  ")
 	_, err := state.WriteIfChanged(abs(state.RunPath), append(b, '\n'))
 	return err
 }
 
-// redactNames adds the variables that hold the profile's keys to names,
+// RedactNames adds the variables that hold the profile's keys to names,
 // sorted and once each.
-func redactNames(names []string, prof *agent.Profile) []string {
+func RedactNames(names []string, prof *agent.Profile) []string {
 	out := append([]string(nil), names...)
 	for _, k := range prof.Keys {
 		out = append(out, k)
@@ -274,7 +274,7 @@ func specWith(p *plan.Plan, t *plan.Task, prof *agent.Profile) *state.Spec {
 		Link:           p.Link,
 		MaxUntracked:   p.MaxUntracked,
 		Budget:         p.Budget,
-		Redact:         redactNames(p.Redact, prof),
+		Redact:         RedactNames(p.Redact, prof),
 	}
 }
 

@@ -13,12 +13,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/paraider/paraider/agent"
+	"github.com/paraider/paraider/gen"
 	"github.com/paraider/paraider/internal/sh"
 	"github.com/paraider/paraider/isolate"
 	"github.com/paraider/paraider/plan"
@@ -80,7 +80,7 @@ func Run(ctx context.Context, o Options) error {
 	spec := &state.Spec{
 		ID: TaskID, Files: []string{draft}, Message: message(o.Goal, draft, max(o.Jobs, 0), files, note, base), Model: model,
 		Agent: *prof, Timeout: state.Duration(defaultDur(o.Timeout, 10*time.Minute)), Retries: o.Retries,
-		RetryDelay: state.Duration(2 * time.Second), Env: map[string]string{}, Redact: redactNames(prof),
+		RetryDelay: state.Duration(2 * time.Second), Env: map[string]string{}, Redact: gen.RedactNames(nil, prof),
 		Check: sh.Quote(o.Exe) + " -f " + sh.Quote(draft) + " validate",
 		// Every error validate printed goes back to the agent.
 		CheckTail: 400,
@@ -220,19 +220,6 @@ checks:
 		b.WriteString(note + "\n")
 	}
 	return b.String()
-}
-
-// redactNames are the variables of the profile's keys, whose values no
-// log shows.
-func redactNames(prof *agent.Profile) []string {
-	var out []string
-	for _, k := range prof.Keys {
-		if !slices.Contains(out, k) {
-			out = append(out, k)
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 func defaultStr(s, d string) string {

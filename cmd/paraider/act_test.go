@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -247,7 +249,7 @@ func TestGitHubActionsAuth(t *testing.T) {
 	}
 	rep, ok := arts["paraider-report"]
 	if !ok {
-		t.Fatalf("no paraider-report artifact; artifacts: %v", keys(arts))
+		t.Fatalf("no paraider-report artifact; artifacts: %v", slices.Sorted(maps.Keys(arts)))
 	}
 	runs, most := e.agentRuns(t)
 	if most > 4 {
@@ -310,7 +312,7 @@ func TestGitHubActionsAuth(t *testing.T) {
 		t.Fatalf("third act run failed:\n%s", tail(out, 80))
 	}
 	runs, _ = e.agentRuns(t)
-	got := keys2(runs)
+	got := slices.Sorted(maps.Keys(runs))
 	want := []string{"src/auth/auth.middleware.ts", "src/routes.ts"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("after the edit, agents ran for %v; want %v", got, want)
@@ -340,7 +342,7 @@ func sameReports(t *testing.T, repo, start string, rep map[string]string) {
 		}
 	}
 	if n == 0 {
-		t.Fatalf("the report artifact holds no records: %v", reportFiles(rep))
+		t.Fatalf("the report artifact holds no records: %v", slices.Sorted(maps.Keys(rep)))
 	}
 	if !strings.Contains(rep["report.md"], "auth-service") || !strings.Contains(rep["junit.xml"], `name="auth-service"`) {
 		t.Fatalf("the report job's reports lack the tasks:\n%s\n%s", rep["report.md"], rep["junit.xml"])
@@ -355,36 +357,9 @@ func sameReports(t *testing.T, repo, start string, rep map[string]string) {
 	}
 }
 
-func reportFiles(rep map[string]string) []string {
-	var out []string
-	for k := range rep {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 func countStarts(e *actEnv) int {
 	data, _ := os.ReadFile(e.log)
 	return strings.Count(string(data), `"event":"start"`)
-}
-
-func keys(m map[string]map[string]string) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func keys2(m map[string]int) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // TestGitHubActionsFailure: twelve tasks, jobs 4, one failing: the task
@@ -410,7 +385,7 @@ func TestGitHubActionsFailure(t *testing.T) {
 	arts := e.artifacts(t, "1")
 	rep, ok := arts["paraider-report"]
 	if !ok {
-		t.Fatalf("the report job left no artifact: %v\n%s", keys(arts), tail(out, 60))
+		t.Fatalf("the report job left no artifact: %v\n%s", slices.Sorted(maps.Keys(arts)), tail(out, 60))
 	}
 	if _, ran := arts["paraider-task-t12"]; ran {
 		t.Errorf("t12 ran though t01, which it needs, failed")

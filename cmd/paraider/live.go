@@ -180,12 +180,6 @@ func (l *live) eta(left map[string]float64) time.Duration {
 	return time.Duration(secs * float64(time.Second))
 }
 
-func clip(s string, width int) string {
-	s = strings.ReplaceAll(s, "\t", " ")
-	if r := []rune(s); len(r) > width {
-		return string(r[:width-1]) + "…"
-	}
-	return s
-}
+func clip(s string, width int) string { return human.Clip(strings.ReplaceAll(s, "\t", " "), width) }
 
 var _ io.Writer = (*live)(nil)
