@@ -76,12 +76,15 @@ func leftovers(pgid int, sweep bool) []int {
 		}
 		return nil
 	}
-	self := os.Getpid()
+	self, own := os.Getpid(), syscall.Getpgrp()
 	var live []int
 	for _, p := range procs {
 		mine := p.ppid == self
 		if p.zombie {
-			if mine && (p.pgrp == pgid || sweep) {
+			// Not the leader, whose cmd.Wait reaps it (reaped here, that
+			// Wait fails and the way it ended is lost), nor a child in
+			// our own group (git, run by exec.Cmd and waited for there).
+			if mine && p.pid != pgid && (p.pgrp == pgid || (sweep && p.pgrp != own)) {
 				var ws syscall.WaitStatus
 				syscall.Wait4(p.pid, &ws, syscall.WNOHANG, nil)
 			}
