@@ -4,21 +4,25 @@ import (
 	"fmt"
 )
 
-// claudeResult is the object `claude -p --output-format json` prints.
+// claudeResult is the object `claude -p --output-format json` prints, and
+// the last event of `--output-format stream-json`.
 type claudeResult struct {
-	Type           string  `json:"type"`
-	Subtype        string  `json:"subtype"`
-	IsError        bool    `json:"is_error"`
-	APIErrorStatus int     `json:"api_error_status"`
-	Result         string  `json:"result"`
-	NumTurns       int     `json:"num_turns"`
-	TotalCostUSD   float64 `json:"total_cost_usd"`
-	Usage          struct {
-		InputTokens              int64 `json:"input_tokens"`
-		OutputTokens             int64 `json:"output_tokens"`
-		CacheCreationInputTokens int64 `json:"cache_creation_input_tokens"`
-		CacheReadInputTokens     int64 `json:"cache_read_input_tokens"`
-	} `json:"usage"`
+	Type           string      `json:"type"`
+	Subtype        string      `json:"subtype"`
+	IsError        bool        `json:"is_error"`
+	APIErrorStatus int         `json:"api_error_status"`
+	Result         string      `json:"result"`
+	NumTurns       int         `json:"num_turns"`
+	TotalCostUSD   float64     `json:"total_cost_usd"`
+	Usage          claudeUsage `json:"usage"`
+}
+
+// claudeUsage is the tokens of a result, or of one message.
+type claudeUsage struct {
+	InputTokens              int64 `json:"input_tokens"`
+	OutputTokens             int64 `json:"output_tokens"`
+	CacheCreationInputTokens int64 `json:"cache_creation_input_tokens"`
+	CacheReadInputTokens     int64 `json:"cache_read_input_tokens"`
 }
 
 // ParseClaudeJSON reads Claude Code's JSON result: usage and cost, and

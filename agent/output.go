@@ -98,18 +98,21 @@ var (
 type Parser struct {
 	Parse func(out string) (Usage, *Failure)
 	About string // what it reads, for errors and help
+	// Progress reads the output of a run still going, in dir; nil: the
+	// last line, and Parse's usage so far.
+	Progress func(out, dir string) Progress
 }
 
 // Parsers are the output parsers a profile can name (its `output:`): the
 // one place their names are spelled. A new agent's format is a parser
 // here and a profile in templates/.
 var Parsers = map[string]Parser{
-	"aider":         {ParseAider, "Aider's usage lines and litellm errors"},
-	"claude-json":   {ParseClaudeJSON, "Claude Code's --output-format json"},
-	"codex-json":    {ParseCodexJSON, "Codex's exec --json events"},
-	"gemini-json":   {ParseGeminiJSON, "Gemini CLI's --output-format json"},
-	"opencode-json": {ParseOpencodeJSON, "opencode's run --format json events"},
-	"none":          {func(string) (Usage, *Failure) { return Usage{}, nil }, "nothing: no usage, failures by exit status only"},
+	"aider":         {ParseAider, "Aider's usage lines and litellm errors", nil},
+	"claude-json":   {ParseClaudeJSON, "Claude Code's --output-format stream-json (or json)", claudeProgress},
+	"codex-json":    {ParseCodexJSON, "Codex's exec --json events", codexProgress},
+	"gemini-json":   {ParseGeminiJSON, "Gemini CLI's --output-format json", geminiProgress},
+	"opencode-json": {ParseOpencodeJSON, "opencode's run --format json events", opencodeProgress},
+	"none":          {func(string) (Usage, *Failure) { return Usage{}, nil }, "nothing: no usage, failures by exit status only", nil},
 }
 
 // ParserNames are the names of Parsers, sorted.

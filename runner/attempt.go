@@ -177,7 +177,9 @@ func (t *try) openLog(argv []string) *verdict {
 			fmt.Fprintf(t.out, "# paraider: left out of the worktree (untracked, larger than worktree max_untracked, not this task's): %s\n", strings.Join(t.wt.LeftOut, ", "))
 		}
 	}
-	fmt.Fprintf(t.out, "# command: %s\n\n", quoteArgv(argv))
+	// Every line of the header starts with "#", a message's too: what
+	// follows is the agent's.
+	fmt.Fprintf(t.out, "# command: %s\n\n", strings.ReplaceAll(quoteArgv(argv), "\n", "\n# "))
 	return nil
 }
 

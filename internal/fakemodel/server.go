@@ -11,7 +11,9 @@
 // holding "[server:429]" or "[server:500]" gets that error instead. A
 // prompt holding "[server:answers=DIR]" has its files written with the
 // content of DIR/1.txt the first time, DIR/2.txt the next, and so on (the
-// last one again when there are no more).
+// last one again when there are no more). A prompt holding
+// "[server:wait=DURATION]" waits that long before the reply that ends the
+// turn, so that a test sees the agent at work.
 package fakemodel
 
 import (
@@ -26,6 +28,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Server is a running fake.
@@ -153,11 +156,25 @@ func (s *Server) anthropic(w http.ResponseWriter, r *http.Request, req *request)
 			})
 			calls = append(calls, toolCall{id: fmt.Sprintf("toolu_%d_%d", s.Requests.Load(), i), name: tool, input: string(input)})
 		}
-		respond(w, req.Stream, model, nil, calls, 1200, 300)
+		respond(w, req.Stream, s.messageID(), model, nil, calls, 1200, 300)
 		return
 	}
-	respond(w, req.Stream, model, []string{"Done."}, nil, 1500, 20)
+	if m := waitRE.FindStringSubmatch(prompt); m != nil && lastIsToolResult {
+		if d, err := time.ParseDuration(m[1]); err == nil {
+			select {
+			case <-time.After(d):
+			case <-r.Context().Done():
+				return
+			}
+		}
+	}
+	respond(w, req.Stream, s.messageID(), model, []string{"Done."}, nil, 1500, 20)
 }
+
+var waitRE = regexp.MustCompile(`\[server:wait=([^\]]+)\]`)
+
+// messageID is a message id of its own for each reply, as the API gives.
+func (s *Server) messageID() string { return fmt.Sprintf("msg_scripted_%d", s.Requests.Load()) }
 
 var answersRE = regexp.MustCompile(`\[server:answers=([^\]]+)\]`)
 
@@ -289,7 +306,7 @@ func apiError(w http.ResponseWriter, code int, kind, msg string) {
 }
 
 // respond answers with texts or tool calls, streamed or whole.
-func respond(w http.ResponseWriter, stream bool, model string, texts []string, calls []toolCall, in, out int) {
+func respond(w http.ResponseWriter, stream bool, id, model string, texts []string, calls []toolCall, in, out int) {
 	stop := "end_turn"
 	if len(calls) > 0 {
 		stop = "tool_use"
@@ -306,7 +323,7 @@ func respond(w http.ResponseWriter, stream bool, model string, texts []string, c
 		}
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{
-			"id": "msg_scripted", "type": "message", "role": "assistant", "model": model, "content": content,
+			"id": id, "type": "message", "role": "assistant", "model": model, "content": content,
 			"stop_reason": stop, "stop_sequence": nil, "usage": map[string]int{"input_tokens": in, "output_tokens": out},
 		})
 		return
@@ -322,7 +339,7 @@ func respond(w http.ResponseWriter, stream bool, model string, texts []string, c
 		}
 	}
 	ev("message_start", map[string]any{"type": "message_start", "message": map[string]any{
-		"id": "msg_scripted", "type": "message", "role": "assistant", "model": model, "content": []any{},
+		"id": id, "type": "message", "role": "assistant", "model": model, "content": []any{},
 		"stop_reason": nil, "stop_sequence": nil, "usage": map[string]int{"input_tokens": in, "output_tokens": 1}}})
 	i := 0
 	for _, t := range texts {
