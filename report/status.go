@@ -12,6 +12,7 @@ import (
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 
+	"github.com/paraider/paraider/agent"
 	"github.com/paraider/paraider/internal/human"
 	"github.com/paraider/paraider/state"
 )
@@ -31,6 +32,7 @@ type Status struct {
 	Rows    []StatusRow
 	Counts  map[string]int // by state
 	TakenAt time.Time
+	Run     string // the run running, or the last one
 }
 
 // StatusRow is one task's line.
@@ -41,6 +43,9 @@ type StatusRow struct {
 	Of       int
 	Elapsed  time.Duration
 	LastLine string // of the running attempt's log
+	// What a running attempt has reported so far, when its agent reports
+	// it as it goes.
+	SoFar agent.Usage
 }
 
 // BuildStatus reads the state of every task.
@@ -67,7 +72,7 @@ func BuildStatus(root string, now time.Time) (*Status, error) {
 		}
 	}
 	latest := state.LatestRun(append(marks, state.Layout{Root: root}.RunMarks()...))
-	st := &Status{Jobs: run.Jobs, Counts: map[string]int{}, TakenAt: now}
+	st := &Status{Jobs: run.Jobs, Counts: map[string]int{}, TakenAt: now, Run: latest}
 	for _, id := range run.Tasks {
 		row := StatusRow{ID: id, State: Pending}
 		var mark state.Running
@@ -77,12 +82,15 @@ func BuildStatus(root string, now time.Time) (*Status, error) {
 		case state.ReadJSON(path(state.RunningPath(id)), &mark) == nil && alive(mark.PID):
 			row.State, row.Attempt, row.Of = Running, mark.Attempt, mark.Of
 			row.Elapsed = now.Sub(mark.Started)
-			row.LastLine = lastLine(path(mark.Log))
+			row.LastLine, row.SoFar = progress(root, path(mark.Log), path(state.SpecPath(id)))
 			st.Busy++
 		case state.ReadJSON(path(state.ResultPath(id)), &res) == nil &&
 			state.ReadJSON(path(state.SpecPath(id)), &spec) == nil && spec.Hash() == res.SpecHash:
 			row.Attempt, row.Of, row.Elapsed = len(res.Attempts), spec.Retries+1, res.Duration()
 			switch {
+			case res.Status != state.StatusOK && res.Interrupted:
+				row.State = Interrupted
+				row.LastLine = "interrupted; runs again next time"
 			case res.Status != state.StatusOK:
 				row.State = Failed
 				row.LastLine = firstLine(res.Reason)
@@ -123,30 +131,43 @@ func alive(pid int) bool {
 	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
 }
 
-// lastLine is the last non-empty line of a log, read from its end.
-func lastLine(p string) string {
-	f, err := os.Open(p)
+// Spent is what a running task has reported so far: "2.7k tokens,
+// $0.0129"; "" when its agent has reported nothing yet.
+func (r StatusRow) Spent() string {
+	var parts []string
+	if n := r.SoFar.Sent + r.SoFar.Received; n > 0 {
+		parts = append(parts, human.Tokens(n)+" tokens")
+	}
+	if r.SoFar.Cost > 0 {
+		parts = append(parts, human.Money(r.SoFar.Cost))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// progressWindow is how much of a running attempt's log is read: its
+// whole, unless it is larger (then the usage so far is that of the end).
+const progressWindow = 4 << 20
+
+// progress is what a running attempt's log shows so far, read the way its
+// agent's output is read: the last line that says something, and the
+// tokens and cost reported up to now.
+func progress(root, log, specFile string) (string, agent.Usage) {
+	var spec state.Spec
+	state.ReadJSON(specFile, &spec)
+	f, err := os.Open(log)
 	if err != nil {
-		return ""
+		return "", agent.Usage{}
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return ""
+		return "", agent.Usage{}
 	}
-	const window = 4096
-	off := max(fi.Size()-window, 0)
+	off := max(fi.Size()-progressWindow, 0)
 	buf := make([]byte, fi.Size()-off)
-	if _, err := f.ReadAt(buf, off); err != nil && len(buf) == 0 {
-		return ""
-	}
-	lines := strings.Split(strings.TrimRight(string(buf), "\n"), "\n")
-	for i := len(lines) - 1; i >= 0; i-- {
-		if l := strings.TrimSpace(lines[i]); l != "" {
-			return l
-		}
-	}
-	return ""
+	n, _ := f.ReadAt(buf, off)
+	pr := agent.ProgressOf(spec.Agent.Output, string(buf[:n]), root)
+	return pr.Line, pr.Usage
 }
 
 // WriteText renders the snapshot. With color, states are coloured; the
@@ -156,7 +177,7 @@ func (s *Status) WriteText(w io.Writer, color bool) error {
 		if !color {
 			return state
 		}
-		code := map[string]string{Running: "33", Done: "32", Failed: "31", UpToDate: "36"}[state]
+		code := map[string]string{Running: "33", Done: "32", Failed: "31", UpToDate: "36", Interrupted: "33"}[state]
 		if code == "" {
 			return state
 		}
@@ -169,14 +190,14 @@ func (s *Status) WriteText(w io.Writer, color bool) error {
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
 	)
-	table.Header([]string{"task", "state", "attempt", "time", "last line"})
+	table.Header([]string{"task", "state", "attempt", "time", "so far", "last line"})
 	for _, r := range s.Rows {
 		attempt, took := "-", "-"
 		if r.Attempt > 0 {
 			attempt = fmt.Sprintf("%d/%d", r.Attempt, r.Of)
 			took = human.Duration(r.Elapsed.Round(time.Second))
 		}
-		if err := table.Append([]string{r.ID, paint(r.State), attempt, took, human.Clip(r.LastLine, 70)}); err != nil {
+		if err := table.Append([]string{r.ID, paint(r.State), attempt, took, r.Spent(), human.Clip(r.LastLine, 70)}); err != nil {
 			return err
 		}
 	}

@@ -39,8 +39,10 @@ func (r *runner) record(a state.Attempt) {
 
 // Spent sums the cost of the attempts of the run this process belongs
 // to (state.CurrentRun).
-func Spent(lay state.Layout) float64 {
-	run := state.CurrentRun()
+func Spent(lay state.Layout) float64 { return SpentBy(lay, state.CurrentRun()) }
+
+// SpentBy sums the cost of the attempts of a run.
+func SpentBy(lay state.Layout, run string) float64 {
 	f, err := os.Open(lay.Path(state.LedgerPath))
 	if err != nil {
 		return 0

@@ -247,48 +247,51 @@ type StatusCmd struct {
 }
 
 func (c *StatusCmd) Run(cli *CLI, env *Env) error {
-	tty := false
-	if f, ok := env.Stdout.(*os.File); ok {
-		tty = term.IsTerminal(int(f.Fd()))
-	}
+	f, tty := env.Stdout.(*os.File)
+	tty = tty && term.IsTerminal(int(f.Fd())) && os.Getenv("TERM") != "dumb"
 	color := tty && os.Getenv("NO_COLOR") == ""
+	if !c.Watch || !tty {
+		// One snapshot: the table.
+		st, err := report.BuildStatus(cli.root(), time.Now())
+		if err != nil {
+			return err
+		}
+		return st.WriteText(env.Stdout, color)
+	}
+	if _, err := report.BuildStatus(cli.root(), time.Now()); err != nil {
+		return err
+	}
+	p, err := plan.Load(cli.Plan)
+	if err != nil {
+		return err
+	}
+	// The view `paraider run` shows, here saying itself when a task ends.
+	view := newWatch(f, p, c.Interval, color)
+	defer view.Close()
 	// A run seen running has ended when no agent has run for idleEnd:
 	// between two links of a chain none runs for a moment.
 	const idleEnd = 3 * time.Second
 	var sawRun bool
 	var idleSince time.Time
+	tick := time.NewTicker(c.Interval)
+	defer tick.Stop()
 	for {
-		st, err := report.BuildStatus(cli.root(), time.Now())
-		if err != nil {
-			return err
-		}
-		var buf bytes.Buffer
-		if err := st.WriteText(&buf, color); err != nil {
-			return err
-		}
-		if c.Watch && tty {
-			// Home and clear, then the frame in one write: no flicker.
-			buf = *bytes.NewBuffer(append([]byte("\x1b[H\x1b[2J"), buf.Bytes()...))
-		}
-		if _, err := env.Stdout.Write(buf.Bytes()); err != nil {
-			return err
-		}
-		if !c.Watch || !tty {
+		select {
+		case <-env.Ctx.Done():
 			return nil
+		case <-tick.C:
 		}
+		st := view.Status()
 		switch {
+		case st == nil:
 		case st.Busy > 0:
 			sawRun, idleSince = true, time.Time{}
 		case sawRun && idleSince.IsZero():
 			idleSince = time.Now()
 		case sawRun && time.Since(idleSince) >= idleEnd:
-			fmt.Fprintln(env.Stdout, "\nthe run has ended: paraider report shows it")
+			view.Close()
+			fmt.Fprintln(env.Stdout, "the run has ended: paraider report shows it")
 			return nil
-		}
-		select {
-		case <-env.Ctx.Done():
-			return nil
-		case <-time.After(c.Interval):
 		}
 	}
 }

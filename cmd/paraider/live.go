@@ -23,32 +23,58 @@ import (
 // which the live view replaces.
 const liveStatus = "\x01paraider\x01 "
 
-// live is `paraider run`'s view on a terminal: what Ninja and the tasks
-// print scrolls up as permanent lines (a task's "ok" or "FAILED" line and
-// its reason), and below them a block redrawn in place a few times a
-// second: a line per running task and a summary line.
+// live is the view of a run on a terminal, for `paraider run` and
+// `paraider status --watch`: permanent lines scroll up (a task's "ok" or
+// "FAILED" line and its reason), and below them a block redrawn in place a
+// few times a second: a line per running task and a summary line. Under
+// `paraider run` the permanent lines are what Ninja and the tasks print;
+// watching from another terminal, the view says itself when a task ends.
 type live struct {
-	out     *os.File
-	p       *plan.Plan
-	w       plan.Weight
-	start   time.Time
-	mu      sync.Mutex
-	partial []byte // a line Ninja has not finished
-	drawn   int    // lines of the block on screen
-	stop    chan struct{}
-	done    chan struct{}
+	out      *os.File
+	p        *plan.Plan
+	w        plan.Weight
+	start    time.Time
+	every    time.Duration
+	announce bool              // say when a task ends (no Ninja to say it)
+	color    bool              // colour what announce says
+	told     map[string]string // task -> the state announced
+	last     *report.Status    // the latest snapshot
+	mu       sync.Mutex
+	partial  []byte // a line Ninja has not finished
+	drawn    int    // lines of the block on screen
+	stop     chan struct{}
+	done     chan struct{}
+	closing  sync.Once
 }
 
-// newLive starts the view; Close ends it, leaving the terminal clean.
+// newLive starts the view of `paraider run`; Close ends it, leaving the
+// terminal clean.
 func newLive(out *os.File, p *plan.Plan) *live {
-	l := &live{out: out, p: p, w: gen.Weights(p.Root, p), start: time.Now(), stop: make(chan struct{}), done: make(chan struct{})}
+	l := &live{out: out, p: p, w: gen.Weights(p.Root, p), start: time.Now(), every: 250 * time.Millisecond,
+		told: map[string]string{}, stop: make(chan struct{}), done: make(chan struct{})}
 	go l.loop()
 	return l
 }
 
+// newWatch starts the view of `paraider status --watch`: it announces
+// the tasks that have ended, those before it started first.
+func newWatch(out *os.File, p *plan.Plan, every time.Duration, color bool) *live {
+	l := &live{out: out, p: p, w: gen.Weights(p.Root, p), start: time.Now(), every: every, announce: true, color: color,
+		told: map[string]string{}, stop: make(chan struct{}), done: make(chan struct{})}
+	go l.loop()
+	return l
+}
+
+// Status is the latest snapshot the view drew, or nil.
+func (l *live) Status() *report.Status {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.last
+}
+
 func (l *live) loop() {
 	defer close(l.done)
-	t := time.NewTicker(250 * time.Millisecond)
+	t := time.NewTicker(l.every)
 	defer t.Stop()
 	for {
 		l.redraw(nil)
@@ -84,10 +110,15 @@ func (l *live) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// Close stops redrawing and clears the block.
-func (l *live) Close() {
+// Close stops redrawing and leaves the terminal clean: the block gives
+// way to the summary as a permanent line, the cursor at the start of the
+// line below.
+func (l *live) Close() { l.closing.Do(l.close) }
+
+func (l *live) close() {
 	close(l.stop)
 	<-l.done
+	st, err := report.BuildStatus(l.p.Root, time.Now())
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var b strings.Builder
@@ -95,6 +126,10 @@ func (l *live) Close() {
 	if len(l.partial) > 0 {
 		b.Write(l.partial)
 		b.WriteString("\n")
+	}
+	if err == nil {
+		l.announced(&b, st)
+		b.WriteString(l.summary(st, false) + "\n")
 	}
 	l.out.WriteString(b.String())
 }
@@ -120,6 +155,8 @@ func (l *live) redraw(lines []string) {
 		b.WriteString(line + "\n")
 	}
 	if err == nil {
+		l.last = st
+		l.announced(&b, st)
 		block := l.block(st)
 		for _, line := range block {
 			b.WriteString(line + "\n")
@@ -129,34 +166,93 @@ func (l *live) redraw(lines []string) {
 	l.out.WriteString(b.String())
 }
 
-// block is a line per running task and the summary, each cut to the
-// terminal's width (a wrapped line would throw the redraw off).
-func (l *live) block(st *report.Status) []string {
-	width := 100
-	if w, _, err := term.GetSize(int(l.out.Fd())); err == nil && w > 20 {
-		width = w - 1
+// announced writes a permanent line for each task that has ended since
+// the view last looked, when the view is to say it.
+func (l *live) announced(b *strings.Builder, st *report.Status) {
+	if !l.announce {
+		return
 	}
+	for _, r := range st.Rows {
+		if l.told[r.ID] == r.State {
+			continue
+		}
+		var word, rest, code string
+		switch r.State {
+		case report.Done:
+			word, code = "ok", "32"
+			rest = fmt.Sprintf("%s: %s, %s", r.ID, human.Count(r.Attempt, "attempt"), human.Duration(r.Elapsed.Round(100*time.Millisecond)))
+		case report.Failed:
+			word, code, rest = "FAILED", "31", r.ID+": "+r.LastLine
+		case report.UpToDate:
+			word, code, rest = "up to date", "36", r.ID
+		default:
+			delete(l.told, r.ID) // running or waiting again: say its end again
+			continue
+		}
+		l.told[r.ID] = r.State
+		line := clip(word+" "+rest, l.width())
+		if l.color {
+			line = "\x1b[" + code + "m" + word + "\x1b[0m" + line[len(word):]
+		}
+		b.WriteString(line + "\n")
+	}
+}
+
+// width is the terminal's, less one column: a line that wraps would throw
+// the redraw off.
+func (l *live) width() int {
+	if w, _, err := term.GetSize(int(l.out.Fd())); err == nil && w > 20 {
+		return w - 1
+	}
+	return 100
+}
+
+// block is a line per running task and the summary, each cut to the
+// terminal's width.
+func (l *live) block(st *report.Status) []string {
+	width := l.width()
 	var out []string
-	left := map[string]float64{} // what each unfinished task has still to do
 	for _, r := range st.Rows {
 		t := l.p.Task(r.ID)
 		switch r.State {
 		case report.Running:
-			line := fmt.Sprintf("  %-16s %-8s attempt %d/%d  %s/%s  %s", r.ID, t.Agent, r.Attempt, r.Of,
-				human.Duration(r.Elapsed.Round(time.Second)), human.Duration(t.Timeout), r.LastLine)
+			line := fmt.Sprintf("  %-16s %-8s attempt %d/%d  %s/%s", r.ID, t.Agent, r.Attempt, r.Of,
+				human.Duration(r.Elapsed.Round(time.Second)), human.Duration(t.Timeout))
+			if spent := r.Spent(); spent != "" {
+				line += "  " + spent
+			}
+			line += "  " + r.LastLine
 			out = append(out, clip(line, width))
+		}
+	}
+	return append(out, clip(l.summary(st, true), width))
+}
+
+// summary is the line of counts, the cost so far (the finished attempts'
+// from the ledger, and what the running ones have reported), the time
+// since the view started and, while running, an estimate of the time left.
+func (l *live) summary(st *report.Status, running bool) string {
+	cost := runner.SpentBy(state.Layout{Root: l.p.Root}, st.Run)
+	left := map[string]float64{} // what each unfinished task has still to do
+	for _, r := range st.Rows {
+		switch r.State {
+		case report.Running:
 			left[r.ID] = max(l.w.Of(r.ID)-r.Elapsed.Seconds(), 0)
+			cost += r.SoFar.Cost
 		case report.Pending:
 			left[r.ID] = l.w.Of(r.ID)
 		}
 	}
-	cost := runner.Spent(state.Layout{Root: l.p.Root})
-	summary := fmt.Sprintf("  %d done, %d running, %d waiting, %d failed · %s · %s", st.Counts[report.Done]+st.Counts[report.UpToDate],
-		st.Counts[report.Running], st.Counts[report.Pending], st.Counts[report.Failed], human.Money(cost), human.Duration(time.Since(l.start).Round(time.Second)))
-	if eta := l.eta(left); eta > 0 {
+	summary := fmt.Sprintf("  %d done, %d running, %d waiting, %d failed", st.Counts[report.Done]+st.Counts[report.UpToDate],
+		st.Counts[report.Running], st.Counts[report.Pending], st.Counts[report.Failed])
+	if n := st.Counts[report.Interrupted]; n > 0 {
+		summary += fmt.Sprintf(", %d interrupted", n)
+	}
+	summary += fmt.Sprintf(" · %s · %s", human.Money(cost), human.Duration(time.Since(l.start).Round(time.Second)))
+	if eta := l.eta(left); eta > 0 && running {
 		summary += fmt.Sprintf(" · about %s left", human.Duration(eta.Round(time.Second)))
 	}
-	return append(out, clip(summary, width))
+	return summary
 }
 
 // eta is the time left by the weights gen orders by: the longest chain

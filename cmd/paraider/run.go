@@ -63,7 +63,7 @@ func (c *RunCmd) Run(cli *CLI, env *Env) error {
 	}
 	stdout, stderr := env.Stdout, env.Stderr
 	var view *live
-	if f, ok := env.Stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) && os.Getenv("TERM") != "dumb" && !c.DryRun && !c.Verbose {
+	if f, ok := env.Stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) && os.Getenv("TERM") != "dumb" && os.Getenv("NO_COLOR") == "" && !c.DryRun && !c.Verbose {
 		// On a terminal: the live view, in place of Ninja's own status.
 		os.Setenv("NINJA_STATUS", liveStatus)
 		view = newLive(f, p)

@@ -93,6 +93,7 @@ func TestScripts(t *testing.T) {
 			"startsbefore":  cmdStartsBefore,
 			"nextlink":      cmdNextLink,
 			"modelserver":   cmdModelServer,
+			"screen":        cmdScreen,
 		},
 	})
 }
