@@ -190,7 +190,7 @@ func writeRun(p *plan.Plan, abs func(string) string, ninjaFile string, profiles 
 	for _, c := range p.Checks {
 		run.Checks = append(run.Checks, state.Check{Name: c.Name, Command: c.Command})
 	}
-	run.Redact = p.Redact
+	run.Redact, run.Commit = p.Redact, p.Commit
 	run.Ninja, run.Sources = ninjaFile, p.Sources
 	run.CheckTimeout = state.Duration(p.CheckTimeout)
 	if p.Compare != nil {

@@ -148,16 +148,23 @@ func maybeRepo(dir string) bool {
 }
 
 func git(ctx context.Context, dir string, env []string, args ...string) (string, error) {
+	// commit-tree needs an identity; the snapshot is paraider's.
+	env = append(append([]string(nil), env...),
+		"GIT_AUTHOR_NAME=paraider", "GIT_AUTHOR_EMAIL=paraider@localhost",
+		"GIT_COMMITTER_NAME=paraider", "GIT_COMMITTER_EMAIL=paraider@localhost")
+	return gitIn(ctx, dir, env, "", args...)
+}
+
+// gitIn runs git in dir with env added to paraider's, and stdin.
+func gitIn(ctx context.Context, dir string, env []string, stdin string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, gitTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "git", args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Env = append(cmd.Env,
-		// commit-tree needs an identity; the snapshot is paraider's.
-		"GIT_AUTHOR_NAME=paraider", "GIT_AUTHOR_EMAIL=paraider@localhost",
-		"GIT_COMMITTER_NAME=paraider", "GIT_COMMITTER_EMAIL=paraider@localhost",
-		"GIT_TERMINAL_PROMPT=0")
+	cmd.Env = append(append(os.Environ(), env...), "GIT_TERMINAL_PROMPT=0")
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

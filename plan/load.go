@@ -462,7 +462,7 @@ func (d *decoder) strMap(n *yaml.Node, what string) map[string]string {
 // both take (decoder.setting).
 var settingKeys = []string{"model", "agent", "timeout", "retries", "retry_delay", "env", "isolation", "undeclared"}
 
-var planKeys = append([]string{"version", "jobs", "agents", "keep_failed", "worktree", "budget", "redact", "tasks", "checks", "check_timeout", "compare_price", "github"}, settingKeys...)
+var planKeys = append([]string{"version", "jobs", "agents", "keep_failed", "worktree", "budget", "redact", "tasks", "checks", "check_timeout", "compare_price", "github", "commit"}, settingKeys...)
 
 var githubKeys = []string{"runs_on", "on", "push"}
 
@@ -559,6 +559,8 @@ func (d *decoder) planFields(p *Plan, root *yaml.Node) (tasksNode *yaml.Node, at
 			p.Agents = d.agents(v)
 		case "keep_failed":
 			p.KeepFailed, _ = d.boolean(v, "keep_failed")
+		case "commit":
+			p.Commit, _ = d.boolean(v, "commit")
 		case "budget":
 			p.Budget = d.budget(v)
 		case "worktree":

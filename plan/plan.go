@@ -50,6 +50,7 @@ type Plan struct {
 	Agents     map[string]*agent.Profile // profiles the plan defines itself
 	KeepFailed bool                      // keep failed attempts' worktrees for inspection
 	Budget     float64                   // dollars per run; 0 for none
+	Commit     bool                      // each task that succeeds becomes a commit
 	Redact     []string                  // variables whose values logs and reports never show
 	Copy       []string                  // ignored files copied into each worktree
 	Link       []string                  // ignored directories linked into each worktree

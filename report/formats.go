@@ -106,6 +106,9 @@ type JSONTask struct {
 	Elsewhere      []string        `json:"elsewhere"` // main-tree changes outside every task's files while it ran
 	Reason         string          `json:"reason,omitempty"`
 	Runs           []state.Attempt `json:"runs"` // attempts of this run
+	// Commit is the task's commit in commit mode; NotCommitted why not.
+	Commit       string `json:"commit,omitempty"`
+	NotCommitted string `json:"not_committed,omitempty"`
 }
 
 // JSONCheck is one final check. Status is ok, failed or not_run.
@@ -167,7 +170,8 @@ func (r *Report) ToJSON() JSON {
 		}
 		j.Tasks = append(j.Tasks, JSONTask{ID: t.ID, Status: jsonStatus[t.Status], Attempts: t.Attempts,
 			Seconds: secs(t.Duration), TokensSent: t.Sent, TokensReceived: t.Recv, Cost: t.Cost,
-			FilesChanged: nonNil(t.Files), Undeclared: nonNil(t.Undeclared), Elsewhere: nonNil(t.Elsewhere), Reason: t.Reason, Runs: runs})
+			FilesChanged: nonNil(t.Files), Undeclared: nonNil(t.Undeclared), Elsewhere: nonNil(t.Elsewhere), Reason: t.Reason, Runs: runs,
+			Commit: t.Commit, NotCommitted: t.NotCommitted})
 	}
 	for _, c := range r.Checks {
 		jc := JSONCheck{Name: c.Name, Command: c.Command, Status: jsonStatus[c.Status],
@@ -229,6 +233,12 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	fmt.Fprintf(w, "- **tokens:** %s sent, %s received; **cost:** %s\n", human.Tokens(r.TokensSent), human.Tokens(r.TokensRecv), human.Money(r.Cost))
 	if c := r.Compare; c != nil {
 		fmt.Fprintf(w, "- **%s equivalent:** ~%s; **saved:** %s\n", md(c.Name), human.Money(c.Cost), human.Money(c.Saved))
+	}
+	if lines := r.commitLines(); len(lines) > 0 {
+		fmt.Fprintln(w, "\n### Commits")
+		for _, l := range lines {
+			fmt.Fprintf(w, "- %s\n", md(l))
+		}
 	}
 	if len(r.Checks) > 0 {
 		fmt.Fprintln(w, "\n### Final checks")

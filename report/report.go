@@ -86,6 +86,9 @@ type TaskRow struct {
 	Runs []state.Attempt
 	// LogTail is the end of the last attempt's log, for a failed task.
 	LogTail string
+	// Commit is the commit of the task's change in commit mode, and
+	// NotCommitted why there is none.
+	Commit, NotCommitted string
 }
 
 // Comparison prices the run's tokens on a reference model.
@@ -236,6 +239,9 @@ func taskRow(lay state.Layout, id string, r *state.Result, ran bool) TaskRow {
 	row.Undeclared = r.Undeclared
 	row.Elsewhere = r.Elsewhere
 	row.InPlace = r.Isolation == state.IsolationNone
+	if r.Status == state.StatusOK {
+		row.Commit, row.NotCommitted = r.Commit, r.NotCommitted
+	}
 	if ran {
 		row.Runs = r.Attempts
 	}

@@ -33,6 +33,13 @@ func (r *Report) WriteText(w io.Writer) error {
 		return err
 	}
 	r.writeSummary(w)
+	if lines := r.commitLines(); len(lines) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "COMMITS (one per task, on the current branch)")
+		for _, l := range lines {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
+	}
 	r.writeChecks(w)
 	r.writeProblems(w)
 	fmt.Fprintln(w)
@@ -48,6 +55,23 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintln(w, "  (no files changed)")
 	}
 	return nil
+}
+
+// commitLines are the tasks' commits in commit mode, in plan order:
+// "auth  3f2a1b9c0d4e", or why a task has none.
+func (r *Report) commitLines() []string {
+	var out []string
+	for _, t := range r.Tasks {
+		switch {
+		case t.Commit != "" && t.NotCommitted != "":
+			out = append(out, fmt.Sprintf("%s  %.12s (%s)", t.ID, t.Commit, t.NotCommitted))
+		case t.Commit != "":
+			out = append(out, fmt.Sprintf("%s  %.12s", t.ID, t.Commit))
+		case t.NotCommitted != "":
+			out = append(out, fmt.Sprintf("%s  not committed: %s", t.ID, t.NotCommitted))
+		}
+	}
+	return out
 }
 
 // writeSummary writes the run's figures: tasks, time saved, the critical

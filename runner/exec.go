@@ -97,11 +97,11 @@ func Exec(ctx context.Context, id string, opts Options) error {
 		return err
 	}
 	r.guard = newGuard(ctx, r.root)
-	initial := r.snapshot()
+	initial, before := r.snapshot(), r.images()
 	defer os.Remove(r.lay.Path(state.RunningPath(id)))
 	r.attempts(ctx, res, feedback)
 	res.FilesChanged = changed(initial, r.snapshot())
-	return r.finish(ctx, res)
+	return r.finish(ctx, res, before)
 }
 
 // load reads the task's spec and sets up its runner.
@@ -239,7 +239,7 @@ func (r *runner) attempts(ctx context.Context, res *state.Result, feedback strin
 
 // finish settles the task's status from its last attempt and writes its
 // records and, on success, the stamp Ninja waits for.
-func (r *runner) finish(ctx context.Context, res *state.Result) error {
+func (r *runner) finish(ctx context.Context, res *state.Result, before map[string]*state.Image) error {
 	id := r.spec.ID
 	res.Finished = time.Now().UTC()
 	last := res.Attempts[len(res.Attempts)-1]
@@ -254,6 +254,7 @@ func (r *runner) finish(ctx context.Context, res *state.Result) error {
 	}
 	if res.Status == state.StatusOK {
 		res.OutputHash, res.Check = r.outputHash(), r.spec.Check
+		r.recordChange(ctx, res, before)
 		// Kept apart from the latest result, so that a later failure
 		// that changed nothing (a missing key, a plan tried and
 		// reverted) does not make the next run pay for this work again.

@@ -21,7 +21,17 @@ func (r *runner) summarize(res *state.Result) {
 	}
 	fmt.Fprintf(w, "%s %s: %s, %s, %s", status, res.Task, human.Count(n, "attempt"), human.Duration(res.Duration()), human.Money(res.Cost))
 	if res.Status == state.StatusOK {
-		fmt.Fprintf(w, ", changed %s\n", changedText(res.FilesChanged))
+		fmt.Fprintf(w, ", changed %s", changedText(res.FilesChanged))
+		switch {
+		case res.Commit != "" && res.NotCommitted == "":
+			fmt.Fprintf(w, "; committed %.12s\n", res.Commit)
+		case res.Commit != "":
+			fmt.Fprintf(w, "; committed %.12s\n  warning: %s\n", res.Commit, res.NotCommitted)
+		case res.NotCommitted != "":
+			fmt.Fprintf(w, "\n  not committed: %s (its files are in the tree)\n", res.NotCommitted)
+		default:
+			fmt.Fprintln(w)
+		}
 		return
 	}
 	fmt.Fprintf(w, "\n  reason: %s\n", indent(res.Reason, "  "))

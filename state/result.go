@@ -46,6 +46,10 @@ type Result struct {
 	TokensSent int64    `json:"tokens_sent"`
 	TokensRecv int64    `json:"tokens_received"`
 	Cost       float64  `json:"cost"`
+	// Commit is the commit of the task's change in commit mode, and
+	// NotCommitted why there is none.
+	Commit       string `json:"commit,omitempty"`
+	NotCommitted string `json:"not_committed,omitempty"`
 }
 
 // Attempt is one run of the agent.

@@ -117,6 +117,8 @@ type Run struct {
 	CheckTimeout Duration `json:"check_timeout,omitempty"`
 	// Redact names variables whose values the checks' logs never show.
 	Redact []string `json:"redact,omitempty"`
+	// Commit makes each task that succeeds a commit of its own.
+	Commit bool `json:"commit,omitempty"`
 }
 
 // Price is a model's price in dollars per million tokens.

@@ -47,6 +47,8 @@ type CLI struct {
 	Report   ReportCmd        `cmd:"" group:"look" help:"Show what the last run did."`
 	Graph    GraphCmd         `cmd:"" group:"look" help:"Draw the plan, critical path marked (dot or mermaid)."`
 	Schema   SchemaCmd        `cmd:"" group:"look" help:"Print the plan's JSON Schema."`
+	Diff     DiffCmd          `cmd:"" group:"review" help:"Show each task's change from its last success, as a diff."`
+	Revert   RevertCmd        `cmd:"" group:"review" help:"Put a task's files back as they were before its last success."`
 	Reset    ResetCmd         `cmd:"" group:"tidy" help:"Forget tasks' results, so the next run pays for them again."`
 	Clean    CleanCmd         `cmd:"" group:"tidy" help:"Remove paraider's worktrees, kept ones too."`
 	Exec     ExecCmd          `cmd:"" group:"internal" help:"Run one task (Ninja runs this)."`
@@ -304,6 +306,15 @@ func (CleanCmd) Run(cli *CLI, env *Env) error {
 		return err
 	}
 	fmt.Fprintln(env.Stdout, "paraider: removed the worktrees no task is using")
+	lay, err := state.NewLayout(cli.root())
+	if err != nil {
+		return err
+	}
+	if n, err := lay.PruneBlobs(); err != nil {
+		return err
+	} else if n > 0 {
+		fmt.Fprintf(env.Stdout, "paraider: removed %s no recorded change needs (paraider diff and revert keep theirs)\n", human.Count(n, "stored file content"))
+	}
 	return nil
 }
 

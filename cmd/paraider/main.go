@@ -79,6 +79,7 @@ func paraider(args []string, stdout, stderr io.Writer) int {
 			{Key: "start", Title: "Start:"},
 			{Key: "run", Title: "Run:"},
 			{Key: "look", Title: "Look:"},
+			{Key: "review", Title: "Review and undo:"},
 			{Key: "tidy", Title: "Tidy:"},
 			{Key: "internal", Title: "Internal (Ninja and CI run these):"},
 		}),

@@ -12,6 +12,7 @@ import (
 	"github.com/paraider/paraider/ninja"
 	"github.com/paraider/paraider/plan"
 	"github.com/paraider/paraider/report"
+	"github.com/paraider/paraider/runner"
 	"github.com/paraider/paraider/state"
 	"golang.org/x/term"
 )
@@ -28,6 +29,8 @@ type RunCmd struct {
 	DryRun bool `short:"n" help:"Show what would run, run nothing (ninja -n)."`
 	// Verbose is ninja's -v.
 	Verbose bool `short:"v" help:"Show each command line (ninja -v)."`
+	// Commit makes each task that succeeds a commit, as `commit: true`.
+	Commit bool `help:"Commit each task that succeeds, one commit per task (as the plan's commit: true)."`
 }
 
 // errInterrupted is what run returns when it was stopped by a signal.
@@ -55,6 +58,9 @@ func (c *RunCmd) Run(cli *CLI, env *Env) error {
 	// One run, however many tasks and checks it starts through Ninja.
 	runID := state.RunID(os.Getpid())
 	os.Setenv(state.RunEnv, runID)
+	if c.Commit {
+		os.Setenv(runner.CommitEnv, "1")
+	}
 	if !c.DryRun {
 		mark := state.RunMark{Run: runID, At: time.Now().UTC()}
 		if err := state.WriteJSON(state.Layout{Root: root}.Path(state.RunStartPath), mark); err != nil {

@@ -1,0 +1,313 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/paraider/paraider/internal/human"
+	"github.com/paraider/paraider/state"
+)
+
+// DiffCmd shows what each task's last success did to its files.
+type DiffCmd struct {
+	Tasks []string `arg:"" optional:"" help:"Task ids (default: every task with a recorded change, in plan order)."`
+	// Stat is a summary per task instead of the diff.
+	Stat bool `help:"Per task, each file with the lines it added and removed, instead of the diff."`
+}
+
+// changes are the recorded changes of the tasks named (all when none),
+// in plan order. A task named without a record is told on stderr.
+func changes(root string, named []string, stderr io.Writer) (state.Layout, []*state.Change, error) {
+	lay, err := state.NewLayout(root)
+	if err != nil {
+		return lay, nil, err
+	}
+	var run state.Run
+	if err := state.ReadJSON(lay.Path(state.RunPath), &run); err != nil {
+		return lay, nil, &hinted{err: fmt.Errorf("no generated plan in %s", root), hint: "run `paraider gen` (or paraider run) first"}
+	}
+	for _, id := range named {
+		if !slices.Contains(run.Tasks, id) {
+			return lay, nil, &hinted{err: fmt.Errorf("no task %q in the plan", id), hint: "the tasks are: " + strings.Join(run.Tasks, ", ")}
+		}
+	}
+	var out []*state.Change
+	for _, id := range run.Tasks {
+		if len(named) > 0 && !slices.Contains(named, id) {
+			continue
+		}
+		var ch state.Change
+		err := state.ReadJSON(lay.Path(state.ChangePath(id)), &ch)
+		switch {
+		case state.Missing(err) && len(named) > 0:
+			fmt.Fprintf(stderr, "paraider: %s has no recorded change: it has not succeeded with a change since paraider records them, or it was reverted\n", id)
+		case err != nil && !state.Missing(err):
+			return lay, nil, err
+		case err == nil:
+			out = append(out, &ch)
+		}
+	}
+	return lay, out, nil
+}
+
+func (c *DiffCmd) Run(cli *CLI, env *Env) error {
+	lay, chs, err := changes(cli.root(), c.Tasks, env.Stderr)
+	if err != nil {
+		return err
+	}
+	if len(chs) == 0 {
+		fmt.Fprintln(env.Stdout, "paraider: no recorded changes (a task's change is recorded when it succeeds)")
+		return nil
+	}
+	f, tty := env.Stdout.(*os.File)
+	color := tty && term.IsTerminal(int(f.Fd())) && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
+	tmp, err := os.MkdirTemp("", "paraider-diff-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	var b bytes.Buffer
+	for i, ch := range chs {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "# %s: %s\n", ch.Task, changeWhen(ch))
+		var added, removed int
+		for _, fc := range ch.Files {
+			d, err := fileDiff(env.Ctx, lay, filepath.Join(tmp, strconv.Itoa(i)), fc, color, c.Stat)
+			if err != nil {
+				return err
+			}
+			if now, err := state.SameImage(lay.Path(fc.Path), fc.After); err == nil && !now {
+				fmt.Fprintf(&b, "# %s has changed since (by a later task or by hand)\n", fc.Path)
+			}
+			if !c.Stat {
+				b.WriteString(d)
+				continue
+			}
+			a, r, line := statLine(fc, d)
+			added, removed = added+a, removed+r
+			b.WriteString(line)
+		}
+		if c.Stat {
+			fmt.Fprintf(&b, "  %s, %s(+), %s(-)\n", human.Count(len(ch.Files), "file"), human.Count(added, "insertion"), human.Count(removed, "deletion"))
+		}
+	}
+	_, err = env.Stdout.Write(b.Bytes())
+	return err
+}
+
+// changeWhen says when the change was made, and its commit.
+func changeWhen(ch *state.Change) string {
+	s := "its last success, " + ch.At.Local().Format("2006-01-02 15:04:05")
+	if ch.Commit != "" {
+		s += fmt.Sprintf(", commit %.12s", ch.Commit)
+	}
+	return s
+}
+
+// fileDiff is git's diff of one file's images (with --numstat for stat):
+// the images are written under dir as a/PATH and b/PATH.
+func fileDiff(ctx context.Context, lay state.Layout, dir string, fc state.FileChange, color, stat bool) (string, error) {
+	sides := []string{"/dev/null", "/dev/null"}
+	for i, img := range []*state.Image{fc.Before, fc.After} {
+		if img == nil {
+			continue
+		}
+		rel := filepath.Join([]string{"a", "b"}[i], filepath.FromSlash(fc.Path))
+		if err := lay.WriteImage(filepath.Join(dir, rel), img); err != nil {
+			return "", fmt.Errorf("%s: %w", fc.Path, err)
+		}
+		sides[i] = rel
+	}
+	args := []string{"-c", "core.quotepath=off", "diff", "--no-index", "--no-prefix", "--color=never"}
+	if color {
+		args[len(args)-1] = "--color=always"
+	}
+	if stat {
+		args = append(args, "--numstat")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "git", append(args, "--", sides[0], sides[1])...)
+	cmd.Dir = dir
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == 1) {
+		return "", fmt.Errorf("git diff of %s: %v: %s", fc.Path, err, strings.TrimSpace(errb.String()))
+	}
+	// A file one side lacks is named by the other side's path alone.
+	d := out.String()
+	p := fc.Path
+	d = strings.Replace(d, "diff --git b/"+p+" b/"+p, "diff --git a/"+p+" b/"+p, 1)
+	d = strings.Replace(d, "diff --git a/"+p+" a/"+p, "diff --git a/"+p+" b/"+p, 1)
+	return d, nil
+}
+
+// statLine is one file's line of --stat from git's numstat.
+func statLine(fc state.FileChange, numstat string) (added, removed int, line string) {
+	f := strings.Fields(numstat)
+	what := ""
+	switch {
+	case fc.Before == nil:
+		what = " (new)"
+	case fc.After == nil:
+		what = " (deleted)"
+	}
+	if len(f) < 2 || f[0] == "-" {
+		return 0, 0, fmt.Sprintf("  %s | binary%s\n", fc.Path, what)
+	}
+	added, _ = strconv.Atoi(f[0])
+	removed, _ = strconv.Atoi(f[1])
+	return added, removed, fmt.Sprintf("  %s | +%d -%d%s\n", fc.Path, added, removed, what)
+}
+
+// RevertCmd puts tasks' files back as they were before their last
+// success.
+type RevertCmd struct {
+	Tasks []string `arg:"" help:"Task ids."`
+	// KeepDone keeps the tasks off the next run.
+	KeepDone bool `help:"Keep the tasks done: the next run does not do them again."`
+}
+
+func (c *RevertCmd) Run(cli *CLI, env *Env) error {
+	root := cli.root()
+	lock, err := state.Layout{Root: root}.Lock(state.RunLock)
+	if err != nil {
+		return &hinted{err: errors.New("a paraider run is running in this repository"), hint: "wait for it to finish (paraider status shows it), or stop it"}
+	}
+	defer lock.Close()
+	lay, chs, err := changes(root, c.Tasks, io.Discard)
+	if err != nil {
+		return err
+	}
+	for _, id := range c.Tasks {
+		if !slices.ContainsFunc(chs, func(ch *state.Change) bool { return ch.Task == id }) {
+			return &hinted{err: fmt.Errorf("nothing to revert for %s: no change of its is recorded", id),
+				hint: "paraider diff lists the recorded changes; a task's change is recorded when it succeeds"}
+		}
+	}
+	// Every file of every task is checked before any is touched.
+	var changed []string
+	for _, ch := range chs {
+		for _, fc := range ch.Files {
+			same, err := state.SameImage(lay.Path(fc.Path), fc.After)
+			if err != nil {
+				return err
+			}
+			if !same {
+				changed = append(changed, fmt.Sprintf("%s (%s's)", fc.Path, ch.Task))
+			}
+		}
+	}
+	if len(changed) > 0 {
+		return &hinted{err: fmt.Errorf("not reverted: changed since the task wrote them: %s", strings.Join(changed, ", ")),
+			hint: "nothing was changed; paraider diff shows what the task did, to take back by hand"}
+	}
+	var run state.Run
+	state.ReadJSON(lay.Path(state.RunPath), &run)
+	for _, ch := range chs {
+		for _, fc := range ch.Files {
+			if err := lay.WriteImage(lay.Path(fc.Path), fc.Before); err != nil {
+				return fmt.Errorf("reverting %s: %w (the files named before it in paraider diff were reverted)", fc.Path, err)
+			}
+		}
+		if err := c.settle(lay, ch.Task); err != nil {
+			return err
+		}
+		os.Remove(lay.Path(state.ChangePath(ch.Task)))
+		files := make([]string, len(ch.Files))
+		for i, fc := range ch.Files {
+			files[i] = fc.Path
+		}
+		fmt.Fprintf(env.Stdout, "paraider: reverted %s: %s as before its last success", ch.Task, strings.Join(files, ", "))
+		if c.KeepDone {
+			fmt.Fprintln(env.Stdout, "; kept done")
+		} else {
+			fmt.Fprintln(env.Stdout, "; the next run does it again")
+		}
+		if ch.Commit != "" {
+			fmt.Fprintf(env.Stdout, "  its commit %.12s stays in the history: git revert %.12s takes it out there\n", ch.Commit, ch.Commit)
+		}
+		for _, dep := range dependents(&run, ch.Task) {
+			var res state.Result
+			if state.ReadJSON(lay.Path(state.ResultPath(dep)), &res) == nil && res.Status == state.StatusOK {
+				fmt.Fprintf(env.Stderr, "paraider: warning: %s was built on %s's output; the next run does it again\n", dep, ch.Task)
+			}
+		}
+	}
+	return nil
+}
+
+// settle marks a reverted task not done (the next run does it again),
+// or with --keep-done, done with its files as they are now.
+func (c *RevertCmd) settle(lay state.Layout, id string) error {
+	if !c.KeepDone {
+		for _, rel := range []string{state.ResultPath(id), state.SuccessPath(id), state.TaskStamp(id)} {
+			if err := os.Remove(lay.Path(rel)); err != nil && !os.IsNotExist(err) {
+				return err
+			}
+		}
+		return nil
+	}
+	var run state.Run
+	if err := state.ReadJSON(lay.Path(state.RunPath), &run); err != nil {
+		return err
+	}
+	hash := state.OutputHash(lay.Root, run.Files[id])
+	for _, rel := range []string{state.ResultPath(id), state.SuccessPath(id)} {
+		var res state.Result
+		if state.ReadJSON(lay.Path(rel), &res) != nil || res.Status != state.StatusOK {
+			continue
+		}
+		res.OutputHash = hash
+		if err := state.WriteJSON(lay.Path(rel), &res); err != nil {
+			return err
+		}
+	}
+	// The stamp changes with the files: Ninja runs what needs the task.
+	_, err := state.WriteIfChanged(lay.Path(state.TaskStamp(id)), []byte(hash+"\n"))
+	return err
+}
+
+// dependents are the tasks that need id, directly or through others, in
+// plan order.
+func dependents(run *state.Run, id string) []string {
+	var out []string
+	seen := map[string]bool{id: true}
+	for changed := true; changed; {
+		changed = false
+		for _, t := range run.Tasks {
+			if seen[t] {
+				continue
+			}
+			for _, d := range run.Deps[t] {
+				if seen[d] {
+					seen[t], changed = true, true
+					out = append(out, t)
+					break
+				}
+			}
+		}
+	}
+	order := map[string]int{}
+	for i, t := range run.Tasks {
+		order[t] = i
+	}
+	slices.SortFunc(out, func(a, b string) int { return order[a] - order[b] })
+	return out
+}
