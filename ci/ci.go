@@ -194,11 +194,23 @@ func (j *Job) Finish(ctx context.Context, id string, cached bool) error {
 }
 
 func (j *Job) git(ctx context.Context, env []string, args ...string) (string, error) {
+	return j.run(ctx, env, "", args...)
+}
+
+// gitStdin runs git with stdin.
+func (j *Job) gitStdin(ctx context.Context, stdin string, args ...string) (string, error) {
+	return j.run(ctx, nil, stdin, args...)
+}
+
+func (j *Job) run(ctx context.Context, env []string, stdin string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "git", args...)
 	cmd.Dir = j.Lay.Root
 	cmd.Env = append(os.Environ(), env...)
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

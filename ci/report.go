@@ -133,17 +133,37 @@ func (j *Job) keepRecords(dir string) error {
 	return nil
 }
 
-// Push commits the whole change on branch and pushes it to origin, for
-// a person to review as a pull request.
+// Push commits the change on branch, one commit per task in an order
+// that respects needs (with the message and trailers `paraider run
+// --commit` gives), and pushes it to origin, for a person to review as a
+// pull request: each agent's work its own commit.
 func (j *Job) Push(ctx context.Context, branch string) error {
-	for _, args := range [][]string{
-		{"checkout", "-q", "-b", branch},
-		{"-c", "user.name=paraider", "-c", "user.email=paraider@localhost", "commit", "-q", "--no-verify", "-m", "paraider: " + j.Plan.File},
-		{"push", "-q", "origin", branch},
-	} {
-		if _, err := j.git(ctx, nil, args...); err != nil {
+	ident := []string{"-c", "user.name=paraider", "-c", "user.email=paraider@localhost"}
+	if _, err := j.git(ctx, nil, "checkout", "-q", "-b", branch); err != nil {
+		return err
+	}
+	// Report staged every patch: commit them task by task.
+	if _, err := j.git(ctx, nil, "reset", "-q"); err != nil {
+		return err
+	}
+	for _, t := range j.Plan.Topo() {
+		var res state.Result
+		var spec state.Spec
+		if state.ReadJSON(j.Lay.Path(state.ResultPath(t.ID)), &res) != nil || res.Status != state.StatusOK ||
+			state.ReadJSON(j.Lay.Path(state.SpecPath(t.ID)), &spec) != nil {
+			continue
+		}
+		if _, err := j.git(ctx, []string{"GIT_LITERAL_PATHSPECS=1"}, append([]string{"add", "-A", "--"}, t.Files...)...); err != nil {
+			return err
+		}
+		if staged, _ := j.git(ctx, nil, "diff", "--cached", "--name-only"); staged == "" {
+			continue // it changed nothing
+		}
+		args := append(append([]string(nil), ident...), "commit", "-q", "--no-verify", "-F", "-")
+		if _, err := j.gitStdin(ctx, runner.CommitMessage(&spec, &res), args...); err != nil {
 			return err
 		}
 	}
-	return nil
+	_, err := j.git(ctx, nil, "push", "-q", "origin", branch)
+	return err
 }

@@ -408,7 +408,8 @@ func TestGitHubActionsFailure(t *testing.T) {
 }
 
 // TestGitHubActionsPush: with `github: {push: branch}` the report job
-// commits the whole change on paraider/RUN_NUMBER and pushes it.
+// commits the change on paraider/RUN_NUMBER, one commit per task, and
+// pushes it.
 func TestGitHubActionsPush(t *testing.T) {
 	e := newActEnv(t)
 	plan := "version: 1\nmodel: openrouter/test/model\njobs: 2\ngithub: {push: branch}\ntasks:\n" +
@@ -431,7 +432,14 @@ func TestGitHubActionsPush(t *testing.T) {
 			t.Errorf("branch paraider/7 holds %q; want %s", files, f)
 		}
 	}
-	if log := gitIn(t, origin, "log", "--format=%s", "-1", "paraider/7"); !strings.Contains(log, "paraider") {
-		t.Errorf("last commit on paraider/7: %q", log)
+	// One commit per task, in the order needs gives, with the trailers.
+	if log := gitIn(t, origin, "log", "--format=%s", "-3", "paraider/7"); log != "b: write b\na: write a\nstart\n" {
+		t.Errorf("commits on paraider/7: %q; want b's on a's on the start", log)
+	}
+	if files := gitIn(t, origin, "show", "--name-only", "--format=", "paraider/7"); files != "b.txt\n" {
+		t.Errorf("b's commit holds %q; want b.txt alone", files)
+	}
+	if tr := gitIn(t, origin, "log", "-1", "--format=%(trailers:key=Paraider-Task,valueonly)", "paraider/7~1"); tr != "a\n\n" && tr != "a\n" {
+		t.Errorf("a's commit's Paraider-Task trailer: %q", tr)
 	}
 }
