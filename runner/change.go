@@ -17,17 +17,24 @@ import (
 // --commit`), as the plan's `commit: true` does.
 const CommitEnv = "PARAIDER_COMMIT"
 
-// images stores the task's declared files as they are in the main tree
+// image is a declared file before the task ran, and its content, stored
+// only if the task succeeds and changes it.
+type image struct {
+	img  *state.Image
+	data []byte
+}
+
+// images reads the task's declared files as they are in the main tree
 // before it runs: what `paraider diff` shows a change from, and what
 // `paraider revert` puts back.
-func (r *runner) images() map[string]*state.Image {
-	m := map[string]*state.Image{}
+func (r *runner) images() map[string]image {
+	m := map[string]image{}
 	for _, f := range r.spec.Files {
-		img, err := r.lay.ReadImage(r.lay.Path(f))
+		img, data, err := state.ReadImage(r.lay.Path(f))
 		if err != nil {
 			return nil // not a file (a directory where one is declared): no record
 		}
-		m[f] = img
+		m[f] = image{img, data}
 	}
 	return m
 }
@@ -35,19 +42,29 @@ func (r *runner) images() map[string]*state.Image {
 // recordChange writes what the task's success did to its files, and in
 // commit mode makes it a commit of its own. A success that changed
 // nothing leaves the last record alone: the files still hold what it says.
-func (r *runner) recordChange(ctx context.Context, res *state.Result, before map[string]*state.Image) {
+func (r *runner) recordChange(ctx context.Context, res *state.Result, before map[string]image) {
 	if before == nil {
 		return
 	}
 	ch := state.Change{Task: r.spec.ID, Run: res.Run, At: res.Finished}
 	for _, f := range r.spec.Files {
-		after, err := r.lay.ReadImage(r.lay.Path(f))
+		after, data, err := state.ReadImage(r.lay.Path(f))
 		if err != nil {
 			return
 		}
-		if b := before[f]; !sameImage(b, after) {
-			ch.Files = append(ch.Files, state.FileChange{Path: f, Before: b, After: after})
+		b := before[f]
+		if sameImage(b.img, after) {
+			continue
 		}
+		for _, side := range []image{b, {after, data}} {
+			if side.img == nil {
+				continue
+			}
+			if _, err := r.lay.PutBlob(side.data); err != nil {
+				return
+			}
+		}
+		ch.Files = append(ch.Files, state.FileChange{Path: f, Before: b.img, After: after})
 	}
 	if len(ch.Files) == 0 {
 		return

@@ -239,7 +239,7 @@ func (r *runner) attempts(ctx context.Context, res *state.Result, feedback strin
 
 // finish settles the task's status from its last attempt and writes its
 // records and, on success, the stamp Ninja waits for.
-func (r *runner) finish(ctx context.Context, res *state.Result, before map[string]*state.Image) error {
+func (r *runner) finish(ctx context.Context, res *state.Result, before map[string]image) error {
 	id := r.spec.ID
 	res.Finished = time.Now().UTC()
 	last := res.Attempts[len(res.Attempts)-1]

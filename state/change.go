@@ -50,10 +50,11 @@ type Image struct {
 // Link reports whether the image is a symlink.
 func (i *Image) Link() bool { return i != nil && i.Mode&fs.ModeSymlink != 0 }
 
-// PutBlob stores data under its SHA-256 and returns the id.
+// PutBlob stores data under its SHA-256 and returns the id. Atomic but
+// not synced (a blob cut short by a crash is found damaged by Blob, not
+// taken for the file).
 func (l Layout) PutBlob(data []byte) (string, error) {
-	sum := sha256.Sum256(data)
-	id := hex.EncodeToString(sum[:])
+	id := blobID(data)
 	p := l.blobPath(id)
 	if _, err := os.Stat(p); err == nil {
 		return id, nil
@@ -61,7 +62,12 @@ func (l Layout) PutBlob(data []byte) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return "", err
 	}
-	return id, WriteFile(p, data, 0o644)
+	return id, writeFile(p, data, 0o644, false)
+}
+
+func blobID(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
 }
 
 // Blob reads a stored blob, checking it is what its id says.
@@ -86,35 +92,31 @@ func (l Layout) blobPath(id string) string {
 	return l.Path(blobDir + "/" + id[:2] + "/" + id[2:])
 }
 
-// ReadImage reads the file at path (absolute) as an image, storing its
-// content; nil when it does not exist.
-func (l Layout) ReadImage(path string) (*Image, error) {
+// ReadImage reads the file at path (absolute) as an image and its content,
+// storing nothing; nil when it does not exist.
+func ReadImage(path string) (*Image, []byte, error) {
 	fi, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, nil, nil
 	} else if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var data []byte
 	switch {
 	case fi.Mode()&fs.ModeSymlink != 0:
 		t, err := os.Readlink(path)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		data = []byte(t)
 	case fi.Mode().IsRegular():
 		if data, err = os.ReadFile(path); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	default:
-		return nil, fmt.Errorf("%s is not a file", path)
+		return nil, nil, fmt.Errorf("%s is not a file", path)
 	}
-	id, err := l.PutBlob(data)
-	if err != nil {
-		return nil, err
-	}
-	return &Image{Blob: id, Mode: fi.Mode() & (fs.ModeSymlink | fs.ModePerm)}, nil
+	return &Image{Blob: blobID(data), Mode: fi.Mode() & (fs.ModeSymlink | fs.ModePerm)}, data, nil
 }
 
 // SameImage reports whether the file at path is what img says (absent for
@@ -139,8 +141,7 @@ func SameImage(path string, img *Image) (bool, error) {
 	} else if data, err = os.ReadFile(path); err != nil {
 		return false, err
 	}
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:]) == img.Blob, nil
+	return blobID(data) == img.Blob, nil
 }
 
 // WriteImage puts img at path atomically (removes the file for nil).

@@ -15,14 +15,17 @@ func TestImagesAndPrune(t *testing.T) {
 	if err := os.WriteFile(file, data, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	img, err := l.ReadImage(file)
-	if err != nil || img == nil {
-		t.Fatalf("ReadImage: %v, %v", img, err)
+	img, content, err := ReadImage(file)
+	if err != nil || img == nil || string(content) != string(data) {
+		t.Fatalf("ReadImage: %v, %q, %v", img, content, err)
+	}
+	if id, err := l.PutBlob(content); err != nil || id != img.Blob {
+		t.Fatalf("PutBlob: %s, %v; want %s", id, err, img.Blob)
 	}
 	if same, err := SameImage(file, img); !same || err != nil {
 		t.Fatalf("SameImage of the file it was read from: %v, %v", same, err)
 	}
-	if none, _ := l.ReadImage(l.Path("missing")); none != nil {
+	if none, _, _ := ReadImage(l.Path("missing")); none != nil {
 		t.Fatalf("a missing file's image is %v; want nil", none)
 	}
 	os.Remove(file)
