@@ -71,6 +71,9 @@ func Open(root string) (*Repo, error) {
 	if !maybeRepo(abs) {
 		return nil, ErrNotGit
 	}
+	// The two questions at once: each is a git process of its own.
+	exact := make(chan []string, 1)
+	go func() { exact <- exactConfig(abs) }()
 	out, err := git(context.Background(), abs, nil, "rev-parse", "--show-toplevel", "--show-prefix")
 	if errors.Is(err, exec.ErrNotFound) {
 		return nil, fmt.Errorf("git is not installed: %w", err)
@@ -82,7 +85,7 @@ func Open(root string) (*Repo, error) {
 	if len(lines) > 1 {
 		r.Prefix = lines[1]
 	}
-	r.exact = exactConfig(abs)
+	r.exact = <-exact
 	return r, nil
 }
 

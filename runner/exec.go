@@ -96,7 +96,7 @@ func Exec(ctx context.Context, id string, opts Options) error {
 	if err := r.ready(res); err != nil {
 		return err
 	}
-	r.guard = newGuard(ctx, r.root)
+	r.guard = newGuard(ctx, r.root, r.runInfo().Tasks)
 	initial, before := r.snapshot(), r.images()
 	defer os.Remove(r.lay.Path(state.RunningPath(id)))
 	r.attempts(ctx, res, feedback)

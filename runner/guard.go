@@ -25,8 +25,12 @@ import (
 // the binary Ninja runs). Worktree isolation does not stop an agent from
 // writing there by path, so each attempt compares them before and after.
 type guard struct {
-	root    string // the plan's directory
-	specFd  int    // inotify on the specs directory during an attempt
+	root string // the plan's directory
+	// specs are the plan's task ids when they are few enough to look at
+	// each spec's stat before and after an attempt; nil: the specs
+	// directory is watched with inotify instead.
+	specs   []string
+	specFd  int // inotify on the specs directory during an attempt
 	gitDir  string // the repository's common git directory; "" outside git
 	hookDir []string
 }
@@ -39,10 +43,19 @@ type guardedFile struct {
 	data []byte   // git's files only: the bytes to put back or keep
 }
 
-// newGuard finds what to watch under root. It finds the git directory
-// itself, as git does, rather than pay for a git process per task.
-func newGuard(ctx context.Context, root string) *guard {
+// statSpecs is the most specs looked at one by one: a stat each costs
+// less than an inotify instance up to about this many (closing one waits
+// for the kernel's SRCU grace period: 0-15 ms here, on every attempt).
+const statSpecs = 2000
+
+// newGuard finds what to watch under root, with the plan's task ids (to
+// look at their specs). It finds the git directory itself, as git does,
+// rather than pay for a git process per task.
+func newGuard(ctx context.Context, root string, tasks []string) *guard {
 	g := &guard{root: root}
+	if len(tasks) <= statSpecs {
+		g.specs = tasks
+	}
 	if dir := commonGitDir(root); dir != "" {
 		g.gitDir = dir
 		g.hookDir = []string{filepath.Join(dir, "hooks")}
@@ -120,9 +133,11 @@ func gitOut(ctx context.Context, dir string, args ...string) (string, error) {
 // the specs.
 func (g *guard) take() map[string]guardedFile {
 	m := g.files()
-	// The specs (ten thousand, in a large plan) are watched, not listed:
+	// The specs of a large plan (ten thousand) are watched, not listed:
 	// inotify names the ones written while the attempt runs.
-	g.watchSpecs()
+	if g.specs == nil {
+		g.watchSpecs()
+	}
 	return m
 }
 
@@ -161,6 +176,9 @@ func (g *guard) files() map[string]guardedFile {
 	st := filepath.Join(g.root, state.Dir)
 	for _, rel := range []string{"bin/paraider", "run.json", ".gitignore"} {
 		own(filepath.Join(st, rel), false)
+	}
+	for _, id := range g.specs {
+		own(filepath.Join(g.root, filepath.FromSlash(state.SpecPath(id))), false)
 	}
 	return m
 }

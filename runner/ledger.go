@@ -73,8 +73,12 @@ func (r *runner) overBudget() (bool, string) {
 		human.Money(r.spec.Budget), human.Money(spent))
 }
 
+// markRunning says which attempt runs now, for paraider status. Not
+// synced: after a crash the mark names a process that is gone, which
+// status tells (alive), and the next attempt writes it anew.
 func (r *runner) markRunning(n int) {
-	state.WriteJSON(r.lay.Path(state.RunningPath(r.spec.ID)), state.Running{
+	b, _ := json.Marshal(state.Running{
 		Run: state.CurrentRun(), Task: r.spec.ID, Attempt: n, Of: r.spec.Retries + 1, Started: time.Now().UTC(),
 		PID: os.Getpid(), Log: state.LogPath(r.spec.ID, n)})
+	state.WriteNew(r.lay.Path(state.RunningPath(r.spec.ID)), append(b, '\n'))
 }

@@ -115,8 +115,16 @@ func (s *slots) acquire(ctx context.Context, task string) (release func(heir str
 		os.Remove(entry)
 		qf.Close()
 	}
-	wake := newWaker(s.dir)
-	defer wake.close()
+	// The waker is made only when the task has to wait, and closed
+	// aside: closing an inotify instance waits for the kernel's SRCU
+	// grace period (0-15 ms here), which a task that found its place at
+	// once, or the agent it starts, should not wait for.
+	var wake *waker
+	defer func() {
+		if wake != nil {
+			go wake.close()
+		}
+	}()
 	for {
 		if slot, f := s.try(me); f != nil {
 			leave()
@@ -125,6 +133,12 @@ func (s *slots) acquire(ctx context.Context, task string) (release func(heir str
 		if ctx.Err() != nil {
 			leave()
 			return nil, context.Cause(ctx)
+		}
+		if wake == nil {
+			// Watching from now on: look again before waiting, so that a
+			// place freed meanwhile is not missed.
+			wake = newWaker(s.dir)
+			continue
 		}
 		// A place freed wakes the waiting tasks at once; the poll is
 		// for what no event announces (a task killed with its place).
