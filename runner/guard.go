@@ -30,7 +30,7 @@ type guard struct {
 	// each spec's stat before and after an attempt; nil: the specs
 	// directory is watched with inotify instead.
 	specs   []string
-	specFd  int // inotify on the specs directory during an attempt
+	specFd  int    // inotify on the specs directory during an attempt
 	gitDir  string // the repository's common git directory; "" outside git
 	hookDir []string
 }
