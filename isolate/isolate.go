@@ -60,6 +60,7 @@ type Repo struct {
 	// exact are the -c settings that make paraider's git byte-exact and
 	// inert whatever the user's configuration: see exactConfig.
 	exact []string
+	index string // the person's index file, absolute
 }
 
 // Open finds the repository around root (the plan's directory).
@@ -74,7 +75,7 @@ func Open(root string) (*Repo, error) {
 	// The two questions at once: each is a git process of its own.
 	exact := make(chan []string, 1)
 	go func() { exact <- exactConfig(abs) }()
-	out, err := git(context.Background(), abs, nil, "rev-parse", "--show-toplevel", "--show-prefix")
+	out, err := git(context.Background(), abs, nil, "rev-parse", "--show-toplevel", "--show-prefix", "--path-format=absolute", "--git-path", "index")
 	if errors.Is(err, exec.ErrNotFound) {
 		return nil, fmt.Errorf("git is not installed: %w", err)
 	} else if err != nil {
@@ -82,8 +83,8 @@ func Open(root string) (*Repo, error) {
 	}
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
 	r := &Repo{Root: abs, Top: lines[0], State: filepath.Join(abs, state.Dir)}
-	if len(lines) > 1 {
-		r.Prefix = lines[1]
+	if len(lines) > 2 {
+		r.Prefix, r.index = lines[1], lines[2]
 	}
 	r.exact = <-exact
 	return r, nil
@@ -200,6 +201,9 @@ type Setup struct {
 	// one of Files or Read stays out of the snapshot; 0 for
 	// DefaultMaxUntracked.
 	MaxUntracked int64
+	// Untracked are the untracked files under the plan's directory, from
+	// a Status just taken; nil: the snapshot lists them itself.
+	Untracked []string
 }
 
 // DefaultMaxUntracked keeps large untracked files (a database dump, a
@@ -221,6 +225,13 @@ type Worktree struct {
 	base    map[string]string // declared file -> blob id at the start ("" absent)
 	// put are the paths Setup copied or linked in: not the agent's changes.
 	put []string
+	// pending is the listing Prefetch started, for Changes.
+	pending chan changesResult
+}
+
+type changesResult struct {
+	changes []Change
+	err     error
 }
 
 // Create snapshots the main tree and checks the snapshot out in a worktree
@@ -303,8 +314,8 @@ func (r *Repo) snapshot(ctx context.Context, name string, setup Setup) (commit s
 	defer os.Remove(index)
 	// Starting from a copy of the real index lets git reuse its stat data
 	// and hash only what changed.
-	if p, err := r.git(ctx, r.Top, nil, "rev-parse", "--path-format=absolute", "--git-path", "index"); err == nil {
-		if data, err := os.ReadFile(strings.TrimSpace(p)); err == nil {
+	if r.index != "" {
+		if data, err := os.ReadFile(r.index); err == nil {
 			if err := os.WriteFile(index, data, 0o644); err != nil {
 				return "", nil, err
 			}
@@ -351,12 +362,15 @@ func (r *Repo) snapshot(ctx context.Context, name string, setup Setup) (commit s
 		return "", nil, err
 	}
 	args := []string{"commit-tree", strings.TrimSpace(tree), "-m", "paraider snapshot for " + name}
-	if head, err := r.git(ctx, r.Top, nil, "rev-parse", "--verify", "-q", "HEAD"); err == nil {
-		args = append(args, "-p", strings.TrimSpace(head))
-	}
-	commit, err = r.git(ctx, r.Top, nil, args...)
+	commit, err = r.git(ctx, r.Top, nil, append(args, "-p", "HEAD")...)
 	if err != nil {
-		return "", nil, err
+		// No commit yet on the branch: a snapshot without a parent.
+		if _, herr := r.git(ctx, r.Top, nil, "rev-parse", "--verify", "-q", "HEAD"); herr == nil {
+			return "", nil, err
+		}
+		if commit, err = r.git(ctx, r.Top, nil, args...); err != nil {
+			return "", nil, err
+		}
 	}
 	return strings.TrimSpace(commit), leftOut, nil
 }
@@ -380,12 +394,16 @@ func (r *Repo) largeUntracked(ctx context.Context, setup Setup) ([]sizedPath, er
 	if max <= 0 {
 		max = DefaultMaxUntracked
 	}
-	out, err := r.git(ctx, r.Root, nil, "ls-files", "-z", "--others", "--exclude-standard", "--", ".", ":(exclude)"+filepath.Base(r.State))
-	if err != nil {
-		return nil, err
+	untracked := setup.Untracked
+	if untracked == nil {
+		out, err := r.git(ctx, r.Root, nil, "ls-files", "-z", "--others", "--exclude-standard", "--", ".", ":(exclude)"+filepath.Base(r.State))
+		if err != nil {
+			return nil, err
+		}
+		untracked = strings.Split(out, "\x00")
 	}
 	var large []sizedPath
-	for _, p := range strings.Split(out, "\x00") {
+	for _, p := range untracked {
 		if p == "" || slices.Contains(setup.Files, p) || slices.Contains(setup.Read, p) {
 			continue
 		}
@@ -457,11 +475,15 @@ func (w *Worktree) setup(s Setup) error {
 
 // Release gives the slot back to the pool. Prune removes free slots when
 // a run ends.
-func (w *Worktree) Release() { w.unlock() }
+func (w *Worktree) Release() {
+	w.wait()
+	w.unlock()
+}
 
 // Keep takes the worktree out of the pool and leaves it for inspection as
 // kept-NAME until the task runs again; it returns its directory.
 func (w *Worktree) Keep(ctx context.Context) (string, error) {
+	w.wait()
 	defer w.unlock()
 	kept := filepath.Join(filepath.Dir(w.Dir), "kept-"+w.Name)
 	if err := w.repo.removeDir(kept); err != nil {
@@ -657,6 +679,37 @@ type Change struct {
 // added (untracked, not ignored) and deleted files. Paths matching scratch
 // patterns (an agent's own caches, such as .aider*) are left out.
 func (w *Worktree) Changes(ctx context.Context, scratch []string) ([]Change, error) {
+	if w.pending != nil {
+		r := <-w.pending
+		w.pending = nil
+		return r.changes, r.err
+	}
+	return w.changes(ctx, scratch)
+}
+
+// Prefetch starts listing the worktree's changes aside, for the next
+// Changes (with the same scratch): the look at the worktree and another
+// at the main tree can then run at once. Release and Keep wait for it.
+func (w *Worktree) Prefetch(ctx context.Context, scratch []string) {
+	w.wait()
+	ch := make(chan changesResult, 1)
+	w.pending = ch
+	go func() {
+		c, err := w.changes(ctx, scratch)
+		ch <- changesResult{c, err}
+	}()
+}
+
+// wait lets a prefetch end: git must not look at the worktree while it
+// is reset or moved.
+func (w *Worktree) wait() {
+	if w.pending != nil {
+		<-w.pending
+		w.pending = nil
+	}
+}
+
+func (w *Worktree) changes(ctx context.Context, scratch []string) ([]Change, error) {
 	out, err := w.repo.git(ctx, w.Dir, nil, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--ignore-submodules")
 	if err != nil {
 		return nil, err
@@ -774,16 +827,28 @@ func killIn(dir string) {
 // plan's directory, scratch patterns left out) to their blob ids; "" for a
 // deleted file.
 func (r *Repo) Dirty(ctx context.Context, scratch []string) (map[string]string, error) {
+	m, _, err := r.Status(ctx, scratch)
+	return m, err
+}
+
+// Status is Dirty, and the untracked files among them (scratch ones too,
+// relative to the plan's directory): what Setup.Untracked takes, so that
+// one look at the tree serves both.
+func (r *Repo) Status(ctx context.Context, scratch []string) (map[string]string, []string, error) {
 	out, err := r.git(ctx, r.Root, nil, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--ignore-submodules", "--", ".", ":(exclude)"+filepath.Base(r.State))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m := map[string]string{}
+	untracked := []string{}
 	for _, rec := range strings.Split(out, "\x00") {
 		if len(rec) < 4 {
 			continue
 		}
 		rel, ok := strings.CutPrefix(rec[3:], r.Prefix)
+		if ok && rec[:2] == "??" {
+			untracked = append(untracked, rel)
+		}
 		if !ok || matchAny(rel, scratch) {
 			continue
 		}
@@ -800,7 +865,7 @@ func (r *Repo) Dirty(ctx context.Context, scratch []string) (map[string]string, 
 		}
 		m[rel] = blob
 	}
-	return m, nil
+	return m, untracked, nil
 }
 
 // InsideGitDir reports whether dir is inside a git directory (.git/ or a

@@ -66,9 +66,12 @@ type try struct {
 	captured bytes.Buffer           // what the agent printed
 	guarded  map[string]guardedFile // the watched files as the agent started
 	before   map[string]fileState
-	o        outcome
-	failure  *agent.Failure   // the model's failure the agent printed
-	apply    []isolate.Change // what comes back from the worktree
+	// dirtyBefore is the main tree's changed files (git status) as the
+	// attempt began, for the writes that miss a worktree.
+	dirtyBefore map[string]string
+	o           outcome
+	failure     *agent.Failure   // the model's failure the agent printed
+	apply       []isolate.Change // what comes back from the worktree
 }
 
 // do prepares the attempt, runs the agent and judges what it did, stage
@@ -122,7 +125,12 @@ func (t *try) prepare(feedback string) (*proc, *verdict) {
 	}
 	// Where the agent works: the main tree, or a worktree of its own.
 	if r.repo != nil {
-		wt, err := r.repo.Create(t.actx, state.WorktreeName(s.ID, t.a.N), isolate.Setup{Copy: s.Copy, Link: s.Link, Files: s.Files, Read: s.Read, MaxUntracked: s.MaxUntracked})
+		// The main tree as the attempt starts, and its untracked files
+		// for the snapshot: one look at a tree of thousands of files
+		// costs tens of milliseconds.
+		var untracked []string
+		t.dirtyBefore, untracked = r.status(t.actx)
+		wt, err := r.repo.Create(t.actx, state.WorktreeName(s.ID, t.a.N), isolate.Setup{Copy: s.Copy, Link: s.Link, Files: s.Files, Read: s.Read, MaxUntracked: s.MaxUntracked, Untracked: untracked})
 		if err != nil {
 			return nil, t.stepFailed("creating the worktree", err)
 		}
@@ -190,7 +198,10 @@ func (t *try) run(p *proc) *verdict {
 	// The main tree as the attempt starts: isolation none judges its
 	// changes; a worktree attempt watches it for writes that miss the
 	// worktree.
-	dirtyBefore := r.dirty(t.actx)
+	dirtyBefore := t.dirtyBefore
+	if t.wt == nil {
+		dirtyBefore = r.dirty(t.actx)
+	}
 	t.before = r.snapshotIn(t.work)
 	times := modTimes(t.work, s.Files)
 	t.guarded = r.guard.take()
@@ -220,6 +231,12 @@ func (t *try) run(p *proc) *verdict {
 			fmt.Fprintf(t.logf, "\n# paraider: warning: files outside every task's changed while it ran in place (by this agent or another, or by someone else; left as they are): %s\n", strings.Join(t.a.Undeclared, ", "))
 		}
 	} else {
+		// The worktree's changes (judged later) are listed meanwhile,
+		// under the attempt's context (post ends with this function when
+		// the attempt timed out, and then they are not judged).
+		if !t.o.TimedOut {
+			t.wt.Prefetch(t.actx, s.Agent.Scratch)
+		}
 		t.a.Elsewhere = r.elsewhere(post, dirtyBefore)
 		if len(t.a.Elsewhere) > 0 {
 			fmt.Fprintf(t.logf, "\n# paraider: warning: files outside every task's changed in the main tree while this agent ran in its worktree (written by path, or by someone else): %s\n", strings.Join(t.a.Elsewhere, ", "))
