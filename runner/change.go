@@ -73,7 +73,7 @@ func (r *runner) recordChange(ctx context.Context, res *state.Result, before map
 		ch.Commit, ch.NotCommitted = r.commit(ctx, res, &ch)
 		res.Commit, res.NotCommitted = ch.Commit, ch.NotCommitted
 	}
-	state.WriteJSON(r.lay.Path(state.ChangePath(r.spec.ID)), ch)
+	state.WriteJSONUnsynced(r.lay.Path(state.ChangePath(r.spec.ID)), ch)
 }
 
 func sameImage(a, b *state.Image) bool {

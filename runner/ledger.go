@@ -77,8 +77,7 @@ func (r *runner) overBudget() (bool, string) {
 // synced: after a crash the mark names a process that is gone, which
 // status tells (alive), and the next attempt writes it anew.
 func (r *runner) markRunning(n int) {
-	b, _ := json.Marshal(state.Running{
+	state.WriteJSONUnsynced(r.lay.Path(state.RunningPath(r.spec.ID)), state.Running{
 		Run: state.CurrentRun(), Task: r.spec.ID, Attempt: n, Of: r.spec.Retries + 1, Started: time.Now().UTC(),
 		PID: os.Getpid(), Log: state.LogPath(r.spec.ID, n)})
-	state.WriteNew(r.lay.Path(state.RunningPath(r.spec.ID)), append(b, '\n'))
 }

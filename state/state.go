@@ -223,6 +223,17 @@ func WriteIfChanged(name string, data []byte) (bool, error) {
 // exist yet, atomically and without sync.
 func WriteNew(name string, data []byte) error { return writeFile(name, data, 0o644, false) }
 
+// WriteJSONUnsynced writes v as indented JSON, atomically against a kill
+// but not synced: for records whose loss in a power cut costs a
+// convenience (paraider diff of that task), not work or money.
+func WriteJSONUnsynced(name string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFile(name, append(b, '\n'), 0o644, false)
+}
+
 // WriteJSON writes v as indented JSON, atomically.
 func WriteJSON(name string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
