@@ -77,10 +77,18 @@ type try struct {
 // do prepares the attempt, runs the agent and judges what it did, stage
 // by stage; nil when the attempt passed.
 func (t *try) do(feedback string) *verdict {
+	// The supervisor starts while the attempt is prepared (a worktree,
+	// git status): a process start fewer on the way to the agent.
+	var sup *supervisor
+	if Supervisor != nil {
+		sup, _ = startSupervisor() // nil: run starts one
+	}
 	p, v := t.prepare(feedback)
 	if v != nil {
+		sup.abort()
 		return v
 	}
+	p.Sup = sup
 	if v := t.run(p); v != nil {
 		return v
 	}
@@ -207,6 +215,7 @@ func (t *try) run(p *proc) *verdict {
 	t.guarded = r.guard.take()
 	left := time.Until(t.deadline)
 	if left <= 0 {
+		p.Sup.abort()
 		return t.stepFailed("preparing the attempt", context.Cause(t.actx))
 	}
 	p.Timeout = left

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +31,9 @@ type proc struct {
 	// orphans that left its group. Only safe where the agent is our only
 	// child.
 	Sweep bool
+	// Sup is a supervisor started ahead (startSupervisor), waiting for
+	// this process to run; nil: run starts one itself.
+	Sup *supervisor
 }
 
 // outcome is how a proc ended.
@@ -44,12 +48,12 @@ type outcome struct {
 // run starts p and waits for it, its timeout, or ctx. On every path out the
 // whole process group is stopped: SIGTERM, then SIGKILL after Grace.
 func (p *proc) run(ctx context.Context) outcome {
-	cmd, lifeline, err := p.command()
-	if err != nil {
-		return outcome{ExitCode: -1, StartErr: err}
+	if Supervisor != nil {
+		return p.runSupervised(ctx)
 	}
-	if lifeline != nil {
-		defer lifeline.Close()
+	cmd := exec.Command(p.Argv[0], p.Argv[1:]...)
+	if p.Path != "" {
+		cmd.Path, cmd.Err = p.Path, nil
 	}
 	cmd.Dir = p.Dir
 	// PWD must name the directory the child runs in: some agents
@@ -63,11 +67,6 @@ func (p *proc) run(ctx context.Context) outcome {
 	}
 	cmd.Stdout, cmd.Stderr = pw, pw
 	cmd.SysProcAttr = sysProcAttr()
-	if Supervisor != nil {
-		// Not killed with this process: the supervisor must live on to
-		// end the agent's processes.
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	}
 	if err := cmd.Start(); err != nil {
 		pw.Close()
 		pr.Close()
@@ -77,48 +76,45 @@ func (p *proc) run(ctx context.Context) outcome {
 	return p.wait(ctx, cmd, pr)
 }
 
-// command is the command that runs p: the program itself, or the
-// supervisor that leads the group in its place and ends it should this
-// process be killed (see Supervise), with the write end of its lifeline
-// pipe, which the caller closes when the run is over.
-func (p *proc) command() (*exec.Cmd, io.Closer, error) {
+// runSupervised runs p under a supervisor that leads the group in its
+// place and ends it should this process be killed (see Supervise): the
+// one started ahead, or a new one. The supervisor is told what to run
+// through its gate.
+func (p *proc) runSupervised(ctx context.Context) outcome {
+	sup := p.Sup
+	p.Sup = nil
+	if sup == nil {
+		var err error
+		if sup, err = startSupervisor(); err != nil {
+			return outcome{ExitCode: -1, StartErr: err}
+		}
+	}
 	cmd := exec.Command(p.Argv[0], p.Argv[1:]...)
 	if p.Path != "" {
 		cmd.Path, cmd.Err = p.Path, nil
-	}
-	if Supervisor == nil {
-		return cmd, nil, nil
-	}
-	if cmd.Err != nil {
-		return nil, nil, cmd.Err
 	}
 	// What cannot start is said here, not by the supervisor's exit.
 	prog := cmd.Path
 	if !filepath.IsAbs(prog) && p.Dir != "" {
 		prog = filepath.Join(p.Dir, prog)
 	}
-	if _, err := exec.LookPath(prog); err != nil {
-		return nil, nil, err
+	if cmd.Err == nil {
+		_, cmd.Err = exec.LookPath(prog)
 	}
-	lr, lw, err := os.Pipe()
+	if cmd.Err != nil {
+		sup.abort()
+		return outcome{ExitCode: -1, StartErr: cmd.Err}
+	}
+	// PWD must name the directory the child runs in (see run).
+	job := superviseJob{Path: cmd.Path, Argv: p.Argv, Dir: p.Dir, Env: withPWD(p.Env, p.Dir)}
+	err := json.NewEncoder(sup.gate).Encode(job)
+	sup.gate.Close()
 	if err != nil {
-		return nil, nil, err
+		sup.abort()
+		return outcome{ExitCode: -1, StartErr: fmt.Errorf("telling the supervisor what to run: %w", err)}
 	}
-	args := append(append(append([]string(nil), Supervisor[1:]...), cmd.Path), p.Argv...)
-	sup := exec.Command(Supervisor[0], args...)
-	sup.ExtraFiles = []*os.File{lr}
-	// The child has its copy of the read end once started.
-	return sup, closers{lw, lr}, nil
-}
-
-// closers closes each in turn.
-type closers []io.Closer
-
-func (cs closers) Close() error {
-	for _, c := range cs {
-		c.Close()
-	}
-	return nil
+	defer sup.lifeline.Close()
+	return p.wait(ctx, sup.cmd, sup.out)
 }
 
 // wait waits for the started cmd under p's timeout and ctx, stops its

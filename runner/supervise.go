@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -31,28 +32,36 @@ var Supervisor []string
 // agent handle them and ends with the agent's own status, so exec sees
 // the agent's exit code or signal.
 //
-// Supervise runs the supervisor: args are the program's path, then its
-// argv. Fd 3 is the lifeline. It never returns.
-func Supervise(args []string) {
-	if len(args) < 2 {
-		fmt.Fprintln(os.Stderr, "paraider: "+SuperviseArg+" PATH ARGV0 [ARGS...]")
-		os.Exit(2)
-	}
+// A supervisor is started ahead of its agent (startSupervisor), while
+// paraider exec still prepares the attempt (the snapshot, git status):
+// its start costs a process of its own. It learns what to run from its
+// gate, fd 4: a superviseJob in JSON, then EOF; a gate closed without a
+// job (the attempt ended before its agent ran, or exec died) ends it.
+//
+// Supervise runs the supervisor; fd 3 is the lifeline, fd 4 the gate.
+// It never returns.
+func Supervise([]string) {
 	becomeSubreaper()
 	lifeline := os.NewFile(3, "lifeline")
 	syscall.CloseOnExec(3)
+	gate := os.NewFile(4, "gate")
+	syscall.CloseOnExec(4)
 	// The group's signals are for the agent; the supervisor waits for it.
 	signal.Ignore(syscall.SIGPIPE)
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 
-	cmd := exec.Command(args[0])
-	cmd.Args = args[1:]
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	var job superviseJob
+	if err := json.NewDecoder(gate).Decode(&job); err != nil || len(job.Argv) == 0 {
+		os.Exit(0)
+	}
+	gate.Close()
+	// The path as exec found it (a relative one is taken from Dir).
+	cmd := &exec.Cmd{Path: job.Path, Args: job.Argv, Dir: job.Dir, Env: job.Env, Stdout: os.Stdout, Stderr: os.Stderr}
 	// Should the supervisor itself be killed, the agent goes too.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		fmt.Fprintf(os.Stderr, "paraider: cannot start %s: %v\n", args[0], err)
+		fmt.Fprintf(os.Stderr, "paraider: cannot start %s: %v\n", job.Path, err)
 		os.Exit(127)
 	}
 	waited := make(chan error, 1)
@@ -74,6 +83,82 @@ func Supervise(args []string) {
 			os.Exit(137)
 		}
 	}
+}
+
+// superviseJob is what a supervisor runs.
+type superviseJob struct {
+	Path string   `json:"path"`
+	Argv []string `json:"argv"`
+	Dir  string   `json:"dir"`
+	Env  []string `json:"env"`
+}
+
+// supervisor is a supervisor started and waiting at its gate.
+type supervisor struct {
+	cmd      *exec.Cmd
+	out      *os.File // the read end of its output (the agent's, then)
+	lifeline *os.File // the write end: it dies with this process
+	gate     *os.File // the write end: the job, then EOF
+}
+
+// startSupervisor starts a supervisor (Supervisor, in a process group of
+// its own: not killed with this process, which it must outlive to end
+// the agent's processes).
+func startSupervisor() (*supervisor, error) {
+	var files []*os.File
+	closeAll := func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}
+	pipe := func() (r, w *os.File, err error) {
+		if r, w, err = os.Pipe(); err == nil {
+			files = append(files, r, w)
+		}
+		return r, w, err
+	}
+	lr, lw, err1 := pipe()
+	gr, gw, err2 := pipe()
+	pr, pw, err3 := pipe()
+	if err := errors.Join(err1, err2, err3); err != nil {
+		closeAll()
+		return nil, err
+	}
+	cmd := exec.Command(Supervisor[0], Supervisor[1:]...)
+	cmd.ExtraFiles = []*os.File{lr, gr}
+	cmd.Stdout, cmd.Stderr = pw, pw
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		closeAll()
+		return nil, err
+	}
+	// The child has its copies of these.
+	lr.Close()
+	gr.Close()
+	pw.Close()
+	return &supervisor{cmd: cmd, out: pr, lifeline: lw, gate: gw}, nil
+}
+
+// abort ends a supervisor that will run nothing: its gate closes without
+// a job, and it is waited for (killed, should it not end).
+func (s *supervisor) abort() {
+	if s == nil {
+		return
+	}
+	s.gate.Close()
+	s.lifeline.Close()
+	done := make(chan struct{})
+	go func() {
+		s.cmd.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	}
+	s.out.Close()
 }
 
 // endAll kills every other process of this group and every child of ours
