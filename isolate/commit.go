@@ -36,33 +36,19 @@ func (r *Repo) Commit(ctx context.Context, files []string, message string) (stri
 		return "", err
 	}
 	defer lock.Close()
-	if op := r.inProgress(ctx); op != "" {
-		return "", &Refusal{"a " + op + " is in progress; finish or abort it to have each task committed"}
-	}
-	branch, err := r.git(ctx, r.Top, nil, "symbolic-ref", "-q", "HEAD")
-	if err != nil {
-		return "", &Refusal{"HEAD is detached (no branch to commit to); check out a branch to have each task committed"}
-	}
-	branch = strings.TrimSpace(branch)
 	paths := make([]string, len(files))
 	for i, f := range files {
 		paths[i] = r.Prefix + f
 	}
-	head, _ := r.git(ctx, r.Top, nil, "rev-parse", "-q", "--verify", "HEAD^{commit}")
-	head = strings.TrimSpace(head)
+	branch, head, err := r.mayCommit(ctx, paths)
+	if err != nil {
+		return "", err
+	}
 	base := head
 	if base == "" {
 		base = emptyTree
 	}
 	literal := []string{"GIT_LITERAL_PATHSPECS=1"}
-	staged, err := r.git(ctx, r.Top, literal, append([]string{"diff", "--cached", "--name-only", "-z", base, "--"}, paths...)...)
-	if err != nil {
-		return "", err
-	}
-	if s := strings.Split(strings.TrimRight(staged, "\x00"), "\x00"); s[0] != "" {
-		return "", &Refusal{fmt.Sprintf("you have staged %s, one of the task's files; unstage it (git restore --staged) to have the task committed", strings.Join(s, ", "))}
-	}
-
 	tmp, err := os.CreateTemp(r.State, "commit-index-")
 	if err != nil {
 		return "", err
@@ -116,6 +102,32 @@ func (r *Repo) Commit(ctx context.Context, files []string, message string) (stri
 		return commit, fmt.Errorf("committed as %.12s, but the index was not updated for the task's files (git status shows them changed back): %w", commit, err)
 	}
 	return commit, nil
+}
+
+// mayCommit refuses a commit that would surprise the person (see
+// Commit), or returns the branch and its head ("" for an unborn branch).
+func (r *Repo) mayCommit(ctx context.Context, paths []string) (branch, head string, err error) {
+	if op := r.inProgress(ctx); op != "" {
+		return "", "", &Refusal{"a " + op + " is in progress; finish or abort it to have each task committed"}
+	}
+	branch, err = r.git(ctx, r.Top, nil, "symbolic-ref", "-q", "HEAD")
+	if err != nil {
+		return "", "", &Refusal{"HEAD is detached (no branch to commit to); check out a branch to have each task committed"}
+	}
+	head, _ = r.git(ctx, r.Top, nil, "rev-parse", "-q", "--verify", "HEAD^{commit}")
+	head = strings.TrimSpace(head)
+	base := head
+	if base == "" {
+		base = emptyTree
+	}
+	staged, err := r.git(ctx, r.Top, []string{"GIT_LITERAL_PATHSPECS=1"}, append([]string{"diff", "--cached", "--name-only", "-z", base, "--"}, paths...)...)
+	if err != nil {
+		return "", "", err
+	}
+	if s := strings.Split(strings.TrimRight(staged, "\x00"), "\x00"); s[0] != "" {
+		return "", "", &Refusal{fmt.Sprintf("you have staged %s, one of the task's files; unstage it (git restore --staged) to have the task committed", strings.Join(s, ", "))}
+	}
+	return strings.TrimSpace(branch), head, nil
 }
 
 // emptyTree is git's empty tree, the base of an unborn branch.
