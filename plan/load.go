@@ -23,6 +23,9 @@ import (
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
+// ValidID reports whether s can be a task id.
+func ValidID(s string) bool { return len(s) <= MaxIDLength && idPattern.MatchString(s) }
+
 // Limits on what a plan may hold. Each is far above what a real plan
 // needs; past it the value is a typo or an attack, and would fail later
 // in a worse place (Ninja's pool depth, a 2 GB read, a file name).

@@ -32,6 +32,9 @@ type Env struct {
 	Stderr io.Writer
 }
 
+// defaultPlan is the plan file when -f names none.
+const defaultPlan = "paraider.yaml"
+
 // CLI is paraider's command line.
 type CLI struct {
 	// Plan is the plan file; its directory is the repository root, where

@@ -69,6 +69,14 @@ func (h *hinted) Hint() string  { return h.hint }
 // paraider runs one command line and returns the exit code; main stays thin
 // so that deferred work always runs.
 func paraider(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 2 && args[0] == "exec" && plan.ValidID(args[1]) {
+		// What Ninja runs for every task, parsed here: building kong's
+		// parser for every command costs each task a few milliseconds.
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+		defer stop()
+		cli := &CLI{Plan: defaultPlan}
+		return explain((&ExecCmd{Task: args[1]}).Run(cli, &Env{Ctx: ctx, Stdout: stdout, Stderr: stderr}), stderr)
+	}
 	var cli CLI
 	exited := -1
 	parser, err := kong.New(&cli,
