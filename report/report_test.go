@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -217,4 +218,29 @@ func TestFormats(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A growing log is read again at most every progressEvery; the same
+// size is never read again.
+func TestProgressCache(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "a.1.log")
+	spec := filepath.Join(dir, "a.json")
+	os.WriteFile(spec, []byte(`{"id":"a","agent":{"output":"aider"}}`), 0o644)
+	os.WriteFile(log, []byte("# paraider: header\n\nfirst line\n"), 0o644)
+	if line, _ := progress(dir, log, spec); line != "first line" {
+		t.Fatalf("line %q", line)
+	}
+	f, _ := os.OpenFile(log, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString("second line\n")
+	f.Close()
+	if line, _ := progress(dir, log, spec); line != "first line" {
+		t.Errorf("read again within progressEvery: %q", line)
+	}
+	old := progressEvery
+	progressEvery = 0
+	defer func() { progressEvery = old }()
+	if line, _ := progress(dir, log, spec); line != "second line" {
+		t.Errorf("a grown log, read again: %q; want second line", line)
+	}
 }

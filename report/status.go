@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -152,8 +153,6 @@ const progressWindow = 4 << 20
 // agent's output is read: the last line that says something, and the
 // tokens and cost reported up to now.
 func progress(root, log, specFile string) (string, agent.Usage) {
-	var spec state.Spec
-	state.ReadJSON(specFile, &spec)
 	f, err := os.Open(log)
 	if err != nil {
 		return "", agent.Usage{}
@@ -163,12 +162,36 @@ func progress(root, log, specFile string) (string, agent.Usage) {
 	if err != nil {
 		return "", agent.Usage{}
 	}
+	// A view redrawn a few times a second reads a log again only when it
+	// grew, and at most once a second: an agent's log runs to megabytes.
+	if c, ok := progressCache.Load(log); ok {
+		c := c.(cachedProgress)
+		if c.size == fi.Size() || time.Since(c.at) < progressEvery {
+			return c.pr.Line, c.pr.Usage
+		}
+	}
+	var spec state.Spec
+	state.ReadJSON(specFile, &spec)
 	off := max(fi.Size()-progressWindow, 0)
 	buf := make([]byte, fi.Size()-off)
 	n, _ := f.ReadAt(buf, off)
 	pr := agent.ProgressOf(spec.Agent.Output, string(buf[:n]), root)
+	progressCache.Store(log, cachedProgress{size: fi.Size(), at: time.Now(), pr: pr})
 	return pr.Line, pr.Usage
 }
+
+// progressEvery is how often a growing log is read again.
+var progressEvery = time.Second
+
+type cachedProgress struct {
+	size int64
+	at   time.Time
+	pr   agent.Progress
+}
+
+// progressCache holds what each running attempt's log showed last, by
+// the log's path (a new attempt has a log of its own).
+var progressCache sync.Map
 
 // WriteText renders the snapshot. With color, states are coloured; the
 // caller decides (a terminal, and NO_COLOR unset).
