@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/paraider/paraider/state"
 )
@@ -98,7 +99,7 @@ func (r *Repo) Commit(ctx context.Context, files []string, message string) (stri
 		return commit, err
 	}
 	info := indexInfo(entries, paths)
-	if _, err := gitIn(ctx, r.Top, literal, info, append(append([]string(nil), r.exact...), "update-index", "-z", "--index-info")...); err != nil {
+	if err := r.updateIndex(ctx, info); err != nil {
 		return commit, fmt.Errorf("committed as %.12s, but the index was not updated for the task's files (git status shows them changed back): %w", commit, err)
 	}
 	return commit, nil
@@ -120,7 +121,7 @@ func (r *Repo) mayCommit(ctx context.Context, paths []string) (branch, head stri
 	if base == "" {
 		base = emptyTree
 	}
-	staged, err := r.git(ctx, r.Top, []string{"GIT_LITERAL_PATHSPECS=1"}, append([]string{"diff", "--cached", "--name-only", "-z", base, "--"}, paths...)...)
+	staged, err := r.git(ctx, r.Top, []string{"GIT_LITERAL_PATHSPECS=1", "GIT_OPTIONAL_LOCKS=0"}, append([]string{"diff", "--cached", "--name-only", "-z", base, "--"}, paths...)...)
 	if err != nil {
 		return "", "", err
 	}
@@ -128,6 +129,25 @@ func (r *Repo) mayCommit(ctx context.Context, paths []string) (branch, head stri
 		return "", "", &Refusal{fmt.Sprintf("you have staged %s, one of the task's files; unstage it (git restore --staged) to have the task committed", strings.Join(s, ", "))}
 	}
 	return strings.TrimSpace(branch), head, nil
+}
+
+// updateIndex gives the person's index the entries in info (`update-index
+// --index-info`), waiting a little for a lock another git holds (the
+// person's; a status that refreshes the index).
+func (r *Repo) updateIndex(ctx context.Context, info string) error {
+	args := append(append([]string(nil), r.exact...), "update-index", "-z", "--index-info")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err := gitIn(ctx, r.Top, []string{"GIT_LITERAL_PATHSPECS=1"}, info, args...)
+		if err == nil || !strings.Contains(err.Error(), "index.lock") || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // emptyTree is git's empty tree, the base of an unborn branch.

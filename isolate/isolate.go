@@ -835,7 +835,10 @@ func (r *Repo) Dirty(ctx context.Context, scratch []string) (map[string]string, 
 // relative to the plan's directory): what Setup.Untracked takes, so that
 // one look at the tree serves both.
 func (r *Repo) Status(ctx context.Context, scratch []string) (map[string]string, []string, error) {
-	out, err := r.git(ctx, r.Root, nil, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--ignore-submodules", "--", ".", ":(exclude)"+filepath.Base(r.State))
+	// Without the optional lock: a status that refreshes the person's
+	// index takes index.lock, and their own git (or a task's commit)
+	// would fail on it meanwhile.
+	out, err := r.git(ctx, r.Root, []string{"GIT_OPTIONAL_LOCKS=0"}, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--ignore-submodules", "--", ".", ":(exclude)"+filepath.Base(r.State))
 	if err != nil {
 		return nil, nil, err
 	}
