@@ -211,17 +211,11 @@ func copyBack(src, dst string) error {
 		return err
 	}
 	if fi.Mode()&os.ModeSymlink != 0 {
-		tmp := filepath.Join(filepath.Dir(dst), fmt.Sprintf(".%s.tmp-link%d", filepath.Base(dst), os.Getpid()))
-		defer os.Remove(tmp)
 		target, err := os.Readlink(src)
 		if err != nil {
 			return err
 		}
-		os.Remove(tmp)
-		if err := os.Symlink(target, tmp); err != nil {
-			return err
-		}
-		return os.Rename(tmp, dst)
+		return state.WriteSymlink(dst, target)
 	}
 	if !fi.Mode().IsRegular() {
 		return fmt.Errorf("%s is not a regular file", src)

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/paraider/paraider/internal/human"
 	"github.com/paraider/paraider/state"
 )
 
@@ -90,7 +91,7 @@ func (r *Repo) Commit(ctx context.Context, files []string, message string) (stri
 	if old == "" {
 		old = strings.Repeat("0", len(commit))
 	}
-	if _, err := r.git(ctx, r.Top, nil, "update-ref", "-m", "paraider: "+firstLine(message), branch, commit, old); err != nil {
+	if _, err := r.git(ctx, r.Top, nil, "update-ref", "-m", "paraider: "+human.FirstLine(message), branch, commit, old); err != nil {
 		return "", fmt.Errorf("the branch moved while the task's commit was made, so it was not recorded: %w", err)
 	}
 	// The person's index: those files' entries as the commit has them.
@@ -210,9 +211,4 @@ func (r *Repo) identity(ctx context.Context) []string {
 	}
 	return []string{"GIT_AUTHOR_NAME=paraider", "GIT_AUTHOR_EMAIL=paraider@localhost",
 		"GIT_COMMITTER_NAME=paraider", "GIT_COMMITTER_EMAIL=paraider@localhost"}
-}
-
-func firstLine(s string) string {
-	l, _, _ := strings.Cut(s, "\n")
-	return l
 }

@@ -249,7 +249,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	for _, t := range r.Tasks {
 		if t.Status == Failed {
 			fmt.Fprintf(w, "\n<details><summary>%s failed: %s</summary>\n\n```\n%s\n```\n</details>\n",
-				md(t.ID), md(firstLine(t.Reason)), strings.ReplaceAll(t.LogTail, "```", "'''"))
+				md(t.ID), md(human.FirstLine(t.Reason)), strings.ReplaceAll(t.LogTail, "```", "'''"))
 		}
 	}
 	r.writeGantt(w)
@@ -291,11 +291,6 @@ func (r *Report) writeGantt(w io.Writer) {
 		}
 	}
 	fmt.Fprintln(w, "```")
-}
-
-func firstLine(s string) string {
-	l, _, _ := strings.Cut(s, "\n")
-	return l
 }
 
 // md escapes what would break a Markdown table cell.
@@ -350,7 +345,7 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		c := junitCase{Name: t.ID, Classname: "paraider.tasks", Time: secs(t.Duration)}
 		switch t.Status {
 		case Failed:
-			c.Failure = &junitFailure{Message: firstLine(t.Reason), Type: "task", Text: t.Reason + "\n\n" + t.LogTail}
+			c.Failure = &junitFailure{Message: human.FirstLine(t.Reason), Type: "task", Text: t.Reason + "\n\n" + t.LogTail}
 			tasks.Failures++
 		case NotRun:
 			c.Skipped = &junitSkipped{Message: "not run: an upstream task failed or the run stopped"}

@@ -94,7 +94,7 @@ func BuildStatus(root string, now time.Time) (*Status, error) {
 				row.LastLine = "interrupted; runs again next time"
 			case res.Status != state.StatusOK:
 				row.State = Failed
-				row.LastLine = firstLine(res.Reason)
+				row.LastLine = human.FirstLine(res.Reason)
 			case stale(root, &spec, &res):
 				// As exec and Ninja see it: its inputs changed.
 				row.State = Pending

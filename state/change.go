@@ -160,14 +160,25 @@ func (l Layout) WriteImage(path string, img *Image) error {
 		return err
 	}
 	if img.Link() {
-		tmp := filepath.Join(filepath.Dir(path), fmt.Sprintf(".%s.tmp-link%d", filepath.Base(path), os.Getpid()))
-		os.Remove(tmp)
-		if err := os.Symlink(string(data), tmp); err != nil {
-			return err
-		}
-		return os.Rename(tmp, path)
+		return WriteSymlink(path, string(data))
 	}
 	return WriteFile(path, data, img.Mode.Perm())
+}
+
+// WriteSymlink makes path a symlink to target atomically: a temporary
+// link beside it (.NAME.tmp-linkPID), then a rename, which replaces a file
+// or link at path rather than writing through it.
+func WriteSymlink(path, target string) error {
+	tmp := filepath.Join(filepath.Dir(path), fmt.Sprintf(".%s.tmp-link%d", filepath.Base(path), os.Getpid()))
+	os.Remove(tmp)
+	if err := os.Symlink(target, tmp); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
 }
 
 // PruneBlobs removes the stored contents no change record names, older

@@ -369,13 +369,21 @@ func (c *ResetCmd) Run(cli *CLI, env *Env) error {
 		}
 	}
 	for _, id := range ids {
-		for _, rel := range []string{state.ResultPath(id), state.SuccessPath(id), state.TaskStamp(id)} {
-			if err := os.Remove(filepath.Join(root, rel)); err != nil && !os.IsNotExist(err) {
-				return err
-			}
+		if err := forget(state.Layout{Root: root}, id); err != nil {
+			return err
 		}
 	}
 	fmt.Fprintf(env.Stdout, "paraider: reset %s; the next run runs %s again\n", strings.Join(ids, ", "), map[bool]string{true: "it", false: "them"}[len(ids) == 1])
+	return nil
+}
+
+// forget removes a task's results and stamp: the next run does it again.
+func forget(lay state.Layout, id string) error {
+	for _, rel := range []string{state.ResultPath(id), state.SuccessPath(id), state.TaskStamp(id)} {
+		if err := os.Remove(lay.Path(rel)); err != nil && !os.IsNotExist(err) {
+			return err
+		}
+	}
 	return nil
 }
 

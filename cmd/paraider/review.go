@@ -28,19 +28,20 @@ type DiffCmd struct {
 }
 
 // changes are the recorded changes of the tasks named (all when none),
-// in plan order. A task named without a record is told on stderr.
-func changes(root string, named []string, stderr io.Writer) (state.Layout, []*state.Change, error) {
+// in plan order, with the generated plan's facts. A task named without a
+// record is told on stderr.
+func changes(root string, named []string, stderr io.Writer) (state.Layout, *state.Run, []*state.Change, error) {
 	lay, err := state.NewLayout(root)
 	if err != nil {
-		return lay, nil, err
+		return lay, nil, nil, err
 	}
 	var run state.Run
 	if err := state.ReadJSON(lay.Path(state.RunPath), &run); err != nil {
-		return lay, nil, &hinted{err: fmt.Errorf("no generated plan in %s", root), hint: "run `paraider gen` (or paraider run) first"}
+		return lay, nil, nil, &hinted{err: fmt.Errorf("no generated plan in %s", root), hint: "run `paraider gen` (or paraider run) first"}
 	}
 	for _, id := range named {
 		if !slices.Contains(run.Tasks, id) {
-			return lay, nil, &hinted{err: fmt.Errorf("no task %q in the plan", id), hint: "the tasks are: " + strings.Join(run.Tasks, ", ")}
+			return lay, nil, nil, &hinted{err: fmt.Errorf("no task %q in the plan", id), hint: "the tasks are: " + strings.Join(run.Tasks, ", ")}
 		}
 	}
 	var out []*state.Change
@@ -54,16 +55,16 @@ func changes(root string, named []string, stderr io.Writer) (state.Layout, []*st
 		case state.Missing(err) && len(named) > 0:
 			fmt.Fprintf(stderr, "paraider: %s has no recorded change: it has not succeeded with a change since paraider records them, or it was reverted\n", id)
 		case err != nil && !state.Missing(err):
-			return lay, nil, err
+			return lay, nil, nil, err
 		case err == nil:
 			out = append(out, &ch)
 		}
 	}
-	return lay, out, nil
+	return lay, &run, out, nil
 }
 
 func (c *DiffCmd) Run(cli *CLI, env *Env) error {
-	lay, chs, err := changes(cli.root(), c.Tasks, env.Stderr)
+	lay, _, chs, err := changes(cli.root(), c.Tasks, env.Stderr)
 	if err != nil {
 		return err
 	}
@@ -191,7 +192,7 @@ func (c *RevertCmd) Run(cli *CLI, env *Env) error {
 		return &hinted{err: errors.New("a paraider run is running in this repository"), hint: "wait for it to finish (paraider status shows it), or stop it"}
 	}
 	defer lock.Close()
-	lay, chs, err := changes(root, c.Tasks, io.Discard)
+	lay, run, chs, err := changes(root, c.Tasks, io.Discard)
 	if err != nil {
 		return err
 	}
@@ -218,15 +219,13 @@ func (c *RevertCmd) Run(cli *CLI, env *Env) error {
 		return &hinted{err: fmt.Errorf("not reverted: changed since the task wrote them: %s", strings.Join(changed, ", ")),
 			hint: "nothing was changed; paraider diff shows what the task did, to take back by hand"}
 	}
-	var run state.Run
-	state.ReadJSON(lay.Path(state.RunPath), &run)
 	for _, ch := range chs {
 		for _, fc := range ch.Files {
 			if err := lay.WriteImage(lay.Path(fc.Path), fc.Before); err != nil {
 				return fmt.Errorf("reverting %s: %w (the files named before it in paraider diff were reverted)", fc.Path, err)
 			}
 		}
-		if err := c.settle(lay, ch.Task); err != nil {
+		if err := c.settle(lay, run, ch.Task); err != nil {
 			return err
 		}
 		os.Remove(lay.Path(state.ChangePath(ch.Task)))
@@ -243,7 +242,7 @@ func (c *RevertCmd) Run(cli *CLI, env *Env) error {
 		if ch.Commit != "" {
 			fmt.Fprintf(env.Stdout, "  its commit %.12s stays in the history: git revert %.12s takes it out there\n", ch.Commit, ch.Commit)
 		}
-		for _, dep := range dependents(&run, ch.Task) {
+		for _, dep := range dependents(run, ch.Task) {
 			var res state.Result
 			if state.ReadJSON(lay.Path(state.ResultPath(dep)), &res) == nil && res.Status == state.StatusOK {
 				fmt.Fprintf(env.Stderr, "paraider: warning: %s was built on %s's output; the next run does it again\n", dep, ch.Task)
@@ -255,18 +254,9 @@ func (c *RevertCmd) Run(cli *CLI, env *Env) error {
 
 // settle marks a reverted task not done (the next run does it again),
 // or with --keep-done, done with its files as they are now.
-func (c *RevertCmd) settle(lay state.Layout, id string) error {
+func (c *RevertCmd) settle(lay state.Layout, run *state.Run, id string) error {
 	if !c.KeepDone {
-		for _, rel := range []string{state.ResultPath(id), state.SuccessPath(id), state.TaskStamp(id)} {
-			if err := os.Remove(lay.Path(rel)); err != nil && !os.IsNotExist(err) {
-				return err
-			}
-		}
-		return nil
-	}
-	var run state.Run
-	if err := state.ReadJSON(lay.Path(state.RunPath), &run); err != nil {
-		return err
+		return forget(lay, id)
 	}
 	hash := state.OutputHash(lay.Root, run.Files[id])
 	for _, rel := range []string{state.ResultPath(id), state.SuccessPath(id)} {

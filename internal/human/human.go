@@ -46,6 +46,12 @@ func Clip(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
+// FirstLine is s up to its first line break.
+func FirstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}
+
 // Tail returns the last n lines of s.
 func Tail(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
