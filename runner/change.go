@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -24,19 +25,26 @@ type image struct {
 	data []byte
 }
 
-// images reads the task's declared files as they are in the main tree
-// before it runs: what `paraider diff` shows a change from, and what
-// `paraider revert` puts back.
-func (r *runner) images() map[string]image {
-	m := map[string]image{}
+// snapshotImages is the snapshot of the task's declared files in the main
+// tree before it runs, and their images from the same reading: what
+// `paraider diff` shows a change from, and what `paraider revert` puts
+// back (nil when one is no file: a directory where one is declared).
+func (r *runner) snapshotImages() (map[string]fileState, map[string]image) {
+	snap, imgs := map[string]fileState{}, map[string]image{}
 	for _, f := range r.spec.Files {
-		img, data, err := state.ReadImage(r.lay.Path(f))
-		if err != nil {
-			return nil // not a file (a directory where one is declared): no record
+		st, data, ok := statData(r.lay.Path(f))
+		snap[f] = st
+		switch {
+		case imgs == nil:
+		case !ok:
+			imgs = nil
+		case !st.exists:
+			imgs[f] = image{}
+		default:
+			imgs[f] = image{&state.Image{Blob: hex.EncodeToString(st.sum[:]), Mode: st.mode & (os.ModeSymlink | os.ModePerm)}, data}
 		}
-		m[f] = image{img, data}
 	}
-	return m
+	return snap, imgs
 }
 
 // recordChange writes what the task's success did to its files, and in
@@ -122,7 +130,7 @@ func (r *runner) commit(ctx context.Context, res *state.Result, ch *state.Change
 // CommitMessage is a task's commit message: "<task>: <the first line of
 // its message>", then trailers saying who did it and what it cost.
 func CommitMessage(s *state.Spec, res *state.Result) string {
-	subject := strings.TrimSpace(firstLine(strings.TrimSpace(s.Message)))
+	subject := strings.TrimSpace(human.FirstLine(strings.TrimSpace(s.Message)))
 	if len([]rune(subject)) > 72 {
 		subject = string([]rune(subject)[:71]) + "…"
 	}
@@ -132,9 +140,4 @@ func CommitMessage(s *state.Spec, res *state.Result) string {
 	}
 	return fmt.Sprintf("%s: %s\n\nParaider-Task: %s\nParaider-Agent: %s\nParaider-Model: %s\nParaider-Attempts: %d\nParaider-Cost: %s\nParaider-Tokens: %d sent, %d received\n",
 		s.ID, subject, s.ID, s.Agent.Name, model, len(res.Attempts), human.Money(res.Cost), res.TokensSent, res.TokensRecv)
-}
-
-func firstLine(s string) string {
-	l, _, _ := strings.Cut(s, "\n")
-	return l
 }

@@ -97,7 +97,7 @@ func Exec(ctx context.Context, id string, opts Options) error {
 		return err
 	}
 	r.guard = newGuard(ctx, r.root, r.runInfo().Tasks)
-	initial, before := r.snapshot(), r.images()
+	initial, before := r.snapshotImages()
 	defer os.Remove(r.lay.Path(state.RunningPath(id)))
 	r.attempts(ctx, res, feedback)
 	res.FilesChanged = changed(initial, r.snapshot())

@@ -28,20 +28,28 @@ func (r *runner) snapshotIn(dir string) map[string]fileState {
 }
 
 func stat(path string) fileState {
+	st, _, _ := statData(path)
+	return st
+}
+
+// statData is stat, and the content it read (a link's target); ok is
+// false when the path is something else, or could not be read.
+func statData(path string) (st fileState, data []byte, ok bool) {
 	fi, err := os.Lstat(path)
 	if err != nil {
-		return fileState{}
+		return fileState{}, nil, true
 	}
-	st := fileState{exists: true, mode: fi.Mode()}
+	st = fileState{exists: true, mode: fi.Mode()}
 	if fi.Mode().IsRegular() {
-		if data, err := os.ReadFile(path); err == nil {
-			st.sum = sha256.Sum256(data)
+		if data, err = os.ReadFile(path); err == nil {
+			st.sum, ok = sha256.Sum256(data), true
 		}
 	} else if fi.Mode()&os.ModeSymlink != 0 {
-		t, _ := os.Readlink(path)
-		st.sum = sha256.Sum256([]byte(t))
+		t, err := os.Readlink(path)
+		data = []byte(t)
+		st.sum, ok = sha256.Sum256(data), err == nil
 	}
-	return st
+	return st, data, ok
 }
 
 // modTimes records the modification times of files under dir.
