@@ -342,7 +342,7 @@ func (r *runner) forgetPlace() { r.places().forget(r.spec.ID) }
 func (r *runner) heir() string {
 	best := ""
 	var bestQ queueEntry
-	prio := r.places().prio
+	places := r.places()
 	run := r.runInfo()
 	for _, t := range run.Tasks {
 		deps := run.Deps[t]
@@ -359,7 +359,7 @@ func (r *runner) heir() string {
 				break
 			}
 		}
-		q := queueEntry{Task: t, Priority: prio[t].Remaining, Order: prio[t].Order}
+		q := places.entry(t)
 		if ready && (best == "" || outranks(q, bestQ)) {
 			best, bestQ = t, q
 		}

@@ -69,6 +69,9 @@ func processes() ([]procInfo, bool) {
 // every live child of this process (orphans reparented to us as subreaper).
 // It reaps this process's zombies on the way.
 func leftovers(pgid int, sweep bool) []int {
+	if nothingLeft(pgid, sweep) {
+		return nil
+	}
 	procs, ok := processes()
 	if !ok {
 		if syscall.Kill(-pgid, 0) == nil {
@@ -95,4 +98,25 @@ func leftovers(pgid int, sweep bool) []int {
 		}
 	}
 	return live
+}
+
+// nothingLeft is the quick look for the usual end of a run, before
+// reading every process's stat (thousands on a busy machine): the group
+// has no process left, not even a zombie, and this process no child (with
+// sweep), or, for this process's own group (the supervisor's), no child
+// at all. Processes join a group only by inheriting it (paraider's groups
+// are new; setpgid into a group takes the same session and is done by
+// no agent), so the group's other processes descend from its leader; and
+// with this process as subreaper, a descendant whose parent died is its
+// child.
+func nothingLeft(pgid int, sweep bool) bool {
+	self := os.Getpid()
+	if pgid != self && syscall.Kill(-pgid, 0) != syscall.ESRCH {
+		return false
+	}
+	if !sweep && pgid != self {
+		return true
+	}
+	kids, ok := children(self)
+	return ok && len(kids) == 0
 }

@@ -70,8 +70,15 @@ type slots struct {
 	dir  string
 	jobs int
 	prio map[string]state.Priority
-	// seen is when each arriving task (see arriving) was first seen.
+	// seen is when each arriving task (see arriving) was first seen;
+	// ran, the tasks seen with a place (never arriving again).
 	seen map[string]time.Time
+	ran  map[string]bool
+	// names is the task of each paraider exec process of Ninja's looked
+	// at (see siblings): a waiting task looks at them each time a place
+	// falls free. Only those: Ninja's child is /bin/sh until it execs
+	// paraider exec.
+	names map[int]string
 }
 
 // arriveFor is how long a task Ninja has started may take to join the
@@ -79,7 +86,8 @@ type slots struct {
 const arriveFor = 2 * time.Second
 
 func openSlots(root string, jobs int) *slots {
-	s := &slots{root: root, dir: filepath.Join(root, filepath.FromSlash(state.SlotsDir)), jobs: max(jobs, 1), seen: map[string]time.Time{}}
+	s := &slots{root: root, dir: filepath.Join(root, filepath.FromSlash(state.SlotsDir)), jobs: max(jobs, 1),
+		seen: map[string]time.Time{}, ran: map[string]bool{}, names: map[int]string{}}
 	state.ReadJSON(filepath.Join(root, filepath.FromSlash(state.PriorityPath)), &s.prio)
 	return s
 }
@@ -91,7 +99,7 @@ func (s *slots) acquire(ctx context.Context, task string) (release func(heir str
 	if err := os.MkdirAll(filepath.Join(s.dir, "queue"), 0o755); err != nil {
 		return nil, err
 	}
-	me := queueEntry{Task: task, Priority: s.prio[task].Remaining, Order: s.prio[task].Order}
+	me := s.entry(task)
 	// The entry appears already locked (written aside, locked, renamed
 	// into place), so that no one takes it for a dead task's. The task's
 	// own lock keeps a second process of the same task out.
@@ -179,7 +187,7 @@ func (s *slots) try(me queueEntry) (int, *os.File) {
 		f.Close()
 		free = append(free, k)
 	}
-	if len(free) == 0 || s.rank(me, kept) >= len(free) {
+	if len(free) == 0 || s.rank(me, kept, len(free)) >= len(free) {
 		return -1, nil
 	}
 	for _, k := range free {
@@ -205,49 +213,72 @@ func (s *slots) lock(k int) *os.File {
 }
 
 // rank counts the tasks that outrank me and wait for a place, or are on
-// their way to the queue, but for those a place is kept for.
-func (s *slots) rank(me queueEntry, kept map[string]bool) int {
+// their way to the queue, but for those a place is kept for; it stops
+// counting at limit (the free places). Every waiting task works out its
+// rank each time a place falls free, so this is kept to a listing of the
+// queue and of Ninja's children: an entry is opened only to see whether
+// its task still lives, and only while the count is below limit.
+func (s *slots) rank(me queueEntry, kept map[string]bool, limit int) int {
 	rank := 0
-	queued := map[string]bool{}
-	for _, w := range s.waiting() {
+	entries := s.queued()
+	queued := make(map[string]bool, len(entries))
+	for _, w := range entries {
 		queued[w.Task] = true
-		if w.Task != me.Task && !kept[w.Task] && outranks(w, me) {
+	}
+	for _, w := range entries {
+		if rank >= limit || !outranks(w, me) {
+			break // sorted: the rest rank lower
+		}
+		if w.Task != me.Task && !kept[w.Task] && s.alive(w.Task) {
 			rank++
 		}
 	}
 	// Ninja starts the ready tasks at once, and they join the queue in
 	// whatever order their processes get going: one that Ninja started
 	// and that outranks this task counts as waiting already.
-	for _, id := range s.arriving(queued) {
-		q := queueEntry{Task: id, Priority: s.prio[id].Remaining, Order: s.prio[id].Order}
-		if !kept[id] && outranks(q, me) {
+	now := time.Now()
+	for _, id := range s.siblings() {
+		if rank >= limit {
+			break
+		}
+		if queued[id] || kept[id] || !outranks(s.entry(id), me) {
+			continue
+		}
+		if s.arriving(id, now) {
 			rank++
 		}
 	}
 	return rank
 }
 
+// entry is task's place in the queue, from the ranks gen wrote.
+func (s *slots) entry(task string) queueEntry {
+	return queueEntry{Task: task, Priority: s.prio[task].Remaining, Order: s.prio[task].Order}
+}
+
 // wakeAll wakes the waiting tasks to look at the places again.
 func (s *slots) wakeAll() { os.WriteFile(filepath.Join(s.dir, "released"), nil, 0o644) }
 
-// arriving lists the tasks that the same Ninja has started (paraider exec
-// processes beside this one) and that neither wait in the queue nor run
-// yet, for up to arriveFor each.
-func (s *slots) arriving(queued map[string]bool) []string {
-	now := time.Now()
-	var out []string
-	for _, id := range s.siblings() {
-		if queued[id] || s.running(id) {
-			continue
-		}
-		if _, ok := s.seen[id]; !ok {
-			s.seen[id] = now
-		}
-		if now.Sub(s.seen[id]) < arriveFor {
-			out = append(out, id)
-		}
+// arriving reports whether task, whose paraider exec the same Ninja has
+// started beside this one, is on its way to the queue: it neither waits
+// there nor runs, and was first seen less than arriveFor ago.
+func (s *slots) arriving(task string, now time.Time) bool {
+	if s.ran[task] {
+		return false
 	}
-	return out
+	first, ok := s.seen[task]
+	if !ok {
+		first = now
+		s.seen[task] = now
+	}
+	if now.Sub(first) >= arriveFor {
+		return false
+	}
+	if s.running(task) {
+		s.ran[task] = true
+		return false
+	}
+	return true
 }
 
 // started reports whether Ninja has started task: it waits in the queue,
@@ -274,12 +305,20 @@ func (s *slots) siblings() []string {
 		if pid == self {
 			continue
 		}
-		cmdline, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
-		args := strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
-		if len(args) < 3 || args[1] != "exec" {
-			continue
+		name, ok := s.names[pid]
+		if !ok {
+			cmdline, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+			args := strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
+			if len(args) < 3 || args[1] != "exec" {
+				continue
+			}
+			// A pid reused within one wait keeps its first name (pids
+			// come round only after pid_max others): at worst a task
+			// waits arriveFor longer for one it takes to be on its way.
+			name = args[len(args)-1]
+			s.names[pid] = name
 		}
-		out = append(out, args[len(args)-1])
+		out = append(out, name)
 	}
 	return out
 }
@@ -349,35 +388,55 @@ func outranks(a, b queueEntry) bool {
 	return a.Order < b.Order
 }
 
-// waiting lists the tasks waiting for a place now; entries whose
-// processes died are removed.
-func (s *slots) waiting() []queueEntry {
+// queued lists the tasks in the queue, highest rank first, from the
+// entries' names and the ranks gen wrote (an entry of a task gen did not
+// rank, from a plan generated since, is read). Entries of tasks that died
+// are among them: see alive.
+func (s *slots) queued() []queueEntry {
 	dir := filepath.Join(s.dir, "queue")
 	entries, _ := os.ReadDir(dir)
-	var out []queueEntry
+	out := make([]queueEntry, 0, len(entries))
 	for _, e := range entries {
-		if !strings.HasSuffix(e.Name(), ".json") {
+		task, ok := strings.CutSuffix(e.Name(), ".json")
+		if !ok || strings.HasPrefix(task, ".") {
 			continue
 		}
-		p := filepath.Join(dir, e.Name())
-		f, err := os.Open(p)
-		if err != nil {
+		q := s.entry(task)
+		if _, ranked := s.prio[task]; !ranked && state.ReadJSON(filepath.Join(dir, e.Name()), &q) != nil {
 			continue
 		}
-		if syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB) == nil {
-			// Nobody holds it: its task is gone.
-			os.Remove(p)
-			f.Close()
-			continue
-		}
-		var q queueEntry
-		if json.NewDecoder(f).Decode(&q) == nil {
-			out = append(out, q)
-		}
-		f.Close()
+		out = append(out, q)
 	}
 	sort.Slice(out, func(i, j int) bool { return outranks(out[i], out[j]) })
 	return out
+}
+
+// alive reports whether task still waits in the queue: its process holds
+// the entry's lock. The entry of a task that died is removed.
+func (s *slots) alive(task string) bool {
+	p := filepath.Join(s.dir, "queue", task+".json")
+	f, err := os.Open(p)
+	if err != nil {
+		return false // it left the queue meanwhile
+	}
+	defer f.Close()
+	if syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB) == nil {
+		// Nobody holds it: its task is gone.
+		os.Remove(p)
+		return false
+	}
+	return true
+}
+
+// top is the highest-ranked task waiting for a place; false when none
+// waits.
+func (s *slots) top() (queueEntry, bool) {
+	for _, w := range s.queued() {
+		if s.alive(w.Task) {
+			return w, true
+		}
+	}
+	return queueEntry{}, false
 }
 
 // release gives a place back; with an heir that no waiting task
@@ -389,7 +448,7 @@ func (s *slots) waiting() []queueEntry {
 func (s *slots) release(k int, f *os.File, heir string) {
 	if heir != "" {
 		h := s.prio[heir].Remaining
-		if w := s.waiting(); len(w) == 0 || w[0].Priority <= h {
+		if w, ok := s.top(); !ok || w.Priority <= h {
 			now := time.Now()
 			state.WriteJSON(s.reservePath(k), reservation{Task: heir, Since: now.UnixNano(), Until: now.Add(handoffFor).UnixNano()})
 		}
