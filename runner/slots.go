@@ -33,12 +33,19 @@ import (
 //
 // A place is a flock on .paraider/slots/slot-N.lock; a waiting task holds
 // a flock on its queue entry, so that a killed one drops out by itself.
+//
+// A waiting task sleeps until its own entry is touched (inotify): a task
+// giving a place back wakes the highest-ranked waiting task only, and a
+// task that takes a place while more are free wakes the next. Waking
+// every waiting task at each release cost each of them a look at the
+// queue and at Ninja's processes: with 40 tasks waiting, a third of the
+// run's CPU.
 
 // slotPoll is how often a waiting task looks again without being woken:
-// a place freed wakes the waiting tasks at once (inotify); the poll is
-// for what no event announces (a task killed with its place, a place
-// kept for a link that never came).
-const slotPoll = 100 * time.Millisecond
+// a place given back wakes the next waiting task at once; the poll is for
+// what no wake-up announces (a task killed with its place, a place kept
+// for a link that never came, a task on its way that never joined).
+var slotPoll = 100 * time.Millisecond
 
 // handoffFor is how long a place handed to the next link of a chain waits
 // for it before anyone may take it: Ninja starts the link only once the
@@ -103,7 +110,7 @@ func (s *slots) acquire(ctx context.Context, task string) (release func(heir str
 	// The entry appears already locked (written aside, locked, renamed
 	// into place), so that no one takes it for a dead task's. The task's
 	// own lock keeps a second process of the same task out.
-	entry := filepath.Join(s.dir, "queue", task+".json")
+	entry := s.entryPath(task)
 	qf, err := os.CreateTemp(filepath.Join(s.dir, "queue"), "."+task+".tmp*")
 	if err != nil {
 		return nil, err
@@ -134,8 +141,11 @@ func (s *slots) acquire(ctx context.Context, task string) (release func(heir str
 		}
 	}()
 	for {
-		if slot, f := s.try(me); f != nil {
+		if slot, f, more := s.try(me); f != nil {
 			leave()
+			if more {
+				s.wakeNext()
+			}
 			return func(heir string) { s.release(slot, f, heir) }, nil
 		}
 		if ctx.Err() != nil {
@@ -145,21 +155,19 @@ func (s *slots) acquire(ctx context.Context, task string) (release func(heir str
 		if wake == nil {
 			// Watching from now on: look again before waiting, so that a
 			// place freed meanwhile is not missed.
-			wake = newWaker(s.dir)
+			wake = newWaker(entry)
 			continue
 		}
-		// A place freed wakes the waiting tasks at once; the poll is
-		// for what no event announces (a task killed with its place).
 		wake.wait(slotPoll)
 	}
 }
 
 // try takes a free place if this task may have one now: a place handed to
 // it, or a free place while fewer tasks that outrank it wait than there
-// are free places. Ranks are worked out only when a place is free: the
+// are free places; more says other places were free too. Ranks are worked out only when a place is free: the
 // look at the queue and at the processes Ninja started costs more than a
 // look at the places.
-func (s *slots) try(me queueEntry) (int, *os.File) {
+func (s *slots) try(me queueEntry) (slot int, f *os.File, more bool) {
 	now := time.Now().UnixNano()
 	var free []int
 	kept := map[string]bool{} // tasks a place is kept for: they need no other
@@ -180,7 +188,7 @@ func (s *slots) try(me queueEntry) (int, *os.File) {
 		if reserved {
 			// Handed to this task.
 			os.Remove(s.reservePath(k))
-			return k, f
+			return k, f, false
 		}
 		// Only a look: others may look too while this task works out its
 		// rank.
@@ -188,14 +196,14 @@ func (s *slots) try(me queueEntry) (int, *os.File) {
 		free = append(free, k)
 	}
 	if len(free) == 0 || s.rank(me, kept, len(free)) >= len(free) {
-		return -1, nil
+		return -1, nil, false
 	}
-	for _, k := range free {
+	for i, k := range free {
 		if f := s.lock(k); f != nil {
-			return k, f
+			return k, f, i < len(free)-1
 		}
 	}
-	return -1, nil
+	return -1, nil, false
 }
 
 // lock takes place k if it is free; nil when it is not. The lock file is
@@ -256,8 +264,21 @@ func (s *slots) entry(task string) queueEntry {
 	return queueEntry{Task: task, Priority: s.prio[task].Remaining, Order: s.prio[task].Order}
 }
 
-// wakeAll wakes the waiting tasks to look at the places again.
-func (s *slots) wakeAll() { os.WriteFile(filepath.Join(s.dir, "released"), nil, 0o644) }
+// wakeNext wakes the highest-ranked waiting task to look at the places
+// again: it touches the task's queue entry, which the task watches. The
+// others need not look: the woken one outranks them, and passes the
+// wake-up on should it find more than one place free.
+func (s *slots) wakeNext() {
+	for _, w := range s.queued() {
+		if s.alive(w.Task) {
+			now := time.Now()
+			os.Chtimes(s.entryPath(w.Task), now, now)
+			return
+		}
+	}
+}
+
+func (s *slots) entryPath(task string) string { return filepath.Join(s.dir, "queue", task+".json") }
 
 // arriving reports whether task, whose paraider exec the same Ninja has
 // started beside this one, is on its way to the queue: it neither waits
@@ -284,7 +305,7 @@ func (s *slots) arriving(task string, now time.Time) bool {
 // started reports whether Ninja has started task: it waits in the queue,
 // or its paraider exec is on its way there.
 func (s *slots) started(task string) bool {
-	if _, err := os.Stat(filepath.Join(s.dir, "queue", task+".json")); err == nil {
+	if _, err := os.Stat(s.entryPath(task)); err == nil {
 		return true
 	}
 	return slices.Contains(s.siblings(), task)
@@ -414,7 +435,7 @@ func (s *slots) queued() []queueEntry {
 // alive reports whether task still waits in the queue: its process holds
 // the entry's lock. The entry of a task that died is removed.
 func (s *slots) alive(task string) bool {
-	p := filepath.Join(s.dir, "queue", task+".json")
+	p := s.entryPath(task)
 	f, err := os.Open(p)
 	if err != nil {
 		return false // it left the queue meanwhile
@@ -444,7 +465,7 @@ func (s *slots) top() (queueEntry, bool) {
 // tie the chain goes on: the place is the heir's within milliseconds,
 // and a chain held back at a tie ends later (six short tasks of half a
 // unit beside a chain of three: 3.5 units instead of 3 when the short
-// ones win the ties). The waiting tasks are woken.
+// ones win the ties). The next waiting task is woken.
 func (s *slots) release(k int, f *os.File, heir string) {
 	if heir != "" {
 		h := s.prio[heir].Remaining
@@ -454,19 +475,19 @@ func (s *slots) release(k int, f *os.File, heir string) {
 		}
 	}
 	f.Close()
-	s.wakeAll()
+	s.wakeNext()
 }
 
-// waker wakes a waiting task when a file in the slots directory is
-// written (a place released, a place handed on), through inotify.
+// waker wakes a waiting task when its queue entry is touched (see
+// wakeNext), through inotify.
 type waker struct{ fd int }
 
-func newWaker(dir string) *waker {
+func newWaker(entry string) *waker {
 	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
 	if err != nil {
 		return &waker{fd: -1}
 	}
-	if _, err := unix.InotifyAddWatch(fd, dir, unix.IN_CLOSE_WRITE|unix.IN_MOVED_TO|unix.IN_DELETE); err != nil {
+	if _, err := unix.InotifyAddWatch(fd, entry, unix.IN_ATTRIB); err != nil {
 		unix.Close(fd)
 		return &waker{fd: -1}
 	}
@@ -498,8 +519,8 @@ func (w *waker) close() {
 func (s *slots) forget(task string) {
 	for k := 0; k < s.jobs; k++ {
 		var res reservation
-		if state.ReadJSON(s.reservePath(k), &res) == nil && res.Task == task {
-			os.Remove(s.reservePath(k))
+		if state.ReadJSON(s.reservePath(k), &res) == nil && res.Task == task && os.Remove(s.reservePath(k)) == nil {
+			s.wakeNext()
 		}
 	}
 }
