@@ -17,7 +17,8 @@ for v in 1.12.1 1.13.2; do
 done
 bin=$(mktemp -d "${TMPDIR:-/tmp}/paraider-bench-bin.XXXXXX")
 trap 'rm -rf "$bin"' EXIT
-go build -o "$bin/paraider" ./cmd/paraider
+# Built as the README installs it: static (see there).
+CGO_ENABLED=0 go build -o "$bin/paraider" ./cmd/paraider
 go build -o "$bin/aider" ./internal/fakeaider
 mkdir -p bench/.work
 if [ "${1:-}" = "--quick" ]; then

@@ -9,7 +9,7 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/paraider-demo.XXXXXX")
 mkdir -p "$work/bin" "$work/repo"
-(cd "$src" && go build -o "$work/bin/paraider" ./cmd/paraider && go build -o "$work/bin/aider" ./internal/fakeaider)
+(cd "$src" && CGO_ENABLED=0 go build -o "$work/bin/paraider" ./cmd/paraider && go build -o "$work/bin/aider" ./internal/fakeaider)
 cp -R "$src/examples/auth/." "$work/repo/"
 cd "$work/repo"
 git init -q

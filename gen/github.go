@@ -160,7 +160,7 @@ func (w *ghWriter) install() {
 	if v == "" || v == "devel" || v == "(devel)" || strings.Contains(v, "+dirty") {
 		v = "latest"
 	}
-	w.step(step{name: "paraider", run: "command -v paraider >/dev/null || go install " + q("github.com/paraider/paraider/cmd/paraider@"+v)})
+	w.step(step{name: "paraider", run: "command -v paraider >/dev/null || CGO_ENABLED=0 go install " + q("github.com/paraider/paraider/cmd/paraider@"+v)})
 }
 
 // taskJob writes one task's job.
