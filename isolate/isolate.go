@@ -201,9 +201,10 @@ type Setup struct {
 	// one of Files or Read stays out of the snapshot; 0 for
 	// DefaultMaxUntracked.
 	MaxUntracked int64
-	// Untracked are the untracked files under the plan's directory, from
-	// a Status just taken; nil: the snapshot lists them itself.
-	Untracked []string
+	// Dirty asks for Worktree.Dirty, with the main tree's files matching
+	// Scratch left out as Repo.Dirty leaves them.
+	Dirty   bool
+	Scratch []string
 }
 
 // DefaultMaxUntracked keeps large untracked files (a database dump, a
@@ -220,9 +221,13 @@ type Worktree struct {
 	// LeftOut are the large untracked files the snapshot left out, with
 	// their sizes, relative to the plan's directory.
 	LeftOut []string
-	lock    *os.File
-	repo    *Repo
-	base    map[string]string // declared file -> blob id at the start ("" absent)
+	// Dirty is what Repo.Dirty would have mapped as the snapshot was taken
+	// (Setup.Dirty): the main tree's changed files and their blob ids.
+	// nil when it could not be told that way (no commit yet).
+	Dirty map[string]string
+	lock  *os.File
+	repo  *Repo
+	base  map[string]string // declared file -> blob id at the start ("" absent)
 	// put are the paths Setup copied or linked in: not the agent's changes.
 	put []string
 	// pending is the listing Prefetch started, for Changes.
@@ -240,20 +245,52 @@ type changesResult struct {
 // snapshot in a used slot touches only the files that differ, where a new
 // worktree writes every file of the repository. A reused slot is first
 // cleaned of everything the last attempt left (untracked and ignored files,
-// processes still running in it).
+// processes still running in it), while the snapshot is made; with
+// setup.Dirty, the main tree's changed files are worked out from the
+// snapshot while the slot checks it out.
 func (r *Repo) Create(ctx context.Context, name string, setup Setup) (*Worktree, error) {
-	base, leftOut, err := r.snapshot(ctx, name, setup)
-	if err != nil {
-		return nil, err
-	}
 	w, reused, err := r.acquireSlot()
 	if err != nil {
 		return nil, err
 	}
-	w.Name, w.Base, w.LeftOut = name, base, leftOut
+	// Cleaning before the checkout leaves the same tree as after it:
+	// what is untracked in the slot goes, and the checkout writes only
+	// tracked files.
+	cleaned := make(chan error, 1)
 	if reused {
-		killIn(w.Dir)
-		if err := w.reset(ctx); err != nil {
+		go func() {
+			killIn(w.Dir)
+			_, err := r.git(ctx, w.Dir, nil, "clean", "-ffdxq")
+			cleaned <- err
+		}()
+	} else {
+		cleaned <- nil
+	}
+	base, large, err := r.snapshot(ctx, name, setup)
+	if err != nil {
+		<-cleaned
+		w.unlock()
+		return nil, err
+	}
+	w.Name, w.Base = name, base
+	for _, l := range large {
+		w.LeftOut = append(w.LeftOut, fmt.Sprintf("%s (%s)", l.path, sizeText(l.size)))
+	}
+	dirtyDone := make(chan struct{})
+	if setup.Dirty {
+		go func() {
+			defer close(dirtyDone)
+			w.Dirty, _ = r.dirtyFrom(ctx, base, large, setup.Scratch)
+		}()
+	} else {
+		close(dirtyDone)
+	}
+	if reused {
+		err := <-cleaned
+		if err == nil {
+			_, err = r.git(ctx, w.Dir, nil, "checkout", "--quiet", "--detach", "--force", w.Base)
+		}
+		if err != nil {
 			// A slot git no longer knows (pruned, damaged): start it afresh.
 			os.RemoveAll(w.Dir)
 			r.worktreeCmd(ctx, "prune")
@@ -264,12 +301,15 @@ func (r *Repo) Create(ctx context.Context, name string, setup Setup) (*Worktree,
 		// -f: the slot may still be registered with git while its
 		// directory is gone (.paraider/ removed by hand or by git clean).
 		if err := r.worktreeCmd(ctx, "add", "-f", "--detach", "--quiet", w.Dir, base); err != nil {
+			<-dirtyDone
 			w.unlock()
 			return nil, err
 		}
 	}
 	w.Root = filepath.Join(w.Dir, filepath.FromSlash(r.Prefix))
-	if err := w.setup(setup); err != nil {
+	err = w.setup(setup)
+	<-dirtyDone
+	if err != nil {
 		w.Release()
 		return nil, err
 	}
@@ -294,18 +334,10 @@ func (r *Repo) acquireSlot() (w *Worktree, reused bool, err error) {
 	return nil, false, errors.New("no free worktree slot among 1000")
 }
 
-// reset puts a used slot on this attempt's snapshot.
-func (w *Worktree) reset(ctx context.Context) error {
-	if _, err := w.repo.git(ctx, w.Dir, nil, "checkout", "--quiet", "--detach", "--force", w.Base); err != nil {
-		return err
-	}
-	_, err := w.repo.git(ctx, w.Dir, nil, "clean", "-ffdxq")
-	return err
-}
-
 // snapshot commits the main tree's current state without touching the
-// user's index, and returns the commit.
-func (r *Repo) snapshot(ctx context.Context, name string, setup Setup) (commit string, leftOut []string, err error) {
+// user's index, and returns the commit and the large untracked files it
+// left out.
+func (r *Repo) snapshot(ctx context.Context, name string, setup Setup) (commit string, large []sizedPath, err error) {
 	tmp := filepath.Join(r.State, "tmp")
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		return "", nil, err
@@ -327,14 +359,13 @@ func (r *Repo) snapshot(ctx context.Context, name string, setup Setup) (commit s
 	if err != nil {
 		return "", nil, err
 	}
-	large, err := r.largeUntracked(ctx, setup)
+	large, err = r.largeUntracked(ctx, setup)
 	if err != nil {
 		treeLock.Close()
 		return "", nil, err
 	}
 	for _, l := range large {
 		pathspec = append(pathspec, ":(exclude,top,literal)"+r.Prefix+l.path)
-		leftOut = append(leftOut, fmt.Sprintf("%s (%s)", l.path, sizeText(l.size)))
 	}
 	stateExcluded := true
 	for try := 1; ; try++ {
@@ -372,7 +403,7 @@ func (r *Repo) snapshot(ctx context.Context, name string, setup Setup) (commit s
 			return "", nil, err
 		}
 	}
-	return strings.TrimSpace(commit), leftOut, nil
+	return strings.TrimSpace(commit), large, nil
 }
 
 func sizeText(n int64) string {
@@ -394,16 +425,14 @@ func (r *Repo) largeUntracked(ctx context.Context, setup Setup) ([]sizedPath, er
 	if max <= 0 {
 		max = DefaultMaxUntracked
 	}
-	untracked := setup.Untracked
-	if untracked == nil {
-		out, err := r.git(ctx, r.Root, nil, "ls-files", "-z", "--others", "--exclude-standard", "--", ".", ":(exclude)"+filepath.Base(r.State))
-		if err != nil {
-			return nil, err
-		}
-		untracked = strings.Split(out, "\x00")
+	// Only the untracked files: git ls-files --others reads the
+	// directories, not every tracked file's metadata as git status does.
+	out, err := r.git(ctx, r.Root, nil, "ls-files", "-z", "--others", "--exclude-standard", "--", ".", ":(exclude)"+filepath.Base(r.State))
+	if err != nil {
+		return nil, err
 	}
 	var large []sizedPath
-	for _, p := range untracked {
+	for _, p := range strings.Split(out, "\x00") {
 		if p == "" || slices.Contains(setup.Files, p) || slices.Contains(setup.Read, p) {
 			continue
 		}
@@ -827,48 +856,82 @@ func killIn(dir string) {
 // plan's directory, scratch patterns left out) to their blob ids; "" for a
 // deleted file.
 func (r *Repo) Dirty(ctx context.Context, scratch []string) (map[string]string, error) {
-	m, _, err := r.Status(ctx, scratch)
-	return m, err
-}
-
-// Status is Dirty, and the untracked files among them (scratch ones too,
-// relative to the plan's directory): what Setup.Untracked takes, so that
-// one look at the tree serves both.
-func (r *Repo) Status(ctx context.Context, scratch []string) (map[string]string, []string, error) {
 	// Without the optional lock: a status that refreshes the person's
 	// index takes index.lock, and their own git (or a task's commit)
 	// would fail on it meanwhile.
 	out, err := r.git(ctx, r.Root, []string{"GIT_OPTIONAL_LOCKS=0"}, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--ignore-submodules", "--", ".", ":(exclude)"+filepath.Base(r.State))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	m := map[string]string{}
-	untracked := []string{}
 	for _, rec := range strings.Split(out, "\x00") {
 		if len(rec) < 4 {
 			continue
 		}
-		rel, ok := strings.CutPrefix(rec[3:], r.Prefix)
-		if ok && rec[:2] == "??" {
-			untracked = append(untracked, rel)
+		if rel, ok := strings.CutPrefix(rec[3:], r.Prefix); ok && !matchAny(rel, scratch) {
+			r.mapDirty(m, rel)
 		}
-		if !ok || matchAny(rel, scratch) {
-			continue
-		}
-		p := filepath.Join(r.Root, filepath.FromSlash(rel))
-		// A large file is told by its size and time: hashing it twice
-		// an attempt would cost seconds.
-		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() && fi.Size() > DefaultMaxUntracked {
-			m[rel] = fmt.Sprintf("stat %d %d", fi.Size(), fi.ModTime().UnixNano())
-			continue
-		}
-		blob, err := fileBlob(p)
-		if err != nil {
-			continue
-		}
+	}
+	return m, nil
+}
+
+// mapDirty adds the main tree's file rel (relative to the plan's
+// directory) to a Dirty map: its blob id, "" when it is gone.
+func (r *Repo) mapDirty(m map[string]string, rel string) {
+	p := filepath.Join(r.Root, filepath.FromSlash(rel))
+	// A large file is told by its size and time: hashing it twice an
+	// attempt would cost seconds.
+	if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() && fi.Size() > DefaultMaxUntracked {
+		m[rel] = fmt.Sprintf("stat %d %d", fi.Size(), fi.ModTime().UnixNano())
+		return
+	}
+	if blob, err := fileBlob(p); err == nil {
 		m[rel] = blob
 	}
-	return m, untracked, nil
+}
+
+// dirtyFrom is Dirty's map worked out from a snapshot of the main tree
+// rather than from a look at the whole tree: the files whose snapshot
+// differs from HEAD (changed, new, deleted), those the person's index has
+// staged apart from HEAD (a staged change the tree has undone still shows
+// in git status), and the large untracked files the snapshot left out.
+// Two comparisons of trees and one of the index: a few milliseconds,
+// where git status reads every file's metadata. An error when there is no
+// commit yet.
+func (r *Repo) dirtyFrom(ctx context.Context, snapshot string, large []sizedPath, scratch []string) (map[string]string, error) {
+	pathspec := []string{"--", ".", ":(exclude)" + filepath.Base(r.State)}
+	var staged string
+	var stagedErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// Without the optional lock, as Dirty.
+		staged, stagedErr = r.git(ctx, r.Root, []string{"GIT_OPTIONAL_LOCKS=0"}, append([]string{"diff-index", "--cached", "-z", "--no-renames", "--name-only", "--ignore-submodules", "HEAD"}, pathspec...)...)
+	}()
+	changed, err := r.git(ctx, r.Root, nil, append([]string{"diff-tree", "-r", "--no-commit-id", "-z", "--no-renames", "--name-only", "--ignore-submodules", "HEAD", snapshot}, pathspec...)...)
+	<-done
+	if err == nil {
+		err = stagedErr
+	}
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]string{}
+	for _, path := range append(strings.Split(changed, "\x00"), strings.Split(staged, "\x00")...) {
+		rel, ok := strings.CutPrefix(path, r.Prefix)
+		if path == "" || !ok || matchAny(rel, scratch) {
+			continue
+		}
+		if _, seen := m[rel]; !seen {
+			r.mapDirty(m, rel)
+		}
+	}
+	for _, l := range large {
+		if !matchAny(l.path, scratch) {
+			r.mapDirty(m, l.path)
+		}
+	}
+	return m, nil
 }
 
 // InsideGitDir reports whether dir is inside a git directory (.git/ or a

@@ -2,6 +2,8 @@ package isolate
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -167,5 +169,80 @@ func TestMaybeRepo(t *testing.T) {
 	}
 	if !maybeRepo(sub) || !IsRepo(sub) {
 		t.Errorf("%s is in a repository, but maybeRepo %v, IsRepo %v", sub, maybeRepo(sub), IsRepo(sub))
+	}
+}
+
+// TestDirtyFromSnapshot: the main tree's changed files as Create works
+// them out from the snapshot are what git status would have given, in
+// every state a file can be in: changed, new, deleted, staged, staged and
+// then undone in the tree, deleted from the index only, a large untracked
+// file the snapshot leaves out, a symlink, ignored, scratch, outside the
+// plan's directory, in .paraider. With a slot reused (its clean running
+// beside the snapshot) as with a new one.
+func TestDirtyFromSnapshot(t *testing.T) {
+	top := t.TempDir()
+	run(t, top, "git", "init", "-q")
+	app := filepath.Join(top, "app")
+	for _, f := range []string{"changed.txt", "deleted.txt", "staged.txt", "undone.txt", "unindexed.txt", "same.txt"} {
+		write(t, filepath.Join(app, f), "v1 "+f)
+	}
+	write(t, filepath.Join(app, ".gitignore"), "ignored.txt\n")
+	write(t, filepath.Join(top, "outside.txt"), "v1")
+	run(t, top, "git", "add", "-A")
+	run(t, top, "git", "commit", "-qm", "init")
+
+	write(t, filepath.Join(app, "changed.txt"), "v2")
+	os.Remove(filepath.Join(app, "deleted.txt"))
+	write(t, filepath.Join(app, "staged.txt"), "v2 staged")
+	run(t, app, "git", "add", "staged.txt")
+	write(t, filepath.Join(app, "undone.txt"), "v2 staged, then undone")
+	run(t, app, "git", "add", "undone.txt")
+	write(t, filepath.Join(app, "undone.txt"), "v1 undone.txt")
+	run(t, app, "git", "rm", "-q", "--cached", "unindexed.txt")
+	write(t, filepath.Join(app, "new.txt"), "new")
+	write(t, filepath.Join(app, "sub", "deep.txt"), "new, deeper")
+	os.Symlink("changed.txt", filepath.Join(app, "link"))
+	write(t, filepath.Join(app, "ignored.txt"), "ignored")
+	write(t, filepath.Join(app, "tmp", "scratch.txt"), "scratch")
+	write(t, filepath.Join(top, "outside.txt"), "v2")
+	big := make([]byte, 64<<10)
+	write(t, filepath.Join(app, "big.bin"), string(big))
+
+	repo, err := Open(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(repo.State, 0o755)
+	write(t, filepath.Join(repo.State, "state.json"), "{}")
+	scratch := []string{"tmp/**"}
+	want, err := repo.Dirty(context.Background(), scratch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"changed.txt", "deleted.txt", "staged.txt", "undone.txt", "unindexed.txt", "new.txt", "sub/deep.txt", "link", "big.bin"} {
+		if _, ok := want[p]; !ok {
+			t.Fatalf("git status does not list %s: %v (the test's premise)", p, want)
+		}
+	}
+	for round := 1; round <= 2; round++ {
+		// Round 2 reuses the slot round 1 left: its clean runs while the
+		// snapshot is made.
+		wt, err := repo.Create(context.Background(), fmt.Sprintf("t.%d", round), Setup{Files: []string{"changed.txt"}, MaxUntracked: 32 << 10, Dirty: true, Scratch: scratch})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !maps.Equal(wt.Dirty, want) {
+			t.Errorf("round %d: from the snapshot\n%v\nfrom git status\n%v", round, wt.Dirty, want)
+		}
+		if len(wt.LeftOut) != 1 || !strings.HasPrefix(wt.LeftOut[0], "big.bin") {
+			t.Errorf("round %d: left out %v; want big.bin", round, wt.LeftOut)
+		}
+		if round == 1 {
+			// Something for the next round's clean to remove.
+			write(t, filepath.Join(wt.Root, "left-by-the-agent.txt"), "x")
+		} else if _, err := os.Stat(filepath.Join(wt.Root, "left-by-the-agent.txt")); err == nil {
+			t.Errorf("round 2: the last attempt's file is still in the reused slot")
+		}
+		wt.Release()
 	}
 }

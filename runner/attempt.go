@@ -133,16 +133,17 @@ func (t *try) prepare(feedback string) (*proc, *verdict) {
 	}
 	// Where the agent works: the main tree, or a worktree of its own.
 	if r.repo != nil {
-		// The main tree as the attempt starts, and its untracked files
-		// for the snapshot: one look at a tree of thousands of files
-		// costs tens of milliseconds.
-		var untracked []string
-		t.dirtyBefore, untracked = r.status(t.actx)
-		wt, err := r.repo.Create(t.actx, state.WorktreeName(s.ID, t.a.N), isolate.Setup{Copy: s.Copy, Link: s.Link, Files: s.Files, Read: s.Read, MaxUntracked: s.MaxUntracked, Untracked: untracked})
+		// The main tree as the attempt starts comes from the snapshot
+		// (Dirty): one look at a tree of thousands of files costs tens
+		// of milliseconds, and the snapshot has just taken it.
+		wt, err := r.repo.Create(t.actx, state.WorktreeName(s.ID, t.a.N), isolate.Setup{Copy: s.Copy, Link: s.Link, Files: s.Files, Read: s.Read, MaxUntracked: s.MaxUntracked, Dirty: true, Scratch: s.Agent.Scratch})
 		if err != nil {
 			return nil, t.stepFailed("creating the worktree", err)
 		}
 		t.wt, t.work = wt, wt.Root
+		if t.dirtyBefore = wt.Dirty; t.dirtyBefore == nil {
+			t.dirtyBefore = r.dirty(t.actx)
+		}
 	}
 	// Paths under .paraider/ as the agent, working in work, sees them.
 	fromWork := func(rel string) string {

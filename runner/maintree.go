@@ -11,16 +11,9 @@ import (
 	"github.com/paraider/paraider/state"
 )
 
-// dirty maps the main tree's changed files (git status) to their blob ids,
-// for isolation none; nil outside a git repository.
+// dirty maps the main tree's changed files (git status) to their blob ids;
+// nil outside a git repository.
 func (r *runner) dirty(ctx context.Context) map[string]string {
-	m, _ := r.status(ctx)
-	return m
-}
-
-// status is dirty, and the main tree's untracked files (nil when it
-// could not tell: the snapshot then lists them itself).
-func (r *runner) status(ctx context.Context) (map[string]string, []string) {
 	if !r.mainOpened {
 		// Once per task: the repository around the plan does not move.
 		r.mainOpened = true
@@ -30,13 +23,13 @@ func (r *runner) status(ctx context.Context) (map[string]string, []string) {
 		}
 	}
 	if r.main == nil {
-		return nil, nil
+		return nil
 	}
-	m, untracked, err := r.main.Status(ctx, r.spec.Agent.Scratch)
+	m, err := r.main.Dirty(ctx, r.spec.Agent.Scratch)
 	if err != nil {
-		return nil, nil
+		return nil
 	}
-	return m, untracked
+	return m
 }
 
 // elsewhere lists main-tree files that no task may write and that changed
