@@ -288,7 +288,7 @@ func (r *Repo) Create(ctx context.Context, name string, setup Setup) (*Worktree,
 	if reused {
 		err := <-cleaned
 		if err == nil {
-			_, err = r.git(ctx, w.Dir, nil, "checkout", "--quiet", "--detach", "--force", w.Base)
+			err = w.checkout(ctx)
 		}
 		if err != nil {
 			// A slot git no longer knows (pruned, damaged): start it afresh.
@@ -298,9 +298,16 @@ func (r *Repo) Create(ctx context.Context, name string, setup Setup) (*Worktree,
 		}
 	}
 	if !reused {
-		// -f: the slot may still be registered with git while its
-		// directory is gone (.paraider/ removed by hand or by git clean).
-		if err := r.worktreeCmd(ctx, "add", "-f", "--detach", "--quiet", w.Dir, base); err != nil {
+		// Registered under the repository's lock, checked out outside
+		// it: a new slot writes every file of the repository, and the
+		// other attempts making slots need not wait for that. -f: the
+		// slot may still be registered with git while its directory is
+		// gone (.paraider/ removed by hand or by git clean).
+		err := r.worktreeCmd(ctx, "add", "-f", "--no-checkout", "--detach", "--quiet", w.Dir, base)
+		if err == nil {
+			err = w.checkout(ctx)
+		}
+		if err != nil {
 			<-dirtyDone
 			w.unlock()
 			return nil, err
@@ -314,6 +321,19 @@ func (r *Repo) Create(ctx context.Context, name string, setup Setup) (*Worktree,
 		return nil, err
 	}
 	return w, nil
+}
+
+// checkoutWorkers is how many processes a checkout that writes many files
+// uses (git's checkout.workers, from 100 files on): creating files is
+// slow on some file systems and faster in parallel (a new slot of 5,000
+// files here: 5.6-6.6 s with one, 1.1-2.1 s with 16).
+const checkoutWorkers = "16"
+
+// checkout puts the slot on its snapshot: the files that differ from what
+// it holds, or every file of a new slot.
+func (w *Worktree) checkout(ctx context.Context) error {
+	_, err := w.repo.git(ctx, w.Dir, nil, "-c", "checkout.workers="+checkoutWorkers, "checkout", "--quiet", "--detach", "--force", w.Base)
+	return err
 }
 
 // acquireSlot locks a free slot of the pool, or makes a new one.
