@@ -30,14 +30,24 @@ func ninjas() []ninjaBinary {
 	return out
 }
 
-// commandPlans are the plans the schedule is judged on with the commands
+// commandPlan is a plan the schedule is measured on with the commands
 // people type.
-func commandPlans() []struct {
+type commandPlan struct {
 	name  string
 	jobs  int
 	tasks []task
 	extra func(task) string
-} {
+	// second measures a second run: every task changed, the durations of
+	// the first (run with paraider run, not measured) known.
+	second bool
+	// why, when not "", is why the plan is not judged against 1.10: no
+	// order reaches it with what paraider can know.
+	why string
+}
+
+// commandPlans are the plans the schedule is judged on with the commands
+// people type.
+func commandPlans() []commandPlan {
 	none := func(task) string { return "" }
 	short := func(chainFirst bool) []task { return shortAndChain(1, chainFirst) }
 	half := func(chainFirst bool) []task { return shortAndChain(0.5, chainFirst) }
@@ -56,26 +66,26 @@ func commandPlans() []struct {
 		dag = append(dag, t)
 	}
 	crud := plans(rand.New(rand.NewSource(42)))["crud (6)"]
-	all := []struct {
-		name  string
-		jobs  int
-		tasks []task
-		extra func(task) string
-	}{
-		{"crud (6), jobs 4", 4, crud, none},
-		{"six short + a chain of three, jobs 2, chain last", 2, short(false), none},
-		{"the same, chain first", 2, short(true), none},
-		{"the same, chain last, estimate on every task", 2, short(false), withEstimate},
+	// Nine tasks of one unit on two places end after five units at
+	// best, against a bound of 4.5.
+	const units = "nine tasks of one unit on two places: 5 units at best against a bound of 4.5 (1.11)"
+	const blind = "a first run with no durations: nothing tells the side tasks are long, and the chain first gives 9 units against 8 (1.125)"
+	all := []commandPlan{
+		{name: "crud (6), jobs 4", jobs: 4, tasks: crud, extra: none},
+		{name: "six short + a chain of three, jobs 2, chain last", jobs: 2, tasks: short(false), extra: none, why: units},
+		{name: "the same, chain first", jobs: 2, tasks: short(true), extra: none, why: units},
+		{name: "the same, chain last, estimate on every task", jobs: 2, tasks: short(false), extra: withEstimate, why: units},
 		// Short tasks of half a unit: the bound (3 units) can be reached,
 		// the chain on one place and the six short ones on the other.
-		{"six short of 0.5 + a chain of three, jobs 2, chain last", 2, half(false), none},
-		{"the same, chain first", 2, half(true), none},
-		{"the same, chain last, estimate on every task", 2, half(false), withEstimate},
-		{"random DAG (60), jobs 4", 4, dag, none},
+		{name: "six short of 0.5 + a chain of three, jobs 2, chain last", jobs: 2, tasks: half(false), extra: none},
+		{name: "the same, chain first", jobs: 2, tasks: half(true), extra: none},
+		{name: "the same, chain last, estimate on every task", jobs: 2, tasks: half(false), extra: withEstimate},
+		{name: "random DAG (60), jobs 4", jobs: 4, tasks: dag, extra: none},
 		// Ninja 1.12+ weighs every edge 1: the chain looks longer than the
 		// side tasks, which take three times as long.
-		{"a chain of 4x1 and 4 side tasks of 3, jobs 2", 2, chainAndSides(), none},
-		{"the same, estimate on every task", 2, chainAndSides(), withEstimate},
+		{name: "a chain of 4x1 and 4 side tasks of 3, jobs 2", jobs: 2, tasks: chainAndSides(), extra: none, why: blind},
+		{name: "the same, estimate on every task", jobs: 2, tasks: chainAndSides(), extra: withEstimate},
+		{name: "the same, no estimates, the second run (the first run's durations)", jobs: 2, tasks: chainAndSides(), extra: none, second: true},
 	}
 	if *quick {
 		return all[:2]
@@ -142,18 +152,22 @@ func commands(r *report) error {
 	r.printf("plain `ninja` (Ninja's own -j: %d here), `ninja -j N` as `paraider gen` suggests, and `paraider run`. Every run starts from a fresh directory, so every task runs.\n\n", defaultNinjaJobs())
 	r.printf("| plan | Ninja | lower bound | `ninja` | `ninja -j N` | `paraider run` |\n|---|---|--:|--:|--:|--:|\n")
 	var worst float64
+	var unjudged []string
 	for _, pl := range commandPlans() {
+		if pl.why != "" {
+			unjudged = append(unjudged, fmt.Sprintf("%s: %s", pl.name, pl.why))
+		}
 		lb, _, _ := lowerBound(pl.tasks, pl.jobs)
 		lbd := time.Duration(lb * float64(unit))
 		for _, nb := range ninjas() {
 			cells := []string{}
 			for _, how := range []string{"ninja", "ninja -j", "paraider run"} {
-				d, err := runCommand(pl.tasks, pl.jobs, pl.extra, unit, nb, how)
+				d, err := runCommand(pl, unit, nb, how)
 				if err != nil {
 					return fmt.Errorf("%s, %s, %s: %w", pl.name, nb.name, how, err)
 				}
 				ratio := d.Seconds() / lbd.Seconds()
-				if how != "ninja" {
+				if how != "ninja" && pl.why == "" {
 					worst = max(worst, ratio)
 				}
 				cells = append(cells, fmt.Sprintf("%.2f", ratio))
@@ -161,7 +175,13 @@ func commands(r *report) error {
 			r.printf("| %s | %s | %s | %s |\n", pl.name, nb.name, lbd.Round(10*time.Millisecond), strings.Join(cells, " | "))
 		}
 	}
-	r.printf("\nTarget: within 1.10 of the bound with `ninja -j N` and `paraider run` on every plan and Ninja: %s (worst %.2f).\n", yes(worst <= 1.10), worst)
+	r.printf("\nTarget: within 1.10 of the bound with `ninja -j N` and `paraider run` on every plan and Ninja where some order reaches it with what paraider knows: %s (worst %.2f).\n", yes(worst <= 1.10), worst)
+	if len(unjudged) > 0 {
+		r.printf("\nNot judged against 1.10, because no order can reach it:\n\n")
+		for _, u := range unjudged {
+			r.printf("- %s.\n", u)
+		}
+	}
 	return nil
 }
 
@@ -178,25 +198,28 @@ func defaultNinjaJobs() int {
 }
 
 // runCommand runs a plan in a fresh directory with one of the commands
-// and returns the agents' makespan.
-func runCommand(tasks []task, jobs int, extra func(task) string, unit time.Duration, nb ninjaBinary, how string) (time.Duration, error) {
+// and returns the agents' makespan (of the second run, for pl.second).
+func runCommand(pl commandPlan, unit time.Duration, nb ninjaBinary, how string) (time.Duration, error) {
 	dir, err := os.MkdirTemp(*work, "cmd")
 	if err != nil {
 		return 0, err
 	}
 	defer os.RemoveAll(dir)
 	log := filepath.Join(dir, "agents.log")
-	var b strings.Builder
-	fmt.Fprintf(&b, "version: 1\nmodel: local/bench\njobs: %d\nisolation: none\nretries: 0\ntimeout: 1h\nenv: {FAKE_AIDER_LOG: %q, FAKE_AIDER_NO_USAGE: \"1\"}\ntasks:\n", jobs, log)
-	for _, t := range tasks {
-		needs := ""
-		if len(t.needs) > 0 {
-			needs = ", needs: [" + strings.Join(t.needs, ", ") + "]"
+	writePlan := func(message string) error {
+		var b strings.Builder
+		fmt.Fprintf(&b, "version: 1\nmodel: local/bench\njobs: %d\nisolation: none\nretries: 0\ntimeout: 1h\nenv: {FAKE_AIDER_LOG: %q, FAKE_AIDER_NO_USAGE: \"1\"}\ntasks:\n", pl.jobs, log)
+		for _, t := range pl.tasks {
+			needs := ""
+			if len(t.needs) > 0 {
+				needs = ", needs: [" + strings.Join(t.needs, ", ") + "]"
+			}
+			fmt.Fprintf(&b, "  - {id: %s, files: [out/%s.txt], message: %s %s%s%s, env: {FAKE_AIDER_SLEEP: %s}}\n",
+				t.id, t.id, message, t.id, needs, pl.extra(t), time.Duration(t.units*float64(unit)))
 		}
-		fmt.Fprintf(&b, "  - {id: %s, files: [out/%s.txt], message: %s%s%s, env: {FAKE_AIDER_SLEEP: %s}}\n",
-			t.id, t.id, t.id, needs, extra(t), time.Duration(t.units*float64(unit)))
+		return os.WriteFile(filepath.Join(dir, "paraider.yaml"), []byte(b.String()), 0o644)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "paraider.yaml"), []byte(b.String()), 0o644); err != nil {
+	if err := writePlan("make"); err != nil {
 		return 0, err
 	}
 	// paraider run finds ninja on PATH: put the chosen one first.
@@ -212,6 +235,18 @@ func runCommand(tasks []task, jobs int, extra func(task) string, unit time.Durat
 		return 0, err
 	}
 	env := []string{"PATH=" + shim + string(os.PathListSeparator) + os.Getenv("PATH")}
+	if pl.second {
+		// The first run, not measured: it records every task's duration.
+		if out, err := cmdEnv(dir, env, "paraider", "run"); err != nil {
+			return 0, fmt.Errorf("first run: %v\n%s", err, tailOf(out))
+		}
+		if err := writePlan("remake"); err != nil {
+			return 0, err
+		}
+		if err := os.Remove(log); err != nil {
+			return 0, err
+		}
+	}
 	out, err := cmdEnv(dir, env, "paraider", "gen")
 	if err != nil {
 		return 0, fmt.Errorf("gen: %v\n%s", err, out)
