@@ -289,8 +289,9 @@ func Profile(p *plan.Plan, name string) (*agent.Profile, error) {
 }
 
 // Weights weighs each task for the critical path, in seconds: by its last
-// recorded duration, else by the plan's estimate, else by the mean of the
-// tasks that have either (1 when none has).
+// success's working time (its attempts, not its wait for a place), else
+// by the plan's estimate, else by the mean of the tasks that have either
+// (1 when none has).
 func Weights(root string, p *plan.Plan) plan.Weight {
 	known := map[string]float64{}
 	total := 0.0
@@ -298,8 +299,8 @@ func Weights(root string, p *plan.Plan) plan.Weight {
 	for _, t := range p.Tasks {
 		var r state.Result
 		if have[t.ID+".json"] && state.ReadJSON(filepath.Join(root, state.ResultPath(t.ID)), &r) == nil &&
-			r.Status == state.StatusOK && r.Duration() > 0 {
-			known[t.ID] = r.Duration().Seconds()
+			r.Status == state.StatusOK && r.Working() > 0 {
+			known[t.ID] = r.Working().Seconds()
 		} else if t.Estimate > 0 {
 			known[t.ID] = t.Estimate.Seconds()
 		} else {

@@ -47,7 +47,7 @@ type Report struct {
 	// Executed counts the tasks run in this run (ok, failed or
 	// interrupted).
 	Executed, UpToDate, Failed, NotRun, Interrupted int
-	Sequential                                      time.Duration // sum of executed tasks' times
+	Sequential                                      time.Duration // sum of executed tasks' attempts
 	Wall                                            time.Duration // first start to last end of executed tasks
 	Critical                                        []string      // by recorded durations
 	CriticalD                                       time.Duration
@@ -194,7 +194,8 @@ func (rep *Report) addTasks(recs *records, isExec map[string]bool) (changed []st
 		}
 		if r != nil && isExec[id] {
 			rep.Executed++
-			rep.Sequential += row.Duration
+			// One after another, the tasks would not wait for a place.
+			rep.Sequential += r.Working()
 			rep.TokensSent += r.TokensSent
 			rep.TokensRecv += r.TokensRecv
 			rep.Cost += r.Cost
@@ -328,12 +329,13 @@ func checkFresh(root, name string, tasks []string) bool {
 	return true
 }
 
-// criticalPath is the longest chain of the run by recorded duration;
-// tasks that did not run in it weigh nothing.
+// criticalPath is the longest chain of the run by the tasks' working
+// time (not their waits for a place); tasks that did not run in it weigh
+// nothing.
 func criticalPath(run state.Run, results map[string]*state.Result, ran map[string]bool) ([]string, time.Duration) {
 	chain, weight := plan.LongestChain(run.Tasks, run.Deps, func(id string) float64 {
 		if r := results[id]; r != nil && ran[id] {
-			return r.Duration().Seconds()
+			return r.Working().Seconds()
 		}
 		return 0
 	})

@@ -41,12 +41,44 @@ func writeResult(t *testing.T, root, id, status string, start time.Time, d time.
 		t.Fatal(err)
 	}
 	r := state.Result{Task: id, Run: testRun, Status: status, SpecHash: spec.Hash(), Started: start, Finished: start.Add(d),
-		Attempts: []state.Attempt{{N: 1}}, TokensSent: 1000, TokensRecv: 100, Cost: cost, FilesChanged: []string{id + ".txt"}}
+		Attempts: []state.Attempt{{N: 1, Start: start, End: start.Add(d)}}, TokensSent: 1000, TokensRecv: 100, Cost: cost, FilesChanged: []string{id + ".txt"}}
 	if status == state.StatusFailed {
 		r.Reason = "the agent ended with exit status 1"
 	}
 	if err := state.WriteJSON(filepath.Join(root, state.ResultPath(id)), r); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWaitIsNotWork: a task that waited for a place (Ninja started it with
+// the others, the places were taken) did no work meanwhile: the time one
+// after another and the critical path count its attempts only.
+func TestWaitIsNotWork(t *testing.T) {
+	root := t.TempDir()
+	writeRun(t, root)
+	t0 := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	writeResult(t, root, "a", state.StatusOK, t0, 10*time.Second, 0.01)
+	writeResult(t, root, "c", state.StatusOK, t0.Add(10*time.Second), 5*time.Second, 0.01)
+	// b started with a and waited 12 s for a place, then ran 8 s.
+	writeResult(t, root, "b", state.StatusOK, t0, 20*time.Second, 0.01)
+	var b state.Result
+	state.ReadJSON(filepath.Join(root, state.ResultPath("b")), &b)
+	b.Attempts[0].Start = t0.Add(12 * time.Second)
+	state.WriteJSON(filepath.Join(root, state.ResultPath("b")), b)
+	rep, err := Build(Options{Root: root, Record: true, Run: "run-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Sequential != 23*time.Second || rep.Wall != 20*time.Second {
+		t.Errorf("one after another %s, wall %s; want 23s (10+8+5: b's wait is no work) and 20s", rep.Sequential, rep.Wall)
+	}
+	if got := strings.Join(rep.Critical, " "); got != "a c" || rep.CriticalD != 15*time.Second {
+		t.Errorf("critical path %s (%s); want a c (15s): b worked 8s of its 20s", got, rep.CriticalD)
+	}
+	var out bytes.Buffer
+	rep.Write(&out, "text")
+	if !strings.Contains(out.String(), "23s (the executed tasks' attempts, one after another)") {
+		t.Errorf("the report does not say 23s one after another:\n%s", out.String())
 	}
 }
 

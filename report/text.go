@@ -88,7 +88,7 @@ func (r *Report) writeSummary(w io.Writer) {
 	}
 	p("tasks executed", "%d of %d (%d up to date, %d failed, %d not run%s)", r.Executed, len(r.Tasks), r.UpToDate, r.Failed, r.NotRun, interrupted)
 	p("workers (jobs)", "%d", r.Jobs)
-	p("sequential estimate", "%s (sum of the executed tasks' times)", human.Duration(r.Sequential))
+	p("sequential estimate", "%s (the executed tasks' attempts, one after another)", human.Duration(r.Sequential))
 	p("actual wall time", "%s", human.Duration(r.Wall))
 	saved := r.Sequential - r.Wall
 	if r.Sequential > 0 && saved > 0 {

@@ -78,8 +78,23 @@ type Attempt struct {
 	Log      string `json:"log"`
 }
 
-// Duration is how long the task took over all attempts.
+// Duration is how long the task took over all attempts, from its start:
+// waiting for a place and between attempts included.
 func (r *Result) Duration() time.Duration { return r.Finished.Sub(r.Started) }
+
+// Working is how long the task's attempts ran, each from its start to its
+// end: the time it held a place, its weight on a critical path. A task
+// that Ninja started with many others waited for a place for most of its
+// Duration.
+func (r *Result) Working() time.Duration {
+	var d time.Duration
+	for _, a := range r.Attempts {
+		if a.End.After(a.Start) {
+			d += a.End.Sub(a.Start)
+		}
+	}
+	return d
+}
 
 // CheckRecord is the record of one final check.
 type CheckRecord struct {
