@@ -200,14 +200,13 @@ func (r *runner) attempts(ctx context.Context, res *state.Result, feedback strin
 		retryable := false
 		if over, why := r.overBudget(); over {
 			a = state.Attempt{N: n, Start: time.Now().UTC(), End: time.Now().UTC(), ExitCode: -1, Failure: FailBudget, Reason: why}
-		} else if release, err := places.acquire(ctx, id); err != nil {
+		} else if release, err := places.acquire(ctx, id, func() { r.markRunning(n) }); err != nil {
 			now := time.Now().UTC()
 			a = state.Attempt{N: n, Start: now, End: now, ExitCode: -1, Failure: FailInterrupted, Reason: "interrupted while waiting for a place to run"}
 			if ctx.Err() == nil {
 				a.Failure, a.Reason = FailStart, err.Error()
 			}
 		} else {
-			r.markRunning(n)
 			a, retryable = r.attempt(ctx, n, feedback)
 			r.record(a)
 			heir := ""

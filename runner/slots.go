@@ -67,6 +67,7 @@ type queueEntry struct {
 
 type reservation struct {
 	Task  string `json:"task"`
+	Run   string `json:"run"`   // state.CurrentRun of the task that kept it
 	Since int64  `json:"since"` // unix nanoseconds
 	Until int64  `json:"until"`
 }
@@ -76,6 +77,7 @@ type slots struct {
 	root string
 	dir  string
 	jobs int
+	run  string // state.CurrentRun
 	prio map[string]state.Priority
 	// seen is when each arriving task (see arriving) was first seen;
 	// ran, the tasks seen with a place (never arriving again).
@@ -93,16 +95,19 @@ type slots struct {
 const arriveFor = 2 * time.Second
 
 func openSlots(root string, jobs int) *slots {
-	s := &slots{root: root, dir: filepath.Join(root, filepath.FromSlash(state.SlotsDir)), jobs: max(jobs, 1),
+	s := &slots{root: root, dir: filepath.Join(root, filepath.FromSlash(state.SlotsDir)), jobs: max(jobs, 1), run: state.CurrentRun(),
 		seen: map[string]time.Time{}, ran: map[string]bool{}, names: map[int]string{}}
 	state.ReadJSON(filepath.Join(root, filepath.FromSlash(state.PriorityPath)), &s.prio)
 	return s
 }
 
-// acquire waits for a place for task, in rank order, until ctx ends. The
-// returned release gives the place back, handing it to heir when heir is
-// not "".
-func (s *slots) acquire(ctx context.Context, task string) (release func(heir string), err error) {
+// acquire waits for a place for task, in rank order, until ctx ends;
+// took, when not nil, is called with the place held and before the task
+// leaves the queue (it marks the task running): a task that has a place
+// is never seen as neither waiting nor running, which the others would
+// take for one still on its way to the queue, and wait for. The returned
+// release gives the place back, handing it to heir when heir is not "".
+func (s *slots) acquire(ctx context.Context, task string, took func()) (release func(heir string), err error) {
 	if err := os.MkdirAll(filepath.Join(s.dir, "queue"), 0o755); err != nil {
 		return nil, err
 	}
@@ -142,6 +147,9 @@ func (s *slots) acquire(ctx context.Context, task string) (release func(heir str
 	}()
 	for {
 		if slot, f, more := s.try(me); f != nil {
+			if took != nil {
+				took()
+			}
 			leave()
 			if more {
 				s.wakeNext()
@@ -164,18 +172,26 @@ func (s *slots) acquire(ctx context.Context, task string) (release func(heir str
 
 // try takes a free place if this task may have one now: a place handed to
 // it, or a free place while fewer tasks that outrank it wait than there
-// are free places; more says other places were free too. Ranks are worked out only when a place is free: the
-// look at the queue and at the processes Ninja started costs more than a
-// look at the places.
+// are free places; more says other places were free too. Ranks are
+// worked out only when a place is free: the look at the queue and at the
+// processes Ninja started costs more than a look at the places.
+//
+// A place kept for a task is free again when the task has its place
+// already, when another place is kept for it too (two tasks that end at
+// once may both find their heir ready), or when it was kept in another
+// run (a run that starts within a second of the last would otherwise
+// lose that place for a second).
 func (s *slots) try(me queueEntry) (slot int, f *os.File, more bool) {
 	now := time.Now().UnixNano()
 	var free []int
 	kept := map[string]bool{} // tasks a place is kept for: they need no other
 	for k := 0; k < s.jobs; k++ {
 		var res reservation
-		reserved := state.ReadJSON(s.reservePath(k), &res) == nil && res.Until > now
+		reserved := state.ReadJSON(s.reservePath(k), &res) == nil && res.Until > now && res.Run == s.run
 		if reserved && res.Task != me.Task {
-			if now-res.Since < int64(handoffGrace) || s.started(res.Task) {
+			if kept[res.Task] || s.running(res.Task) {
+				reserved = false // the task has or will have another place
+			} else if now-res.Since < int64(handoffGrace) || s.started(res.Task) {
 				kept[res.Task] = true
 				continue // kept for the next link of a chain
 			}
@@ -471,7 +487,7 @@ func (s *slots) release(k int, f *os.File, heir string) {
 		h := s.prio[heir].Remaining
 		if w, ok := s.top(); !ok || w.Priority <= h {
 			now := time.Now()
-			state.WriteJSON(s.reservePath(k), reservation{Task: heir, Since: now.UnixNano(), Until: now.Add(handoffFor).UnixNano()})
+			state.WriteJSON(s.reservePath(k), reservation{Task: heir, Run: s.run, Since: now.UnixNano(), Until: now.Add(handoffFor).UnixNano()})
 		}
 	}
 	f.Close()
