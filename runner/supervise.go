@@ -41,6 +41,13 @@ var Supervisor []string
 // Supervise runs the supervisor; fd 3 is the lifeline, fd 4 the gate.
 // It never returns.
 func Supervise([]string) {
+	// Run by hand, fds 3 and 4 are whatever the shell or another tool
+	// left open (perf's event fds once): reading a job from one could
+	// wait forever.
+	if !isPipe(3) || !isPipe(4) {
+		fmt.Fprintf(os.Stderr, "paraider: %s is run by paraider exec, which hands it a job through pipes on fds 3 and 4\n", SuperviseArg)
+		os.Exit(2)
+	}
 	becomeSubreaper()
 	lifeline := os.NewFile(3, "lifeline")
 	syscall.CloseOnExec(3)
@@ -198,4 +205,10 @@ func exitLike(err error) {
 		os.Exit(127)
 	}
 	os.Exit(0)
+}
+
+// isPipe reports whether fd is open on a pipe.
+func isPipe(fd int) bool {
+	var st syscall.Stat_t
+	return syscall.Fstat(fd, &st) == nil && st.Mode&syscall.S_IFMT == syscall.S_IFIFO
 }
