@@ -49,7 +49,7 @@ type Report struct {
 	Executed, UpToDate, Failed, NotRun, Interrupted int
 	Sequential                                      time.Duration // sum of executed tasks' attempts
 	Wall                                            time.Duration // first start to last end of executed tasks
-	Critical                                        []string      // by recorded durations
+	Critical                                        []string      // by the tasks' working time
 	CriticalD                                       time.Duration
 	TokensSent                                      int64
 	TokensRecv                                      int64

@@ -285,13 +285,15 @@ func (s *slots) entry(task string) queueEntry {
 // others need not look: the woken one outranks them, and passes the
 // wake-up on should it find more than one place free.
 func (s *slots) wakeNext() {
-	for _, w := range s.queued() {
-		if s.alive(w.Task) {
-			now := time.Now()
-			os.Chtimes(s.entryPath(w.Task), now, now)
-			return
-		}
+	if w, ok := s.top(); ok {
+		s.wake(w.Task)
 	}
+}
+
+// wake touches task's queue entry, which the waiting task watches.
+func (s *slots) wake(task string) {
+	now := time.Now()
+	os.Chtimes(s.entryPath(task), now, now)
 }
 
 func (s *slots) entryPath(task string) string { return filepath.Join(s.dir, "queue", task+".json") }
@@ -483,15 +485,16 @@ func (s *slots) top() (queueEntry, bool) {
 // unit beside a chain of three: 3.5 units instead of 3 when the short
 // ones win the ties). The next waiting task is woken.
 func (s *slots) release(k int, f *os.File, heir string) {
-	if heir != "" {
-		h := s.prio[heir].Remaining
-		if w, ok := s.top(); !ok || w.Priority <= h {
-			now := time.Now()
-			state.WriteJSON(s.reservePath(k), reservation{Task: heir, Run: s.run, Since: now.UnixNano(), Until: now.Add(handoffFor).UnixNano()})
-		}
+	// One look at the queue serves the hand-off and the wake-up.
+	w, waiting := s.top()
+	if heir != "" && (!waiting || w.Priority <= s.prio[heir].Remaining) {
+		now := time.Now()
+		state.WriteJSON(s.reservePath(k), reservation{Task: heir, Run: s.run, Since: now.UnixNano(), Until: now.Add(handoffFor).UnixNano()})
 	}
 	f.Close()
-	s.wakeNext()
+	if waiting {
+		s.wake(w.Task)
+	}
 }
 
 // waker wakes a waiting task when its queue entry is touched (see
