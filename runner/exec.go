@@ -206,6 +206,11 @@ func (r *runner) attempts(ctx context.Context, res *state.Result, feedback strin
 			if ctx.Err() == nil {
 				a.Failure, a.Reason = FailStart, err.Error()
 			}
+		} else if over, why := r.overBudget(); over {
+			// Spent while this task waited for its place: the place goes
+			// to the next waiting task, which is refused the same way.
+			release("")
+			a = state.Attempt{N: n, Start: time.Now().UTC(), End: time.Now().UTC(), ExitCode: -1, Failure: FailBudget, Reason: why}
 		} else {
 			a, retryable = r.attempt(ctx, n, feedback)
 			r.record(a)
@@ -219,6 +224,7 @@ func (r *runner) attempts(ctx context.Context, res *state.Result, feedback strin
 		res.TokensSent += a.TokensSent
 		res.TokensRecv += a.TokensRecv
 		res.Cost += a.Cost
+		res.CostUnknown = res.CostUnknown || a.CostUnknown
 		res.Undeclared = union(res.Undeclared, a.Undeclared)
 		res.Elsewhere = union(res.Elsewhere, a.Elsewhere)
 		if a.Failure == "" || !retryable || n == r.spec.Retries+1 {
