@@ -671,7 +671,13 @@ func (r *Repo) Prune(all bool, warm int) error {
 	sort.Slice(wts, func(i, j int) bool { return slotNumber(wts[i]) < slotNumber(wts[j]) })
 	for _, wt := range wts {
 		if !kept(wt) && slotNumber(wt) < warm {
-			killIn(wt) // what the last attempt left running
+			// What the last attempt left running, unless an attempt
+			// holds the slot now (another run's, or a plain ninja's):
+			// its agent is not ours to stop.
+			if lock, err := lockFile(context.Background(), wt+".lock", false); err == nil {
+				killIn(wt)
+				lock.Close()
+			}
 			continue
 		}
 		if kept(wt) {

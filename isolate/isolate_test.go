@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -244,5 +245,59 @@ func TestDirtyFromSnapshot(t *testing.T) {
 			t.Errorf("round 2: the last attempt's file is still in the reused slot")
 		}
 		wt.Release()
+	}
+}
+
+// The end of a run prunes the pool, but a warm slot an attempt holds now
+// (another run's, a plain ninja's) is not touched: its agent goes on. A
+// slot no attempt holds loses what an earlier attempt left running.
+func TestPruneSparesHeldSlots(t *testing.T) {
+	top := t.TempDir()
+	run(t, top, "git", "init", "-q")
+	write(t, filepath.Join(top, "a.txt"), "a")
+	run(t, top, "git", "add", "-A")
+	run(t, top, "git", "commit", "-qm", "init")
+	repo, err := Open(top)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wt, err := repo.Create(context.Background(), "t.1", Setup{Files: []string{"a.txt"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Base(wt.Dir) != "slot-0" {
+		t.Fatalf("worktree %s, want slot-0", wt.Dir)
+	}
+	agentIn := func() (*os.Process, chan error) {
+		agent := exec.Command("sleep", "60")
+		agent.Dir = wt.Root
+		if err := agent.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { agent.Process.Kill() })
+		exited := make(chan error, 1)
+		go func() { exited <- agent.Wait() }()
+		return agent.Process, exited
+	}
+
+	agent, exited := agentIn()
+	if err := repo.Prune(false, 4); err != nil {
+		t.Fatal(err)
+	}
+	// A SIGKILL that Prune sent is queued before this SIGTERM and decides
+	// how the agent ends, however late it is delivered.
+	agent.Signal(syscall.SIGTERM)
+	if err := <-exited; err == nil || !strings.Contains(err.Error(), "terminated") {
+		t.Fatalf("the agent of a slot an attempt holds ended with %v, want our SIGTERM (Prune killed it)", err)
+	}
+
+	agent, exited = agentIn()
+	wt.Release()
+	if err := repo.Prune(false, 4); err != nil {
+		t.Fatal(err)
+	}
+	agent.Signal(syscall.SIGTERM)
+	if err := <-exited; err == nil || !strings.Contains(err.Error(), "killed") {
+		t.Fatalf("a process left in a free slot ended with %v; want it killed by Prune", err)
 	}
 }
