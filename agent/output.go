@@ -3,6 +3,7 @@ package agent
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"regexp"
 	"sort"
 	"strconv"
@@ -17,6 +18,22 @@ type Usage struct {
 	CacheHit   int64   `json:"cache_hit,omitempty"`
 	Cost       float64 `json:"cost"`    // dollars
 	Replies    int     `json:"replies"` // model replies seen
+	// CostUnknown says the agent printed a cost that cannot be one
+	// (negative, not a number, infinite): Cost is then 0 and not known.
+	CostUnknown bool `json:"cost_unknown,omitempty"`
+}
+
+// checked makes u's figures ones paraider can add up: a cost must be a
+// finite number of dollars, not negative (an agent's output is input:
+// a cost of -1000 would unspend a budget), and token counts not
+// negative. A cost that is not one is unknown, never trusted.
+func (u Usage) checked() Usage {
+	if math.IsNaN(u.Cost) || math.IsInf(u.Cost, 0) || u.Cost < 0 {
+		u.Cost, u.CostUnknown = 0, true
+	}
+	u.Sent, u.Received = max(u.Sent, 0), max(u.Received, 0)
+	u.CacheWrite, u.CacheHit = max(u.CacheWrite, 0), max(u.CacheHit, 0)
+	return u
 }
 
 // Failure is a failed model call the agent reported but did not raise.
@@ -141,7 +158,8 @@ func ParserHelp() string {
 // reads nothing.
 func Parse(parser, out string) (Usage, *Failure) {
 	if p, ok := Parsers[parser]; ok {
-		return p.Parse(out)
+		u, f := p.Parse(out)
+		return u.checked(), f
 	}
 	return Usage{}, nil
 }

@@ -72,7 +72,8 @@ type JSONSummary struct {
 	TokensSent     int64    `json:"tokens_sent"`
 	TokensReceived int64    `json:"tokens_received"`
 	Cost           float64  `json:"cost"`
-	OK             bool     `json:"ok"` // every task and check passed
+	CostUnknown    bool     `json:"cost_unknown,omitempty"` // some attempt's cost is not known
+	OK             bool     `json:"ok"`                     // every task and check passed
 	// Compare is the run's tokens priced on the plan's compare_price model.
 	Compare *JSONCompare `json:"compare,omitempty"`
 }
@@ -101,6 +102,7 @@ type JSONTask struct {
 	TokensSent     int64           `json:"tokens_sent"`
 	TokensReceived int64           `json:"tokens_received"`
 	Cost           float64         `json:"cost"`
+	CostUnknown    bool            `json:"cost_unknown,omitempty"`
 	FilesChanged   []string        `json:"files_changed"`
 	Undeclared     []string        `json:"undeclared"`
 	Elsewhere      []string        `json:"elsewhere"` // main-tree changes outside every task's files while it ran
@@ -158,7 +160,7 @@ func (r *Report) ToJSON() JSON {
 		Tasks: len(r.Tasks), Executed: r.Executed, UpToDate: r.UpToDate, Failed: r.Failed, NotRun: r.NotRun,
 		ChecksFailed: r.ChecksFailed(), Sequential: secs(r.Sequential), Wall: secs(r.Wall), Saved: secs(saved),
 		CriticalPath: nonNil(r.Critical), CriticalPathS: secs(r.CriticalD),
-		TokensSent: r.TokensSent, TokensReceived: r.TokensRecv, Cost: r.Cost, OK: r.OK(),
+		TokensSent: r.TokensSent, TokensReceived: r.TokensRecv, Cost: r.Cost, CostUnknown: r.CostUnknown, OK: r.OK(),
 	}
 	if c := r.Compare; c != nil {
 		j.Summary.Compare = &JSONCompare{Name: c.Name, Cost: c.Cost, Saved: c.Saved}
@@ -169,7 +171,7 @@ func (r *Report) ToJSON() JSON {
 			runs = []state.Attempt{}
 		}
 		j.Tasks = append(j.Tasks, JSONTask{ID: t.ID, Status: jsonStatus[t.Status], Attempts: t.Attempts,
-			Seconds: secs(t.Duration), TokensSent: t.Sent, TokensReceived: t.Recv, Cost: t.Cost,
+			Seconds: secs(t.Duration), TokensSent: t.Sent, TokensReceived: t.Recv, Cost: t.Cost, CostUnknown: t.CostUnknown,
 			FilesChanged: nonNil(t.Files), Undeclared: nonNil(t.Undeclared), Elsewhere: nonNil(t.Elsewhere), Reason: t.Reason, Runs: runs,
 			Commit: t.Commit, NotCommitted: t.NotCommitted})
 	}
@@ -218,7 +220,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			continue
 		}
 		fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %s | %s | %s |\n", md(t.ID), t.Status, t.Attempts,
-			human.Duration(t.Duration), human.Tokens(t.Sent), human.Tokens(t.Recv), human.Money(t.Cost), md(strings.Join(t.Files, " ")))
+			human.Duration(t.Duration), human.Tokens(t.Sent), human.Tokens(t.Recv), human.Cost(t.Cost, t.CostUnknown), md(strings.Join(t.Files, " ")))
 	}
 	fmt.Fprintln(w)
 	saved := "-"
@@ -230,7 +232,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	if len(r.Critical) > 0 {
 		fmt.Fprintf(w, "- **critical path:** %s (%s)\n", md(strings.Join(r.Critical, " → ")), human.Duration(r.CriticalD))
 	}
-	fmt.Fprintf(w, "- **tokens:** %s sent, %s received; **cost:** %s\n", human.Tokens(r.TokensSent), human.Tokens(r.TokensRecv), human.Money(r.Cost))
+	fmt.Fprintf(w, "- **tokens:** %s sent, %s received; **cost:** %s\n", human.Tokens(r.TokensSent), human.Tokens(r.TokensRecv), human.Cost(r.Cost, r.CostUnknown))
 	if c := r.Compare; c != nil {
 		fmt.Fprintf(w, "- **%s equivalent:** ~%s; **saved:** %s\n", md(c.Name), human.Money(c.Cost), human.Money(c.Saved))
 	}
@@ -361,7 +363,7 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 				changed = "nothing"
 			}
 			c.SystemOut = fmt.Sprintf("%s, %s tokens sent, %s received, %s; changed %s",
-				human.Count(t.Attempts, "attempt"), human.Tokens(t.Sent), human.Tokens(t.Recv), human.Money(t.Cost), changed)
+				human.Count(t.Attempts, "attempt"), human.Tokens(t.Sent), human.Tokens(t.Recv), human.Cost(t.Cost, t.CostUnknown), changed)
 		}
 		tasks.Tests++
 		tasks.Time += c.Time

@@ -54,6 +54,7 @@ type Report struct {
 	TokensSent                                      int64
 	TokensRecv                                      int64
 	Cost                                            float64
+	CostUnknown                                     bool // some attempt's cost is not known
 	Checks                                          []CheckRow
 	// Compare is what the run's tokens would have cost on a reference
 	// model (the plan's compare_price); nil without one.
@@ -71,8 +72,11 @@ type TaskRow struct {
 	Sent     int64
 	Recv     int64
 	Cost     float64
-	Files    []string
-	Reason   string
+	// CostUnknown says some attempt's cost is not known: its agent
+	// printed one that cannot be (negative, not a number).
+	CostUnknown bool
+	Files       []string
+	Reason      string
 	// Undeclared are changes outside the task's files: not applied (with
 	// worktree isolation) or seen in the main tree (with none).
 	Undeclared []string
@@ -199,6 +203,7 @@ func (rep *Report) addTasks(recs *records, isExec map[string]bool) (changed []st
 			rep.TokensSent += r.TokensSent
 			rep.TokensRecv += r.TokensRecv
 			rep.Cost += r.Cost
+			rep.CostUnknown = rep.CostUnknown || r.CostUnknown
 			if first.IsZero() || r.Started.Before(first) {
 				first = r.Started
 			}
@@ -234,7 +239,7 @@ func taskRow(lay state.Layout, id string, r *state.Result, ran bool) TaskRow {
 	}
 	row.Attempts = len(r.Attempts)
 	row.Duration = r.Duration()
-	row.Sent, row.Recv, row.Cost = r.TokensSent, r.TokensRecv, r.Cost
+	row.Sent, row.Recv, row.Cost, row.CostUnknown = r.TokensSent, r.TokensRecv, r.Cost, r.CostUnknown
 	row.Files = r.FilesChanged
 	row.Reason = r.Reason
 	row.Undeclared = r.Undeclared

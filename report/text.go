@@ -23,7 +23,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		row := []string{t.ID, t.Status, "-", "-", "-", "-", "-", "-"}
 		if t.Status != NotRun {
 			row = []string{t.ID, t.Status, fmt.Sprint(t.Attempts), human.Duration(t.Duration),
-				human.Tokens(t.Sent), human.Tokens(t.Recv), human.Money(t.Cost), strings.Join(t.Files, " ")}
+				human.Tokens(t.Sent), human.Tokens(t.Recv), human.Cost(t.Cost, t.CostUnknown), strings.Join(t.Files, " ")}
 		}
 		if err := table.Append(row); err != nil {
 			return err
@@ -100,7 +100,7 @@ func (r *Report) writeSummary(w io.Writer) {
 		p("critical path", "%s (%s)", strings.Join(r.Critical, " -> "), human.Duration(r.CriticalD))
 	}
 	p("tokens", "%s sent, %s received", human.Tokens(r.TokensSent), human.Tokens(r.TokensRecv))
-	p("cost", "%s", human.Money(r.Cost))
+	p("cost", "%s", human.Cost(r.Cost, r.CostUnknown))
 	if c := r.Compare; c != nil {
 		p(c.Name+" equivalent", "~%s (saved %s)", human.Money(c.Cost), human.Money(c.Saved))
 	}

@@ -253,7 +253,10 @@ func (t *try) run(p *proc) *verdict {
 		}
 	}
 	u, failure := agent.Parse(s.Agent.Output, t.captured.String())
-	t.a.TokensSent, t.a.TokensRecv, t.a.Cost = u.Sent, u.Received, u.Cost
+	t.a.TokensSent, t.a.TokensRecv, t.a.Cost, t.a.CostUnknown = u.Sent, u.Received, u.Cost, u.CostUnknown
+	if u.CostUnknown {
+		fmt.Fprintf(t.logf, "\n# paraider: the agent printed a cost that cannot be one (negative, or not a number): this attempt's cost is unknown\n")
+	}
 	t.failure = failure
 	return nil
 }

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/paraider/paraider/internal/human"
@@ -15,10 +17,13 @@ import (
 // soon as the attempt ends, so that tasks running side by side see each
 // other's spending before their results are written.
 type ledgerEntry struct {
-	Run     string    `json:"run"`
-	Task    string    `json:"task"`
-	Attempt int       `json:"attempt"`
-	Cost    float64   `json:"cost"`
+	Run     string  `json:"run"`
+	Task    string  `json:"task"`
+	Attempt int     `json:"attempt"`
+	Cost    float64 `json:"cost"`
+	// Unknown says the attempt's cost is not known: its agent printed
+	// one that cannot be.
+	Unknown bool      `json:"unknown,omitempty"`
 	End     time.Time `json:"end"`
 }
 
@@ -33,7 +38,7 @@ func (r *runner) record(a state.Attempt) {
 		return
 	}
 	defer f.Close()
-	b, _ := json.Marshal(ledgerEntry{Run: state.CurrentRun(), Task: r.spec.ID, Attempt: a.N, Cost: a.Cost, End: a.End})
+	b, _ := json.Marshal(ledgerEntry{Run: state.CurrentRun(), Task: r.spec.ID, Attempt: a.N, Cost: a.Cost, Unknown: a.CostUnknown, End: a.End})
 	f.Write(append(b, '\n'))
 }
 
@@ -43,20 +48,30 @@ func Spent(lay state.Layout) float64 { return SpentBy(lay, state.CurrentRun()) }
 
 // SpentBy sums the cost of the attempts of a run.
 func SpentBy(lay state.Layout, run string) float64 {
+	total, _ := spending(lay, run)
+	return total
+}
+
+// spending sums the cost of the attempts of a run, and names the
+// attempts whose cost is unknown ("task attempt N").
+func spending(lay state.Layout, run string) (total float64, unknown []string) {
 	f, err := os.Open(lay.Path(state.LedgerPath))
-	if err != nil {
-		return 0
+	if err != nil || run == "" {
+		return 0, nil
 	}
 	defer f.Close()
-	total := 0.0
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		var e ledgerEntry
-		if json.Unmarshal(sc.Bytes(), &e) == nil && e.Run == run && run != "" {
-			total += e.Cost
+		if json.Unmarshal(sc.Bytes(), &e) != nil || e.Run != run {
+			continue
+		}
+		total += e.Cost
+		if e.Unknown || math.IsNaN(e.Cost) || e.Cost < 0 {
+			unknown = append(unknown, fmt.Sprintf("%s attempt %d", e.Task, e.Attempt))
 		}
 	}
-	return total
+	return total, unknown
 }
 
 // overBudget says whether the run's budget is spent, and why, before an
@@ -65,7 +80,11 @@ func (r *runner) overBudget() (bool, string) {
 	if r.spec.Budget <= 0 {
 		return false, ""
 	}
-	spent := Spent(r.lay)
+	spent, unknown := spending(r.lay, state.CurrentRun())
+	if len(unknown) > 0 {
+		return true, fmt.Sprintf("the cost of %s is unknown (its agent printed one that cannot be), so the run's budget of %s cannot be kept; no new attempt was started",
+			strings.Join(unknown, ", "), human.Money(r.spec.Budget))
+	}
 	if spent < r.spec.Budget {
 		return false, ""
 	}

@@ -19,7 +19,7 @@ func (r *runner) summarize(res *state.Result) {
 	if res.Status != state.StatusOK {
 		status = "FAILED"
 	}
-	fmt.Fprintf(w, "%s %s: %s, %s, %s", status, res.Task, human.Count(n, "attempt"), human.Duration(res.Duration()), human.Money(res.Cost))
+	fmt.Fprintf(w, "%s %s: %s, %s, %s", status, res.Task, human.Count(n, "attempt"), human.Duration(res.Duration()), human.Cost(res.Cost, res.CostUnknown))
 	if res.Status == state.StatusOK {
 		fmt.Fprintf(w, ", changed %s", changedText(res.FilesChanged))
 		switch {

@@ -46,6 +46,9 @@ type Result struct {
 	TokensSent int64    `json:"tokens_sent"`
 	TokensRecv int64    `json:"tokens_received"`
 	Cost       float64  `json:"cost"`
+	// CostUnknown says an attempt's cost is not known (its agent printed
+	// one that cannot be): Cost counts the others only.
+	CostUnknown bool `json:"cost_unknown,omitempty"`
 	// Commit is the commit of the task's change in commit mode, and
 	// NotCommitted why there is none.
 	Commit       string `json:"commit,omitempty"`
@@ -62,10 +65,13 @@ type Attempt struct {
 	Reason   string    `json:"reason,omitempty"`    // for people and for the next attempt's message
 	APIError string    `json:"api_error,omitempty"` // the kind of failed model call, for failure "api"
 	// RetryAfter is the wait the provider asked for, as the agent printed it.
-	RetryAfter   Duration `json:"retry_after,omitempty"`
-	TokensSent   int64    `json:"tokens_sent"`
-	TokensRecv   int64    `json:"tokens_received"`
-	Cost         float64  `json:"cost"`
+	RetryAfter Duration `json:"retry_after,omitempty"`
+	TokensSent int64    `json:"tokens_sent"`
+	TokensRecv int64    `json:"tokens_received"`
+	Cost       float64  `json:"cost"`
+	// CostUnknown says the agent printed a cost that cannot be one
+	// (negative, not a number): Cost is 0 and the real one unknown.
+	CostUnknown  bool     `json:"cost_unknown,omitempty"`
 	FilesChanged []string `json:"files_changed,omitempty"`
 	// Undeclared are changes outside the task's files: not applied.
 	Undeclared []string `json:"undeclared,omitempty"`

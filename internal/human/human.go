@@ -37,6 +37,18 @@ func Tokens(n int64) string {
 // Money formats dollars with the precision of Aider's cost lines.
 func Money(d float64) string { return fmt.Sprintf("$%.4f", d) }
 
+// Cost is money spent of which some is unknown (an agent printed a cost
+// that cannot be one): "$0.0030 + unknown", or "cost unknown".
+func Cost(d float64, unknown bool) string {
+	switch {
+	case !unknown:
+		return Money(d)
+	case d == 0:
+		return "cost unknown"
+	}
+	return Money(d) + " + unknown"
+}
+
 // Clip shortens s to at most n runes, marking the cut with "…".
 func Clip(s string, n int) string {
 	r := []rune(s)
