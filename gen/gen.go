@@ -21,6 +21,7 @@ package gen
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,6 +31,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/paraider/paraider/agent"
@@ -95,22 +97,45 @@ func Generate(p *plan.Plan, opts Options) (*Summary, error) {
 		}
 	}
 	root := p.Root
-	abs := state.Layout{Root: root}.Path
+	lay := state.Layout{Root: root}
+	abs := lay.Path
+
+	// Tasks may be running (a gen while ninja runs): what is written here
+	// is gen's, not an agent's, and their guards must be able to tell.
+	// They look under this lock, and compare what they see with the
+	// record of what gen wrote (state.Written).
+	lock, err := state.LockFile(context.Background(), abs(state.GenLock), true, syscall.LOCK_EX)
+	if err != nil {
+		return nil, fmt.Errorf("waiting for another paraider gen: %w", err)
+	}
+	defer lock.Close()
+	written := state.Written{}
 
 	// Git ignores paraider's state without the user's .gitignore knowing.
-	if _, err := state.WriteIfChanged(abs(state.Dir+"/.gitignore"), []byte("# paraider's state: never commit it\n*\n")); err != nil {
+	ignore := []byte("# paraider's state: never commit it\n*\n")
+	if _, err := state.WriteIfChanged(abs(state.Dir+"/.gitignore"), ignore); err != nil {
 		return nil, err
 	}
+	written[state.Dir+"/.gitignore"] = state.SumOf(ignore)
 	if err := installBinary(abs(state.BinPath), opts.Exe); err != nil {
 		return nil, fmt.Errorf("installing the paraider binary for Ninja: %w", err)
 	}
+	if s, err := state.OwnSum(abs(state.BinPath)); err == nil {
+		written[state.BinPath] = s
+	}
 
 	sum := &Summary{Output: out, Tasks: len(p.Tasks), Checks: len(p.Checks)}
-	profiles, err := writeSpecs(p, abs, sum)
+	profiles, err := writeSpecs(p, abs, sum, written)
 	if err != nil {
 		return nil, err
 	}
-	if err := writeRun(p, abs, relTo(root, out), profiles); err != nil {
+	runJSON, err := writeRun(p, abs, relTo(root, out), profiles)
+	if err != nil {
+		return nil, err
+	}
+	written[state.RunPath] = state.SumOf(runJSON)
+	b, _ := json.Marshal(written)
+	if _, err := state.WriteIfChanged(abs(state.WrittenPath), b); err != nil {
 		return nil, err
 	}
 
@@ -142,7 +167,7 @@ func Generate(p *plan.Plan, opts Options) (*Summary, error) {
 // writeSpecs freezes each task in its spec, rewriting only those that
 // changed (Ninja reruns a task whose spec is newer), and removes the specs
 // of tasks the plan no longer has. It returns the agent profiles in use.
-func writeSpecs(p *plan.Plan, abs func(string) string, sum *Summary) (map[string]*agent.Profile, error) {
+func writeSpecs(p *plan.Plan, abs func(string) string, sum *Summary, written state.Written) (map[string]*agent.Profile, error) {
 	keep := map[string]bool{}
 	// One listing instead of a failed open per new task.
 	existing := listDir(abs(state.Dir + "/specs"))
@@ -157,13 +182,15 @@ func writeSpecs(p *plan.Plan, abs func(string) string, sum *Summary) (map[string
 		}
 		spec := specWith(p, t, profiles[t.Agent])
 		b, _ := json.MarshalIndent(spec, "", "  ")
+		b = append(b, '\n')
+		written[state.SpecPath(t.ID)] = state.SumOf(b)
 		specFile := abs(state.SpecPath(t.ID))
 		wrote := true
 		var err error
 		if existing[filepath.Base(specFile)] {
-			wrote, err = state.WriteIfChanged(specFile, append(b, '\n'))
+			wrote, err = state.WriteIfChanged(specFile, b)
 		} else {
-			err = state.WriteNew(specFile, append(b, '\n'))
+			err = state.WriteNew(specFile, b)
 		}
 		if err != nil {
 			return nil, err
@@ -179,8 +206,8 @@ func writeSpecs(p *plan.Plan, abs func(string) string, sum *Summary) (map[string
 }
 
 // writeRun writes the plan's run-wide facts (run.json) that exec, check,
-// status and report read.
-func writeRun(p *plan.Plan, abs func(string) string, ninjaFile string, profiles map[string]*agent.Profile) error {
+// status and report read, and returns its bytes.
+func writeRun(p *plan.Plan, abs func(string) string, ninjaFile string, profiles map[string]*agent.Profile) ([]byte, error) {
 	run := state.Run{Plan: filepath.Base(p.File), Jobs: p.Jobs, Deps: map[string][]string{}, Files: map[string][]string{}}
 	for _, t := range p.Tasks {
 		run.Tasks = append(run.Tasks, t.ID)
@@ -200,8 +227,9 @@ func writeRun(p *plan.Plan, abs func(string) string, ninjaFile string, profiles 
 		run.Redact = RedactNames(run.Redact, prof)
 	}
 	b, _ := json.MarshalIndent(run, "", "  ")
-	_, err := state.WriteIfChanged(abs(state.RunPath), append(b, '\n'))
-	return err
+	b = append(b, '\n')
+	_, err := state.WriteIfChanged(abs(state.RunPath), b)
+	return b, err
 }
 
 // RedactNames adds the variables that hold the profile's keys to names,

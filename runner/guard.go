@@ -272,10 +272,17 @@ func (g *guard) settle(before map[string]guardedFile, keep string) *tamper {
 		}
 	}
 	sort.Strings(paths)
+	var byGen state.Written // what gen wrote, read at the first change
 	for _, p := range paths {
 		b, hadB := before[p]
 		a, hasA := after[p]
 		if hadB && hasA && b.mode == a.mode && b.size == a.size && b.mod.Equal(a.mod) && b.sum == a.sum {
+			continue
+		}
+		if byGen == nil {
+			byGen = g.genWrote()
+		}
+		if hasA && g.byGen(p, byGen) {
 			continue
 		}
 		g.settleOne(t, p, b, hadB, a, hasA, keep)
@@ -284,6 +291,34 @@ func (g *guard) settle(before map[string]guardedFile, keep string) *tamper {
 		return nil
 	}
 	return t
+}
+
+// genWrote is what gen last wrote to paraider's own files. It waits for a
+// gen writing now (a gen during a run is paraider's own work, and the
+// guard must not see half of it), for a bounded time.
+func (g *guard) genWrote() state.Written {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	w := state.Layout{Root: g.root}.ReadWritten(ctx)
+	if w == nil {
+		w = state.Written{}
+	}
+	return w
+}
+
+// byGen says whether p, one of paraider's own files, holds what gen last
+// wrote there: a gen ran while the attempt did, not an agent.
+func (g *guard) byGen(p string, written state.Written) bool {
+	rel, err := filepath.Rel(g.root, p)
+	if err != nil {
+		return false
+	}
+	want, ok := written[filepath.ToSlash(rel)]
+	if !ok {
+		return false
+	}
+	got, err := state.OwnSum(p)
+	return err == nil && got == want
 }
 
 func (g *guard) settleOne(t *tamper, p string, b guardedFile, hadB bool, a guardedFile, hasA bool, keep string) {

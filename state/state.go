@@ -243,10 +243,11 @@ func WriteJSON(name string, v any) error {
 	return WriteFile(name, append(b, '\n'), 0o644)
 }
 
-// ReadJSON reads a JSON file into v. A missing file is reported as
-// os.ErrNotExist.
+// ReadJSON reads a JSON file into v, as one of paraider's own (ReadOwn:
+// no link followed, a regular file only, at most MaxOwnFile). A missing
+// file is reported as os.ErrNotExist.
 func ReadJSON(name string, v any) error {
-	b, err := os.ReadFile(name)
+	b, err := ReadOwn(name, MaxOwnFile)
 	if err != nil {
 		return err
 	}
