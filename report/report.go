@@ -61,6 +61,9 @@ type Report struct {
 	Compare   *Comparison
 	GitStatus []string // porcelain lines for the changed files
 	GitNote   string   // why GitStatus is empty, when it is not just clean
+	// Ignored names records that were no records (a FIFO, a link, not
+	// JSON) and were left out: what the report does not show, and why.
+	Ignored []string
 }
 
 // TaskRow is one task's line.
@@ -130,7 +133,7 @@ func Build(opts Options) (*Report, error) {
 		return nil, err
 	}
 	cur := whichRun(opts, recs)
-	rep := &Report{Jobs: recs.run.Jobs}
+	rep := &Report{Jobs: recs.run.Jobs, Ignored: recs.ignored}
 	isExec := map[string]bool{}
 	for _, id := range recs.run.Tasks {
 		if r := recs.results[id]; r != nil && cur != "" && r.Run == cur {
@@ -155,6 +158,7 @@ type records struct {
 	run     state.Run
 	results map[string]*state.Result
 	checks  map[string]*state.CheckRecord
+	ignored []string // records that could not be read, and why
 }
 
 func readRecords(lay state.Layout) (*records, error) {
@@ -174,7 +178,9 @@ func readRecords(lay state.Layout) (*records, error) {
 				recs.results[id] = &res
 			}
 		} else if !state.Missing(err) {
-			return nil, err
+			// A damaged record (junk, a link, cut JSON) is left out, with
+			// a note: the task shows as not run, which it may well be.
+			recs.ignored = append(recs.ignored, err.Error())
 		}
 	}
 	for _, c := range recs.run.Checks {
@@ -252,7 +258,7 @@ func taskRow(lay state.Layout, id string, r *state.Result, ran bool) TaskRow {
 		row.Runs = r.Attempts
 	}
 	if r.Status != state.StatusOK && len(r.Attempts) > 0 {
-		if data, err := os.ReadFile(lay.Path(r.Attempts[len(r.Attempts)-1].Log)); err == nil {
+		if data, err := state.ReadOwnTail(lay.Path(r.Attempts[len(r.Attempts)-1].Log), 256<<10); err == nil {
 			row.LogTail = human.Tail(string(data), 30)
 		}
 	}

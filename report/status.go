@@ -153,7 +153,7 @@ const progressWindow = 4 << 20
 // agent's output is read: the last line that says something, and the
 // tokens and cost reported up to now.
 func progress(root, log, specFile string) (string, agent.Usage) {
-	f, err := os.Open(log)
+	f, err := state.OpenOwn(log, os.O_RDONLY)
 	if err != nil {
 		return "", agent.Usage{}
 	}

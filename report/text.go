@@ -42,6 +42,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	r.writeChecks(w)
 	r.writeProblems(w)
+	for _, n := range r.Ignored {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "GIT STATUS OF CHANGED FILES")
 	switch {

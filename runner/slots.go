@@ -225,7 +225,12 @@ func (s *slots) try(me queueEntry) (slot int, f *os.File, more bool) {
 // lock takes place k if it is free; nil when it is not. The lock file is
 // opened read-only: closing it wakes no one (inotify sees only writes).
 func (s *slots) lock(k int) *os.File {
-	f, err := os.OpenFile(s.lockPath(k), os.O_RDONLY|os.O_CREATE, 0o644)
+	f, err := state.OpenOwn(s.lockPath(k), os.O_RDONLY|os.O_CREATE)
+	if state.NotOwn(err) {
+		// Junk in paraider's own place (a link, a FIFO): made anew.
+		os.Remove(s.lockPath(k))
+		f, err = state.OpenOwn(s.lockPath(k), os.O_RDONLY|os.O_CREATE)
+	}
 	if err != nil {
 		return nil
 	}
@@ -440,6 +445,12 @@ func (s *slots) queued() []queueEntry {
 		if !ok || strings.HasPrefix(task, ".") {
 			continue
 		}
+		if !e.Type().IsRegular() {
+			// Not an entry a task made (a link, a FIFO, a directory):
+			// junk in paraider's queue, removed unread.
+			os.RemoveAll(filepath.Join(dir, e.Name()))
+			continue
+		}
 		q := s.entry(task)
 		if _, ranked := s.prio[task]; !ranked && state.ReadJSON(filepath.Join(dir, e.Name()), &q) != nil {
 			continue
@@ -454,7 +465,11 @@ func (s *slots) queued() []queueEntry {
 // the entry's lock. The entry of a task that died is removed.
 func (s *slots) alive(task string) bool {
 	p := s.entryPath(task)
-	f, err := os.Open(p)
+	f, err := state.OpenOwn(p, os.O_RDONLY)
+	if state.NotOwn(err) {
+		os.RemoveAll(p) // junk: no task waits there
+		return false
+	}
 	if err != nil {
 		return false // it left the queue meanwhile
 	}

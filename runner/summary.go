@@ -2,7 +2,6 @@ package runner
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/paraider/paraider/internal/human"
@@ -36,7 +35,7 @@ func (r *runner) summarize(res *state.Result) {
 	}
 	fmt.Fprintf(w, "\n  reason: %s\n", indent(res.Reason, "  "))
 	last := res.Attempts[n-1]
-	if data, err := os.ReadFile(r.lay.Path(last.Log)); err == nil {
+	if data, err := state.ReadOwnTail(r.lay.Path(last.Log), 64<<10); err == nil {
 		fmt.Fprintf(w, "  last lines of %s:\n%s\n", last.Log, indent("  | "+strings.ReplaceAll(human.Tail(string(data), 10), "\n", "\n  | "), ""))
 	}
 }

@@ -62,7 +62,13 @@ func LockFile(ctx context.Context, path string, wait bool, mode int) (*os.File, 
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := OpenOwn(path, os.O_RDWR|os.O_CREATE)
+	if NotOwn(err) {
+		// Junk where paraider keeps its lock (a link, a FIFO): the lock
+		// is paraider's to make anew.
+		os.Remove(path)
+		f, err = OpenOwn(path, os.O_RDWR|os.O_CREATE)
+	}
 	if err != nil {
 		return nil, err
 	}

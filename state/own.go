@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -33,20 +34,14 @@ func (e *ErrNotOwnFile) Error() string {
 // max bytes. Anything else is an *ErrNotOwnFile; a missing file is
 // os.ErrNotExist as usual.
 func ReadOwn(name string, max int64) ([]byte, error) {
-	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	f, err := OpenOwn(name, os.O_RDONLY)
 	if err != nil {
-		if fi, lerr := os.Lstat(name); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
-			return nil, &ErrNotOwnFile{name, "a symbolic link"}
-		}
 		return nil, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, &ErrNotOwnFile{name, "a " + kindOf(fi.Mode())}
 	}
 	if fi.Size() > max {
 		return nil, &ErrNotOwnFile{name, fmt.Sprintf("%d bytes (more than %d)", fi.Size(), max)}
@@ -56,6 +51,56 @@ func ReadOwn(name string, max int64) ([]byte, error) {
 		return nil, &ErrNotOwnFile{name, fmt.Sprintf("more than %d bytes", max)}
 	}
 	return data, err
+}
+
+// ReadOwnTail reads the last max bytes (at most) of one of paraider's own
+// files, as ReadOwn does: the tail of a log.
+func ReadOwnTail(name string, max int64) ([]byte, error) {
+	f, err := OpenOwn(name, os.O_RDONLY)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if off := fi.Size() - max; off > 0 {
+		if _, err := f.Seek(off, io.SeekStart); err != nil {
+			return nil, err
+		}
+	}
+	return io.ReadAll(io.LimitReader(f, max))
+}
+
+// OpenOwn opens one of paraider's own files with flag (os.O_RDONLY, or
+// with os.O_CREATE for a lock) without following a symbolic link and
+// without blocking on a FIFO or a device: only a regular file is
+// returned, anything else is an *ErrNotOwnFile.
+func OpenOwn(name string, flag int) (*os.File, error) {
+	f, err := os.OpenFile(name, flag|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0o644)
+	if err != nil {
+		if fi, lerr := os.Lstat(name); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
+			return nil, &ErrNotOwnFile{name, "a symbolic link"}
+		}
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, &ErrNotOwnFile{name, "a " + kindOf(fi.Mode())}
+	}
+	return f, nil
+}
+
+// NotOwn reports whether err says a path is no file of paraider's.
+func NotOwn(err error) bool {
+	var e *ErrNotOwnFile
+	return errors.As(err, &e)
 }
 
 func kindOf(m os.FileMode) string {

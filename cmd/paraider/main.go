@@ -22,6 +22,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/alecthomas/kong"
 
@@ -72,7 +73,7 @@ func paraider(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 2 && args[0] == "exec" && plan.ValidID(args[1]) {
 		// What Ninja runs for every task, parsed here: building kong's
 		// parser for every command costs each task a few milliseconds.
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+		ctx, stop := signalContext(execStopWithin, stderr)
 		defer stop()
 		cli := &CLI{Plan: defaultPlan}
 		return explain((&ExecCmd{Task: args[1]}).Run(cli, &Env{Ctx: ctx, Stdout: stdout, Stderr: stderr}), stderr)
@@ -116,7 +117,7 @@ func paraider(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "paraider: %v\n", err)
 		return exitUsage
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	ctx, stop := signalContext(execStopWithin+30*time.Second, stderr)
 	defer stop()
 	env := &Env{Ctx: ctx, Stdout: stdout, Stderr: stderr}
 	err = kctx.Run(env)
@@ -124,6 +125,38 @@ func paraider(args []string, stdout, stderr io.Writer) int {
 		return exited
 	}
 	return explain(err, stderr)
+}
+
+// execStopWithin is how long `paraider exec` may take to stop once told
+// to (Ctrl-C, Ninja's SIGTERM): its agent's grace, recording what the
+// attempt did, and the records. Past it something blocks that should not
+// (a read that never returns), and the process exits all the same: the
+// supervisor stops the agent's group when exec is gone, and every record
+// is written atomically, so the next run finds a consistent state.
+var execStopWithin = runner.Grace + runner.SettleGrace + 45*time.Second
+
+// signalContext is a context that ends at SIGINT, SIGTERM or SIGHUP; and
+// should the command not have ended within stopWithin of that signal,
+// the process exits with 130, saying so. Ctrl-C always ends paraider.
+func signalContext(stopWithin time.Duration, stderr io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs, done := make(chan os.Signal, 1), make(chan struct{})
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		select {
+		case <-sigs:
+		case <-done:
+			return
+		}
+		cancel()
+		select {
+		case <-time.After(stopWithin):
+			fmt.Fprintf(stderr, "paraider: still not stopped %s after the signal; exiting now\n", stopWithin)
+			os.Exit(exitInterrupted)
+		case <-done:
+		}
+	}()
+	return ctx, func() { signal.Stop(sigs); close(done); cancel() }
 }
 
 // explain prints err in paraider's voice and returns its exit code.
