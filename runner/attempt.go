@@ -1,11 +1,9 @@
 package runner
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,7 +61,8 @@ type try struct {
 	wt       *isolate.Worktree // nil when the agent works in place
 	logf     *os.File
 	out      *redactor              // the log, redacted, and captured
-	captured bytes.Buffer           // what the agent printed
+	captured *output                // what the agent printed: to the log, and bounded in memory
+	printed  string                 // what is judged of it (captured's head and tail), once it ended
 	guarded  map[string]guardedFile // the watched files as the agent started
 	before   map[string]fileState
 	// dirtyBefore is the main tree's changed files (git status) as the
@@ -186,7 +185,8 @@ func (t *try) openLog(argv []string) *verdict {
 		return failed(FailStart, err.Error())
 	}
 	t.logf = logf
-	t.out = newRedactor(io.MultiWriter(logf, &t.captured), r.secrets)
+	t.captured = newOutput(logf)
+	t.out = newRedactor(t.captured, r.secrets)
 	fmt.Fprintf(t.out, "# paraider: task %s, attempt %d of %d, started %s\n", s.ID, t.a.N, s.Retries+1, t.a.Start.Format(time.RFC3339))
 	if t.wt != nil {
 		fmt.Fprintf(t.out, "# worktree: %s (snapshot %.12s)\n", relPath(r.root, t.wt.Dir), t.wt.Base)
@@ -222,6 +222,9 @@ func (t *try) run(p *proc) *verdict {
 	p.Timeout = left
 	t.o = p.run(t.ctx)
 	t.out.Close()
+	t.captured.Flush()
+	t.printed = t.captured.String()
+	t.captured = nil // its memory goes: printed holds what is judged
 	// Recording what the attempt did has its own small budget: after a
 	// timeout the attempt's own is spent.
 	post, cancelPost := context.WithTimeout(t.ctx, SettleGrace)
@@ -252,7 +255,7 @@ func (t *try) run(p *proc) *verdict {
 			fmt.Fprintf(t.logf, "\n# paraider: warning: files outside every task's changed in the main tree while this agent ran in its worktree (written by path, or by someone else): %s\n", strings.Join(t.a.Elsewhere, ", "))
 		}
 	}
-	u, failure := agent.Parse(s.Agent.Output, t.captured.String())
+	u, failure := agent.Parse(s.Agent.Output, t.printed)
 	t.a.TokensSent, t.a.TokensRecv, t.a.Cost, t.a.CostUnknown = u.Sent, u.Received, u.Cost, u.CostUnknown
 	if u.CostUnknown {
 		fmt.Fprintf(t.logf, "\n# paraider: the agent printed a cost that cannot be one (negative, or not a number): this attempt's cost is unknown\n")

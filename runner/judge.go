@@ -73,7 +73,7 @@ func (t *try) judgeTamper() *verdict {
 }
 
 func (t *try) judgeRun() *verdict {
-	out := t.captured.String()
+	out := t.printed
 	v := t.r.judgeRun(t.o, t.failure, out, t.logf)
 	if v != nil && v.kind == FailAPI {
 		t.a.RetryAfter = state.Duration(agent.RetryAfter(out))
