@@ -103,6 +103,7 @@ type JSONTask struct {
 	TokensReceived int64           `json:"tokens_received"`
 	Cost           float64         `json:"cost"`
 	CostUnknown    bool            `json:"cost_unknown,omitempty"`
+	NotRecorded    string          `json:"not_recorded,omitempty"` // why its change is not recorded for undo
 	FilesChanged   []string        `json:"files_changed"`
 	Undeclared     []string        `json:"undeclared"`
 	Elsewhere      []string        `json:"elsewhere"` // main-tree changes outside every task's files while it ran
@@ -171,7 +172,7 @@ func (r *Report) ToJSON() JSON {
 			runs = []state.Attempt{}
 		}
 		j.Tasks = append(j.Tasks, JSONTask{ID: t.ID, Status: jsonStatus[t.Status], Attempts: t.Attempts,
-			Seconds: secs(t.Duration), TokensSent: t.Sent, TokensReceived: t.Recv, Cost: t.Cost, CostUnknown: t.CostUnknown,
+			Seconds: secs(t.Duration), TokensSent: t.Sent, TokensReceived: t.Recv, Cost: t.Cost, CostUnknown: t.CostUnknown, NotRecorded: t.NotRecorded,
 			FilesChanged: nonNil(t.Files), Undeclared: nonNil(t.Undeclared), Elsewhere: nonNil(t.Elsewhere), Reason: t.Reason, Runs: runs,
 			Commit: t.Commit, NotCommitted: t.NotCommitted})
 	}

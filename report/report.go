@@ -78,6 +78,8 @@ type TaskRow struct {
 	// CostUnknown says some attempt's cost is not known: its agent
 	// printed one that cannot be (negative, not a number).
 	CostUnknown bool
+	// NotRecorded says why the task's change is not recorded for undo.
+	NotRecorded string
 	Files       []string
 	Reason      string
 	// Undeclared are changes outside the task's files: not applied (with
@@ -247,6 +249,7 @@ func taskRow(lay state.Layout, id string, r *state.Result, ran bool) TaskRow {
 	row.Duration = r.Duration()
 	row.Sent, row.Recv, row.Cost, row.CostUnknown = r.TokensSent, r.TokensRecv, r.Cost, r.CostUnknown
 	row.Files = r.FilesChanged
+	row.NotRecorded = r.NotRecorded
 	row.Reason = r.Reason
 	row.Undeclared = r.Undeclared
 	row.Elsewhere = r.Elsewhere

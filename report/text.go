@@ -147,6 +147,13 @@ func (r *Report) writeProblems(w io.Writer) {
 		}
 	}
 
+	r.writePaths(w, "NOT RECORDED FOR UNDO (paraider diff and revert do not know these changes; their files are in the tree)", "",
+		func(t TaskRow) []string {
+			if t.NotRecorded == "" {
+				return nil
+			}
+			return []string{t.NotRecorded}
+		})
 	r.writePaths(w, "CHANGES OUTSIDE THE TASKS' FILES (made in their worktrees, not applied)", "",
 		func(t TaskRow) []string {
 			if t.InPlace {

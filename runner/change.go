@@ -55,9 +55,13 @@ func (r *runner) recordChange(ctx context.Context, res *state.Result, before map
 		return
 	}
 	ch := state.Change{Task: r.spec.ID, Run: res.Run, At: res.Finished}
+	notRecorded := func(err error) {
+		res.NotRecorded = Redact(err.Error(), r.secrets)
+	}
 	for _, f := range r.spec.Files {
 		after, data, err := state.ReadImage(r.lay.Path(f))
 		if err != nil {
+			notRecorded(err)
 			return
 		}
 		b := before[f]
@@ -69,6 +73,7 @@ func (r *runner) recordChange(ctx context.Context, res *state.Result, before map
 				continue
 			}
 			if _, err := r.lay.PutBlob(side.data); err != nil {
+				notRecorded(err)
 				return
 			}
 		}
@@ -81,7 +86,9 @@ func (r *runner) recordChange(ctx context.Context, res *state.Result, before map
 		ch.Commit, ch.NotCommitted = r.commit(ctx, res, &ch)
 		res.Commit, res.NotCommitted = ch.Commit, ch.NotCommitted
 	}
-	state.WriteJSONUnsynced(r.lay.Path(state.ChangePath(r.spec.ID)), ch)
+	if err := state.WriteJSONUnsynced(r.lay.Path(state.ChangePath(r.spec.ID)), ch); err != nil {
+		notRecorded(err)
+	}
 }
 
 func sameImage(a, b *state.Image) bool {

@@ -21,6 +21,9 @@ func (r *runner) summarize(res *state.Result) {
 	fmt.Fprintf(w, "%s %s: %s, %s, %s", status, res.Task, human.Count(n, "attempt"), human.Duration(res.Duration()), human.Cost(res.Cost, res.CostUnknown))
 	if res.Status == state.StatusOK {
 		fmt.Fprintf(w, ", changed %s", changedText(res.FilesChanged))
+		if res.NotRecorded != "" {
+			fmt.Fprintf(w, "\n  not recorded for undo: %s (its files are in the tree; paraider diff and revert do not know this change)", res.NotRecorded)
+		}
 		switch {
 		case res.Commit != "" && res.NotCommitted == "":
 			fmt.Fprintf(w, "; committed %.12s\n", res.Commit)

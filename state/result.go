@@ -53,6 +53,10 @@ type Result struct {
 	// NotCommitted why there is none.
 	Commit       string `json:"commit,omitempty"`
 	NotCommitted string `json:"not_committed,omitempty"`
+	// NotRecorded says why the success's change could not be recorded
+	// for paraider diff and revert (a full disk): its files are in the
+	// tree, but revert cannot take them back.
+	NotRecorded string `json:"not_recorded,omitempty"`
 }
 
 // Attempt is one run of the agent.
