@@ -257,6 +257,11 @@ func (t *try) run(p *proc) *verdict {
 	}
 	u, failure := agent.Parse(s.Agent.Output, t.printed)
 	t.a.TokensSent, t.a.TokensRecv, t.a.Cost, t.a.CostUnknown = u.Sent, u.Received, u.Cost, u.CostUnknown
+	// Paid: the ledger holds it from now on, whatever becomes of this
+	// process while the attempt is judged (a kill -9 during the check).
+	paid := t.a
+	paid.End = time.Now().UTC()
+	r.record(paid)
 	if u.CostUnknown {
 		fmt.Fprintf(t.logf, "\n# paraider: the agent printed a cost that cannot be one (negative, or not a number): this attempt's cost is unknown\n")
 	}

@@ -93,6 +93,13 @@ func Exec(ctx context.Context, id string, opts Options) error {
 	if done || err != nil {
 		return err
 	}
+	if feedback == "" {
+		// An attempt a killed paraider was judging: judged again, not
+		// paid again.
+		if done, feedback, err = r.judgeAgain(ctx, res); done || err != nil {
+			return err
+		}
+	}
 	if err := r.ready(res); err != nil {
 		return err
 	}
@@ -140,7 +147,7 @@ func (r *runner) alreadyDone(ctx context.Context, res *state.Result) (done bool,
 	if err != nil {
 		return false, "", err
 	}
-	res.InputHash = inputHash
+	res.InputHash, r.input = inputHash, inputHash
 	r.success = r.lastSuccess()
 	ok := r.success
 	if r.opts.Force || ok == nil || ok.InputHash != inputHash {
@@ -195,7 +202,14 @@ func (r *runner) ready(res *state.Result) error {
 func (r *runner) attempts(ctx context.Context, res *state.Result, feedback string) {
 	id := r.spec.ID
 	places := r.places()
-	for n := 1; n <= r.spec.Retries+1; n++ {
+	first := 1
+	if k := len(res.Attempts); k > 0 {
+		first = res.Attempts[k-1].N + 1 // after one judged again
+		if first > r.spec.Retries+1 {
+			return
+		}
+	}
+	for n := first; n <= r.spec.Retries+1; n++ {
 		var a state.Attempt
 		retryable := false
 		if over, why := r.overBudget(); over {
@@ -213,7 +227,11 @@ func (r *runner) attempts(ctx context.Context, res *state.Result, feedback strin
 			a = state.Attempt{N: n, Start: time.Now().UTC(), End: time.Now().UTC(), ExitCode: -1, Failure: FailBudget, Reason: why}
 		} else {
 			a, retryable = r.attempt(ctx, n, feedback)
-			r.record(a)
+			if a.Failure != FailInterrupted {
+				// Judged. An attempt stopped during its check stays
+				// pending: the next run judges it again.
+				r.dropPending()
+			}
 			heir := ""
 			if a.Failure == "" {
 				heir = r.heir()
@@ -309,6 +327,8 @@ type runner struct {
 	guard   *guard
 	// success is the task's last success while it holds, or nil.
 	success *state.Result
+	// input is the task's input hash as it starts (alreadyDone).
+	input string
 	// run is the plan's run-wide facts (run.json), once read (runInfo).
 	run *state.Run
 	// slots are the run's places, once opened (places).

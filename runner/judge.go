@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -105,7 +104,15 @@ func (t *try) judgeUndeclared() *verdict {
 	return v
 }
 
-func (t *try) judgeCheck() *verdict { return t.r.runCheck(t.ctx, t.work, t.deadline, t.logf) }
+func (t *try) judgeCheck() *verdict {
+	if t.wt == nil {
+		// The agent was paid and its files passed every stage so far:
+		// should paraider be killed from here on, the next run judges
+		// them again instead of paying for them again (see pending).
+		t.r.keepPending(t.a)
+	}
+	return t.r.runCheck(t.ctx, t.work, t.deadline, t.logf)
+}
 
 func (t *try) judgeWriteBack() *verdict {
 	if t.wt == nil {
@@ -211,11 +218,12 @@ func (r *runner) runCheck(ctx context.Context, work string, deadline time.Time, 
 		return failed(FailTimeout, fmt.Sprintf("timed out after %s, before the check `%s` could run", time.Duration(s.Timeout), s.Check))
 	}
 	fmt.Fprintf(logf, "\n# paraider: check: %s\n", s.Check)
-	var out bytes.Buffer
-	red := newRedactor(io.MultiWriter(logf, &out), r.secrets)
+	out := newOutput(logf) // bounded, as an agent's output is
+	red := newRedactor(out, r.secrets)
 	p := &proc{Argv: []string{"/bin/sh", "-c", s.Check}, Dir: work, Env: r.env, Out: red, Timeout: left, Sweep: true}
 	o := p.run(ctx)
 	red.Close()
+	out.Flush()
 	switch {
 	case o.Interrupted:
 		return failed(FailInterrupted, "interrupted")
