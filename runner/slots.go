@@ -528,8 +528,14 @@ func newWaker(entry string) *waker {
 	return &waker{fd: fd}
 }
 
+// asleep, when set (tests), is called as a waiting task goes to sleep.
+var asleep func()
+
 // wait returns after an event, or after d.
 func (w *waker) wait(d time.Duration) {
+	if asleep != nil {
+		asleep()
+	}
 	if w.fd < 0 {
 		time.Sleep(d)
 		return

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -50,6 +51,9 @@ func TestWakerWakes(t *testing.T) {
 func TestSlotsWakeUps(t *testing.T) {
 	defer func(d time.Duration) { slotPoll = d }(slotPoll)
 	slotPoll = time.Hour
+	var sleeping atomic.Int32
+	asleep = func() { sleeping.Add(1) }
+	defer func() { asleep = nil }()
 	root := t.TempDir()
 	prio := map[string]state.Priority{}
 	waiting := []string{"w1", "w2", "w3", "w4", "w5"}
@@ -106,7 +110,13 @@ func TestSlotsWakeUps(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	time.Sleep(100 * time.Millisecond) // all of them asleep
+	// All of them asleep, waiting for a wake-up.
+	for sleeping.Load() < int32(len(waiting)) {
+		if ctx.Err() != nil {
+			t.Fatalf("only %d of the tasks went to sleep", sleeping.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	for _, release := range releases {
 		release("")
 	}

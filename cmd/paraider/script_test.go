@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -89,6 +90,7 @@ func TestScripts(t *testing.T) {
 			"starts":        cmdStarts,
 			"pidgone":       cmdPidGone,
 			"waitfiles":     cmdWaitFiles,
+			"waitgrep":      cmdWaitGrep,
 			"jsonget":       cmdJSONGet,
 			"sleep":         cmdSleep,
 			"attemptwithin": cmdAttemptWithin,
@@ -269,6 +271,27 @@ func cmdWaitFiles(ts *testscript.TestScript, neg bool, args []string) {
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
+	}
+}
+
+// waitgrep FILE REGEXP: wait up to 30 seconds until the file holds a
+// match of REGEXP: what a test waits on instead of a time (a screen drawn,
+// a line printed).
+func cmdWaitGrep(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: waitgrep FILE REGEXP")
+	}
+	re, err := regexp.Compile(args[1])
+	ts.Check(err)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if data, err := os.ReadFile(ts.MkAbs(args[0])); err == nil && re.Match(data) {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("%s did not match %q within 30s", args[0], args[1])
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

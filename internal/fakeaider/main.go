@@ -9,6 +9,9 @@
 // task under `env:`:
 //
 //	FAKE_AIDER_SLEEP=2s         work this long before writing
+//	FAKE_AIDER_MEET=DIR:N       before working, wait until N agents are in DIR (each adds
+//	                            a file there), at most a minute: agents that must run
+//	                            side by side wait for each other, not for a time
 //	FAKE_AIDER_HANG=1           ignore SIGTERM and never finish
 //	FAKE_AIDER_CHILD=FILE       start a grandchild that sleeps; write its pid to FILE
 //	FAKE_AIDER_DAEMON=FILE      the same, in a session of its own (it leaves the group)
@@ -283,6 +286,9 @@ func start(a args) bool {
 		fmt.Println("stand-in: hanging, ignoring SIGTERM")
 		time.Sleep(time.Hour)
 	}
+	if m := os.Getenv("FAKE_AIDER_MEET"); m != "" {
+		meet(m)
+	}
 	if d, err := time.ParseDuration(os.Getenv("FAKE_AIDER_SLEEP")); err == nil {
 		time.Sleep(d)
 	}
@@ -419,6 +425,28 @@ func shouldFail() bool {
 	n++
 	os.WriteFile(counter, []byte(strconv.Itoa(n)), 0o644)
 	return n <= times
+}
+
+// meet adds this agent to DIR and waits until N agents are there, or a
+// minute has passed (then the test that asked sees fewer at once, and
+// fails as it should).
+func meet(spec string) {
+	dir, ns, ok := strings.Cut(spec, ":")
+	n, err := strconv.Atoi(ns)
+	if !ok || err != nil {
+		fmt.Fprintf(os.Stderr, "stand-in: FAKE_AIDER_MEET=%q: want DIR:N\n", spec)
+		os.Exit(1)
+	}
+	if base := os.Getenv("FAKE_AIDER_BASE"); base != "" && !filepath.IsAbs(dir) {
+		dir = filepath.Join(base, dir)
+	}
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, strconv.Itoa(os.Getpid())), nil, 0o644)
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if entries, _ := os.ReadDir(dir); len(entries) >= n {
+			return
+		}
+	}
 }
 
 // grandchild sleeps, ignoring nothing, until it is killed: the process a
