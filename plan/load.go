@@ -71,7 +71,7 @@ func readRegular(name string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, &limitError{msg: fmt.Sprintf("not a regular file (%s)", fileKind(fi.Mode())), hint: "name a plain file"}
+		return nil, &limitError{msg: fmt.Sprintf("not a regular file (%s)", state.FileKind(fi.Mode())), hint: "name a plain file"}
 	}
 	if fi.Size() > max {
 		return nil, &limitError{msg: fmt.Sprintf("%d bytes, more than the %d MiB paraider reads", fi.Size(), max>>20), hint: "is this the right file?"}
@@ -87,22 +87,6 @@ func readRegular(name string, max int64) ([]byte, error) {
 		return nil, &limitError{msg: fmt.Sprintf("more than the %d MiB paraider reads", max>>20), hint: "is this the right file?"}
 	}
 	return data, err
-}
-
-func fileKind(m os.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&os.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&os.ModeCharDevice != 0:
-		return "a character device"
-	case m&os.ModeDevice != 0:
-		return "a device"
-	case m&os.ModeSocket != 0:
-		return "a socket"
-	}
-	return "not a plain file"
 }
 
 // Parse checks a plan held in memory; file names it in errors and fixes the

@@ -34,17 +34,13 @@ func (e *ErrNotOwnFile) Error() string {
 // max bytes. Anything else is an *ErrNotOwnFile; a missing file is
 // os.ErrNotExist as usual.
 func ReadOwn(name string, max int64) ([]byte, error) {
-	f, err := OpenOwn(name, os.O_RDONLY)
+	f, size, err := openSized(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if fi.Size() > max {
-		return nil, &ErrNotOwnFile{name, fmt.Sprintf("%d bytes (more than %d)", fi.Size(), max)}
+	if size > max {
+		return nil, &ErrNotOwnFile{name, fmt.Sprintf("%d bytes (more than %d)", size, max)}
 	}
 	data, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err == nil && int64(len(data)) > max {
@@ -53,19 +49,29 @@ func ReadOwn(name string, max int64) ([]byte, error) {
 	return data, err
 }
 
+// openSized opens one of paraider's own files (OpenOwn) and says its size.
+func openSized(name string) (*os.File, int64, error) {
+	f, err := OpenOwn(name, os.O_RDONLY)
+	if err != nil {
+		return nil, 0, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, fi.Size(), nil
+}
+
 // ReadOwnTail reads the last max bytes (at most) of one of paraider's own
 // files, as ReadOwn does: the tail of a log.
 func ReadOwnTail(name string, max int64) ([]byte, error) {
-	f, err := OpenOwn(name, os.O_RDONLY)
+	f, size, err := openSized(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if off := fi.Size() - max; off > 0 {
+	if off := size - max; off > 0 {
 		if _, err := f.Seek(off, io.SeekStart); err != nil {
 			return nil, err
 		}
@@ -92,7 +98,7 @@ func OpenOwn(name string, flag int) (*os.File, error) {
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, &ErrNotOwnFile{name, "a " + kindOf(fi.Mode())}
+		return nil, &ErrNotOwnFile{name, FileKind(fi.Mode())}
 	}
 	return f, nil
 }
@@ -103,20 +109,24 @@ func NotOwn(err error) bool {
 	return errors.As(err, &e)
 }
 
-func kindOf(m os.FileMode) string {
+// FileKind names what a path that is no regular file is, for people: "a
+// directory", "a named pipe", ...
+func FileKind(m os.FileMode) string {
 	switch {
 	case m.IsDir():
-		return "directory"
+		return "a directory"
 	case m&os.ModeNamedPipe != 0:
-		return "FIFO"
-	case m&os.ModeSocket != 0:
-		return "socket"
+		return "a named pipe"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
 	case m&os.ModeDevice != 0:
-		return "device"
+		return "a device"
+	case m&os.ModeSocket != 0:
+		return "a socket"
 	case m&os.ModeSymlink != 0:
-		return "symbolic link"
+		return "a symbolic link"
 	}
-	return "special file"
+	return "not a plain file"
 }
 
 // GenLock is held by `paraider gen` while it writes paraider's own files
