@@ -33,7 +33,14 @@ func (r *runner) record(a state.Attempt) {
 		return
 	}
 	defer lock.Close()
-	f, err := os.OpenFile(r.lay.Path(state.LedgerPath), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	path := r.lay.Path(state.LedgerPath)
+	f, err := state.OpenOwn(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY)
+	if state.NotOwn(err) {
+		// Junk where the ledger goes (a FIFO, a link): it holds no
+		// record of paraider's; a ledger is begun anew.
+		os.Remove(path)
+		f, err = state.OpenOwn(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY)
+	}
 	if err != nil {
 		return
 	}
@@ -55,7 +62,7 @@ func SpentBy(lay state.Layout, run string) float64 {
 // spending sums the cost of the attempts of a run, and names the
 // attempts whose cost is unknown ("task attempt N").
 func spending(lay state.Layout, run string) (total float64, unknown []string) {
-	f, err := os.Open(lay.Path(state.LedgerPath))
+	f, err := state.OpenOwn(lay.Path(state.LedgerPath), os.O_RDONLY)
 	if err != nil || run == "" {
 		return 0, nil
 	}

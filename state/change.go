@@ -72,7 +72,7 @@ func blobID(data []byte) string {
 
 // Blob reads a stored blob, checking it is what its id says.
 func (l Layout) Blob(id string) ([]byte, error) {
-	data, err := os.ReadFile(l.blobPath(id))
+	data, err := ReadOwn(l.blobPath(id), 1<<30)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("the content %.12s is missing from %s (removed by hand?)", id, blobDir)
 	}

@@ -86,8 +86,9 @@ func ReadOwnTail(name string, max int64) ([]byte, error) {
 func OpenOwn(name string, flag int) (*os.File, error) {
 	f, err := os.OpenFile(name, flag|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0o644)
 	if err != nil {
-		if fi, lerr := os.Lstat(name); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
-			return nil, &ErrNotOwnFile{name, "a symbolic link"}
+		// A link (O_NOFOLLOW), a FIFO without a reader (ENXIO), ...
+		if fi, lerr := os.Lstat(name); lerr == nil && !fi.Mode().IsRegular() {
+			return nil, &ErrNotOwnFile{name, FileKind(fi.Mode())}
 		}
 		return nil, err
 	}
