@@ -31,6 +31,9 @@ func TestMain(m *testing.M) {
 }
 
 func testMain(m *testing.M) int {
+	if os.Getenv(blockedHelper) != "" {
+		runBlockedHelper()
+	}
 	dir, err := os.MkdirTemp("", "paraider-test-bin")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
