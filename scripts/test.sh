@@ -28,6 +28,9 @@ if [ ! -x .tools/bin/act ]; then
   GOBIN="$PWD/.tools/bin" go install github.com/nektos/act@v0.2.89 >&2
 fi
 export PATH="$PATH:$PWD/.tools/node_modules/.bin"
+# As on a user's machine: Go stamps version control information into the
+# binaries the tests build (a machine's go env may turn it off).
+export GOFLAGS="${GOFLAGS:+$GOFLAGS }-buildvcs=auto"
 go vet ./...
 # A line per package and per test script as each finishes, what failed in
 # full, and one closing line: N passed, N failed, N skipped.
