@@ -204,7 +204,9 @@ func (rep *Report) addTasks(recs *records, isExec map[string]bool) (changed []st
 		if r != nil {
 			changed = append(changed, r.FilesChanged...)
 		}
-		if r != nil && isExec[id] {
+		if r != nil && isExec[id] && len(r.Attempts) > 0 {
+			// Executed: an attempt started (a task whose agent could
+			// not start, a missing key, failed without one).
 			rep.Executed++
 			// One after another, the tasks would not wait for a place.
 			rep.Sequential += r.Working()

@@ -38,6 +38,9 @@ type PreflightError struct {
 	Task string
 	Msg  string
 	Fix  string // how to fix it, when that is known
+	// Unknown says the generated plan has no such task: a wrong command
+	// line, not a task that cannot start.
+	Unknown bool
 }
 
 func (e *PreflightError) Error() string { return "task " + e.Task + ": " + e.Msg }
@@ -129,7 +132,7 @@ func load(id string, opts Options) (*runner, error) {
 	var spec state.Spec
 	if err := state.ReadJSON(filepath.Join(root, state.SpecPath(id)), &spec); err != nil {
 		if state.Missing(err) {
-			return nil, &PreflightError{Task: id, Msg: "no such task in the generated plan", Fix: "run `paraider gen` first, and check the task id with `paraider validate`"}
+			return nil, &PreflightError{Task: id, Msg: "no such task in the generated plan", Fix: "run `paraider gen` first, and check the task id with `paraider validate`", Unknown: true}
 		}
 		return nil, err
 	}

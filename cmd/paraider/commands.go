@@ -365,7 +365,7 @@ func (c *ResetCmd) Run(cli *CLI, env *Env) error {
 	}
 	for _, id := range ids {
 		if !known[id] {
-			return &hinted{err: fmt.Errorf("no task %q in the plan", id), hint: "the tasks are: " + strings.Join(run.Tasks, ", ")}
+			return errUsage{&hinted{err: fmt.Errorf("no task %q in the plan", id), hint: "the tasks are: " + strings.Join(run.Tasks, ", ")}}
 		}
 	}
 	for _, id := range ids {

@@ -19,8 +19,8 @@ func TestExecFastPath(t *testing.T) {
 	if fastCode != parsedCode || fast != parsed {
 		t.Errorf("exec nosuch: %d %q; parsed: %d %q", fastCode, fast, parsedCode, parsed)
 	}
-	if fastCode != exitPreflight {
-		t.Errorf("exit code %d; want %d (%q)", fastCode, exitPreflight, fast)
+	if fastCode != exitUsage {
+		t.Errorf("exit code %d; want %d (%q): an unknown task is a command-line mistake", fastCode, exitUsage, fast)
 	}
 	// Anything else goes through kong: a bad id is a usage error there.
 	if code, out := run("exec", "-x"); code != exitUsage {

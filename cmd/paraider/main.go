@@ -57,6 +57,8 @@ func main() {
 // errUsage marks command-line mistakes.
 type errUsage struct{ error }
 
+func (e errUsage) Unwrap() error { return e.error }
+
 // hinted is an error with the fix attached.
 type hinted struct {
 	err  error
@@ -202,6 +204,8 @@ func explain(err error, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "hint: %s\n", h.Hint())
 	}
 	switch {
+	case errors.As(err, &pre) && pre.Unknown:
+		return exitUsage // a task id the plan does not have: the command line
 	case errors.As(err, &pre):
 		return exitPreflight
 	case errors.As(err, &fe), errors.As(err, &ue):

@@ -41,7 +41,7 @@ func changes(root string, named []string, stderr io.Writer) (state.Layout, *stat
 	}
 	for _, id := range named {
 		if !slices.Contains(run.Tasks, id) {
-			return lay, nil, nil, &hinted{err: fmt.Errorf("no task %q in the plan", id), hint: "the tasks are: " + strings.Join(run.Tasks, ", ")}
+			return lay, nil, nil, errUsage{&hinted{err: fmt.Errorf("no task %q in the plan", id), hint: "the tasks are: " + strings.Join(run.Tasks, ", ")}}
 		}
 	}
 	var out []*state.Change

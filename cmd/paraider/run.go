@@ -111,7 +111,7 @@ func (c *RunCmd) ninjaArgs(p *plan.Plan) ([]string, error) {
 	var targets []string
 	for _, id := range c.Tasks {
 		if p.Task(id) == nil {
-			return nil, &hinted{err: fmt.Errorf("no task %q in %s", id, p.File), hint: "paraider validate lists the tasks"}
+			return nil, errUsage{&hinted{err: fmt.Errorf("no task %q in %s", id, p.File), hint: "paraider validate lists the tasks"}}
 		}
 		targets = append(targets, state.TaskStamp(id))
 	}
