@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,12 +49,15 @@ func (r *Report) Write(w io.Writer, format string) error {
 // shape is stable: fields are only ever added. Durations are in seconds,
 // money in dollars, times in RFC 3339.
 type JSON struct {
-	Format  string        `json:"format"` // "paraider-report/1"
-	Jobs    int           `json:"jobs"`
-	Summary JSONSummary   `json:"summary"`
-	Tasks   []JSONTask    `json:"tasks"`
-	Checks  []JSONCheck   `json:"checks"`
-	Git     JSONGitStatus `json:"git_status"`
+	Format  string      `json:"format"` // "paraider-report/1"
+	Jobs    int         `json:"jobs"`
+	Summary JSONSummary `json:"summary"`
+	// Scope is what a run of some tasks is judged by (ok): the tasks it
+	// was asked for and what they need; absent for the whole plan.
+	Scope  []string      `json:"scope,omitempty"`
+	Tasks  []JSONTask    `json:"tasks"`
+	Checks []JSONCheck   `json:"checks"`
+	Git    JSONGitStatus `json:"git_status"`
 }
 
 // JSONSummary is the run as a whole.
@@ -136,6 +140,16 @@ var jsonStatus = map[string]string{Ran: "ok", UpToDate: "up_to_date", Failed: "f
 
 // OK reports whether every task and check passed (or was up to date).
 func (r *Report) OK() bool {
+	if len(r.Scope) > 0 {
+		// A run of some tasks: they and what they need passed; the
+		// other tasks and the final checks were not part of it.
+		for _, t := range r.Tasks {
+			if slices.Contains(r.Scope, t.ID) && t.Status != Ran && t.Status != UpToDate {
+				return false
+			}
+		}
+		return true
+	}
 	return r.Failed == 0 && r.NotRun == 0 && r.Interrupted == 0 && r.ChecksFailed() == 0 && r.checksNotRun() == 0
 }
 
@@ -151,7 +165,7 @@ func (r *Report) checksNotRun() int {
 
 // ToJSON returns the report in its stable JSON shape.
 func (r *Report) ToJSON() JSON {
-	j := JSON{Format: "paraider-report/1", Jobs: r.Jobs, Tasks: []JSONTask{}, Checks: []JSONCheck{},
+	j := JSON{Format: "paraider-report/1", Jobs: r.Jobs, Tasks: []JSONTask{}, Checks: []JSONCheck{}, Scope: r.Scope,
 		Git: JSONGitStatus{Lines: nonNil(r.GitStatus), Note: r.GitNote}}
 	saved := r.Sequential - r.Wall
 	if saved < 0 {

@@ -61,6 +61,10 @@ type Report struct {
 	Compare   *Comparison
 	GitStatus []string // porcelain lines for the changed files
 	GitNote   string   // why GitStatus is empty, when it is not just clean
+	// Scope is what a run of some tasks (`paraider run TASK...`) is
+	// judged by: those tasks and what they need. The other tasks and the
+	// final checks were not part of it. Empty: the whole plan.
+	Scope []string
 	// Ignored names records that were no records (a FIFO, a link, not
 	// JSON) and were left out: what the report does not show, and why.
 	Ignored []string
@@ -142,6 +146,7 @@ func Build(opts Options) (*Report, error) {
 			isExec[id] = true
 		}
 	}
+	rep.Scope = scopeOf(recs, cur)
 	changed := rep.addTasks(recs, isExec)
 	rep.Critical, rep.CriticalD = criticalPath(recs.run, recs.results, isExec)
 	rep.addChecks(recs, cur, opts.Root)
@@ -151,6 +156,41 @@ func Build(opts Options) (*Report, error) {
 	}
 	rep.GitStatus, rep.GitNote = gitStatus(opts.Root, changed)
 	return rep, nil
+}
+
+// scopeOf is the tasks run asked for, with all they need, when it was a
+// `paraider run TASK...`; nil for a run of the whole plan.
+func scopeOf(recs *records, run string) []string {
+	var asked []string
+	for _, m := range recs.lay.RunMarks() {
+		if m.Run == run && run != "" {
+			asked = m.Tasks
+		}
+	}
+	if len(asked) == 0 {
+		return nil
+	}
+	in := map[string]bool{}
+	var add func(id string)
+	add = func(id string) {
+		if in[id] {
+			return
+		}
+		in[id] = true
+		for _, d := range recs.run.Deps[id] {
+			add(d)
+		}
+	}
+	for _, id := range asked {
+		add(id)
+	}
+	var scope []string
+	for _, id := range recs.run.Tasks {
+		if in[id] {
+			scope = append(scope, id)
+		}
+	}
+	return scope
 }
 
 // records are what a report is made of: the generated plan, and the

@@ -85,6 +85,9 @@ func (r *Report) writeSummary(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "PARALLEL EXECUTION REPORT")
+	if len(r.Scope) > 0 {
+		p("a run of", "%s (judged by these alone: the other tasks and the final checks were not part of it)", strings.Join(r.Scope, ", "))
+	}
 	interrupted := ""
 	if r.Interrupted > 0 {
 		interrupted = fmt.Sprintf(", %d interrupted", r.Interrupted)

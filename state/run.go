@@ -26,6 +26,9 @@ const RunEnv = "PARAIDER_RUN"
 type RunMark struct {
 	Run string    `json:"run"`
 	At  time.Time `json:"at"`
+	// Tasks are the tasks a `paraider run TASK...` was asked for: that
+	// run is judged by them and what they need, not by the whole plan.
+	Tasks []string `json:"tasks,omitempty"`
 }
 
 // RunMarks are the marks that say which run is the latest besides the
