@@ -111,13 +111,13 @@ func Parse(file string, data []byte) (*Plan, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil && err != io.EOF {
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		msg := yamlLineRE.ReplaceAllString(strings.TrimPrefix(err.Error(), "yaml: "), "")
 		line, col := d.yamlPosition(err)
 		hint := "check the indentation and quoting; a value holding \": \" or starting with a special character needs quotes"
 		if line > 0 && line <= len(d.lines) && col <= len(d.lines[line-1]) && d.lines[line-1][col-1] == '\t' {
-			hint = "indent with spaces: YAML does not take tabs"
+			msg, hint = "a tab in the indentation", "indent with spaces: YAML does not take tabs"
 		}
-		d.errorf(line, col, hint, "%s", yamlLineRE.ReplaceAllString(msg, ""))
+		d.errorf(line, col, hint, "%s", msg)
 		return nil, d.errs
 	}
 	var more yaml.Node
@@ -193,9 +193,13 @@ func (d *decoder) yamlPosition(err error) (int, int) {
 			}
 		}
 	}
-	if line > 0 && line <= len(d.lines) {
-		if i := strings.IndexByte(d.lines[line-1], '\t'); i >= 0 && strings.TrimLeft(d.lines[line-1][:i], " ") == "" {
-			return line, i + 1
+	// A tab in the indentation: the parser names its line, or the line
+	// before it (the construct the tab's line would continue).
+	for _, l := range []int{line, line + 1} {
+		if l > 0 && l <= len(d.lines) {
+			if i := strings.IndexByte(d.lines[l-1], '\t'); i >= 0 && strings.TrimLeft(d.lines[l-1][:i], " ") == "" {
+				return l, i + 1
+			}
 		}
 	}
 	return line, 1
