@@ -39,6 +39,20 @@ type Profile struct {
 	Model string `yaml:"model" json:"-"`
 }
 
+// UsesModel says whether the profile passes a model to its agent: its
+// command or environment has {model}. One that does not needs none.
+func (p *Profile) UsesModel() bool {
+	if strings.Contains(p.Command, "{model}") {
+		return true
+	}
+	for _, v := range p.Env {
+		if strings.Contains(v, "{model}") {
+			return true
+		}
+	}
+	return false
+}
+
 // ExpandEnv fills the placeholders of the profile's environment, as
 // KEY=VALUE entries in a stable order.
 func (p *Profile) ExpandEnv(v Vars) []string {

@@ -923,15 +923,15 @@ func (d *decoder) resolve(p *Plan, nodes map[*Task]*taskNodes) {
 	for _, t := range p.Tasks {
 		tn := nodes[t]
 		t.Settings.inherit(p.Settings)
-		if t.Model == "" {
-			// The agent's own starting model (its profile's `model:`).
-			if def := p.Agents[t.Agent]; def != nil {
-				t.Model = def.Model
-			} else if prof, err := agent.Builtin(t.Agent); err == nil {
-				t.Model = prof.Model
-			}
+		prof := p.Agents[t.Agent]
+		if prof == nil {
+			prof, _ = agent.Builtin(t.Agent)
 		}
-		if t.Model == "" {
+		if t.Model == "" && prof != nil {
+			// The agent's own starting model (its profile's `model:`).
+			t.Model = prof.Model
+		}
+		if t.Model == "" && (prof == nil || prof.UsesModel()) {
 			node := tn.id
 			d.nodeErr(node, "set `model:` for the plan, or for this task", "task %q has no model", t.ID)
 		}
