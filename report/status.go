@@ -177,7 +177,7 @@ func progress(root, log, specFile string) (string, agent.Usage) {
 	n, _ := f.ReadAt(buf, off)
 	pr := agent.ProgressOf(spec.Agent.Output, string(buf[:n]), root)
 	progressCache.Store(log, cachedProgress{size: fi.Size(), at: time.Now(), pr: pr})
-	return pr.Line, pr.Usage
+	return human.Printable(pr.Line), pr.Usage
 }
 
 // progressEvery is how often a growing log is read again.

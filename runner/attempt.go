@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/paraider/paraider/agent"
+	"github.com/paraider/paraider/internal/human"
 	"github.com/paraider/paraider/isolate"
 	"github.com/paraider/paraider/state"
 )
@@ -39,7 +40,7 @@ func (r *runner) attempt(ctx context.Context, n int, feedback string) (state.Att
 	v := t.do(feedback)
 	if v != nil {
 		t.a.End = time.Now().UTC()
-		t.a.Failure, t.a.Reason, t.a.APIError = v.kind, Redact(v.reason, r.secrets), v.apiError
+		t.a.Failure, t.a.Reason, t.a.APIError = v.kind, human.Printable(Redact(v.reason, r.secrets)), v.apiError
 	}
 	t.settle()
 	if v != nil {

@@ -276,6 +276,8 @@ func (l *live) eta(left map[string]float64) time.Duration {
 	return time.Duration(secs * float64(time.Second))
 }
 
-func clip(s string, width int) string { return human.Clip(strings.ReplaceAll(s, "\t", " "), width) }
+func clip(s string, width int) string {
+	return human.Clip(strings.ReplaceAll(human.Printable(s), "\t", " "), width)
+}
 
 var _ io.Writer = (*live)(nil)

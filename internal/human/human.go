@@ -4,8 +4,10 @@ package human
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Duration rounds d to a precision that suits its size: 8ms, 2.3s, 4m10s.
@@ -66,9 +68,39 @@ func FirstLine(s string) string {
 
 // Tail returns the last n lines of s.
 func Tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	lines := strings.Split(strings.TrimRight(Printable(s), "\n"), "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// escapeRE matches terminal escape sequences: CSI (colours, cursor moves,
+// clear screen), OSC (titles, hyperlinks, clipboard writes: OSC 52) ended
+// by BEL or ST, and two-byte escapes.
+var escapeRE = regexp.MustCompile(`\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]?`)
+
+// Printable is s as paraider may print it or write it into a report when
+// it comes from an agent: printable text, newlines and tabs only. Escape
+// sequences go whole; a carriage return keeps what a terminal would show
+// of its line (the text after the last one); other control characters go.
+func Printable(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }) {
+		return s
+	}
+	s = escapeRE.ReplaceAllString(s, "")
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		l = strings.TrimSuffix(l, "\r")
+		if j := strings.LastIndexByte(l, '\r'); j >= 0 {
+			l = l[j+1:]
+		}
+		lines[i] = strings.Map(func(r rune) rune {
+			if unicode.IsControl(r) && r != '\t' {
+				return -1
+			}
+			return r
+		}, l)
 	}
 	return strings.Join(lines, "\n")
 }
