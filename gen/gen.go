@@ -321,6 +321,13 @@ func Profile(p *plan.Plan, name string) (*agent.Profile, error) {
 // by the plan's estimate, else by the mean of the tasks that have either
 // (1 when none has).
 func Weights(root string, p *plan.Plan) plan.Weight {
+	w, _ := weights(root, p)
+	return w
+}
+
+// weights is Weights, and whether any task's weight is known (recorded or
+// estimated): then the weights are seconds, else every task weighs 1.
+func weights(root string, p *plan.Plan) (plan.Weight, bool) {
 	known := map[string]float64{}
 	total := 0.0
 	have := listDir(filepath.Join(root, state.Dir, "results"))
@@ -345,7 +352,7 @@ func Weights(root string, p *plan.Plan) plan.Weight {
 			return d
 		}
 		return mean
-	}
+	}, len(known) > 0
 }
 
 // listDir returns the names in dir; none when it does not exist.

@@ -309,10 +309,11 @@ func WriteGitHub(p *plan.Plan, out, planArg, version string, force bool) (Lanes,
 			return Lanes{}, &ForeignError{Path: out}
 		}
 	}
-	w := Weights(p.Root, p)
+	w, timed := weights(p.Root, p)
 	order, _ := criticalOrder(p, w)
 	g := graphOf(p, order)
 	lanes := g.ScheduleLanes(p.Jobs, func(id string) float64 { return w.Of(id) })
+	lanes.Seconds = timed
 	profiles := map[string]*agent.Profile{}
 	for _, t := range p.Tasks {
 		prof, err := Profile(p, t.Agent)

@@ -11,6 +11,9 @@ type Lanes struct {
 	// weights' unit.
 	Start, End map[string]float64
 	Makespan   float64
+	// Seconds says the weights were seconds (recorded durations and
+	// estimates); else every task weighed 1.
+	Seconds bool
 }
 
 // ScheduleLanes assigns the graph's tasks to jobs lanes by list

@@ -102,7 +102,8 @@ type JSONTask struct {
 	ID             string          `json:"id"`
 	Status         string          `json:"status"`
 	Attempts       int             `json:"attempts"`
-	Seconds        float64         `json:"seconds"`
+	Seconds        float64         `json:"seconds"`        // its attempts' working time
+	WaitedSeconds  float64         `json:"waited_seconds"` // for a place, and between attempts
 	TokensSent     int64           `json:"tokens_sent"`
 	TokensReceived int64           `json:"tokens_received"`
 	Cost           float64         `json:"cost"`
@@ -175,10 +176,10 @@ func (r *Report) ToJSON() JSON {
 		Tasks: len(r.Tasks), Executed: r.Executed, UpToDate: r.UpToDate, Failed: r.Failed, NotRun: r.NotRun,
 		ChecksFailed: r.ChecksFailed(), Sequential: secs(r.Sequential), Wall: secs(r.Wall), Saved: secs(saved),
 		CriticalPath: nonNil(r.Critical), CriticalPathS: secs(r.CriticalD),
-		TokensSent: r.TokensSent, TokensReceived: r.TokensRecv, Cost: r.Cost, CostUnknown: r.CostUnknown, OK: r.OK(),
+		TokensSent: r.TokensSent, TokensReceived: r.TokensRecv, Cost: dollars(r.Cost), CostUnknown: r.CostUnknown, OK: r.OK(),
 	}
 	if c := r.Compare; c != nil {
-		j.Summary.Compare = &JSONCompare{Name: c.Name, Cost: c.Cost, Saved: c.Saved}
+		j.Summary.Compare = &JSONCompare{Name: c.Name, Cost: dollars(c.Cost), Saved: dollars(c.Saved)}
 	}
 	for _, t := range r.Tasks {
 		runs := t.Runs
@@ -186,7 +187,7 @@ func (r *Report) ToJSON() JSON {
 			runs = []state.Attempt{}
 		}
 		j.Tasks = append(j.Tasks, JSONTask{ID: t.ID, Status: jsonStatus[t.Status], Attempts: t.Attempts,
-			Seconds: secs(t.Duration), TokensSent: t.Sent, TokensReceived: t.Recv, Cost: t.Cost, CostUnknown: t.CostUnknown, NotRecorded: t.NotRecorded,
+			Seconds: secs(t.Duration), WaitedSeconds: secs(t.Waited), TokensSent: t.Sent, TokensReceived: t.Recv, Cost: dollars(t.Cost), CostUnknown: t.CostUnknown, NotRecorded: t.NotRecorded,
 			FilesChanged: nonNil(t.Files), Undeclared: nonNil(t.Undeclared), Elsewhere: nonNil(t.Elsewhere), Reason: t.Reason, Runs: runs,
 			Commit: t.Commit, NotCommitted: t.NotCommitted})
 	}
@@ -203,6 +204,10 @@ func (r *Report) ToJSON() JSON {
 
 // secs is a duration in seconds, to the millisecond.
 func secs(d time.Duration) float64 { return math.Round(d.Seconds()*1000) / 1000 }
+
+// dollars rounds money for JSON to a millionth of a dollar: sums
+// of binary fractions print as 0.020399999999999998.
+func dollars(d float64) float64 { return math.Round(d*1e6) / 1e6 }
 
 func nonNil(s []string) []string {
 	if s == nil {

@@ -75,7 +75,10 @@ type TaskRow struct {
 	ID       string
 	Status   string
 	Attempts int
+	// Duration is the time its attempts worked (Result.Working); Waited
+	// the rest of its time: for a place, and between attempts.
 	Duration time.Duration
+	Waited   time.Duration
 	Sent     int64
 	Recv     int64
 	Cost     float64
@@ -288,7 +291,8 @@ func taskRow(lay state.Layout, id string, r *state.Result, ran bool) TaskRow {
 		return row
 	}
 	row.Attempts = len(r.Attempts)
-	row.Duration = r.Duration()
+	row.Duration = r.Working()
+	row.Waited = max(r.Duration()-r.Working(), 0)
 	row.Sent, row.Recv, row.Cost, row.CostUnknown = r.TokensSent, r.TokensRecv, r.Cost, r.CostUnknown
 	row.Files = r.FilesChanged
 	row.NotRecorded = r.NotRecorded

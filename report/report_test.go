@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -79,6 +80,21 @@ func TestWaitIsNotWork(t *testing.T) {
 	rep.Write(&out, "text")
 	if !strings.Contains(out.String(), "23s (the executed tasks' attempts, one after another)") {
 		t.Errorf("the report does not say 23s one after another:\n%s", out.String())
+	}
+	// b's time is its work, 8 s, with its wait apart: one figure for
+	// the table and the critical path.
+	if !regexp.MustCompile(`\| b +\| ok +\| 1 +\| 8s `).MatchString(out.String()) {
+		t.Errorf("b's row does not show its 8s of work:\n%s", out.String())
+	}
+	j := rep.ToJSON()
+	for _, task := range j.Tasks {
+		if task.ID == "b" && (task.Seconds != 8 || task.WaitedSeconds != 12) {
+			t.Errorf("b: seconds %v, waited_seconds %v; want 8 and 12", task.Seconds, task.WaitedSeconds)
+		}
+	}
+	// Money in JSON is rounded: three times 0.01 is not 0.030000000000000002.
+	if j.Summary.Cost != 0.03 {
+		t.Errorf("JSON cost %v; want 0.03", j.Summary.Cost)
 	}
 }
 
@@ -274,5 +290,30 @@ func TestProgressCache(t *testing.T) {
 	defer func() { progressEvery = old }()
 	if line, _ := progress(dir, log, spec); line != "second line" {
 		t.Errorf("a grown log, read again: %q; want second line", line)
+	}
+}
+
+// The final checks and the commits line up whatever their statuses and
+// ids ("up to date" is longer than "ok").
+func TestColumnsLineUp(t *testing.T) {
+	r := &Report{
+		Checks: []CheckRow{{Name: "lint", Command: "npm run lint", Status: UpToDate}, {Name: "typecheck", Command: "tsc", Status: Ran}},
+		Tasks:  []TaskRow{{ID: "a", Commit: "0123456789abcdef"}, {ID: "api-tests", Commit: "fedcba9876543210"}},
+	}
+	var out bytes.Buffer
+	r.writeChecks(&out)
+	for _, l := range r.commitLines() {
+		out.WriteString(l + "\n")
+	}
+	col := map[string]int{}
+	for _, line := range strings.Split(out.String(), "\n") {
+		for _, word := range []string{"npm run lint", "tsc", "0123456789ab", "fedcba987654"} {
+			if i := strings.Index(line, word); i >= 0 {
+				col[word] = i
+			}
+		}
+	}
+	if col["npm run lint"] != col["tsc"] || col["0123456789ab"] != col["fedcba987654"] {
+		t.Errorf("columns do not line up (%v):\n%s", col, out.String())
 	}
 }

@@ -63,15 +63,21 @@ func (r *Report) WriteText(w io.Writer) error {
 // commitLines are the tasks' commits in commit mode, in plan order:
 // "auth  3f2a1b9c0d4e", or why a task has none.
 func (r *Report) commitLines() []string {
+	width := 0 // of the ids, so that the commits line up
+	for _, t := range r.Tasks {
+		if t.Commit != "" || t.NotCommitted != "" {
+			width = max(width, len(t.ID))
+		}
+	}
 	var out []string
 	for _, t := range r.Tasks {
 		switch {
 		case t.Commit != "" && t.NotCommitted != "":
-			out = append(out, fmt.Sprintf("%s  %.12s (%s)", t.ID, t.Commit, t.NotCommitted))
+			out = append(out, fmt.Sprintf("%-*s  %.12s (%s)", width, t.ID, t.Commit, t.NotCommitted))
 		case t.Commit != "":
-			out = append(out, fmt.Sprintf("%s  %.12s", t.ID, t.Commit))
+			out = append(out, fmt.Sprintf("%-*s  %.12s", width, t.ID, t.Commit))
 		case t.NotCommitted != "":
-			out = append(out, fmt.Sprintf("%s  not committed: %s", t.ID, t.NotCommitted))
+			out = append(out, fmt.Sprintf("%-*s  not committed: %s", width, t.ID, t.NotCommitted))
 		}
 	}
 	return out
@@ -117,17 +123,22 @@ func (r *Report) writeChecks(w io.Writer) {
 	if len(r.Checks) > 0 {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "FINAL CHECKS")
+		nw, sw := 0, 0 // the columns' widths, so that they line up
 		for _, c := range r.Checks {
+			nw, sw = max(nw, len(c.Name)), max(sw, len(c.Status))
+		}
+		for _, c := range r.Checks {
+			fmt.Fprintf(w, "  %-*s %-*s %s", nw, c.Name, sw, c.Status, human.Clip(c.Command, 60))
 			switch c.Status {
 			case NotRun:
-				fmt.Fprintf(w, "  %-12s %-8s %s\n", c.Name, c.Status, human.Clip(c.Command, 60))
+				fmt.Fprintln(w)
 			case Failed:
-				fmt.Fprintf(w, "  %-12s %-8s %s (exit %d, %s)%s\n", c.Name, c.Status, human.Clip(c.Command, 60), c.ExitCode, human.Duration(c.Duration), testsText(c))
+				fmt.Fprintf(w, " (exit %d, %s)%s\n", c.ExitCode, human.Duration(c.Duration), testsText(c))
 				if c.Tail != "" {
 					fmt.Fprintf(w, "      | %s\n", strings.ReplaceAll(c.Tail, "\n", "\n      | "))
 				}
 			default:
-				fmt.Fprintf(w, "  %-12s %-8s %s (%s)%s\n", c.Name, c.Status, human.Clip(c.Command, 60), human.Duration(c.Duration), testsText(c))
+				fmt.Fprintf(w, " (%s)%s\n", human.Duration(c.Duration), testsText(c))
 			}
 		}
 	}

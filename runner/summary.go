@@ -3,6 +3,7 @@ package runner
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/paraider/paraider/internal/human"
 	"github.com/paraider/paraider/internal/sh"
@@ -18,7 +19,11 @@ func (r *runner) summarize(res *state.Result) {
 	if res.Status != state.StatusOK {
 		status = "FAILED"
 	}
-	fmt.Fprintf(w, "%s %s: %s, %s, %s", status, res.Task, human.Count(n, "attempt"), human.Duration(res.Duration()), human.Cost(res.Cost, res.CostUnknown))
+	fmt.Fprintf(w, "%s %s: %s, %s", status, res.Task, human.Count(n, "attempt"), human.Duration(res.Working()))
+	if waited := res.Duration() - res.Working(); waited >= time.Second {
+		fmt.Fprintf(w, " (and %s waiting)", human.Duration(waited))
+	}
+	fmt.Fprintf(w, ", %s", human.Cost(res.Cost, res.CostUnknown))
 	if res.Status == state.StatusOK {
 		fmt.Fprintf(w, ", changed %s", changedText(res.FilesChanged))
 		if res.NotRecorded != "" {

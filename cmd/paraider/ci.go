@@ -3,11 +3,14 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/paraider/paraider/ci"
 	"github.com/paraider/paraider/gen"
+	"github.com/paraider/paraider/internal/human"
 	"github.com/paraider/paraider/isolate"
 	"github.com/paraider/paraider/plan"
 )
@@ -35,7 +38,11 @@ func (g *GenCmd) github(cli *CLI, env *Env) error {
 		fmt.Fprintf(env.Stdout, "%s:%d:%d: note: %s\n", p.File, n.Line, n.Col, n.Msg)
 	}
 	fmt.Fprintf(env.Stdout, "paraider: wrote %s: %d task jobs in %d lanes and a report job\n", out, len(p.Tasks), p.Jobs)
-	fmt.Fprintf(env.Stdout, "lanes: a task runs after the one before it in its lane; planned makespan %.0f (in the plan's weights)\n", lanes.Makespan)
+	makespan := fmt.Sprintf("%s (by the recorded durations and estimates)", human.Duration(time.Duration(lanes.Makespan*float64(time.Second))))
+	if !lanes.Seconds {
+		makespan = fmt.Sprintf("%s (no durations recorded or estimated: each task counts as one)", human.Count(int(math.Round(lanes.Makespan)), "task"))
+	}
+	fmt.Fprintf(env.Stdout, "lanes: a task runs after the one before it in its lane; planned makespan %s\n", makespan)
 	fmt.Fprintf(env.Stdout, "next: commit it, add each key the agents need as a repository secret, and run the workflow\n")
 	return nil
 }
