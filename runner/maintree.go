@@ -12,8 +12,14 @@ import (
 )
 
 // dirty maps the main tree's changed files (git status) to their blob ids;
-// nil outside a git repository.
+// nil outside a git repository, or when git could not tell (ctx ended).
 func (r *runner) dirty(ctx context.Context) map[string]string {
+	m, _ := r.dirtyOK(ctx)
+	return m
+}
+
+// dirtyOK is dirty, and whether git told.
+func (r *runner) dirtyOK(ctx context.Context) (map[string]string, bool) {
 	if !r.mainOpened {
 		// Once per task: the repository around the plan does not move.
 		r.mainOpened = true
@@ -23,13 +29,13 @@ func (r *runner) dirty(ctx context.Context) map[string]string {
 		}
 	}
 	if r.main == nil {
-		return nil
+		return nil, false
 	}
 	m, err := r.main.Dirty(ctx, r.spec.Agent.Scratch)
 	if err != nil {
-		return nil
+		return nil, false
 	}
-	return m
+	return m, true
 }
 
 // elsewhere lists main-tree files that no task may write and that changed
@@ -79,7 +85,14 @@ func notAChange(run *state.Run, p string) bool {
 // mainChanges lists the main tree's files whose state (git status and
 // content) differs from before.
 func (r *runner) mainChanges(ctx context.Context, before map[string]string) []string {
-	after := r.dirty(ctx)
+	after, ok := r.dirtyOK(ctx)
+	if !ok {
+		// git could not tell (the attempt was interrupted, or timed
+		// out): no change is known, and none is claimed. Taking "not
+		// told" for "nothing changed" named every file changed before
+		// the run as changed during it.
+		return nil
+	}
 	var out []string
 	for p, blob := range after {
 		if old, ok := before[p]; !ok || old != blob {
