@@ -276,20 +276,43 @@ func TestProgressCache(t *testing.T) {
 	spec := filepath.Join(dir, "a.json")
 	os.WriteFile(spec, []byte(`{"id":"a","agent":{"output":"aider"}}`), 0o644)
 	os.WriteFile(log, []byte("# paraider: header\n\nfirst line\n"), 0o644)
-	if line, _ := progress(dir, log, spec); line != "first line" {
+	if line, _ := progress(dir, log, spec, time.Time{}); line != "first line" {
 		t.Fatalf("line %q", line)
 	}
 	f, _ := os.OpenFile(log, os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString("second line\n")
 	f.Close()
-	if line, _ := progress(dir, log, spec); line != "first line" {
+	if line, _ := progress(dir, log, spec, time.Time{}); line != "first line" {
 		t.Errorf("read again within progressEvery: %q", line)
 	}
 	old := progressEvery
 	progressEvery = 0
 	defer func() { progressEvery = old }()
-	if line, _ := progress(dir, log, spec); line != "second line" {
+	if line, _ := progress(dir, log, spec, time.Time{}); line != "second line" {
 		t.Errorf("a grown log, read again: %q; want second line", line)
+	}
+}
+
+// A task that has just started shows nothing of the log an earlier run's
+// attempt of the same number left: not its last line, not its cost.
+func TestProgressNotOfAnEarlierRun(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "a.1.log")
+	spec := filepath.Join(dir, "a.json")
+	os.WriteFile(spec, []byte(`{"id":"a","agent":{"output":"aider"}}`), 0o644)
+	os.WriteFile(log, []byte("# paraider: header\n\nTokens: 2.3k sent, 150 received. Cost: $0.0034 message, $0.0034 session.\nold line\n"), 0o644)
+	earlier := time.Now().Add(-time.Hour)
+	os.Chtimes(log, earlier, earlier)
+	started := time.Now()
+	if line, u := progress(dir, log, spec, started); line != "" || u.Cost != 0 {
+		t.Errorf("a task started now shows %q, $%v from an earlier run's log", line, u.Cost)
+	}
+	// This attempt's log, written after it started, is read (at once,
+	// whatever was cached for the same path).
+	progress(dir, log, spec, earlier.Add(-time.Minute))
+	os.WriteFile(log, []byte("# paraider: header\n\nnew line\n"), 0o644)
+	if line, _ := progress(dir, log, spec, started); line != "new line" {
+		t.Errorf("this attempt's log shows %q; want new line", line)
 	}
 }
 

@@ -83,7 +83,7 @@ func BuildStatus(root string, now time.Time) (*Status, error) {
 		case state.ReadJSON(path(state.RunningPath(id)), &mark) == nil && alive(mark.PID):
 			row.State, row.Attempt, row.Of = Running, mark.Attempt, mark.Of
 			row.Elapsed = now.Sub(mark.Started)
-			row.LastLine, row.SoFar = progress(root, path(mark.Log), path(state.SpecPath(id)))
+			row.LastLine, row.SoFar = progress(root, path(mark.Log), path(state.SpecPath(id)), mark.Started)
 			st.Busy++
 		case state.ReadJSON(path(state.ResultPath(id)), &res) == nil &&
 			state.ReadJSON(path(state.SpecPath(id)), &spec) == nil && spec.Hash() == res.SpecHash:
@@ -152,21 +152,23 @@ const progressWindow = 4 << 20
 // progress is what a running attempt's log shows so far, read the way its
 // agent's output is read: the last line that says something, and the
 // tokens and cost reported up to now.
-func progress(root, log, specFile string) (string, agent.Usage) {
+func progress(root, log, specFile string, since time.Time) (string, agent.Usage) {
 	f, err := state.OpenOwn(log, os.O_RDONLY)
 	if err != nil {
 		return "", agent.Usage{}
 	}
 	defer f.Close()
 	fi, err := f.Stat()
-	if err != nil {
+	if err != nil || fi.ModTime().Before(since) {
+		// Written before the attempt started: the log of an earlier
+		// run's attempt of the same number, until this one's is made.
 		return "", agent.Usage{}
 	}
 	// A view redrawn a few times a second reads a log again only when it
 	// grew, and at most once a second: an agent's log runs to megabytes.
 	if c, ok := progressCache.Load(log); ok {
 		c := c.(cachedProgress)
-		if c.size == fi.Size() || time.Since(c.at) < progressEvery {
+		if c.since.Equal(since) && (c.size == fi.Size() || time.Since(c.at) < progressEvery) {
 			return c.pr.Line, c.pr.Usage
 		}
 	}
@@ -176,7 +178,7 @@ func progress(root, log, specFile string) (string, agent.Usage) {
 	buf := make([]byte, fi.Size()-off)
 	n, _ := f.ReadAt(buf, off)
 	pr := agent.ProgressOf(spec.Agent.Output, string(buf[:n]), root)
-	progressCache.Store(log, cachedProgress{size: fi.Size(), at: time.Now(), pr: pr})
+	progressCache.Store(log, cachedProgress{size: fi.Size(), since: since, at: time.Now(), pr: pr})
 	return human.Printable(pr.Line), pr.Usage
 }
 
@@ -184,9 +186,10 @@ func progress(root, log, specFile string) (string, agent.Usage) {
 var progressEvery = time.Second
 
 type cachedProgress struct {
-	size int64
-	at   time.Time
-	pr   agent.Progress
+	size  int64
+	since time.Time // the attempt's start: a new attempt's log is read anew
+	at    time.Time
+	pr    agent.Progress
 }
 
 // progressCache holds what each running attempt's log showed last, by

@@ -59,9 +59,24 @@ func SpentBy(lay state.Layout, run string) float64 {
 	return total
 }
 
+// Paid is what the ledger holds of a run: its attempts' cost so far, and
+// which attempts it has ("task.N"): an attempt is in the ledger from the
+// moment its agent ends, before it is judged.
+func Paid(lay state.Layout, run string) (total float64, paid map[string]bool) {
+	paid = map[string]bool{}
+	total, _ = readLedger(lay, run, func(e ledgerEntry) { paid[fmt.Sprintf("%s.%d", e.Task, e.Attempt)] = true })
+	return total, paid
+}
+
 // spending sums the cost of the attempts of a run, and names the
 // attempts whose cost is unknown ("task attempt N").
 func spending(lay state.Layout, run string) (total float64, unknown []string) {
+	return readLedger(lay, run, nil)
+}
+
+// readLedger sums the cost of the attempts of a run, names those whose
+// cost is unknown, and gives each entry to each when not nil.
+func readLedger(lay state.Layout, run string, each func(ledgerEntry)) (total float64, unknown []string) {
 	f, err := state.OpenOwn(lay.Path(state.LedgerPath), os.O_RDONLY)
 	if err != nil || run == "" {
 		return 0, nil
@@ -72,6 +87,9 @@ func spending(lay state.Layout, run string) (total float64, unknown []string) {
 		var e ledgerEntry
 		if json.Unmarshal(sc.Bytes(), &e) != nil || e.Run != run {
 			continue
+		}
+		if each != nil {
+			each(e)
 		}
 		total += e.Cost
 		if e.Unknown || math.IsNaN(e.Cost) || e.Cost < 0 {

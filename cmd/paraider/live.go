@@ -228,17 +228,29 @@ func (l *live) block(st *report.Status) []string {
 	return append(out, clip(l.summary(st, true), width))
 }
 
+// costSoFar is the run's spending so far: the ledger's, and what the
+// running attempts whose agents have not ended (those are in the ledger
+// already, while they are judged) have reported.
+func costSoFar(lay state.Layout, st *report.Status) float64 {
+	cost, paid := runner.Paid(lay, st.Run)
+	for _, r := range st.Rows {
+		if r.State == report.Running && !paid[fmt.Sprintf("%s.%d", r.ID, r.Attempt)] {
+			cost += r.SoFar.Cost
+		}
+	}
+	return cost
+}
+
 // summary is the line of counts, the cost so far (the finished attempts'
 // from the ledger, and what the running ones have reported), the time
 // since the view started and, while running, an estimate of the time left.
 func (l *live) summary(st *report.Status, running bool) string {
-	cost := runner.SpentBy(state.Layout{Root: l.p.Root}, st.Run)
+	cost := costSoFar(state.Layout{Root: l.p.Root}, st)
 	left := map[string]float64{} // what each unfinished task has still to do
 	for _, r := range st.Rows {
 		switch r.State {
 		case report.Running:
 			left[r.ID] = max(l.w.Of(r.ID)-r.Elapsed.Seconds(), 0)
-			cost += r.SoFar.Cost
 		case report.Pending:
 			left[r.ID] = l.w.Of(r.ID)
 		}
