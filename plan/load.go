@@ -40,13 +40,23 @@ const (
 	MaxBudget     = 1e6 // dollars
 )
 
+// NoPlanError says there is no plan file: nothing is invalid yet.
+type NoPlanError struct{ File string }
+
+func (e *NoPlanError) Error() string { return "no plan: " + e.File + " does not exist" }
+
+// Hint says how to get one, with what an installed paraider has.
+func (e *NoPlanError) Hint() string {
+	return "`paraider init` writes a starter plan; `paraider plan \"GOAL\"` has an agent write one; -f FILE names another"
+}
+
 // Load reads and checks the plan in file. On any problem it returns Errors
 // holding all of them.
 func Load(file string) (*Plan, error) {
 	data, err := readRegular(file, MaxPlanSize)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, Errors{{File: file, Msg: "no plan file", Hint: "write a paraider.yaml (see examples/), or name one with -f FILE"}}
+			return nil, &NoPlanError{File: file}
 		}
 		var le *limitError
 		if errors.As(err, &le) {

@@ -46,6 +46,9 @@ func (d *decoder) isolation(p *Plan, at settingNodes, nodes map[*Task]*taskNodes
 	}
 	if p.Isolation == "" {
 		p.Isolation = def
+		if !inGit {
+			p.Notes = append(p.Notes, Note{Msg: "not in a git repository: the agents work in place (isolation: none), without worktrees; `git init` (and a commit) gives each its own"})
+		}
 	} else if p.Isolation == state.IsolationWorktree && !inGit {
 		noGit(at.isolation)
 	}

@@ -34,9 +34,7 @@ func (g *GenCmd) github(cli *CLI, env *Env) error {
 	if err != nil {
 		return err
 	}
-	for _, n := range p.Notes {
-		fmt.Fprintf(env.Stdout, "%s:%d:%d: note: %s\n", p.File, n.Line, n.Col, n.Msg)
-	}
+	printNotes(env.Stdout, p)
 	fmt.Fprintf(env.Stdout, "paraider: wrote %s: %d task jobs in %d lanes and a report job\n", out, len(p.Tasks), p.Jobs)
 	makespan := fmt.Sprintf("%s (by the recorded durations and estimates)", human.Duration(time.Duration(lanes.Makespan*float64(time.Second))))
 	if !lanes.Seconds {

@@ -80,6 +80,18 @@ type GenCmd struct {
 }
 
 // generate loads the plan and writes the Ninja file and the specs.
+// printNotes prints what validation did that the user should know, at
+// its place in the plan when it has one.
+func printNotes(w io.Writer, p *plan.Plan) {
+	for _, n := range p.Notes {
+		if n.Line == 0 {
+			fmt.Fprintf(w, "%s: note: %s\n", p.File, n.Msg)
+			continue
+		}
+		fmt.Fprintf(w, "%s:%d:%d: note: %s\n", p.File, n.Line, n.Col, n.Msg)
+	}
+}
+
 func generate(cli *CLI, opts gen.Options) (*plan.Plan, *gen.Summary, error) {
 	p, err := plan.Load(cli.Plan)
 	if err != nil {
@@ -113,9 +125,7 @@ func (g *GenCmd) Run(cli *CLI, env *Env) error {
 		}
 		return nil
 	}
-	for _, n := range p.Notes {
-		fmt.Fprintf(env.Stdout, "%s:%d:%d: note: %s\n", p.File, n.Line, n.Col, n.Msg)
-	}
+	printNotes(env.Stdout, p)
 	fmt.Fprintf(env.Stdout, "paraider: wrote %s: %s, %s, %d agents at once; %s\n",
 		sum.Output, human.Count(sum.Tasks, "task"), human.Count(sum.Checks, "check"), p.Jobs, describeSpecs(sum))
 	how := "ninja"
@@ -163,9 +173,7 @@ func (ValidateCmd) Run(cli *CLI, env *Env) error {
 		return err
 	}
 	w := env.Stdout
-	for _, n := range p.Notes {
-		fmt.Fprintf(w, "%s:%d:%d: note: %s\n", p.File, n.Line, n.Col, n.Msg)
-	}
+	printNotes(w, p)
 	fmt.Fprintf(w, "%s: ok: %s, %s, jobs %d\n", p.File, human.Count(len(p.Tasks), "task"), human.Count(len(p.Checks), "final check"), p.Jobs)
 	fmt.Fprintln(w, "\ntasks:")
 	for _, t := range p.Tasks {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/paraider/paraider/agent"
+	"github.com/paraider/paraider/isolate"
 	"github.com/paraider/paraider/state"
 )
 
@@ -39,6 +40,9 @@ func (c *InitCmd) Run(cli *CLI, env *Env) error {
 	fmt.Fprintf(env.Stdout, "paraider: wrote %s: two example tasks for %s (%s)\n", file, prof.Name, prof.Model)
 	if len(added) > 0 {
 		fmt.Fprintf(env.Stdout, "paraider: added %s to .gitignore\n", strings.Join(added, ", "))
+	}
+	if !isolate.IsRepo(filepath.Dir(file)) {
+		fmt.Fprintf(env.Stdout, "paraider: not in a git repository: the agents will work in place (isolation: none), without worktrees; `git init` (and a commit) gives each its own\n")
 	}
 	if !found {
 		fmt.Fprintf(env.Stdout, "paraider: no agent found on PATH (looked for %s): %s\n", strings.Join(initAgents, ", "), prof.Install)

@@ -173,6 +173,7 @@ func explain(err error, stderr io.Writer) int {
 		ce    *runner.CheckError
 		fe    *gen.ForeignError
 		ue    errUsage
+		np    *plan.NoPlanError
 	)
 	switch {
 	case errors.As(err, &perrs):
@@ -208,7 +209,7 @@ func explain(err error, stderr io.Writer) int {
 		return exitUsage // a task id the plan does not have: the command line
 	case errors.As(err, &pre):
 		return exitPreflight
-	case errors.As(err, &fe), errors.As(err, &ue):
+	case errors.As(err, &fe), errors.As(err, &ue), errors.As(err, &np):
 		return exitUsage
 	}
 	return exitFailed

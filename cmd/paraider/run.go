@@ -47,9 +47,13 @@ func (c *RunCmd) Run(cli *CLI, env *Env) error {
 	}
 	defer lock.Close()
 
-	p, _, err := generate(cli, gen.Options{})
+	p, sum, err := generate(cli, gen.Options{})
 	if err != nil {
 		return err
+	}
+	if len(sum.SpecsWritten) > 0 {
+		// Once, when the plan is new or changed: not on every run.
+		printNotes(env.Stdout, p)
 	}
 	args, err := c.ninjaArgs(p)
 	if err != nil {
