@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"reflect"
-	"sort"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 
