@@ -79,7 +79,7 @@ func (e *ForeignError) Error() string {
 
 // Hint says how to go on (human.Hinted).
 func (e *ForeignError) Hint() string {
-	return "write to another file with -o, or pass --force to replace it"
+	return "generate to another file beside the plan: paraider gen -o paraider.ninja (paraider run then uses it); or pass --force to replace it"
 }
 func (e *ForeignError) Unwrap() error { return ErrForeign }
 

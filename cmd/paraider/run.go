@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/paraider/paraider/gen"
@@ -47,7 +49,10 @@ func (c *RunCmd) Run(cli *CLI, env *Env) error {
 	}
 	defer lock.Close()
 
-	p, sum, err := generate(cli, gen.Options{})
+	// The Ninja file the plan was generated to last (`paraider gen -o
+	// F` in a repository with a build.ninja of its own), not build.ninja.
+	ninjaFile := generatedNinja(root)
+	p, sum, err := generate(cli, gen.Options{Output: filepath.Join(root, ninjaFile)})
 	if err != nil {
 		return err
 	}
@@ -58,6 +63,9 @@ func (c *RunCmd) Run(cli *CLI, env *Env) error {
 	args, err := c.ninjaArgs(p)
 	if err != nil {
 		return err
+	}
+	if ninjaFile != "build.ninja" {
+		args = append([]string{"-f", ninjaFile}, args...)
 	}
 	// One run, however many tasks and checks it starts through Ninja.
 	runID := state.RunID(os.Getpid())
@@ -106,6 +114,17 @@ func (c *RunCmd) Run(cli *CLI, env *Env) error {
 		return errRunFailed
 	}
 	return nil
+}
+
+// generatedNinja is the Ninja file, beside the plan, that the plan was
+// last generated to; build.ninja when it was not yet.
+func generatedNinja(root string) string {
+	var run state.Run
+	if state.ReadJSON(state.Layout{Root: root}.Path(state.RunPath), &run) == nil &&
+		run.Ninja != "" && !strings.Contains(run.Ninja, "/") && run.Ninja != "." && run.Ninja != ".." {
+		return run.Ninja
+	}
+	return "build.ninja"
 }
 
 // ninjaArgs is ninja's command line: keep going past failures, the -j
