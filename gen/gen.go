@@ -306,6 +306,31 @@ func specWith(p *plan.Plan, t *plan.Task, prof *agent.Profile) *state.Spec {
 	}
 }
 
+// Specs are the plan's tasks frozen as gen would write them, in memory:
+// what status and run -n judge by, writing nothing.
+func Specs(p *plan.Plan) (map[string]*state.Spec, error) {
+	specs := map[string]*state.Spec{}
+	profiles := map[string]*agent.Profile{}
+	for _, t := range p.Tasks {
+		if profiles[t.Agent] == nil {
+			prof, err := Profile(p, t.Agent)
+			if err != nil {
+				return nil, err
+			}
+			profiles[t.Agent] = prof
+		}
+		// As exec will read it: through JSON, as gen writes it (an empty
+		// list and none are one there, and hash alike).
+		b, _ := json.Marshal(specWith(p, t, profiles[t.Agent]))
+		var spec state.Spec
+		if err := json.Unmarshal(b, &spec); err != nil {
+			return nil, err
+		}
+		specs[t.ID] = &spec
+	}
+	return specs, nil
+}
+
 // Profile returns the agent profile of that name: the plan's own, or a
 // built-in one.
 func Profile(p *plan.Plan, name string) (*agent.Profile, error) {

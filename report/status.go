@@ -51,10 +51,21 @@ type StatusRow struct {
 
 // BuildStatus reads the state of every task.
 func BuildStatus(root string, now time.Time) (*Status, error) {
+	return BuildStatusOf(root, now, nil)
+}
+
+// BuildStatusOf reads the state of every task, judged by specs (the plan
+// as it is now, held in memory, by task id, in the plan's order) rather
+// than by the specs gen wrote last: a task whose message was edited is
+// pending before any gen, and one whose timeout alone changed stays up to
+// date, as paraider exec will decide. nil specs: the generated ones.
+func BuildStatusOf(root string, now time.Time, specs *Specs) (*Status, error) {
 	path := state.Layout{Root: root}.Path
 	var run state.Run
 	if err := state.ReadJSON(path(state.RunPath), &run); err != nil {
-		if state.Missing(err) {
+		if state.Missing(err) && specs != nil {
+			run.Tasks = specs.Order // never generated: every task pending
+		} else if state.Missing(err) {
 			return nil, fmt.Errorf("nothing to show in %s: run `paraider gen` first", root)
 		}
 		return nil, err
@@ -74,7 +85,19 @@ func BuildStatus(root string, now time.Time) (*Status, error) {
 	}
 	latest := state.LatestRun(append(marks, state.Layout{Root: root}.RunMarks()...))
 	st := &Status{Jobs: run.Jobs, Counts: map[string]int{}, TakenAt: now, Run: latest}
-	for _, id := range run.Tasks {
+	tasks := run.Tasks
+	specOf := func(id string, spec *state.Spec) bool { return state.ReadJSON(path(state.SpecPath(id)), spec) == nil }
+	if specs != nil {
+		tasks, st.Jobs = specs.Order, specs.Jobs
+		specOf = func(id string, spec *state.Spec) bool {
+			if s := specs.ByID[id]; s != nil {
+				*spec = *s
+				return true
+			}
+			return false
+		}
+	}
+	for _, id := range tasks {
 		row := StatusRow{ID: id, State: Pending}
 		var mark state.Running
 		var res state.Result
@@ -85,10 +108,12 @@ func BuildStatus(root string, now time.Time) (*Status, error) {
 			row.Elapsed = now.Sub(mark.Started)
 			row.LastLine, row.SoFar = progress(root, path(mark.Log), path(state.SpecPath(id)), mark.Started)
 			st.Busy++
-		case state.ReadJSON(path(state.ResultPath(id)), &res) == nil &&
-			state.ReadJSON(path(state.SpecPath(id)), &spec) == nil && spec.Hash() == res.SpecHash:
+		case state.ReadJSON(path(state.ResultPath(id)), &res) == nil && specOf(id, &spec):
 			row.Attempt, row.Of, row.Elapsed = len(res.Attempts), spec.Retries+1, res.Duration()
 			switch {
+			case res.Status != state.StatusOK && spec.Hash() != res.SpecHash:
+				row.State = Pending
+				row.LastLine = "changed since it failed"
 			case res.Status != state.StatusOK && res.Interrupted:
 				row.State = Interrupted
 				row.LastLine = "interrupted; runs again next time"
@@ -96,9 +121,13 @@ func BuildStatus(root string, now time.Time) (*Status, error) {
 				row.State = Failed
 				row.LastLine = human.FirstLine(res.Reason)
 			case stale(root, &spec, &res):
-				// As exec and Ninja see it: its inputs changed.
+				// As exec decides: its work or its inputs changed (a
+				// timeout alone is neither).
 				row.State = Pending
-				row.LastLine = "inputs changed since its success"
+				row.LastLine = "changed since its success (its task or its inputs)"
+			case res.Check != spec.Check:
+				row.State = Pending
+				row.LastLine = "its check changed: it runs on its files first"
 			case res.Run != "" && res.Run == latest:
 				row.State = Done
 			default:
@@ -109,6 +138,13 @@ func BuildStatus(root string, now time.Time) (*Status, error) {
 		st.Rows = append(st.Rows, row)
 	}
 	return st, nil
+}
+
+// Specs are the plan's tasks as gen would freeze them, held in memory.
+type Specs struct {
+	Order []string // the plan's task ids, in its order
+	ByID  map[string]*state.Spec
+	Jobs  int
 }
 
 // stale reports whether a succeeded task's inputs changed since: the same

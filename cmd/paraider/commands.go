@@ -80,6 +80,24 @@ type GenCmd struct {
 }
 
 // generate loads the plan and writes the Ninja file and the specs.
+// planSpecs are the plan's tasks as they are now, frozen in memory as gen
+// would: nil when the plan does not load (then the generated ones serve).
+func planSpecs(file string) *report.Specs {
+	p, err := plan.Load(file)
+	if err != nil {
+		return nil
+	}
+	byID, err := gen.Specs(p)
+	if err != nil {
+		return nil
+	}
+	s := &report.Specs{ByID: byID, Jobs: p.Jobs}
+	for _, t := range p.Tasks {
+		s.Order = append(s.Order, t.ID)
+	}
+	return s
+}
+
 // printNotes prints what validation did that the user should know, at
 // its place in the plan when it has one.
 func printNotes(w io.Writer, p *plan.Plan) {
@@ -264,8 +282,13 @@ func (c *StatusCmd) Run(cli *CLI, env *Env) error {
 	tty = tty && term.IsTerminal(int(f.Fd())) && os.Getenv("TERM") != "dumb"
 	color := tty && os.Getenv("NO_COLOR") == ""
 	if !c.Watch || !tty {
-		// One snapshot: the table.
-		st, err := report.BuildStatus(cli.root(), time.Now())
+		// One snapshot: the table, from the plan as it is now when it
+		// loads (an edited message is pending before any gen).
+		specs := planSpecs(cli.Plan)
+		if specs == nil {
+			fmt.Fprintf(env.Stderr, "paraider: note: %s does not load (paraider validate says why): this is the plan as last generated\n", cli.Plan)
+		}
+		st, err := report.BuildStatusOf(cli.root(), time.Now(), specs)
 		if err != nil {
 			return err
 		}

@@ -27,8 +27,8 @@ type RunCmd struct {
 	// Jobs is passed to ninja as -j; by default it is large enough for the
 	// plan's pool to fill.
 	Jobs int `short:"j" help:"Ninja's -j (default: enough for the plan's jobs)."`
-	// DryRun is ninja's -n.
-	DryRun bool `short:"n" help:"Show what would run, run nothing (ninja -n)."`
+	// DryRun says what would run, from the plan as it is now.
+	DryRun bool `short:"n" help:"Show what a run would do, judged from the plan as it is now (as paraider exec judges, not by file times); writes and runs nothing."`
 	// Verbose is ninja's -v.
 	Verbose bool `short:"v" help:"Show each command line (ninja -v)."`
 	// Commit makes each task that succeeds a commit, as `commit: true`.
@@ -40,6 +40,9 @@ var errInterrupted = errors.New("interrupted")
 
 func (c *RunCmd) Run(cli *CLI, env *Env) error {
 	root := cli.root()
+	if c.DryRun {
+		return c.dryRun(cli, env)
+	}
 	// One paraider run at a time in a repository: a second one would run
 	// the same tasks again.
 	lock, err := state.Layout{Root: root}.Lock(state.RunLock)
@@ -73,15 +76,13 @@ func (c *RunCmd) Run(cli *CLI, env *Env) error {
 	if c.Commit {
 		os.Setenv(runner.CommitEnv, "1")
 	}
-	if !c.DryRun {
-		mark := state.RunMark{Run: runID, At: time.Now().UTC(), Tasks: c.Tasks}
-		if err := state.WriteJSON(state.Layout{Root: root}.Path(state.RunStartPath), mark); err != nil {
-			return err
-		}
+	mark := state.RunMark{Run: runID, At: time.Now().UTC(), Tasks: c.Tasks}
+	if err := state.WriteJSON(state.Layout{Root: root}.Path(state.RunStartPath), mark); err != nil {
+		return err
 	}
 	stdout, stderr := env.Stdout, env.Stderr
 	var view *live
-	if f, ok := env.Stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) && os.Getenv("TERM") != "dumb" && os.Getenv("NO_COLOR") == "" && !c.DryRun && !c.Verbose {
+	if f, ok := env.Stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) && os.Getenv("TERM") != "dumb" && os.Getenv("NO_COLOR") == "" && !c.Verbose {
 		// On a terminal: the live view, in place of Ninja's own status.
 		os.Setenv("NINJA_STATUS", liveStatus)
 		view = newLive(f, p)
@@ -96,12 +97,6 @@ func (c *RunCmd) Run(cli *CLI, env *Env) error {
 	} else if err != nil {
 		return err
 	}
-	if c.DryRun {
-		if res.ExitCode != 0 {
-			return errRunFailed
-		}
-		return nil
-	}
 	ok, err := finishRun(env, root, runID)
 	switch {
 	case err != nil:
@@ -114,6 +109,101 @@ func (c *RunCmd) Run(cli *CLI, env *Env) error {
 		return errRunFailed
 	}
 	return nil
+}
+
+// dryRun says what a run would do, from the plan as it is now, held in
+// memory: it writes nothing (no gen) and runs nothing. It judges tasks as
+// paraider exec will: by their work and inputs, not by the specs' times
+// as ninja -n would (a changed timeout reruns no task).
+func (c *RunCmd) dryRun(cli *CLI, env *Env) error {
+	p, err := plan.Load(cli.Plan)
+	if err != nil {
+		return err
+	}
+	specs := planSpecs(cli.Plan)
+	if specs == nil {
+		return errors.New("the plan's agents could not be resolved")
+	}
+	st, err := report.BuildStatusOf(cli.root(), time.Now(), specs)
+	if err != nil {
+		return err
+	}
+	scope := map[string]bool{}
+	var add func(id string)
+	add = func(id string) {
+		if !scope[id] {
+			scope[id] = true
+			for _, d := range p.Task(id).Deps {
+				add(d)
+			}
+		}
+	}
+	for _, id := range c.Tasks {
+		if p.Task(id) == nil {
+			return errUsage{&hinted{err: fmt.Errorf("no task %q in %s", id, p.File), hint: "paraider validate lists the tasks"}}
+		}
+		add(id)
+	}
+	for _, t := range p.Tasks {
+		if len(c.Tasks) == 0 {
+			scope[t.ID] = true
+		}
+	}
+	states := map[string]string{}
+	for _, r := range st.Rows {
+		states[r.ID] = r.State
+	}
+	runs, after := map[string]bool{}, map[string]bool{}
+	var will, maybe, fresh, running []string
+	for _, t := range p.Topo() {
+		if !scope[t.ID] {
+			continue
+		}
+		switch states[t.ID] {
+		case report.UpToDate, report.Done:
+			for _, d := range t.Deps {
+				if runs[d] || after[d] {
+					after[t.ID] = true
+				}
+			}
+			if after[t.ID] {
+				maybe = append(maybe, t.ID)
+			} else {
+				fresh = append(fresh, t.ID)
+			}
+		case report.Running:
+			running = append(running, t.ID)
+		default:
+			runs[t.ID] = true
+			will = append(will, t.ID)
+		}
+	}
+	list := func(ids []string) string {
+		if len(ids) == 0 {
+			return "none"
+		}
+		return strings.Join(ids, ", ")
+	}
+	w := env.Stdout
+	fmt.Fprintln(w, "paraider run -n: what a run would do, judged from the plan as it is now; nothing was written or run")
+	fmt.Fprintf(w, "  would run:                           %s\n", list(will))
+	fmt.Fprintf(w, "  would run if what they need changes: %s\n", list(maybe))
+	fmt.Fprintf(w, "  up to date:                          %s\n", list(fresh))
+	if len(running) > 0 {
+		fmt.Fprintf(w, "  running now (in another run):        %s\n", list(running))
+	}
+	if len(c.Tasks) == 0 && len(p.Checks) > 0 {
+		fmt.Fprintf(w, "  then the final checks:               %s\n", list(checkNames(p)))
+	}
+	return nil
+}
+
+func checkNames(p *plan.Plan) []string {
+	var out []string
+	for _, ch := range p.Checks {
+		out = append(out, ch.Name)
+	}
+	return out
 }
 
 // generatedNinja is the Ninja file, beside the plan, that the plan was
@@ -151,9 +241,6 @@ func (c *RunCmd) ninjaArgs(p *plan.Plan) ([]string, error) {
 		jobs = NinjaJobs(p)
 	}
 	args := []string{"-k", "0", "-j", strconv.Itoa(jobs)}
-	if c.DryRun {
-		args = append(args, "-n")
-	}
 	if c.Verbose {
 		args = append(args, "-v")
 	}
