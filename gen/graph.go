@@ -20,7 +20,7 @@ type Graph struct {
 	Sources []string
 	// Tasks are in critical-path order: longest remaining chain first.
 	Tasks []GraphTask
-	// Shared are the files that tasks write and other tasks read, sorted.
+	// Shared are the files that tasks write, sorted.
 	Shared []string
 	Checks []*plan.Check
 }
@@ -34,6 +34,9 @@ type GraphTask struct {
 	Inputs []string
 	// Needs are the tasks that must succeed first.
 	Needs []string
+	// Files are the task's own: one gone makes its edge dirty, and its
+	// exec puts it back from its last success for free.
+	Files []string
 }
 
 // graphOf is the plan's graph with its tasks in the given order.
@@ -54,7 +57,10 @@ func graphOf(p *plan.Plan, order []*plan.Task) *Graph {
 				shared[f] = true
 			}
 		}
-		g.Tasks = append(g.Tasks, GraphTask{ID: t.ID, Inputs: inputs, Needs: t.Deps})
+		g.Tasks = append(g.Tasks, GraphTask{ID: t.ID, Inputs: inputs, Needs: t.Deps, Files: t.Files})
+		for _, f := range t.Files {
+			shared[f] = true
+		}
 	}
 	for f := range shared {
 		g.Shared = append(g.Shared, f)

@@ -2,6 +2,7 @@ package gen
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/paraider/paraider/internal/sh"
 	"github.com/paraider/paraider/ninja"
@@ -43,6 +44,11 @@ func (g *Graph) Ninja(self string) string {
 	stamps := make([]string, 0, len(g.Tasks))
 	for _, t := range g.Tasks {
 		implicit := append([]string(nil), t.Inputs...)
+		for _, f := range t.Files {
+			if !slices.Contains(implicit, f) {
+				implicit = append(implicit, f)
+			}
+		}
 		for _, d := range t.Needs {
 			implicit = append(implicit, state.TaskStamp(d))
 		}
@@ -61,7 +67,7 @@ func (g *Graph) Ninja(self string) string {
 		// inputs lets Ninja take it as an input all the same (dirty while
 		// it is missing, by its time once it exists), and runs nothing, so
 		// Ninja never deletes it.
-		nw.Comment("Files that tasks write and other tasks read.")
+		nw.Comment("Files that tasks write (and other tasks read): one gone makes its task's\nedge dirty, and the task's exec puts it back from its last success.")
 		for _, f := range g.Shared {
 			nw.Build(ninja.Edge{Outs: []string{f}, Rule: "phony"})
 		}

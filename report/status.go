@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -133,11 +134,32 @@ func BuildStatusOf(root string, now time.Time, specs *Specs) (*Status, error) {
 			default:
 				row.State = UpToDate
 			}
+			if row.State == Done || row.State == UpToDate {
+				row.LastLine = filesSince(root, &spec, &res)
+			}
 		}
 		st.Counts[row.State]++
 		st.Rows = append(st.Rows, row)
 	}
 	return st, nil
+}
+
+// filesSince says how a succeeded task's files differ from what it left:
+// "" when they do not.
+func filesSince(root string, spec *state.Spec, res *state.Result) string {
+	if res.OutputHash == "" || state.OutputHash(root, spec.Files) == res.OutputHash {
+		return ""
+	}
+	var gone []string
+	for _, f := range spec.Files {
+		if _, ok := state.FileDigest(filepath.Join(root, filepath.FromSlash(f))); !ok {
+			gone = append(gone, f)
+		}
+	}
+	if len(gone) > 0 {
+		return "missing since its success: " + strings.Join(gone, ", ") + " (the next run puts it back from its record, for free)"
+	}
+	return "changed by hand since its success: yours, kept (not run over)"
 }
 
 // Specs are the plan's tasks as gen would freeze them, held in memory.

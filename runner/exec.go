@@ -156,6 +156,11 @@ func (r *runner) alreadyDone(ctx context.Context, res *state.Result) (done bool,
 	if r.opts.Force || ok == nil || ok.InputHash != inputHash {
 		return false, "", nil
 	}
+	if !r.outputsHold(ok) {
+		// A declared file is gone and its last success's record cannot
+		// put it back: the task runs again.
+		return false, "", nil
+	}
 	if ok.Check == r.spec.Check {
 		return true, "", r.upToDate(ok)
 	}
@@ -332,6 +337,8 @@ type runner struct {
 	success *state.Result
 	// input is the task's input hash as it starts (alreadyDone).
 	input string
+	// restored are the declared files put back from its last success.
+	restored []string
 	// run is the plan's run-wide facts (run.json), once read (runInfo).
 	run *state.Run
 	// slots are the run's places, once opened (places).

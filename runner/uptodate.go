@@ -14,9 +14,11 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/paraider/paraider/isolate"
@@ -45,6 +47,51 @@ func (r *runner) lastSuccess() *state.Result {
 	return nil
 }
 
+// outputsHold settles a success whose files are no longer as it left
+// them: a declared file that is gone is put back from the success's
+// change record (its after-image, for free), said in the task's line; a
+// file the person changed by hand is theirs, and the success holds. It
+// reports false when a file is gone and cannot be put back: the task must
+// run again.
+func (r *runner) outputsHold(ok *state.Result) bool {
+	if ok.OutputHash == "" || r.outputHash() == ok.OutputHash {
+		return true
+	}
+	var ch state.Change
+	haveRecord := state.ReadJSON(r.lay.Path(state.ChangePath(r.spec.ID)), &ch) == nil && ch.Run == ok.Run && ch.At.Equal(ok.Finished)
+	var restored []string
+	for _, f := range r.spec.Files {
+		if _, err := os.Lstat(r.lay.Path(f)); !errors.Is(err, os.ErrNotExist) {
+			continue // there: as the success left it, or changed by hand
+		}
+		var after *state.Image
+		found := false
+		for _, fc := range ch.Files {
+			if fc.Path == f {
+				after, found = fc.After, true
+			}
+		}
+		switch {
+		case !haveRecord:
+			return false
+		case found && after == nil:
+			continue // the success removed it: gone is as it left it
+		case !found:
+			// The success left it as it was before, and that was no
+			// file of the record's: whether it was there is not known.
+			return false
+		}
+		if err := r.lay.WriteImage(r.lay.Path(f), after); err != nil {
+			return false
+		}
+		restored = append(restored, f)
+	}
+	if len(restored) > 0 {
+		r.restored = restored
+	}
+	return true
+}
+
 // upToDate finishes a task that needs no run: its record (the latest
 // result again, if a failure came after it) now answers to the current
 // spec, and its stamp holds its files' digest.
@@ -63,6 +110,9 @@ func (r *runner) upToDate(prev *state.Result) error {
 	}
 	fmt.Fprintf(r.opts.Out, "up to date %s: inputs unchanged since its success at %s; not run again (paraider reset %s reruns it)\n",
 		prev.Task, prev.Finished.Local().Format("2006-01-02 15:04:05"), prev.Task)
+	if len(r.restored) > 0 {
+		fmt.Fprintf(r.opts.Out, "  restored %s from its last success (not paid again)\n", strings.Join(r.restored, ", "))
+	}
 	return r.writeStamp(prev.OutputHash)
 }
 
