@@ -3,6 +3,7 @@ package agent
 import (
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -126,10 +127,12 @@ type claudeEvent struct {
 	Message struct {
 		ID      string `json:"id"`
 		Content []struct {
-			Type  string         `json:"type"`
-			Text  string         `json:"text"`
-			Name  string         `json:"name"`
-			Input map[string]any `json:"input"`
+			Type    string         `json:"type"`
+			Text    string         `json:"text"`
+			Name    string         `json:"name"`
+			Input   map[string]any `json:"input"`
+			IsError bool           `json:"is_error"`
+			Content any            `json:"content"` // a tool result's
 		} `json:"content"`
 		Usage claudeUsage `json:"usage"`
 	} `json:"message"`
@@ -160,34 +163,99 @@ func claudeProgress(out, cwd string) Progress {
 	if u, f := ParseClaudeJSON(out); f == nil || u != (Usage{}) {
 		pr.Usage = u // the result is in: its figures are the final ones
 	}
-	pr.Line = lastLine(out, describeJSON(func(e claudeEvent) string {
-		switch e.Type {
-		case "system":
-			if e.Subtype == "init" {
-				return "started"
-			}
-		case "assistant":
-			c := e.Message.Content
-			if len(c) == 0 {
-				return ""
-			}
-			switch b := c[len(c)-1]; b.Type {
-			case "tool_use":
-				return toolLine(cwd, b.Name, b.Input)
-			case "text":
-				return b.Text
-			case "thinking":
-				return "thinking"
-			}
-		case "result":
-			if e.IsError {
-				return "failed: " + e.Result
-			}
-			return "finished: " + e.Result
-		}
-		return ""
-	}))
+	pr.Line = lastLine(out, describeJSON(func(e claudeEvent) string { return describeClaude(e, cwd) }))
 	return pr
+}
+
+// describeClaude is one event of Claude Code's stream for people: the
+// tool it called on what, what it said, a tool's error, how it ended.
+func describeClaude(e claudeEvent, cwd string) string {
+	switch e.Type {
+	case "system":
+		if e.Subtype == "init" {
+			return "started"
+		}
+	case "assistant":
+		c := e.Message.Content
+		if len(c) == 0 {
+			return ""
+		}
+		switch b := c[len(c)-1]; b.Type {
+		case "tool_use":
+			return toolLine(cwd, b.Name, b.Input)
+		case "text":
+			return b.Text
+		case "thinking":
+			return "thinking"
+		}
+	case "user":
+		// A tool's result: only its errors say something here.
+		for _, b := range e.Message.Content {
+			if b.Type == "tool_result" && b.IsError {
+				return "  error: " + toolText(b.Content)
+			}
+		}
+	case "result":
+		if e.IsError {
+			return "failed: " + e.Result
+		}
+		return "finished: " + e.Result
+	}
+	return ""
+}
+
+// toolText is a tool result's content as text: a string, or text blocks.
+func toolText(c any) string {
+	switch v := c.(type) {
+	case string:
+		return v
+	case []any:
+		var parts []string
+		for _, b := range v {
+			if m, ok := b.(map[string]any); ok {
+				if t, ok := m["text"].(string); ok {
+					parts = append(parts, t)
+				}
+			}
+		}
+		return strings.Join(parts, " ")
+	}
+	return ""
+}
+
+// Tail is the last n lines of an attempt's log for people, read through
+// the agent's parser where its output is a stream of JSON events (Claude
+// Code's, as "Write src/a.ts", what it said, a tool's error, how it
+// ended); "" for other parsers, whose lines are for people as they are.
+func Tail(parser, log, root string, n int) string {
+	body, cwd := skipHeader(log, root)
+	if parser != "claude-json" {
+		return ""
+	}
+	for _, e := range jsonLines[claudeEvent](body) {
+		if e.Type == "system" && e.Subtype == "init" {
+			cwd = e.Cwd
+		}
+	}
+	describe := describeJSON(func(e claudeEvent) string { return describeClaude(e, cwd) })
+	var out []string
+	lines := strings.Split(body, "\n")
+	for i := len(lines) - 1; i >= 0 && len(out) < n; i-- {
+		l := strings.TrimSpace(lines[i])
+		if l == "" {
+			continue
+		}
+		if strings.HasPrefix(l, "# paraider:") {
+			out = append(out, l)
+			continue
+		}
+		if d := strings.TrimSpace(describe(l)); d != "" {
+			d, _, _ = strings.Cut(d, "\n")
+			out = append(out, d)
+		}
+	}
+	slices.Reverse(out)
+	return strings.Join(out, "\n")
 }
 
 // codexProgress: Codex's items as they start and finish (the command it

@@ -74,3 +74,25 @@ func TestProgressOf(t *testing.T) {
 		})
 	}
 }
+
+// A failed Claude Code attempt's tail is what it did, not raw JSON: the
+// tool it called on which file, the tool's error, how it ended.
+func TestTailClaude(t *testing.T) {
+	log := "# paraider: task t, attempt 1 of 3\n# worktree: .paraider/worktrees/slot-0 (snapshot abc)\n# command: claude -p ...\n\n" +
+		`{"type":"system","subtype":"init","cwd":"/repo/.paraider/worktrees/slot-0"}` + "\n" +
+		`{"type":"assistant","message":{"id":"m1","content":[{"type":"tool_use","name":"Write","input":{"file_path":"/repo/.paraider/worktrees/slot-0/src/users/read.ts","content":"x"}}]}}` + "\n" +
+		`{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"t1","is_error":true,"content":"<tool_use_error>File has not been read yet. Read it first before writing to it.</tool_use_error>"}]}}` + "\n" +
+		`{"type":"result","subtype":"error_max_turns","is_error":true,"result":"gave up"}` + "\n"
+	got := Tail("claude-json", log, "/repo", 10)
+	for _, want := range []string{"Write src/users/read.ts", "error: <tool_use_error>File has not been read yet", "failed: gave up"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("tail lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, `{"type"`) {
+		t.Errorf("tail holds raw JSON:\n%s", got)
+	}
+	if Tail("aider", log, "/repo", 10) != "" {
+		t.Errorf("Aider's lines are for people as they are: no reading of its own")
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paraider/paraider/agent"
 	"github.com/paraider/paraider/internal/human"
 	"github.com/paraider/paraider/plan"
 	"github.com/paraider/paraider/state"
@@ -307,8 +308,14 @@ func taskRow(lay state.Layout, id string, r *state.Result, ran bool) TaskRow {
 		row.Runs = r.Attempts
 	}
 	if r.Status != state.StatusOK && len(r.Attempts) > 0 {
-		if data, err := state.ReadOwnTail(lay.Path(r.Attempts[len(r.Attempts)-1].Log), 256<<10); err == nil {
-			row.LogTail = human.Tail(string(data), 30)
+		if data, err := state.ReadOwnTail(lay.Path(r.Attempts[len(r.Attempts)-1].Log), 1<<20); err == nil {
+			var spec state.Spec
+			state.ReadJSON(lay.Path(state.SpecPath(id)), &spec)
+			// Through the agent's parser where its log is a stream of
+			// JSON events; the raw log is one `cat` away.
+			if row.LogTail = human.Printable(agent.Tail(spec.Agent.Output, string(data), lay.Root, 30)); row.LogTail == "" {
+				row.LogTail = human.Tail(string(data), 30)
+			}
 		}
 	}
 	switch {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paraider/paraider/agent"
 	"github.com/paraider/paraider/internal/human"
 	"github.com/paraider/paraider/internal/sh"
 	"github.com/paraider/paraider/state"
@@ -43,8 +44,12 @@ func (r *runner) summarize(res *state.Result) {
 	}
 	fmt.Fprintf(w, "\n  reason: %s\n", indent(res.Reason, "  "))
 	last := res.Attempts[n-1]
-	if data, err := state.ReadOwnTail(r.lay.Path(last.Log), 64<<10); err == nil {
-		fmt.Fprintf(w, "  last lines of %s:\n%s\n", last.Log, indent("  | "+strings.ReplaceAll(human.Tail(string(data), 10), "\n", "\n  | "), ""))
+	if data, err := state.ReadOwnTail(r.lay.Path(last.Log), 256<<10); err == nil {
+		tail, what := human.Printable(agent.Tail(r.spec.Agent.Output, string(data), r.root, 10)), "what the agent did last, from"
+		if tail == "" {
+			tail, what = human.Tail(string(data), 10), "last lines of"
+		}
+		fmt.Fprintf(w, "  %s %s:\n%s\n", what, last.Log, indent("  | "+strings.ReplaceAll(tail, "\n", "\n  | "), ""))
 	}
 }
 
