@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -20,7 +22,7 @@ import (
 type PlanCmd struct {
 	Goal    string        `arg:"" optional:"" help:"What the plan is to do."`
 	From    string        `help:"Read the goal from FILE (a feature request, a bug list, an issue)." placeholder:"FILE"`
-	Agent   string        `help:"Agent that writes the plan (default: aider)."`
+	Agent   string        `help:"Agent that writes the plan (default: the first installed, as paraider init picks: aider, claude, codex, gemini, opencode)."`
 	Model   string        `help:"Model for it (default: the agent's starting model)."`
 	Jobs    int           `help:"jobs for the plan (default 4)."`
 	Force   bool          `help:"Replace an existing plan."`
@@ -45,7 +47,21 @@ func (c *PlanCmd) Run(cli *CLI, env *Env) error {
 	if err != nil {
 		return err
 	}
-	err = planner.Run(env.Ctx, planner.Options{Goal: goal, Plan: cli.Plan, Agent: c.Agent, Model: c.Model, Jobs: c.Jobs,
+	agentName := c.Agent
+	if agentName == "" {
+		// As init picks: the first agent installed.
+		prof, _ := pickAgent()
+		agentName = prof.Name
+	}
+	// paraider's state stays out of git, as after init.
+	added, err := ensureIgnored(filepath.Join(filepath.Dir(cli.Plan), ".gitignore"))
+	if err != nil {
+		return err
+	}
+	if len(added) > 0 {
+		fmt.Fprintf(env.Stdout, "paraider: added %s to .gitignore\n", strings.Join(added, ", "))
+	}
+	err = planner.Run(env.Ctx, planner.Options{Goal: goal, Plan: cli.Plan, Agent: agentName, Model: c.Model, Jobs: c.Jobs,
 		Force: c.Force, Add: c.Add, Exe: exe, Out: env.Stdout, Timeout: c.Timeout, Retries: c.Retries})
 	if errors.Is(err, planner.ErrExists) {
 		return &hinted{err: fmt.Errorf("%s exists; not overwriting it", cli.Plan), hint: "pass --force to replace it, or name another file with -f"}
@@ -58,13 +74,46 @@ func (c *PlanCmd) Run(cli *CLI, env *Env) error {
 	}
 	var te *runner.TaskError
 	if errors.As(err, &te) {
-		return &hinted{err: fmt.Errorf("no valid plan after %s; the last draft is in %s", human.Count(len(te.Result.Attempts), "attempt"), planner.Draft(cli.Plan)),
+		tries := human.Count(len(te.Result.Attempts), "attempt")
+		if _, serr := os.Stat(planner.Draft(cli.Plan)); serr != nil {
+			// No draft to fix: say what the agent did write.
+			what := "nor any other file"
+			if files := wroteInstead(root, te.Result); len(files) > 0 {
+				what = "it wrote " + strings.Join(files, ", ") + ", which paraider did not keep"
+			}
+			return &hinted{err: fmt.Errorf("no valid plan after %s: the agent wrote no %s (%s)", tries, filepath.Base(planner.Draft(cli.Plan)), what),
+				hint: "run paraider plan again, or with another --agent or --model"}
+		}
+		return &hinted{err: fmt.Errorf("no valid plan after %s; the last draft is in %s", tries, planner.Draft(cli.Plan)),
 			hint: "fix the draft by hand (paraider -f " + planner.Draft(cli.Plan) + " validate says what is wrong), or run paraider plan again with a clearer goal"}
 	}
 	if err != nil {
 		return err
 	}
 	return printPlanned(cli.Plan, env)
+}
+
+// wroteInstead lists what the planning agent's last attempt wrote in its
+// worktree (kept, as a failed planning attempt's is), draft aside.
+func wroteInstead(root string, res *state.Result) []string {
+	files := append(append([]string(nil), res.Undeclared...), res.Elsewhere...)
+	if len(files) > 0 || len(res.Attempts) == 0 || res.Attempts[len(res.Attempts)-1].Worktree == "" {
+		return files
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "git", "status", "--porcelain", "--untracked-files=all")
+	cmd.Dir = filepath.Join(root, res.Attempts[len(res.Attempts)-1].Worktree)
+	out, err := cmd.Output()
+	if err != nil {
+		return nil
+	}
+	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		if len(line) > 3 {
+			files = append(files, line[3:])
+		}
+	}
+	return files
 }
 
 // PlanCheckCmd judges the draft of `paraider plan --add`: the plan with
