@@ -39,7 +39,7 @@ const defaultPlan = "paraider.yaml"
 type CLI struct {
 	// Plan is the plan file; its directory is the repository root, where
 	// build.ninja and .paraider/ live.
-	Plan string `short:"f" name:"file" default:"paraider.yaml" help:"Plan file; its directory holds build.ninja and .paraider/." placeholder:"FILE"`
+	Plan string `short:"f" name:"file" default:"paraider.yaml" help:"Plan file; its directory holds build.ninja and .paraider/." placeholder:"FILE" predictor:"yaml"`
 
 	Init     InitCmd          `cmd:"" group:"start" help:"Write a starter plan, every key explained; ignore paraider's files."`
 	Plan_    PlanCmd          `cmd:"" name:"plan" group:"start" help:"Have an agent write the plan for a goal; kept once it validates."`
@@ -59,6 +59,7 @@ type CLI struct {
 	CI       CICmd            `cmd:"" name:"ci" group:"internal" help:"The steps of the jobs of the GitHub Actions workflow (paraider gen --target github)."`
 	PlanChk  PlanCheckCmd     `cmd:"" name:"plan-check" hidden:"" help:"Judge a draft of new tasks with the plan (paraider plan --add)."`
 	Help     HelpCmd          `cmd:"" group:"start" help:"Show this, or a command's help (paraider help COMMAND)."`
+	Complete CompletionCmd    `cmd:"" name:"completion" group:"start" help:"Print the shell completion script for bash, zsh or fish: commands, flags, task ids, formats."`
 	Version  kong.VersionFlag `help:"Print the version."`
 }
 
@@ -221,7 +222,7 @@ func (ValidateCmd) Run(cli *CLI, env *Env) error {
 
 // ExecCmd runs one task.
 type ExecCmd struct {
-	Task string `arg:"" help:"Task id."`
+	Task string `arg:"" help:"Task id." predictor:"task"`
 	// Force runs the task even when its inputs are unchanged since a success.
 	Force bool `help:"Run even when the task is up to date."`
 }
@@ -370,7 +371,7 @@ func pruneWorktrees(root string, all bool) error {
 
 // ResetCmd forgets tasks' results.
 type ResetCmd struct {
-	Tasks []string `arg:"" optional:"" help:"Task ids."`
+	Tasks []string `arg:"" optional:"" help:"Task ids." predictor:"task"`
 	// All resets every task of the plan.
 	All bool `help:"Reset every task."`
 }

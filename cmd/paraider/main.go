@@ -107,6 +107,9 @@ func paraider(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "paraider: %v\n", err)
 		return exitFailed
 	}
+	if completeShell(parser) {
+		return exitOK
+	}
 	if len(args) == 0 {
 		// Bare paraider: the usage, as help gives it.
 		args = []string{"--help"}

@@ -22,7 +22,7 @@ import (
 
 // DiffCmd shows what each task's last success did to its files.
 type DiffCmd struct {
-	Tasks []string `arg:"" optional:"" help:"Task ids (default: every task with a recorded change, in plan order)."`
+	Tasks []string `arg:"" optional:"" help:"Task ids (default: every task with a recorded change, in plan order)." predictor:"task"`
 	// Stat is a summary per task instead of the diff.
 	Stat bool `help:"Per task, each file with the lines it added and removed, instead of the diff."`
 }
@@ -180,7 +180,7 @@ func statLine(fc state.FileChange, numstat string) (added, removed int, line str
 // RevertCmd puts tasks' files back as they were before their last
 // success.
 type RevertCmd struct {
-	Tasks []string `arg:"" help:"Task ids."`
+	Tasks []string `arg:"" help:"Task ids." predictor:"task"`
 	// KeepDone keeps the tasks off the next run.
 	KeepDone bool `help:"Keep the tasks done: the next run does not do them again."`
 }

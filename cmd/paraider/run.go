@@ -23,7 +23,7 @@ import (
 // prints the report, failed or not.
 type RunCmd struct {
 	// Tasks limits the run to these tasks and what they need.
-	Tasks []string `arg:"" optional:"" help:"Run only these tasks (and the tasks they need)."`
+	Tasks []string `arg:"" optional:"" help:"Run only these tasks (and the tasks they need)." predictor:"task"`
 	// Jobs is passed to ninja as -j; by default it is large enough for the
 	// plan's pool to fill.
 	Jobs int `short:"j" help:"Ninja's -j (default: enough for the plan's jobs)."`
