@@ -337,8 +337,10 @@ type runner struct {
 	success *state.Result
 	// input is the task's input hash as it starts (alreadyDone).
 	input string
-	// restored are the declared files put back from its last success.
-	restored []string
+	// restored are the declared files put back from its last success;
+	// handEdited says its files differ from what it left all the same.
+	restored   []string
+	handEdited bool
 	// run is the plan's run-wide facts (run.json), once read (runInfo).
 	run *state.Run
 	// slots are the run's places, once opened (places).

@@ -89,6 +89,7 @@ func (r *runner) outputsHold(ok *state.Result) bool {
 	if len(restored) > 0 {
 		r.restored = restored
 	}
+	r.handEdited = r.outputHash() != ok.OutputHash
 	return true
 }
 
@@ -112,6 +113,9 @@ func (r *runner) upToDate(prev *state.Result) error {
 		prev.Task, prev.Finished.Local().Format("2006-01-02 15:04:05"), prev.Task)
 	if len(r.restored) > 0 {
 		fmt.Fprintf(r.opts.Out, "  restored %s from its last success (not paid again)\n", strings.Join(r.restored, ", "))
+	}
+	if r.handEdited {
+		fmt.Fprintf(r.opts.Out, "  its files changed since its success (by hand?): yours, kept, not run over\n")
 	}
 	return r.writeStamp(prev.OutputHash)
 }
