@@ -254,10 +254,10 @@ func start(a args) bool {
 	// The pid files say "started, and said hello": tests watching the log
 	// see these lines by then.
 	if f := testFile("FAKE_AIDER_PIDFILE"); f != "" {
-		os.WriteFile(f, []byte(strconv.Itoa(os.Getpid())), 0o644)
+		writePid(f, os.Getpid())
 	}
 	if f := testFile("FAKE_AIDER_PPIDFILE"); f != "" {
-		os.WriteFile(f, []byte(strconv.Itoa(execPid())), 0o644)
+		writePid(f, execPid())
 	}
 	if a.chatHistory != "" {
 		os.MkdirAll(filepath.Dir(a.chatHistory), 0o755)
@@ -449,9 +449,19 @@ func meet(spec string) {
 	}
 }
 
+// writePid writes a pid file whole or not at all (a temporary file
+// renamed into place): a test that waits for the file then reads it must
+// never read it empty.
+func writePid(path string, pid int) {
+	tmp := path + ".tmp"
+	if os.WriteFile(tmp, []byte(strconv.Itoa(pid)), 0o644) == nil {
+		os.Rename(tmp, path)
+	}
+}
+
 // grandchild sleeps, ignoring nothing, until it is killed: the process a
 // timeout must not leave behind.
 func grandchild() {
-	os.WriteFile(os.Args[2], []byte(strconv.Itoa(os.Getpid())), 0o644)
+	writePid(os.Args[2], os.Getpid())
 	time.Sleep(10 * time.Minute)
 }
