@@ -80,6 +80,8 @@ func (r *runner) outputsHold(ok *state.Result) bool {
 			// The success left it as it was before, and that was no
 			// file of the record's: whether it was there is not known.
 			return false
+		case state.SymlinkParent(r.root, f) != "":
+			return false // never written through a symlink: the run refuses it
 		}
 		if err := r.lay.WriteImage(r.lay.Path(f), after); err != nil {
 			return false

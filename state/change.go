@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -142,6 +143,26 @@ func SameImage(path string, img *Image) (bool, error) {
 		return false, err
 	}
 	return blobID(data) == img.Blob, nil
+}
+
+// SymlinkParent is the first directory of rel (a path relative to root,
+// with forward slashes) that is a symlink, relative to root; "" when none
+// is. paraider never writes into the person's tree through one: it could
+// lead anywhere.
+func SymlinkParent(root, rel string) string {
+	dir := root
+	parts := strings.Split(rel, "/")
+	for i, p := range parts[:len(parts)-1] {
+		dir = filepath.Join(dir, p)
+		fi, err := os.Lstat(dir)
+		if err != nil {
+			return ""
+		}
+		if fi.Mode()&os.ModeSymlink != 0 {
+			return strings.Join(parts[:i+1], "/")
+		}
+	}
+	return ""
 }
 
 // WriteImage puts img at path atomically (removes the file for nil).

@@ -65,3 +65,24 @@ func TestImagesAndPrune(t *testing.T) {
 		}
 	}
 }
+
+// SymlinkParent names the first directory of a path that is a symlink:
+// paraider writes nothing through one (revert, the restore of a deleted
+// output).
+func TestSymlinkParent(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "real", "deep"), 0o755)
+	os.Symlink(t.TempDir(), filepath.Join(root, "link"))
+	os.Symlink(filepath.Join(root, "real"), filepath.Join(root, "real", "loop"))
+	for rel, want := range map[string]string{
+		"a.txt":            "",
+		"real/deep/a.txt":  "",
+		"link/a.txt":       "link",
+		"real/loop/a.txt":  "real/loop",
+		"missing/dir/a.go": "",
+	} {
+		if got := SymlinkParent(root, rel); got != want {
+			t.Errorf("SymlinkParent(%q) = %q; want %q", rel, got, want)
+		}
+	}
+}

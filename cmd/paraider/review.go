@@ -221,6 +221,14 @@ func (c *RevertCmd) Run(cli *CLI, env *Env) error {
 	}
 	for _, ch := range chs {
 		for _, fc := range ch.Files {
+			if dir := state.SymlinkParent(lay.Root, fc.Path); dir != "" {
+				return &hinted{err: fmt.Errorf("not reverted: %s is under %s, a symlink; paraider does not write through symlinks", fc.Path, dir),
+					hint: "nothing was changed; put " + dir + " back as a directory, or take the change back by hand (paraider diff shows it)"}
+			}
+		}
+	}
+	for _, ch := range chs {
+		for _, fc := range ch.Files {
 			if err := lay.WriteImage(lay.Path(fc.Path), fc.Before); err != nil {
 				return fmt.Errorf("reverting %s: %w (the files named before it in paraider diff were reverted)", fc.Path, err)
 			}
