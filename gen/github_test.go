@@ -10,6 +10,7 @@ import (
 	"github.com/rhysd/actionlint"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/paraider/paraider/internal/sh"
 	"github.com/paraider/paraider/plan"
 )
 
@@ -220,4 +221,76 @@ func TestGitHubLimits(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "at most 256 jobs") {
 		t.Errorf("err %v; want the 256-job limit named", err)
 	}
+}
+
+// Hostile plan text compiled to a workflow: every run: value is a quoted
+// scalar that parses back to the command as written, whatever the plan's
+// path holds; plan text carrying a GitHub expression is refused; key
+// variables that are no variable names and ids that differ only in case
+// are plan errors.
+func TestGitHubHostileInput(t *testing.T) {
+	planText := "version: 1\nmodel: openrouter/x/y\ntasks:\n  - {id: a, files: [a.txt], message: m}\n"
+	p := parsePlan(t, planText)
+	for _, path := range []string{"my plans #2/paraider.yaml", "a: b/paraider.yaml", `it's "q"/paraider.yaml`, "$HOME/p.yaml", "plän ü/p.yaml"} {
+		out := filepath.Join(t.TempDir(), DefaultWorkflow)
+		if _, err := WriteGitHub(p, out, path, "v1", false); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		data, _ := os.ReadFile(out)
+		var wf struct {
+			Jobs map[string]struct {
+				Steps []struct{ Run string }
+			}
+		}
+		if err := yaml.Unmarshal(data, &wf); err != nil {
+			t.Fatalf("%s: the workflow does not parse: %v", path, err)
+		}
+		found := false
+		for _, j := range wf.Jobs {
+			for _, s := range j.Steps {
+				if strings.HasPrefix(s.Run, "paraider ") {
+					found = true
+					if want := "paraider -f " + sh.Quote(path) + " "; !strings.HasPrefix(s.Run, want) {
+						t.Errorf("%s: run %q; want it to start %q", path, s.Run, want)
+					}
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: no paraider step", path)
+		}
+		lint(t, string(data))
+	}
+
+	out := filepath.Join(t.TempDir(), DefaultWorkflow)
+	if _, err := WriteGitHub(p, out, "${{ github.token }}/paraider.yaml", "v1", false); err == nil || !strings.Contains(err.Error(), "GitHub expression") {
+		t.Errorf("a path holding ${{: %v; want refused", err)
+	}
+	evil := parsePlan(t, "version: 1\nmodel: m\nagents:\n  evil:\n    command: evil {message}\n    install: 'echo ${{ github.event.issue.title }}'\ntasks:\n  - {id: a, files: [a.txt], message: m, agent: evil}\n")
+	if _, err := WriteGitHub(evil, out, "paraider.yaml", "v1", false); err == nil || !strings.Contains(err.Error(), "install holds ${{") {
+		t.Errorf("an install holding ${{: %v; want refused", err)
+	}
+
+	for text, want := range map[string]string{
+		"version: 1\nmodel: m\nagents:\n  k:\n    command: k {message}\n    keys: {\"\": \"FOO: bar\\n  X }}${{ github.token\"}\ntasks:\n  - {id: a, files: [a.txt], message: m, agent: k}\n": `6:16: agent "k": key variable "FOO: bar\n  X }}${{ github.token" is not a variable name`,
+		"version: 1\nmodel: m\ntasks:\n  - {id: Build, files: [a.txt], message: m}\n  - {id: build, files: [b.txt], message: m}\n": `5:10: task id "build" differs from "Build" only in case`,
+	} {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "paraider.yaml"), []byte(text), 0o644)
+		_, err := plan.Load(filepath.Join(dir, "paraider.yaml"))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("plan error %v; want %q", err, want)
+		}
+	}
+}
+
+func parsePlan(t *testing.T, text string) *plan.Plan {
+	t.Helper()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "paraider.yaml"), []byte(text), 0o644)
+	p, err := plan.Load(filepath.Join(dir, "paraider.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -661,6 +661,7 @@ func (d *decoder) tasks(p *Plan, tasksNode *yaml.Node) map[*Task]*taskNodes {
 	case len(tasksNode.Content) == 0:
 		d.nodeErr(tasksNode, "add at least one task", "the task list is empty")
 	}
+	folded := map[string]*Task{} // by lower-case id
 	for _, tn := range tasksNode.Content {
 		t, tnodes := d.task(p, deref(tn))
 		if t == nil {
@@ -671,6 +672,13 @@ func (d *decoder) tasks(p *Plan, tasksNode *yaml.Node) map[*Task]*taskNodes {
 				d.nodeErr(tnodes.id, fmt.Sprintf("the first is at line %d; give each task its own id", prev.line), "duplicate task id %q", t.ID)
 				continue
 			}
+			// Ids are file names (specs, stamps, logs), and macOS's file
+			// system, like GitHub's job ids, ignores case.
+			if prev, dup := folded[strings.ToLower(t.ID)]; dup {
+				d.nodeErr(tnodes.id, fmt.Sprintf("task %q is at line %d; ids are file names, and macOS (and GitHub's job ids) ignore case: give each its own", prev.ID, prev.line), "task id %q differs from %q only in case", t.ID, prev.ID)
+				continue
+			}
+			folded[strings.ToLower(t.ID)] = t
 			p.byID[t.ID] = t
 		}
 		p.Tasks = append(p.Tasks, t)
@@ -705,6 +713,13 @@ func (d *decoder) agents(n *yaml.Node) map[string]*agent.Profile {
 				def.Install, _ = d.str(v, "install")
 			case "keys":
 				def.Keys = d.strMap(v, "keys")
+				// Values are environment variables' names: they become
+				// names in a workflow's env: and ${{ secrets.NAME }}.
+				for i := 0; i+1 < len(v.Content); i += 2 {
+					if val := deref(v.Content[i+1]); !envNameRE.MatchString(val.Value) {
+						d.nodeErr(val, "an environment variable's name: letters, digits and _, not starting with a digit (e.g. OPENROUTER_API_KEY)", "agent %q: key variable %q is not a variable name", k.Value, val.Value)
+					}
+				}
 			case "scratch":
 				def.Scratch, _ = d.strList(v, "scratch")
 			case "output":
