@@ -273,7 +273,7 @@ func TestGitHubHostileInput(t *testing.T) {
 
 	for text, want := range map[string]string{
 		"version: 1\nmodel: m\nagents:\n  k:\n    command: k {message}\n    keys: {\"\": \"FOO: bar\\n  X }}${{ github.token\"}\ntasks:\n  - {id: a, files: [a.txt], message: m, agent: k}\n": `6:16: agent "k": key variable "FOO: bar\n  X }}${{ github.token" is not a variable name`,
-		"version: 1\nmodel: m\ntasks:\n  - {id: Build, files: [a.txt], message: m}\n  - {id: build, files: [b.txt], message: m}\n": `5:10: task id "build" differs from "Build" only in case`,
+		"version: 1\nmodel: m\ntasks:\n  - {id: Build, files: [a.txt], message: m}\n  - {id: build, files: [b.txt], message: m}\n":                                                            `5:10: task id "build" differs from "Build" only in case`,
 	} {
 		dir := t.TempDir()
 		os.WriteFile(filepath.Join(dir, "paraider.yaml"), []byte(text), 0o644)
