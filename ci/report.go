@@ -28,14 +28,18 @@ func (j *Job) Report(ctx context.Context, summary string, out io.Writer) error {
 		if state.ReadJSON(filepath.Join(in, ResultFile), &res) != nil {
 			continue // its job did not run: not run
 		}
+		if err := checkArtifact(t.ID, &res); err != nil {
+			return fmt.Errorf("artifact %s: %w; refused", filepath.Base(in), err)
+		}
 		if err := state.WriteJSON(j.Lay.Path(state.ResultPath(t.ID)), res); err != nil {
 			return err
 		}
 		logs, _ := os.ReadDir(filepath.Join(in, LogsDir))
 		for _, l := range logs {
-			data, err := os.ReadFile(filepath.Join(in, LogsDir, l.Name()))
+			// An artifact is input: a link in it is not followed.
+			data, err := state.ReadOwn(filepath.Join(in, LogsDir, l.Name()), 1<<30)
 			if err != nil {
-				return err
+				return fmt.Errorf("artifact %s: %w", filepath.Base(in), err)
 			}
 			if err := state.WriteFile(j.Lay.Path(state.Dir+"/logs/"+l.Name()), data, 0o644); err != nil {
 				return err
@@ -166,4 +170,23 @@ func (j *Job) Push(ctx context.Context, branch string) error {
 	}
 	_, err := j.git(ctx, nil, "push", "-q", "origin", branch)
 	return err
+}
+
+// checkArtifact refuses a result from a CI artifact that names anything
+// but what a job of task id writes: every path paraider reads from it
+// stays inside the artifact (a log named .git/config, where checkout keeps
+// the token, or ../../etc/hostname, would go into the report).
+func checkArtifact(id string, res *state.Result) error {
+	if res.Task != id {
+		return fmt.Errorf("its result is of task %q, not %q", res.Task, id)
+	}
+	for _, a := range res.Attempts {
+		if a.Log != "" && a.Log != state.LogPath(id, a.N) {
+			return fmt.Errorf("attempt %d names the log %q, not %s", a.N, a.Log, state.LogPath(id, a.N))
+		}
+		if a.Worktree != "" {
+			return fmt.Errorf("attempt %d names a worktree, %q, which no CI job keeps", a.N, a.Worktree)
+		}
+	}
+	return nil
 }
