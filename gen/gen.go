@@ -173,20 +173,16 @@ func writeSpecs(p *plan.Plan, abs func(string) string, sum *Summary, written sta
 	existing := listDir(abs(state.Dir + "/specs"))
 	profiles := map[string]*agent.Profile{}
 	for _, t := range p.Tasks {
-		if profiles[t.Agent] == nil {
-			prof, err := Profile(p, t.Agent)
-			if err != nil {
-				return nil, err
-			}
-			profiles[t.Agent] = prof
+		prof, err := profileOnce(p, profiles, t.Agent)
+		if err != nil {
+			return nil, err
 		}
-		spec := specWith(p, t, profiles[t.Agent])
+		spec := specWith(p, t, prof)
 		b, _ := json.MarshalIndent(spec, "", "  ")
 		b = append(b, '\n')
 		written[state.SpecPath(t.ID)] = state.SumOf(b)
 		specFile := abs(state.SpecPath(t.ID))
 		wrote := true
-		var err error
 		if existing[filepath.Base(specFile)] {
 			wrote, err = state.WriteIfChanged(specFile, b)
 		} else {
@@ -312,16 +308,13 @@ func Specs(p *plan.Plan) (map[string]*state.Spec, error) {
 	specs := map[string]*state.Spec{}
 	profiles := map[string]*agent.Profile{}
 	for _, t := range p.Tasks {
-		if profiles[t.Agent] == nil {
-			prof, err := Profile(p, t.Agent)
-			if err != nil {
-				return nil, err
-			}
-			profiles[t.Agent] = prof
+		prof, err := profileOnce(p, profiles, t.Agent)
+		if err != nil {
+			return nil, err
 		}
 		// As exec will read it: through JSON, as gen writes it (an empty
 		// list and none are one there, and hash alike).
-		b, _ := json.Marshal(specWith(p, t, profiles[t.Agent]))
+		b, _ := json.Marshal(specWith(p, t, prof))
 		var spec state.Spec
 		if err := json.Unmarshal(b, &spec); err != nil {
 			return nil, err
@@ -329,6 +322,19 @@ func Specs(p *plan.Plan) (map[string]*state.Spec, error) {
 		specs[t.ID] = &spec
 	}
 	return specs, nil
+}
+
+// profileOnce is Profile, looked up once per name into profiles.
+func profileOnce(p *plan.Plan, profiles map[string]*agent.Profile, name string) (*agent.Profile, error) {
+	if prof := profiles[name]; prof != nil {
+		return prof, nil
+	}
+	prof, err := Profile(p, name)
+	if err != nil {
+		return nil, err
+	}
+	profiles[name] = prof
+	return prof, nil
 }
 
 // Profile returns the agent profile of that name: the plan's own, or a
