@@ -34,9 +34,11 @@ type pending struct {
 func pendingPath(id string) string { return state.Dir + "/pending/" + id + ".json" }
 
 // keepPending keeps attempt a aside until its verdict is in (dropPending).
+// Atomic against a kill, not synced: a power cut costs the agent paid
+// again, not a wrong verdict, and every attempt in place writes it.
 func (r *runner) keepPending(a state.Attempt) {
 	a.End = time.Now().UTC()
-	state.WriteJSON(r.lay.Path(pendingPath(r.spec.ID)), pending{Run: state.CurrentRun(), SpecHash: r.spec.Hash(),
+	state.WriteJSONUnsynced(r.lay.Path(pendingPath(r.spec.ID)), pending{Run: state.CurrentRun(), SpecHash: r.spec.Hash(),
 		InputHash: r.input, OutputHash: r.outputHash(), Attempt: a})
 }
 
