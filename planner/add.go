@@ -49,7 +49,11 @@ func Combine(base, draft []byte) ([]byte, error) {
 		}
 		end--
 	}
-	indent := strings.Repeat(" ", list.Content[0].Column-3) // "- " before the item's column
+	// The list's dashes stand at the sequence's column, wherever its
+	// items start after them ("-   id: a", PyYAML's indent=4 style, has
+	// the dash at column 1 and the item at 5): the new items take the same
+	// dash column, each "- " and its item.
+	indent := strings.Repeat(" ", max(list.Column-1, 0))
 	var add strings.Builder
 	if end > 0 && !strings.HasSuffix(lines[end-1], "\n") {
 		add.WriteString("\n")

@@ -33,3 +33,31 @@ func TestCombine(t *testing.T) {
 		t.Errorf("a draft without tasks was taken")
 	}
 }
+
+// Combine works for every layout of a block task list: the dash at column
+// 1 with the item at 5 (PyYAML's indent=4), items on the dash's next
+// line, comments between items, flow-style items.
+func TestCombineLayouts(t *testing.T) {
+	draft := "tasks:\n  - {id: new, files: [n.txt], message: n}\n"
+	for name, base := range map[string]string{
+		"dash at column 1, indent 4": "version: 1\nmodel: m\ntasks:\n-   id: a\n    files: [a.txt]\n    message: a\n-   id: b\n    files: [b.txt]\n    message: b\n",
+		"dash at column 5":           "version: 1\nmodel: m\ntasks:\n    - id: a\n      files: [a.txt]\n      message: a\n",
+		"item below its dash":        "version: 1\nmodel: m\ntasks:\n  -\n    id: a\n    files: [a.txt]\n    message: a\n",
+		"comments between items":     "version: 1\nmodel: m\ntasks:\n  # one\n  - {id: a, files: [a.txt], message: a}\n  # two\n\n  - {id: b, files: [b.txt], message: b}\ncheck_timeout: 1m\n",
+	} {
+		got, err := Combine([]byte(base), []byte(draft))
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		var v struct {
+			Tasks []struct{ ID string } `yaml:"tasks"`
+		}
+		if err := yaml.Unmarshal(got, &v); err != nil || len(v.Tasks) == 0 || v.Tasks[len(v.Tasks)-1].ID != "new" {
+			t.Errorf("%s: the combined plan reads as %+v, %v:\n%s", name, v, err, got)
+		}
+		if !strings.HasPrefix(string(got), strings.TrimSuffix(base, "check_timeout: 1m\n")) {
+			t.Errorf("%s: the plan's own bytes changed:\n%s", name, got)
+		}
+	}
+}
