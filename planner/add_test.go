@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -59,5 +61,20 @@ func TestCombineLayouts(t *testing.T) {
 		if !strings.HasPrefix(string(got), strings.TrimSuffix(base, "check_timeout: 1m\n")) {
 			t.Errorf("%s: the plan's own bytes changed:\n%s", name, got)
 		}
+	}
+}
+
+// A plan paraider cannot add to (a flow-style task list) is refused before
+// an agent is paid: the draft is not to blame.
+func TestAddRefusedBeforePaying(t *testing.T) {
+	dir := t.TempDir()
+	file := dir + "/paraider.yaml"
+	os.WriteFile(file, []byte("version: 1\nmodel: m\ntasks: [{id: a, files: [a.txt], message: a}]\n"), 0o644)
+	err := Run(context.Background(), Options{Goal: "more", Plan: file, Add: true, Agent: "no-such-agent"})
+	if err == nil || !strings.Contains(err.Error(), "paraider cannot add tasks to") || !strings.Contains(err.Error(), "nothing was spent") {
+		t.Errorf("got %v; want paraider's own refusal before any agent", err)
+	}
+	if _, serr := os.Stat(dir + "/.paraider"); serr == nil {
+		t.Errorf("an attempt was prepared")
 	}
 }

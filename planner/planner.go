@@ -63,6 +63,12 @@ func Run(ctx context.Context, o Options) error {
 		if base, err = os.ReadFile(o.Plan); err != nil {
 			return fmt.Errorf("--add: %w", err)
 		}
+		// Whether paraider can add to this plan's task list at all is
+		// paraider's question, asked before any agent is paid: a draft
+		// cannot mend it, and no attempt should be spent on it.
+		if _, err := Combine(base, []byte("tasks:\n  - {id: probe}\n")); err != nil {
+			return fmt.Errorf("--add: paraider cannot add tasks to %s: %w (nothing was spent)", o.Plan, err)
+		}
 	} else if _, err := os.Lstat(o.Plan); err == nil && !o.Force {
 		return fmt.Errorf("%s: %w", o.Plan, ErrExists)
 	}
