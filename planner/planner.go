@@ -44,7 +44,15 @@ type Options struct {
 	Out     io.Writer
 	Timeout time.Duration
 	Retries int
+	// Confirm is asked whether to write a plan that brings commands of
+	// its own (Commands); nil: never. The draft stays beside the plan
+	// when it says no.
+	Confirm func(commands []string) bool
 }
+
+// ErrUnconfirmed says the draft brings commands that were not agreed to:
+// it is left beside the plan, not written as the plan.
+var ErrUnconfirmed = errors.New("the draft's commands were not agreed to")
 
 // Draft is where the agent writes: beside the plan, kept when it never
 // validates.
@@ -82,6 +90,16 @@ func Run(ctx context.Context, o Options) error {
 	}
 	model := defaultStr(o.Model, prof.Model)
 	draft := filepath.Base(Draft(o.Plan))
+	// An earlier run's draft is set aside, not lost: an agent that wrote
+	// the same bytes again would seem to have changed nothing.
+	if _, err := os.Lstat(Draft(o.Plan)); err == nil {
+		if err := os.Rename(Draft(o.Plan), Draft(o.Plan)+".prev"); err != nil {
+			return err
+		}
+		if o.Out != nil {
+			fmt.Fprintf(o.Out, "paraider: the earlier draft is now %s\n", Draft(o.Plan)+".prev")
+		}
+	}
 	files, note := repoFiles(ctx, root, 20<<10)
 	spec := &state.Spec{
 		ID: TaskID, Files: []string{draft}, Message: message(o.Goal, draft, max(o.Jobs, 0), files, note, base), Model: model,
@@ -119,17 +137,26 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	if !o.Add {
-		return os.Rename(filepath.Join(root, draft), o.Plan)
-	}
 	d, err := os.ReadFile(filepath.Join(root, draft))
 	if err != nil {
 		return err
 	}
-	combined, err := Combine(base, d)
-	if err != nil {
-		return err
+	whole := d
+	if o.Add {
+		if whole, err = Combine(base, d); err != nil {
+			return err
+		}
 	}
+	// What an agent wrote runs on the next `paraider run`: a goal read
+	// from an issue can carry instructions. Every command the draft
+	// brings is shown, and written only when agreed to.
+	if cmds := newCommands(o.Plan, base, whole); len(cmds) > 0 && (o.Confirm == nil || !o.Confirm(cmds)) {
+		return ErrUnconfirmed
+	}
+	if !o.Add {
+		return os.Rename(filepath.Join(root, draft), o.Plan)
+	}
+	combined := whole
 	if err := state.WriteFile(o.Plan, combined, 0o644); err != nil {
 		return err
 	}
@@ -240,4 +267,76 @@ func defaultDur(v, d time.Duration) time.Duration {
 		return d
 	}
 	return v
+}
+
+// Commands lists what a plan would run or set beyond its agents' work:
+// each task's check, each final check, each agent it defines (its
+// command and install), and the environment it sets.
+func Commands(p *plan.Plan) []string {
+	var out []string
+	for _, t := range p.Tasks {
+		if t.Check != "" {
+			out = append(out, fmt.Sprintf("task %s check: %s", t.ID, t.Check))
+		}
+	}
+	for _, c := range p.Checks {
+		out = append(out, fmt.Sprintf("final check %s: %s", c.Name, c.Command))
+	}
+	names := make([]string, 0, len(p.Agents))
+	for n := range p.Agents {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		a := p.Agents[n]
+		out = append(out, fmt.Sprintf("agent %s command: %s", n, a.Command))
+		if a.Install != "" {
+			out = append(out, fmt.Sprintf("agent %s install: %s", n, a.Install))
+		}
+	}
+	env := func(who string, m map[string]string) {
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			out = append(out, fmt.Sprintf("%s env: %s=%s", who, k, m[k]))
+		}
+	}
+	env("plan", p.Env)
+	for _, t := range p.Tasks {
+		own := map[string]string{} // what the task sets beyond the plan's
+		for k, v := range t.Env {
+			if pv, ok := p.Env[k]; !ok || pv != v {
+				own[k] = v
+			}
+		}
+		env("task "+t.ID, own)
+	}
+	return out
+}
+
+// newCommands are the commands of the plan in whole that the plan in base
+// (nil: none) did not have.
+func newCommands(file string, base, whole []byte) []string {
+	p, err := plan.Parse(file, whole)
+	if err != nil {
+		return []string{"(the plan does not parse: " + err.Error() + ")"}
+	}
+	had := map[string]bool{}
+	if base != nil {
+		if b, err := plan.Parse(file, base); err == nil {
+			for _, c := range Commands(b) {
+				had[c] = true
+			}
+		}
+	}
+	var out []string
+	for _, c := range Commands(p) {
+		if !had[c] {
+			out = append(out, c)
+		}
+	}
+	return out
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/paraider/paraider/gen"
 	"github.com/paraider/paraider/internal/human"
 	"github.com/paraider/paraider/plan"
@@ -29,6 +31,7 @@ type PlanCmd struct {
 	Add     bool          `help:"Add tasks for the goal to the existing plan; its own tasks stay as they are, byte for byte."`
 	Timeout time.Duration `default:"10m" help:"Per attempt."`
 	Retries int           `default:"2" help:"Attempts after one whose plan does not validate."`
+	Yes     bool          `help:"Write the plan even when it brings commands of its own (checks, agents, environment); they are printed either way."`
 }
 
 func (c *PlanCmd) Run(cli *CLI, env *Env) error {
@@ -61,7 +64,23 @@ func (c *PlanCmd) Run(cli *CLI, env *Env) error {
 	if len(added) > 0 {
 		fmt.Fprintf(env.Stdout, "paraider: added %s to .gitignore\n", strings.Join(added, ", "))
 	}
-	err = planner.Run(env.Ctx, planner.Options{Goal: goal, Plan: cli.Plan, Agent: agentName, Model: c.Model, Jobs: c.Jobs,
+	confirm := func(cmds []string) bool {
+		fmt.Fprintf(env.Stdout, "the plan brings commands of its own, which paraider run will run:\n")
+		for _, c := range cmds {
+			fmt.Fprintf(env.Stdout, "  %s\n", human.Printable(c))
+		}
+		if c.Yes {
+			return true
+		}
+		if !isTerminal(os.Stdin) || !isTerminal(os.Stdout) {
+			return false
+		}
+		fmt.Fprintf(env.Stdout, "write the plan with them? [y/N] ")
+		var answer string
+		fmt.Fscanln(os.Stdin, &answer)
+		return strings.EqualFold(strings.TrimSpace(answer), "y") || strings.EqualFold(strings.TrimSpace(answer), "yes")
+	}
+	err = planner.Run(env.Ctx, planner.Options{Confirm: confirm, Goal: goal, Plan: cli.Plan, Agent: agentName, Model: c.Model, Jobs: c.Jobs,
 		Force: c.Force, Add: c.Add, Exe: exe, Out: env.Stdout, Timeout: c.Timeout, Retries: c.Retries})
 	if errors.Is(err, planner.ErrExists) {
 		return &hinted{err: fmt.Errorf("%s exists; not overwriting it", cli.Plan), hint: "pass --force to replace it, or name another file with -f"}
@@ -71,6 +90,10 @@ func (c *PlanCmd) Run(cli *CLI, env *Env) error {
 	if state.ReadJSON(filepath.Join(root, state.ResultPath(planner.TaskID)), &res) == nil {
 		fmt.Fprintf(env.Stdout, "planning: %s, tokens %s sent, %s received, %s\n", human.Count(len(res.Attempts), "attempt"),
 			human.Tokens(res.TokensSent), human.Tokens(res.TokensRecv), human.Money(res.Cost))
+	}
+	if errors.Is(err, planner.ErrUnconfirmed) {
+		return &hinted{err: fmt.Errorf("not written: the plan brings commands (above) that were not agreed to; the draft is in %s", planner.Draft(cli.Plan)),
+			hint: "read the draft; then run paraider plan again with --yes, or move the draft to " + cli.Plan + " yourself"}
 	}
 	var te *runner.TaskError
 	if errors.As(err, &te) {
@@ -92,6 +115,8 @@ func (c *PlanCmd) Run(cli *CLI, env *Env) error {
 	}
 	return printPlanned(cli.Plan, env)
 }
+
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
 // wroteInstead lists what the planning agent's last attempt wrote in its
 // worktree (kept, as a failed planning attempt's is), draft aside.
