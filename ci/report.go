@@ -146,7 +146,11 @@ func (j *Job) Push(ctx context.Context, branch string) error {
 	if _, err := j.git(ctx, nil, "checkout", "-q", "-b", branch); err != nil {
 		return err
 	}
-	// Report staged every patch: commit them task by task.
+	// Report staged every patch: commit them task by task, each task's
+	// own patch (its artifact's) applied to the index on the commit
+	// before, in needs order, so that each commit holds exactly that
+	// task's change and git revert of it takes back just that (the final
+	// tree per task would give a task's file with a later task's edits).
 	if _, err := j.git(ctx, nil, "reset", "-q"); err != nil {
 		return err
 	}
@@ -157,8 +161,12 @@ func (j *Job) Push(ctx context.Context, branch string) error {
 			state.ReadJSON(j.Lay.Path(state.SpecPath(t.ID)), &spec) != nil {
 			continue
 		}
-		if _, err := j.git(ctx, []string{"GIT_LITERAL_PATHSPECS=1"}, append([]string{"add", "-A", "--"}, t.Files...)...); err != nil {
-			return err
+		patch := j.Lay.Path(In(t.ID) + "/" + PatchFile)
+		if fi, err := os.Stat(patch); err != nil || fi.Size() == 0 {
+			continue // it changed nothing
+		}
+		if _, err := j.git(ctx, nil, "apply", "--cached", "--binary", "--whitespace=nowarn", patch); err != nil {
+			return fmt.Errorf("committing %s's change: %w", t.ID, err)
 		}
 		if staged, _ := j.git(ctx, nil, "diff", "--cached", "--name-only"); staged == "" {
 			continue // it changed nothing

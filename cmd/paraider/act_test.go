@@ -414,7 +414,7 @@ func TestGitHubActionsPush(t *testing.T) {
 	e := newActEnv(t)
 	plan := "version: 1\nmodel: openrouter/test/model\njobs: 2\ngithub: {push: branch}\ntasks:\n" +
 		"  - {id: a, files: [a.txt], message: write a}\n" +
-		"  - {id: b, files: [b.txt], needs: [a], read: [a.txt], message: write b}\n"
+		"  - {id: b, files: [a.txt, b.txt], needs: [a], message: write b, env: {FAKE_AIDER_APPEND: \"1\"}}\n"
 	repo := e.repo(t, map[string]string{"paraider.yaml": plan})
 	if wf, _ := os.ReadFile(filepath.Join(repo, ".github/workflows/paraider.yml")); !strings.Contains(string(wf), "contents: write") {
 		t.Errorf("a workflow that pushes does not ask for contents: write")
@@ -436,8 +436,16 @@ func TestGitHubActionsPush(t *testing.T) {
 	if log := gitIn(t, origin, "log", "--format=%s", "-3", "paraider/7"); log != "b: write b\na: write a\nstart\n" {
 		t.Errorf("commits on paraider/7: %q; want b's on a's on the start", log)
 	}
-	if files := gitIn(t, origin, "show", "--name-only", "--format=", "paraider/7"); files != "b.txt\n" {
-		t.Errorf("b's commit holds %q; want b.txt alone", files)
+	// Each commit holds exactly its task's patch: b edited a.txt too, and
+	// that edit is in b's commit, not in a's (git revert of b takes it back).
+	if files := gitIn(t, origin, "show", "--name-only", "--format=", "paraider/7"); files != "a.txt\nb.txt\n" {
+		t.Errorf("b's commit holds %q; want a.txt and b.txt", files)
+	}
+	if a := gitIn(t, origin, "show", "paraider/7~1:a.txt"); strings.Contains(a, "write b") || !strings.Contains(a, "write a") {
+		t.Errorf("a's commit's a.txt holds b's edit (or lacks a's):\n%s", a)
+	}
+	if a := gitIn(t, origin, "show", "paraider/7:a.txt"); !strings.Contains(a, "write b") {
+		t.Errorf("b's commit's a.txt lacks b's edit:\n%s", a)
 	}
 	if tr := gitIn(t, origin, "log", "-1", "--format=%(trailers:key=Paraider-Task,valueonly)", "paraider/7~1"); tr != "a\n\n" && tr != "a\n" {
 		t.Errorf("a's commit's Paraider-Task trailer: %q", tr)
