@@ -103,7 +103,7 @@ func (j *Job) Prepare(ctx context.Context, id string) (string, error) {
 		if res.Status != state.StatusOK {
 			return "", fmt.Errorf("task %s needs %s, which failed: %s", id, d, res.Reason)
 		}
-		if err := j.apply(ctx, j.Lay.Path(In(d)+"/"+PatchFile)); err != nil {
+		if err := j.applyOf(ctx, d, j.Lay.Path(In(d)+"/"+PatchFile)); err != nil {
 			return "", fmt.Errorf("applying the patch of %s: %w", d, err)
 		}
 	}
@@ -122,6 +122,68 @@ func (j *Job) Prepare(ctx context.Context, id string) (string, error) {
 		return "", err
 	}
 	return "paraider-" + id + "-" + h[:32], nil
+}
+
+// applyOf applies task id's patch from its artifact, which is input: it
+// may touch only the task's own files, and none through a directory that
+// is a symlink (git apply --index writes through one).
+func (j *Job) applyOf(ctx context.Context, id, patch string) error {
+	if fi, err := os.Stat(patch); err != nil || fi.Size() == 0 {
+		return j.apply(ctx, patch)
+	}
+	t := j.Plan.Task(id)
+	if t == nil {
+		return fmt.Errorf("no task %q in the plan", id)
+	}
+	numstat, err := j.git(ctx, nil, "apply", "--numstat", "-z", patch)
+	if err != nil {
+		return err
+	}
+	top, err := j.git(ctx, nil, "rev-parse", "--show-toplevel")
+	if err != nil {
+		return err
+	}
+	prefix, err := j.git(ctx, nil, "rev-parse", "--show-prefix")
+	if err != nil {
+		return err
+	}
+	if err := checkPatch(strings.TrimSpace(top), strings.TrimSpace(prefix), t.Files, numstat); err != nil {
+		return fmt.Errorf("artifact %s: %w; refused", filepath.Base(In(id)), err)
+	}
+	return j.apply(ctx, patch)
+}
+
+// checkPatch refuses a patch (as `git apply --numstat -z` lists it) that
+// touches a path other than files (relative to the plan's directory,
+// prefix from the repository's top) or one under a symlink in top.
+func checkPatch(top, prefix string, files []string, numstat string) error {
+	allowed := map[string]bool{}
+	for _, f := range files {
+		allowed[prefix+f] = true
+	}
+	fields := strings.Split(strings.TrimSuffix(numstat, "\x00"), "\x00")
+	var paths []string
+	for i := 0; i < len(fields); i++ {
+		parts := strings.SplitN(fields[i], "\t", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		if parts[2] != "" {
+			paths = append(paths, parts[2])
+		} else if i+2 < len(fields) { // a rename: the source, then the destination
+			paths = append(paths, fields[i+1], fields[i+2])
+			i += 2
+		}
+	}
+	for _, p := range paths {
+		if !allowed[p] {
+			return fmt.Errorf("its patch touches %s, which is not one of its task's files", p)
+		}
+		if dir := state.SymlinkParent(top, p); dir != "" {
+			return fmt.Errorf("its patch touches %s, under %s, a symlink", p, dir)
+		}
+	}
+	return nil
 }
 
 // apply applies a patch to the checkout and its index; an empty patch is

@@ -46,7 +46,7 @@ func (j *Job) Report(ctx context.Context, summary string, out io.Writer) error {
 			}
 		}
 		if res.Status == state.StatusOK {
-			if err := j.apply(ctx, filepath.Join(in, PatchFile)); err != nil {
+			if err := j.applyOf(ctx, t.ID, filepath.Join(in, PatchFile)); err != nil {
 				return fmt.Errorf("applying the patch of %s: %w", t.ID, err)
 			}
 		}
@@ -165,6 +165,7 @@ func (j *Job) Push(ctx context.Context, branch string) error {
 		if fi, err := os.Stat(patch); err != nil || fi.Size() == 0 {
 			continue // it changed nothing
 		}
+		// Checked when `ci report` applied it (applyOf), in this job.
 		if _, err := j.git(ctx, nil, "apply", "--cached", "--binary", "--whitespace=nowarn", patch); err != nil {
 			return fmt.Errorf("committing %s's change: %w", t.ID, err)
 		}
