@@ -38,11 +38,11 @@ func TestCheckPatch(t *testing.T) {
 	os.Symlink(t.TempDir(), filepath.Join(top, "app", "link"))
 	files := []string{"a.txt", "real/b.txt", "link/c.txt"}
 	for numstat, want := range map[string]string{
-		"1\t0\tapp/a.txt\x001\t1\tapp/real/b.txt\x00": "",
+		"1\t0\tapp/a.txt\x001\t1\tapp/real/b.txt\x00":          "",
 		"1\t0\tapp/a.txt\x001\t0\t.github/workflows/x.yml\x00": "touches .github/workflows/x.yml, which is not one of its task's files",
-		"1\t0\ta.txt\x00": "touches a.txt, which is not one",
+		"1\t0\ta.txt\x00":                         "touches a.txt, which is not one",
 		"0\t0\t\x00app/a.txt\x00app/evil.txt\x00": "touches app/evil.txt",
-		"1\t0\tapp/link/c.txt\x00": "under app/link, a symlink",
+		"1\t0\tapp/link/c.txt\x00":                "under app/link, a symlink",
 	} {
 		err := checkPatch(top, "app/", files, numstat)
 		switch {
