@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -26,8 +27,11 @@ func Combine(base, draft []byte) ([]byte, error) {
 		return nil, errors.New("the draft has no `tasks:` list of new tasks")
 	}
 	list := tasksOf(&b)
-	if list == nil || list.Kind != yaml.SequenceNode || len(list.Content) == 0 || list.Style == yaml.FlowStyle {
-		return nil, errors.New("the plan has no block list under `tasks:` to add to")
+	if list == nil || list.Kind != yaml.SequenceNode || len(list.Content) == 0 {
+		return nil, errors.New("the plan has no list under `tasks:` to add to")
+	}
+	if list.Style == yaml.FlowStyle {
+		return addToFlow(base, list, newTasks)
 	}
 	lines := strings.SplitAfter(string(base), "\n")
 	// The task list ends before the next top-level key, or at the end.
@@ -88,4 +92,108 @@ func tasksOf(doc *yaml.Node) *yaml.Node {
 		}
 	}
 	return nil
+}
+
+// addToFlow appends the new tasks inside a flow-style task list
+// (`tasks: [{id: a, ...}, ...]`), before its closing bracket, in flow
+// style: the plan's own bytes stay as they are.
+func addToFlow(base []byte, list, newTasks *yaml.Node) ([]byte, error) {
+	start := offsetOf(base, list.Line, list.Column)
+	end := closingBracket(base, start)
+	if start < 0 || end < 0 {
+		return nil, errors.New("the plan's flow-style task list has no closing ] that paraider can find")
+	}
+	var add strings.Builder
+	for _, t := range newTasks.Content {
+		flowStyle(t)
+		out, err := yaml.Marshal(t)
+		if err != nil {
+			return nil, err
+		}
+		add.WriteString(", " + strings.TrimSpace(string(out)))
+	}
+	// After the last item, before any space or comment ahead of the ].
+	at := end
+	for at > start && strings.ContainsRune(" \t\r\n", rune(base[at-1])) {
+		at--
+	}
+	return []byte(string(base[:at]) + add.String() + string(base[at:])), nil
+}
+
+// flowStyle makes n and what it holds print on one line.
+func flowStyle(n *yaml.Node) {
+	if n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode {
+		n.Style = yaml.FlowStyle
+	}
+	if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "\n") {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	for _, c := range n.Content {
+		flowStyle(c)
+	}
+}
+
+// offsetOf is the byte offset of a 1-based line and column; -1 when out
+// of the text.
+func offsetOf(text []byte, line, col int) int {
+	off := 0
+	for l := 1; l < line; l++ {
+		i := strings.IndexByte(string(text[off:]), '\n')
+		if i < 0 {
+			return -1
+		}
+		off += i + 1
+	}
+	// Columns count characters; YAML's are runes.
+	for c := 1; c < col && off < len(text); c++ {
+		_, size := utf8.DecodeRune(text[off:])
+		off += size
+	}
+	if off >= len(text) {
+		return -1
+	}
+	return off
+}
+
+// closingBracket is the offset of the ] that closes the [ at open,
+// skipping quoted strings and comments; -1 when there is none.
+func closingBracket(text []byte, open int) int {
+	if open < 0 || open >= len(text) || text[open] != '[' {
+		return -1
+	}
+	depth := 0
+	for i := open; i < len(text); i++ {
+		switch c := text[i]; c {
+		case '\'':
+			for i++; i < len(text); i++ {
+				if text[i] == '\'' {
+					if i+1 < len(text) && text[i+1] == '\'' {
+						i++
+						continue
+					}
+					break
+				}
+			}
+		case '"':
+			for i++; i < len(text) && text[i] != '"'; i++ {
+				if text[i] == '\\' {
+					i++
+				}
+			}
+		case '#':
+			if i > 0 && (text[i-1] == ' ' || text[i-1] == '\t' || text[i-1] == '\n') {
+				for i < len(text) && text[i] != '\n' {
+					i++
+				}
+			}
+		case '[', '{':
+			depth++
+		case ']', '}':
+			depth--
+			if depth == 0 {
+				return i
+			}
+		}
+	}
+	return -1
 }

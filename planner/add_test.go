@@ -46,6 +46,8 @@ func TestCombineLayouts(t *testing.T) {
 		"dash at column 5":           "version: 1\nmodel: m\ntasks:\n    - id: a\n      files: [a.txt]\n      message: a\n",
 		"item below its dash":        "version: 1\nmodel: m\ntasks:\n  -\n    id: a\n    files: [a.txt]\n    message: a\n",
 		"comments between items":     "version: 1\nmodel: m\ntasks:\n  # one\n  - {id: a, files: [a.txt], message: a}\n  # two\n\n  - {id: b, files: [b.txt], message: b}\ncheck_timeout: 1m\n",
+		"flow-style list":            "version: 1\nmodel: m\ntasks: [{id: a, files: [a.txt], message: 'it''s a ] in quotes'}, {id: b, files: [b.txt], message: \"b ] \\\" too\"}]  # a ] in a comment\ncheck_timeout: 1m\n",
+		"flow-style list on lines":   "version: 1\nmodel: m\ntasks: [\n  {id: a, files: [a.txt], message: a},  # one\n  {id: b, files: [b.txt], message: b}\n]\n",
 	} {
 		got, err := Combine([]byte(base), []byte(draft))
 		if err != nil {
@@ -58,18 +60,25 @@ func TestCombineLayouts(t *testing.T) {
 		if err := yaml.Unmarshal(got, &v); err != nil || len(v.Tasks) == 0 || v.Tasks[len(v.Tasks)-1].ID != "new" {
 			t.Errorf("%s: the combined plan reads as %+v, %v:\n%s", name, v, err, got)
 		}
-		if !strings.HasPrefix(string(got), strings.TrimSuffix(base, "check_timeout: 1m\n")) {
+		if !strings.HasPrefix(string(got), strings.TrimSuffix(base, "check_timeout: 1m\n")) && !strings.Contains(name, "flow") {
 			t.Errorf("%s: the plan's own bytes changed:\n%s", name, got)
+		}
+		if strings.Contains(name, "flow") {
+			// The new task goes inside the brackets; the rest is as it was.
+			i := strings.Index(string(got), ", {id: new")
+			if i < 0 || string(got[:i])+string(got[i+len(", {id: new, files: [n.txt], message: n}"):]) != base {
+				t.Errorf("%s: the plan's own bytes changed:\n%s", name, got)
+			}
 		}
 	}
 }
 
-// A plan paraider cannot add to (a flow-style task list) is refused before
-// an agent is paid: the draft is not to blame.
+// A plan paraider cannot add to (an empty task list) is refused before an
+// agent is paid: the draft is not to blame.
 func TestAddRefusedBeforePaying(t *testing.T) {
 	dir := t.TempDir()
 	file := dir + "/paraider.yaml"
-	os.WriteFile(file, []byte("version: 1\nmodel: m\ntasks: [{id: a, files: [a.txt], message: a}]\n"), 0o644)
+	os.WriteFile(file, []byte("version: 1\nmodel: m\ntasks: []\n"), 0o644)
 	err := Run(context.Background(), Options{Goal: "more", Plan: file, Add: true, Agent: "no-such-agent"})
 	if err == nil || !strings.Contains(err.Error(), "paraider cannot add tasks to") || !strings.Contains(err.Error(), "nothing was spent") {
 		t.Errorf("got %v; want paraider's own refusal before any agent", err)
