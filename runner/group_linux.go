@@ -1,3 +1,5 @@
+//go:build linux && !paraider_portable
+
 package runner
 
 import (
@@ -120,3 +122,7 @@ func nothingLeft(pgid int, sweep bool) bool {
 	kids, ok := children(self)
 	return ok && len(kids) == 0
 }
+
+// agentProcAttr is the agent's process attributes under the supervisor:
+// should the supervisor be killed, the agent is too.
+func agentProcAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} }

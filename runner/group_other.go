@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build !linux || paraider_portable
 
 package runner
 
@@ -17,3 +17,7 @@ func leftovers(pgid int, sweep bool) []int {
 	}
 	return nil
 }
+
+// agentProcAttr is the agent's process attributes under the supervisor:
+// no parent-death signal here.
+func agentProcAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{} }

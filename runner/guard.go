@@ -11,9 +11,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unsafe"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/paraider/paraider/state"
 )
@@ -29,10 +26,19 @@ type guard struct {
 	// specs are the plan's task ids when they are few enough to look at
 	// each spec's stat before and after an attempt; nil: the specs
 	// directory is watched with inotify instead.
-	specs   []string
-	specFd  int    // inotify on the specs directory during an attempt
-	gitDir  string // the repository's common git directory; "" outside git
-	hookDir []string
+	specs  []string
+	specFd int // inotify on the specs directory during an attempt (Linux)
+	// specSnap is each spec's size and time as the attempt started,
+	// where there is no inotify (watch_other.go).
+	specSnap map[string]specStat
+	gitDir   string // the repository's common git directory; "" outside git
+	hookDir  []string
+}
+
+// specStat is a spec's size and time, for the watch without inotify.
+type specStat struct {
+	size int64
+	mod  time.Time
 }
 
 type guardedFile struct {
@@ -181,58 +187,6 @@ func (g *guard) files() map[string]guardedFile {
 		own(filepath.Join(g.root, filepath.FromSlash(state.SpecPath(id))), false)
 	}
 	return m
-}
-
-// watchSpecs starts watching the specs directory for writes, anew.
-func (g *guard) watchSpecs() {
-	g.stopSpecs()
-	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
-	if err != nil {
-		return
-	}
-	dir := filepath.Join(g.root, state.Dir, "specs")
-	if _, err := unix.InotifyAddWatch(fd, dir, unix.IN_CLOSE_WRITE|unix.IN_MOVED_TO|unix.IN_MODIFY); err != nil {
-		unix.Close(fd)
-		return
-	}
-	g.specFd = fd
-}
-
-func (g *guard) stopSpecs() {
-	if g.specFd > 0 {
-		unix.Close(g.specFd)
-	}
-	g.specFd = 0
-}
-
-// writtenSpecs lists the spec files written since watchSpecs.
-func (g *guard) writtenSpecs() []string {
-	if g.specFd <= 0 {
-		return nil
-	}
-	defer g.stopSpecs()
-	seen := map[string]bool{}
-	buf := make([]byte, 64<<10)
-	for {
-		n, err := unix.Read(g.specFd, buf)
-		if n <= 0 || err != nil {
-			break
-		}
-		for off := 0; off+unix.SizeofInotifyEvent <= n; {
-			ev := (*unix.InotifyEvent)(unsafe.Pointer(&buf[off]))
-			name := strings.TrimRight(string(buf[off+unix.SizeofInotifyEvent:off+unix.SizeofInotifyEvent+int(ev.Len)]), "\x00")
-			if strings.HasSuffix(name, ".json") && !strings.HasPrefix(name, ".") {
-				seen[filepath.Join(g.root, state.Dir, "specs", name)] = true
-			}
-			off += unix.SizeofInotifyEvent + int(ev.Len)
-		}
-	}
-	out := make([]string, 0, len(seen))
-	for p := range seen {
-		out = append(out, p)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // tamper is what an attempt changed among the guarded files, and what was

@@ -3,17 +3,13 @@ package runner
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 func readPid(t *testing.T, path string) int {
@@ -131,74 +127,5 @@ func TestProcSetsPWD(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "PWD="+dir+"\n") || strings.Contains(out.String(), "/somewhere/else") {
 		t.Errorf("environment:\n%s\nwant PWD=%s", out.String(), dir)
-	}
-}
-
-// TestNothingLeft: the quick look before a scan of /proc says "nothing
-// left" only when no process of the group is left, not even a zombie, and
-// (with sweep) this process has no child.
-func TestNothingLeft(t *testing.T) {
-	if _, ok := children(os.Getpid()); !ok {
-		t.Skip("no /proc/PID/task/TID/children here")
-	}
-	// A group of its own whose leader runs: something is left.
-	c := exec.Command("sleep", "30")
-	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pgid := c.Process.Pid
-	if nothingLeft(pgid, false) || nothingLeft(pgid, true) {
-		t.Fatal("a running leader: nothing left, says the quick look")
-	}
-	c.Process.Kill()
-	// Killed but not reaped: a zombie child is still something.
-	waitPidGone(t, pgid)
-	if nothingLeft(pgid, true) {
-		t.Fatal("a zombie child: nothing left, says the quick look")
-	}
-	if got := leftovers(pgid, false); len(got) != 0 {
-		t.Fatalf("leftovers of a group with only a zombie: %v", got)
-	}
-	c.Wait()
-	if !nothingLeft(pgid, false) || !nothingLeft(pgid, true) {
-		t.Fatal("the group is gone and no child is left, yet the quick look sees something")
-	}
-	// This process's own group always holds this process: with sweep,
-	// only its children count.
-	if !nothingLeft(os.Getpid(), true) {
-		t.Fatal("no child of ours, yet something left in our own group")
-	}
-	d := exec.Command("sleep", "30")
-	if err := d.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { d.Process.Kill(); d.Wait() }()
-	if nothingLeft(os.Getpid(), true) {
-		t.Fatal("a child of ours runs: nothing left, says the quick look")
-	}
-}
-
-// TestSuperviseWithoutGate: the supervisor run without its pipes (by
-// hand, fd 4 an event fd another tool left open) says so and ends at once,
-// rather than waiting for a job forever.
-func TestSuperviseWithoutGate(t *testing.T) {
-	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC)
-	if err != nil {
-		t.Skip("no eventfd here")
-	}
-	ev := os.NewFile(uintptr(efd), "eventfd")
-	defer ev.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], SuperviseArg)
-	cmd.ExtraFiles = []*os.File{ev, ev}
-	out, err := cmd.CombinedOutput()
-	if ctx.Err() != nil {
-		t.Fatal("the supervisor waited for a job on an event fd")
-	}
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), "pipes on fds 3 and 4") {
-		t.Fatalf("exit %v, output %q; want exit 2 and what it needs", err, out)
 	}
 }

@@ -13,8 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/paraider/paraider/state"
 )
 
@@ -512,46 +510,12 @@ func (s *slots) release(k int, f *os.File, heir string) {
 	}
 }
 
-// waker wakes a waiting task when its queue entry is touched (see
-// wakeNext), through inotify.
-type waker struct{ fd int }
-
-func newWaker(entry string) *waker {
-	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
-	if err != nil {
-		return &waker{fd: -1}
-	}
-	if _, err := unix.InotifyAddWatch(fd, entry, unix.IN_ATTRIB); err != nil {
-		unix.Close(fd)
-		return &waker{fd: -1}
-	}
-	return &waker{fd: fd}
-}
-
 // asleep, when set (tests), is called as a waiting task goes to sleep.
 var asleep func()
 
-// wait returns after an event, or after d.
-func (w *waker) wait(d time.Duration) {
+func sleeping() {
 	if asleep != nil {
 		asleep()
-	}
-	if w.fd < 0 {
-		time.Sleep(d)
-		return
-	}
-	unix.Poll([]unix.PollFd{{Fd: int32(w.fd), Events: unix.POLLIN}}, int(d/time.Millisecond))
-	buf := make([]byte, 4096)
-	for {
-		if n, _ := unix.Read(w.fd, buf); n <= 0 {
-			return
-		}
-	}
-}
-
-func (w *waker) close() {
-	if w.fd >= 0 {
-		unix.Close(w.fd)
 	}
 }
 

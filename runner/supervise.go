@@ -65,8 +65,9 @@ func Supervise([]string) {
 	gate.Close()
 	// The path as exec found it (a relative one is taken from Dir).
 	cmd := &exec.Cmd{Path: job.Path, Args: job.Argv, Dir: job.Dir, Env: job.Env, Stdout: os.Stdout, Stderr: os.Stderr}
-	// Should the supervisor itself be killed, the agent goes too.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	// Should the supervisor itself be killed, the agent goes too (Linux;
+	// elsewhere the lifeline and the group's sweep see to it).
+	cmd.SysProcAttr = agentProcAttr()
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintf(os.Stderr, "paraider: cannot start %s: %v\n", job.Path, err)
 		os.Exit(127)

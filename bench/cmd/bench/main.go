@@ -701,20 +701,6 @@ func memTotal() string {
 	return fmt.Sprintf("%.0f GiB", float64(kb)/(1<<20))
 }
 
-func kernel() string {
-	var u syscall.Utsname
-	if syscall.Uname(&u) != nil {
-		return runtime.GOOS
-	}
-	var b strings.Builder
-	for _, c := range u.Release {
-		if c == 0 {
-			break
-		}
-		b.WriteByte(byte(c))
-	}
-	return "Linux " + b.String()
-}
 
 // createCost times creating 10,000 small files, to put gen's fresh time
 // in context: on some machines file creation alone takes seconds.
