@@ -701,7 +701,6 @@ func memTotal() string {
 	return fmt.Sprintf("%.0f GiB", float64(kb)/(1<<20))
 }
 
-
 // createCost times creating 10,000 small files, to put gen's fresh time
 // in context: on some machines file creation alone takes seconds.
 func createCost() string {
