@@ -134,7 +134,10 @@ func BuildStatusOf(root string, now time.Time, specs *Specs) (*Status, error) {
 			default:
 				row.State = UpToDate
 			}
-			if row.State == Done || row.State == UpToDate {
+			if specs != nil && (row.State == Done || row.State == UpToDate) {
+				// For the table a person asked for; the live view, redrawn
+				// four times a second, shows no line for these rows and
+				// need not hash their files.
 				row.LastLine = filesSince(root, &spec, &res)
 			}
 		}

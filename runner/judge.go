@@ -105,7 +105,7 @@ func (t *try) judgeUndeclared() *verdict {
 }
 
 func (t *try) judgeCheck() *verdict {
-	if t.wt == nil {
+	if t.wt == nil && t.r.spec.Check != "" {
 		// The agent was paid and its files passed every stage so far:
 		// should paraider be killed from here on, the next run judges
 		// them again instead of paying for them again (see pending).
