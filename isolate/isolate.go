@@ -42,6 +42,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/paraider/paraider/internal/proc"
 	"github.com/paraider/paraider/state"
 )
 
@@ -857,23 +858,21 @@ func sameBlob(a, b string) (bool, error) {
 }
 
 // killIn kills every process whose working directory is inside dir: agents
-// left running by a paraider that was killed.
+// left running by a paraider that was killed. Where the system does not
+// tell a process's directory (macOS), nothing is killed here: the
+// supervisor's sweep of the agent's group is what ends those there.
 func killIn(dir string) {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		pid := 0
-		if _, err := fmt.Sscan(e.Name(), &pid); err != nil || pid <= 1 || pid == os.Getpid() {
+	procs, _ := proc.All()
+	for _, p := range procs {
+		if p.PID <= 1 || p.PID == os.Getpid() || p.Zombie {
 			continue
 		}
-		cwd, err := os.Readlink("/proc/" + e.Name() + "/cwd")
+		cwd, err := proc.Cwd(p.PID)
 		if err != nil {
 			continue
 		}
 		if cwd == dir || strings.HasPrefix(cwd, dir+string(filepath.Separator)) {
-			syscall.Kill(pid, syscall.SIGKILL)
+			syscall.Kill(p.PID, syscall.SIGKILL)
 		}
 	}
 }

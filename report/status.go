@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/olekukonko/tablewriter"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/paraider/paraider/agent"
 	"github.com/paraider/paraider/internal/human"
+	"github.com/paraider/paraider/internal/proc"
 	"github.com/paraider/paraider/state"
 )
 
@@ -180,18 +180,7 @@ func stale(root string, spec *state.Spec, res *state.Result) bool {
 }
 
 // alive reports whether a process runs (a zombie does not).
-func alive(pid int) bool {
-	if pid <= 0 || syscall.Kill(pid, 0) != nil {
-		return false
-	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return true // no /proc here: trust kill
-	}
-	s := string(stat)
-	i := strings.LastIndexByte(s, ')')
-	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
-}
+func alive(pid int) bool { return proc.Running(pid) }
 
 // Spent is what a running task has reported so far: "2.7k tokens,
 // $0.0129"; "" when its agent has reported nothing yet.

@@ -3,6 +3,8 @@ package runner
 import (
 	"os"
 	"testing"
+
+	proctab "github.com/paraider/paraider/internal/proc"
 )
 
 // The test binary is its own supervisor, as the paraider binary is.
@@ -10,8 +12,8 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == SuperviseArg {
 		Supervise(os.Args[2:])
 	}
-	if os.Getenv("PARAIDER_TEST_NO_SUPERVISOR") == "" {
-		Supervisor = []string{"/proc/self/exe", SuperviseArg}
+	if exe, err := proctab.Exe(); err == nil && os.Getenv("PARAIDER_TEST_NO_SUPERVISOR") == "" {
+		Supervisor = []string{exe, SuperviseArg}
 	}
 	os.Exit(m.Run())
 }

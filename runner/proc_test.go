@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	proctab "github.com/paraider/paraider/internal/proc"
 )
 
 func readPid(t *testing.T, path string) int {
@@ -31,18 +33,7 @@ func readPid(t *testing.T, path string) int {
 	}
 }
 
-func gone(pid int) bool {
-	if syscall.Kill(pid, 0) != nil {
-		return true
-	}
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return true
-	}
-	s := string(stat)
-	i := strings.LastIndexByte(s, ')')
-	return i >= 0 && i+2 < len(s) && s[i+2] == 'Z'
-}
+func gone(pid int) bool { return !proctab.Running(pid) }
 
 func waitPidGone(t *testing.T, pid int) {
 	t.Helper()

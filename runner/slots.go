@@ -8,11 +8,11 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	proctab "github.com/paraider/paraider/internal/proc"
 	"github.com/paraider/paraider/state"
 )
 
@@ -32,9 +32,12 @@ import (
 // A place is a flock on .paraider/slots/slot-N.lock; a waiting task holds
 // a flock on its queue entry, so that a killed one drops out by itself.
 //
-// A waiting task sleeps until its own entry is touched (inotify): a task
-// giving a place back wakes the highest-ranked waiting task only, and a
-// task that takes a place while more are free wakes the next. Waking
+// A waiting task sleeps until its own entry is touched (inotify on Linux,
+// a look at its time every 5 ms on macOS): a task giving a place back
+// wakes the highest-ranked waiting task only, and a task that takes a
+// place while more are free (or finds one free once it has its own: a
+// wake-up meant for it while it took a place is passed on) wakes the
+// next. Waking
 // every waiting task at each release cost each of them a look at the
 // queue and at Ninja's processes: with 40 tasks waiting, a third of the
 // run's CPU.
@@ -86,6 +89,20 @@ type slots struct {
 	// falls free. Only those: Ninja's child is /bin/sh until it execs
 	// paraider exec.
 	names map[int]string
+
+	// The queue's clock, its wake-ups and its look at Ninja's other
+	// tasks: time.Now, a waker on the entry and siblings, but in tests,
+	// which move time, wake tasks and start tasks by hand (as Ninja's
+	// build_test.cc does with its fake command runner).
+	now        func() time.Time
+	sleeper    func(entry string) sleeper
+	ninjaTasks func() []string
+}
+
+// sleeper is how a waiting task waits: until woken, or for d.
+type sleeper interface {
+	wait(d time.Duration)
+	close()
 }
 
 // arriveFor is how long a task Ninja has started may take to join the
@@ -94,7 +111,9 @@ const arriveFor = 2 * time.Second
 
 func openSlots(root string, jobs int) *slots {
 	s := &slots{root: root, dir: filepath.Join(root, filepath.FromSlash(state.SlotsDir)), jobs: max(jobs, 1), run: state.CurrentRun(),
-		seen: map[string]time.Time{}, ran: map[string]bool{}, names: map[int]string{}}
+		seen: map[string]time.Time{}, ran: map[string]bool{}, names: map[int]string{},
+		now: time.Now, sleeper: func(entry string) sleeper { return newWaker(entry) }}
+	s.ninjaTasks = s.siblings
 	state.ReadJSON(filepath.Join(root, filepath.FromSlash(state.PriorityPath)), &s.prio)
 	return s
 }
@@ -137,7 +156,7 @@ func (s *slots) acquire(ctx context.Context, task string, took func()) (release 
 	// aside: closing an inotify instance waits for the kernel's SRCU
 	// grace period (0-15 ms here), which a task that found its place at
 	// once, or the agent it starts, should not wait for.
-	var wake *waker
+	var wake sleeper
 	defer func() {
 		if wake != nil {
 			go wake.close()
@@ -149,7 +168,9 @@ func (s *slots) acquire(ctx context.Context, task string, took func()) (release 
 				took()
 			}
 			leave()
-			if more {
+			// A place may have fallen free while this task took its own,
+			// its wake-up lost on this task: pass it on.
+			if more || s.anyFree() {
 				s.wakeNext()
 			}
 			return func(heir string) { s.release(slot, f, heir) }, nil
@@ -161,7 +182,7 @@ func (s *slots) acquire(ctx context.Context, task string, took func()) (release 
 		if wake == nil {
 			// Watching from now on: look again before waiting, so that a
 			// place freed meanwhile is not missed.
-			wake = newWaker(entry)
+			wake = s.sleeper(entry)
 			continue
 		}
 		wake.wait(slotPoll)
@@ -180,7 +201,7 @@ func (s *slots) acquire(ctx context.Context, task string, took func()) (release 
 // run (a run that starts within a second of the last would otherwise
 // lose that place for a second).
 func (s *slots) try(me queueEntry) (slot int, f *os.File, more bool) {
-	now := time.Now().UnixNano()
+	now := s.now().UnixNano()
 	var free []int
 	kept := map[string]bool{} // tasks a place is kept for: they need no other
 	for k := 0; k < s.jobs; k++ {
@@ -218,6 +239,17 @@ func (s *slots) try(me queueEntry) (slot int, f *os.File, more bool) {
 		}
 	}
 	return -1, nil, false
+}
+
+// anyFree reports whether a place is free now (kept ones count).
+func (s *slots) anyFree() bool {
+	for k := 0; k < s.jobs; k++ {
+		if f := s.lock(k); f != nil {
+			f.Close()
+			return true
+		}
+	}
+	return false
 }
 
 // lock takes place k if it is free; nil when it is not. The lock file is
@@ -263,8 +295,8 @@ func (s *slots) rank(me queueEntry, kept map[string]bool, limit int) int {
 	// Ninja starts the ready tasks at once, and they join the queue in
 	// whatever order their processes get going: one that Ninja started
 	// and that outranks this task counts as waiting already.
-	now := time.Now()
-	for _, id := range s.siblings() {
+	now := s.now()
+	for _, id := range s.ninjaTasks() {
 		if rank >= limit {
 			break
 		}
@@ -293,7 +325,8 @@ func (s *slots) wakeNext() {
 	}
 }
 
-// wake touches task's queue entry, which the waiting task watches.
+// wake touches task's queue entry, which the waiting task watches (by the
+// file's time: the real clock's, whatever the queue's says).
 func (s *slots) wake(task string) {
 	now := time.Now()
 	os.Chtimes(s.entryPath(task), now, now)
@@ -329,19 +362,14 @@ func (s *slots) started(task string) bool {
 	if _, err := os.Stat(s.entryPath(task)); err == nil {
 		return true
 	}
-	return slices.Contains(s.siblings(), task)
+	return slices.Contains(s.ninjaTasks(), task)
 }
 
 // siblings lists the tasks of the paraider exec processes that the same
-// Ninja has started, beside this one. Ninja's children are read from
-// /proc/NINJA/task/*/children, a few files, rather than from every
-// process's stat: on a busy machine the whole of /proc is thousands.
+// Ninja has started, beside this one.
 func (s *slots) siblings() []string {
 	ninja, self := os.Getppid(), os.Getpid()
-	pids, ok := children(ninja)
-	if !ok {
-		pids = childrenByStat(ninja)
-	}
+	pids, _ := proctab.Children(ninja)
 	var out []string
 	for _, pid := range pids {
 		if pid == self {
@@ -349,8 +377,7 @@ func (s *slots) siblings() []string {
 		}
 		name, ok := s.names[pid]
 		if !ok {
-			cmdline, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
-			args := strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
+			args, _ := proctab.Args(pid)
 			if len(args) < 3 || args[1] != "exec" {
 				continue
 			}
@@ -361,58 +388,6 @@ func (s *slots) siblings() []string {
 			s.names[pid] = name
 		}
 		out = append(out, name)
-	}
-	return out
-}
-
-// children lists the children of pid from its threads' children files;
-// false where the kernel has none (CONFIG_PROC_CHILDREN).
-func children(pid int) ([]int, bool) {
-	dir := "/proc/" + strconv.Itoa(pid) + "/task"
-	threads, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, false
-	}
-	var out []int
-	for _, t := range threads {
-		data, err := os.ReadFile(dir + "/" + t.Name() + "/children")
-		if err != nil {
-			return nil, false
-		}
-		for _, f := range strings.Fields(string(data)) {
-			if c, err := strconv.Atoi(f); err == nil {
-				out = append(out, c)
-			}
-		}
-	}
-	return out, true
-}
-
-// childrenByStat lists the children of pid by reading every process's
-// parent from its stat.
-func childrenByStat(pid int) []int {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	parent := strconv.Itoa(pid)
-	var out []int
-	for _, e := range entries {
-		c, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		i := strings.LastIndexByte(string(stat), ')')
-		if i < 0 {
-			continue
-		}
-		if f := strings.Fields(string(stat[i+1:])); len(f) >= 2 && f[1] == parent {
-			out = append(out, c)
-		}
 	}
 	return out
 }
@@ -498,16 +473,17 @@ func (s *slots) top() (queueEntry, bool) {
 // unit beside a chain of three: 3.5 units instead of 3 when the short
 // ones win the ties). The next waiting task is woken.
 func (s *slots) release(k int, f *os.File, heir string) {
-	// One look at the queue serves the hand-off and the wake-up.
-	w, waiting := s.top()
-	if heir != "" && (!waiting || w.Priority <= s.prio[heir].Remaining) {
-		now := time.Now()
-		state.WriteJSON(s.reservePath(k), reservation{Task: heir, Run: s.run, Since: now.UnixNano(), Until: now.Add(handoffFor).UnixNano()})
+	if heir != "" {
+		if w, waiting := s.top(); !waiting || w.Priority <= s.prio[heir].Remaining {
+			now := s.now()
+			state.WriteJSON(s.reservePath(k), reservation{Task: heir, Run: s.run, Since: now.UnixNano(), Until: now.Add(handoffFor).UnixNano()})
+		}
 	}
 	f.Close()
-	if waiting {
-		s.wake(w.Task)
-	}
+	// Who to wake is looked at with the place free: a task that was at
+	// the top a moment ago may be taking another place just now, and
+	// would miss the wake-up (see acquire).
+	s.wakeNext()
 }
 
 // asleep, when set (tests), is called as a waiting task goes to sleep.

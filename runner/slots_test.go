@@ -3,7 +3,6 @@ package runner
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -22,8 +21,11 @@ func TestWakerWakes(t *testing.T) {
 	os.WriteFile(entry, []byte("{}"), 0o644)
 	w := newWaker(entry)
 	defer w.close()
+	slept := make(chan struct{}, 1)
+	asleep = func() { slept <- struct{}{} }
+	defer func() { asleep = nil }()
 	go func() {
-		time.Sleep(50 * time.Millisecond)
+		<-slept
 		now := time.Now()
 		os.Chtimes(entry, now, now)
 	}()
@@ -47,12 +49,13 @@ func TestWakerWakes(t *testing.T) {
 // TestSlotsWakeUps: with no polling at all, waiting tasks get their places
 // from wake-ups alone, in rank order, and a task that takes a place while
 // another is free wakes the next (two places given back at once are both
-// taken at once, not one after the other).
+// taken at once, not one after the other). Each task holds its place
+// until the test has seen the pair; nothing here waits on a clock.
 func TestSlotsWakeUps(t *testing.T) {
 	defer func(d time.Duration) { slotPoll = d }(slotPoll)
 	slotPoll = time.Hour
-	var sleeping atomic.Int32
-	asleep = func() { sleeping.Add(1) }
+	slept := make(chan struct{}, 100)
+	asleep = func() { slept <- struct{}{} }
 	defer func() { asleep = nil }()
 	root := t.TempDir()
 	prio := map[string]state.Priority{}
@@ -63,7 +66,7 @@ func TestSlotsWakeUps(t *testing.T) {
 	if err := state.WriteJSON(filepath.Join(root, filepath.FromSlash(state.PriorityPath)), prio); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	const jobs = 2
 	var releases []func(string)
@@ -74,106 +77,159 @@ func TestSlotsWakeUps(t *testing.T) {
 		}
 		releases = append(releases, release)
 	}
-	var mu sync.Mutex
-	var order []string
-	holding, most := 0, 0
+	var holding, most atomic.Int32
+	got := make(chan string, len(waiting))
+	proceed := map[string]chan struct{}{}
 	var wg sync.WaitGroup
 	for _, id := range waiting {
+		proceed[id] = make(chan struct{})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			release, err := openSlots(root, jobs).acquire(ctx, id, nil)
 			if err != nil {
 				t.Errorf("%s: %v", id, err)
+				got <- ""
 				return
 			}
-			mu.Lock()
-			order = append(order, id)
-			holding++
-			most = max(most, holding)
-			mu.Unlock()
-			time.Sleep(300 * time.Millisecond)
-			mu.Lock()
-			holding--
-			mu.Unlock()
+			n := holding.Add(1)
+			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+			}
+			got <- id
+			select {
+			case <-proceed[id]:
+			case <-ctx.Done():
+			}
+			holding.Add(-1)
 			release("")
 		}()
 	}
-	// Every waiting task in the queue before the places are given back.
-	for {
-		entries, _ := filepath.Glob(filepath.Join(root, ".paraider", "slots", "queue", "w*.json"))
-		if len(entries) == len(waiting) {
-			break
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	// Every waiting task asleep in the queue before the places are given
+	// back (a task sleeps only once its entry is in the queue).
+	for range waiting {
+		select {
+		case <-slept:
+		case <-ctx.Done():
+			t.Fatal("not every task went to sleep in the queue")
 		}
-		if ctx.Err() != nil {
-			t.Fatalf("only %d of the tasks joined the queue", len(entries))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	// All of them asleep, waiting for a wake-up.
-	for sleeping.Load() < int32(len(waiting)) {
-		if ctx.Err() != nil {
-			t.Fatalf("only %d of the tasks went to sleep", sleeping.Load())
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 	for _, release := range releases {
 		release("")
 	}
-	wg.Wait()
-	if ctx.Err() != nil {
-		t.Fatalf("a waiting task was never woken; took places: %v", order)
-	}
-	// Two places: the tasks take them two by two, in rank order (within a
-	// pair, at the same moment).
-	for i := 0; i < len(order); i += jobs {
-		got, want := slices.Clone(order[i:min(i+jobs, len(order))]), waiting[i:min(i+jobs, len(waiting))]
-		slices.Sort(got)
-		if !slices.Equal(got, want) {
-			t.Errorf("places taken in the order %v; want rank order %v, two by two", order, waiting)
-			break
+	// Two places: the tasks take them two by two, in rank order; a pair
+	// holds both places until both are seen, then gives them back at once.
+	for i := 0; i < len(waiting); i += jobs {
+		want := waiting[i:min(i+jobs, len(waiting))]
+		var pair []string
+		for range want {
+			select {
+			case id := <-got:
+				pair = append(pair, id)
+			case <-ctx.Done():
+				t.Fatalf("waiting for %v: a waiting task was never woken; took places: %v", want, pair)
+			}
+		}
+		slices.Sort(pair)
+		if !slices.Equal(pair, want) {
+			t.Fatalf("places taken by %v; want %v next (rank order, two by two)", pair, want)
+		}
+		for _, id := range pair {
+			close(proceed[id])
 		}
 	}
-	if most != jobs {
-		t.Errorf("at most %d of the waiting tasks held a place at once; want %d (both places given back at once)", most, jobs)
+	if m := most.Load(); m != jobs {
+		t.Errorf("at most %d of the waiting tasks held a place at once; want %d", m, jobs)
 	}
 }
 
-// TestChildren: the children files and the scan of every stat agree on
-// this process's children.
-func TestChildren(t *testing.T) {
-	var cmds []*exec.Cmd
-	for i := 0; i < 3; i++ {
-		c := exec.Command("sleep", "30")
-		if err := c.Start(); err != nil {
-			t.Fatal(err)
-		}
-		cmds = append(cmds, c)
+// fakeQueue is a queue whose clock and whose tasks started by Ninja the
+// test sets by hand.
+func fakeQueue(t *testing.T, jobs int, prio map[string]state.Priority) (s *slots, clock *time.Time, started *[]string) {
+	t.Helper()
+	root := t.TempDir()
+	if err := state.WriteJSON(filepath.Join(root, filepath.FromSlash(state.PriorityPath)), prio); err != nil {
+		t.Fatal(err)
 	}
-	defer func() {
-		for _, c := range cmds {
-			c.Process.Kill()
-			c.Wait()
-		}
-	}()
-	want := map[int]bool{}
-	for _, c := range cmds {
-		want[c.Process.Pid] = true
+	s = openSlots(root, jobs)
+	s.run = "run-1"
+	os.MkdirAll(filepath.Join(s.dir, "queue"), 0o755)
+	now := time.Unix(1_000_000, 0)
+	clock, started = &now, new([]string)
+	s.now = func() time.Time { return *clock }
+	s.ninjaTasks = func() []string { return *started }
+	return s, clock, started
+}
+
+// TestArrivingOutranks: a task Ninja has started that outranks this one
+// counts as waiting for arriveFor, though it has not joined the queue; then
+// no longer, and from the moment it runs, never again.
+func TestArrivingOutranks(t *testing.T) {
+	s, clock, started := fakeQueue(t, 1, map[string]state.Priority{"long": {Remaining: 10}, "short": {Remaining: 1, Order: 1}})
+	me := s.entry("short")
+	*started = []string{"long"}
+	if _, f, _ := s.try(me); f != nil {
+		t.Fatal("took the one place while a task that outranks it was on its way to the queue")
 	}
-	byStat := childrenByStat(os.Getpid())
-	got, ok := children(os.Getpid())
-	if !ok {
-		t.Skip("no /proc/PID/task/TID/children here")
+	*clock = clock.Add(arriveFor - time.Millisecond)
+	if _, f, _ := s.try(me); f != nil {
+		t.Fatal("took the place before the outranking task's arriveFor was up")
 	}
-	for _, list := range [][]int{got, byStat} {
-		seen := 0
-		for _, pid := range list {
-			if want[pid] {
-				seen++
-			}
+	*clock = clock.Add(time.Millisecond)
+	k, f, _ := s.try(me)
+	if f == nil {
+		t.Fatalf("arriveFor (%s) is up and the place is still not taken", arriveFor)
+	}
+	f.Close()
+	os.Remove(s.lockPath(k))
+
+	// A new queue: the outranking task runs already, so it is not on its
+	// way: the place is taken at once.
+	s, _, started = fakeQueue(t, 2, map[string]state.Priority{"long": {Remaining: 10}, "short": {Remaining: 1, Order: 1}})
+	*started = []string{"long"}
+	os.MkdirAll(filepath.Join(s.root, filepath.FromSlash(state.RunningDir)), 0o755)
+	os.WriteFile(filepath.Join(s.root, filepath.FromSlash(state.RunningPath("long"))), []byte("{}"), 0o644)
+	if _, f, _ := s.try(s.entry("short")); f == nil {
+		t.Fatal("a task that runs already was counted as on its way to the queue")
+	} else {
+		f.Close()
+	}
+}
+
+// TestKeptPlaceLapses: a place kept for the next link of a chain waits for
+// it handoffGrace when Ninja has not started it, and handoffFor when it
+// has; the link itself takes it at once.
+func TestKeptPlaceLapses(t *testing.T) {
+	prio := map[string]state.Priority{"link": {Remaining: 1}, "other": {Remaining: 5, Order: 1}}
+	for _, c := range []struct {
+		started bool
+		lapse   time.Duration
+	}{{false, handoffGrace}, {true, handoffFor}} {
+		s, clock, started := fakeQueue(t, 1, prio)
+		if c.started {
+			*started = []string{"link"}
 		}
-		if seen != len(want) {
-			t.Errorf("children %v; want all of %v", list, want)
+		f := s.lock(0)
+		s.release(0, f, "link")
+		other := s.entry("other")
+		*clock = clock.Add(c.lapse - time.Millisecond)
+		if _, f, _ := s.try(other); f != nil {
+			t.Fatalf("started %v: the place kept for the link was taken by another task %s after it was kept", c.started, c.lapse-time.Millisecond)
+		}
+		if _, f, _ := s.try(s.entry("link")); f == nil {
+			t.Fatalf("started %v: the link did not get the place kept for it", c.started)
+		} else {
+			f.Close()
+		}
+		s.release(0, s.lock(0), "link")
+		*clock = clock.Add(c.lapse)
+		if _, f, _ := s.try(other); f == nil {
+			t.Fatalf("started %v: the place kept for the link is still kept %s after", c.started, c.lapse)
+		} else {
+			f.Close()
 		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/paraider/paraider/internal/proc"
 )
 
 // RunEnv names the variable through which `paraider run` tells the tasks
@@ -55,32 +57,11 @@ func LatestRun(marks []RunMark) string {
 
 // RunID names the run of the process pid; "" when it cannot be told.
 func RunID(pid int) string {
-	_, _, start, ok := procStat(pid)
-	if !ok {
+	p, err := proc.Get(pid)
+	if err != nil {
 		return ""
 	}
-	return fmt.Sprintf("%d.%s", pid, start)
-}
-
-// procStat reads a process's command name, parent and start time.
-func procStat(pid int) (comm string, ppid int, start string, ok bool) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return "", 0, "", false
-	}
-	s := string(data)
-	i, j := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-	if i < 0 || j < i {
-		return "", 0, "", false
-	}
-	// After the command: state, ppid, ..., start time (the 22nd field of
-	// the line).
-	f := strings.Fields(s[j+1:])
-	if len(f) < 20 {
-		return "", 0, "", false
-	}
-	fmt.Sscan(f[1], &ppid)
-	return s[i+1 : j], ppid, f[19], true
+	return fmt.Sprintf("%d.%s", pid, p.Start)
 }
 
 // CurrentRun is the run a task or check belongs to: the one `paraider
@@ -103,14 +84,14 @@ func findCurrentRun() string {
 	}
 	pid := os.Getppid()
 	for i := 0; i < 4 && pid > 1; i++ {
-		comm, ppid, _, ok := procStat(pid)
-		if !ok {
+		p, err := proc.Get(pid)
+		if err != nil {
 			break
 		}
-		if strings.HasPrefix(comm, "ninja") {
+		if strings.HasPrefix(p.Comm, "ninja") {
 			return RunID(pid)
 		}
-		pid = ppid
+		pid = p.PPID
 	}
 	return RunID(os.Getppid())
 }

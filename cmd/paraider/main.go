@@ -28,6 +28,7 @@ import (
 
 	"github.com/paraider/paraider/gen"
 	"github.com/paraider/paraider/internal/human"
+	"github.com/paraider/paraider/internal/proc"
 	"github.com/paraider/paraider/plan"
 	"github.com/paraider/paraider/report"
 	"github.com/paraider/paraider/runner"
@@ -47,9 +48,8 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == runner.SuperviseArg {
 		runner.Supervise(os.Args[2:])
 	}
-	if _, err := os.Stat("/proc/self/exe"); err == nil {
-		// This very binary, even when its file was replaced or removed.
-		runner.Supervisor = []string{"/proc/self/exe", runner.SuperviseArg}
+	if exe, err := proc.Exe(); err == nil {
+		runner.Supervisor = []string{exe, runner.SuperviseArg}
 	}
 	os.Exit(paraider(os.Args[1:], os.Stdout, os.Stderr))
 }

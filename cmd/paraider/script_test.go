@@ -18,6 +18,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/paraider/paraider/internal/fakemodel"
+	"github.com/paraider/paraider/internal/proc"
 )
 
 // binDir holds the real paraider binary and the stand-in aider, built once.
@@ -246,20 +247,7 @@ func cmdPidGone(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // alive reports whether pid runs; a zombie waiting for its reaper is gone.
-func alive(pid int) bool {
-	if syscall.Kill(pid, 0) != nil {
-		return false
-	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	s := string(stat)
-	if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) {
-		return s[i+2] != 'Z'
-	}
-	return true
-}
+func alive(pid int) bool { return proc.Running(pid) }
 
 // waitfiles FILE...: wait up to 30 seconds until every file exists.
 func cmdWaitFiles(ts *testscript.TestScript, neg bool, args []string) {

@@ -53,6 +53,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/paraider/paraider/internal/proc"
 )
 
 // Aider's options (aider/args.py, v0.86), by how they take values.
@@ -378,17 +380,9 @@ func write(path string, a args) error {
 // parent is paraider's supervisor.
 func execPid() int {
 	ppid := os.Getppid()
-	cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", ppid))
-	args := strings.Split(string(cmdline), "\x00")
-	if len(args) > 1 && args[1] == "__supervise" {
-		stat, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", ppid))
-		s := string(stat)
-		if i := strings.LastIndexByte(s, ')'); i >= 0 {
-			if f := strings.Fields(s[i+1:]); len(f) > 1 {
-				if p, err := strconv.Atoi(f[1]); err == nil {
-					return p
-				}
-			}
+	if args, _ := proc.Args(ppid); len(args) > 1 && args[1] == "__supervise" {
+		if p, err := proc.Get(ppid); err == nil {
+			return p.PPID
 		}
 	}
 	return ppid
