@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // graph adds the edges implied by reads, then checks for cycles and for
@@ -64,6 +66,39 @@ func (d *decoder) graph(p *Plan) {
 		d.cycle(p, cycle, implied)
 	}
 	d.sameFile(p, writers)
+	d.caseFold(tasks)
+}
+
+// caseFold reports two declared paths (files or reads, of one task or two)
+// that differ only in case: one file on macOS's file system, two on
+// Linux's. A plan that validates here must run the same on a Mac, where
+// two tasks writing "Src/a.ts" and "src/a.ts" would write one file
+// unordered, and a read would miss the task that writes it.
+func (d *decoder) caseFold(tasks []*Task) {
+	type use struct {
+		path, task string
+		line       int
+	}
+	first := map[string]use{} // by lower-case path
+	for _, t := range tasks {
+		n := d.nodes[t]
+		check := func(paths []string, nodes []*yaml.Node) {
+			for i, f := range paths {
+				key := strings.ToLower(f)
+				prev, seen := first[key]
+				if !seen {
+					first[key] = use{f, t.ID, nodes[i].Line}
+					continue
+				}
+				if prev.path != f {
+					d.nodeErr(nodes[i], fmt.Sprintf("task %q names %s at line %d; macOS (and Windows) ignore case in file names, so these are one file there: spell it one way", prev.task, prev.path, prev.line),
+						"task %q names %s, which differs from %s only in case", t.ID, f, prev.path)
+				}
+			}
+		}
+		check(t.Files, n.files)
+		check(t.Read, n.read)
+	}
 }
 
 // cycle reports a dependency cycle at the edge that closes it, with the
