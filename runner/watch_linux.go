@@ -75,7 +75,7 @@ func (g *guard) writtenSpecs() []string {
 // wakeNext), through inotify.
 type waker struct{ fd int }
 
-func newWaker(entry string) *waker {
+func newWaker(entry string) sleeper {
 	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
 	if err != nil {
 		return &waker{fd: -1}

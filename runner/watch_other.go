@@ -7,15 +7,14 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/paraider/paraider/state"
 )
 
-// The watches without inotify (macOS, and the paraider_portable build
+// The spec watch without inotify (macOS, and the paraider_portable build
 // that runs this code on Linux in CI): the specs directory is listed
-// before and after an attempt, and a waiting task looks at its queue
-// entry's time every few milliseconds.
+// before and after an attempt. (kqueue on a directory sees entries added
+// and renamed, not a spec written in place: the listing sees both.)
 
 // watchSpecs notes each spec's size and time, anew.
 func (g *guard) watchSpecs() {
@@ -54,36 +53,3 @@ func listSpecs(dir string) map[string]specStat {
 	}
 	return m
 }
-
-// waker wakes a waiting task when its queue entry is touched (see
-// wakeNext): by its time, looked at every wakerPoll.
-type waker struct {
-	entry string
-	mod   time.Time
-}
-
-// wakerPoll is how often a waiting task looks at its entry's time.
-const wakerPoll = 5 * time.Millisecond
-
-func newWaker(entry string) *waker {
-	w := &waker{entry: entry}
-	if fi, err := os.Stat(entry); err == nil {
-		w.mod = fi.ModTime()
-	}
-	return w
-}
-
-// wait returns once the entry was touched, or after d.
-func (w *waker) wait(d time.Duration) {
-	sleeping()
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		time.Sleep(min(wakerPoll, time.Until(deadline)))
-		if fi, err := os.Stat(w.entry); err == nil && !fi.ModTime().Equal(w.mod) {
-			w.mod = fi.ModTime()
-			return
-		}
-	}
-}
-
-func (w *waker) close() {}

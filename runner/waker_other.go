@@ -1,0 +1,5 @@
+//go:build (!linux && !darwin) || paraider_portable
+
+package runner
+
+func newWaker(entry string) sleeper { return newPollWaker(entry) }
