@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs what paraider's demo and tests need and a fresh Debian machine
-# lacks: ninja (Debian's ninja-build, 1.11 on bookworm) and git.
+# lacks: ninja (Debian's ninja-build, 1.11 on bookworm) and git; with
+# --test, strace too (a test traces the portable build's system calls).
 set -euo pipefail
 
 missing=()
 command -v ninja >/dev/null 2>&1 || missing+=(ninja-build)
 command -v git >/dev/null 2>&1 || missing+=(git)
+if [ "${1:-}" = --test ]; then
+  command -v strace >/dev/null 2>&1 || missing+=(strace)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then

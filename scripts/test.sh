@@ -3,7 +3,7 @@
 # real git and the stand-in aider.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/ensure-tools.sh
+scripts/ensure-tools.sh --test
 # The real Claude Code, Codex, Gemini CLI and opencode, for the end-to-end
 # tests of their profiles (they talk only to a scripted server on
 # loopback). Pinned: the profiles' flags are checked against these versions.
@@ -32,6 +32,27 @@ export PATH="$PATH:$PWD/.tools/node_modules/.bin"
 # binaries the tests build (a machine's go env may turn it off).
 export GOFLAGS="${GOFLAGS:+$GOFLAGS }-buildvcs=auto"
 go vet ./...
+# macOS: the builds for both Macs, vet of the code and tests there, and the
+# code macOS runs (build tag paraider_portable) run here: the packages
+# with an OS seam, and end to end the scripts that show places, kills,
+# timeouts and signals hold.
+for arch in arm64 amd64; do
+  GOOS=darwin GOARCH=$arch go build ./...
+done
+GOOS=darwin go vet ./...
+# Windows is not supported natively: its build stops with a line that says
+# to use WSL.
+if out=$(GOOS=windows go build -o /dev/null ./cmd/paraider 2>&1) || ! grep -q run_it_under_WSL <<<"$out"; then
+  echo "paraider: a Windows build should stop, saying to run it under WSL; it said:" >&2
+  echo "$out" >&2
+  exit 1
+fi
+portable="-count=1 -json -tags paraider_portable"
+{
+  go test $portable ./internal/... ./runner/... ./state/... ./isolate/...
+  go test $portable ./cmd/paraider -run '^TestSignalAlwaysEnds$'
+  go test $portable ./cmd/paraider -run '^TestScripts$/^(concurrency|critical_order|budget_wait|iso_kill9|iso_sigint|kill9_check|timeout|timeout_bound|timeout_hang|sigint|run_interrupt|tamper|gen_during_run|state_junk)$'
+} | go run ./internal/testsum
 # A line per package and per test script as each finishes, what failed in
 # full, and one closing line: N passed, N failed, N skipped.
 go test -count=1 -json ./... | go run ./internal/testsum
