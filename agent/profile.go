@@ -6,10 +6,12 @@ package agent
 import (
 	"fmt"
 	"io/fs"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/google/shlex"
 	"go.yaml.in/yaml/v3"
@@ -85,8 +87,31 @@ func Builtins() []string {
 	return names
 }
 
-// Builtin returns the built-in profile of that name.
+// Builtin returns the built-in profile of that name: a copy of the one
+// read from templates/ once per process (a plan of 10,000 tasks asked
+// for it 10,000 times, parsing its YAML each time: 0.85 s of a gen).
 func Builtin(name string) (*Profile, error) {
+	v, _ := builtins.LoadOrStore(name, sync.OnceValues(func() (*Profile, error) { return readBuiltin(name) }))
+	p, err := v.(func() (*Profile, error))()
+	if err != nil {
+		return nil, err
+	}
+	return p.clone(), nil
+}
+
+// builtins holds each built-in profile asked for, read once.
+var builtins sync.Map // name -> func() (*Profile, error)
+
+// clone is a copy that shares nothing the caller could change.
+func (p *Profile) clone() *Profile {
+	c := *p
+	c.Keys = maps.Clone(p.Keys)
+	c.Env = maps.Clone(p.Env)
+	c.Scratch = slices.Clone(p.Scratch)
+	return &c
+}
+
+func readBuiltin(name string) (*Profile, error) {
 	data, err := templates.FS.ReadFile(name + ".yaml")
 	if err != nil {
 		return nil, fmt.Errorf("no built-in agent %q (known: %s)", name, strings.Join(Builtins(), ", "))

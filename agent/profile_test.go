@@ -113,3 +113,32 @@ func TestBuiltinProfiles(t *testing.T) {
 		}
 	}
 }
+
+// Builtin reads each profile once, and hands out copies: a caller that
+// changes its copy changes no other.
+func TestBuiltinCopies(t *testing.T) {
+	a, err := Builtin("aider")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Env = map[string]string{"X": "1"}
+	for k := range a.Keys {
+		a.Keys[k] = "CHANGED"
+	}
+	a.Scratch = append(a.Scratch[:0], "changed")
+	b, err := Builtin("aider")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range b.Keys {
+		if v == "CHANGED" {
+			t.Errorf("key %s of a second Builtin changed with the first's", k)
+		}
+	}
+	if len(b.Keys) == 0 || len(b.Scratch) == 0 || b.Scratch[0] == "changed" || b.Env["X"] == "1" {
+		t.Errorf("a second Builtin shares the first's changes: %+v", b)
+	}
+	if _, err := Builtin("nosuch"); err == nil {
+		t.Error("Builtin of an unknown agent: no error")
+	}
+}
