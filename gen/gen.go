@@ -362,11 +362,14 @@ func weights(root string, p *plan.Plan) (plan.Weight, bool) {
 	known := map[string]float64{}
 	total := 0.0
 	have := listDir(filepath.Join(root, state.Dir, "results"))
+	kept := state.Layout{Root: root}.Durations() // across resets
 	for _, t := range p.Tasks {
 		var r state.Result
 		if have[t.ID+".json"] && state.ReadJSON(filepath.Join(root, state.ResultPath(t.ID)), &r) == nil &&
 			r.Status == state.StatusOK && r.Working() > 0 {
 			known[t.ID] = r.Working().Seconds()
+		} else if d := kept[t.ID]; d > 0 {
+			known[t.ID] = d
 		} else if t.Estimate > 0 {
 			known[t.ID] = t.Estimate.Seconds()
 		} else {

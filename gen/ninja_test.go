@@ -131,6 +131,22 @@ tasks:
 	if got := order(); got[0] != "slow1" || got[1] != "slow2" {
 		t.Errorf("with history: %v; want slow1, slow2 first (the quick ones' wait for a place is not their weight)", got)
 	}
+	// A reset of every task (`paraider reset --all`) removes the results
+	// and keeps the durations: the order stays.
+	lay := state.Layout{Root: root}
+	ids := []string{"quick1", "quick2", "quick3", "slow1", "slow2"}
+	if err := lay.KeepDurations(ids); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		os.Remove(filepath.Join(root, state.ResultPath(id)))
+	}
+	if got := order(); got[0] != "slow1" || got[1] != "slow2" {
+		t.Errorf("after a reset: %v; want slow1, slow2 first still (the durations are kept)", got)
+	}
+	if d := lay.Durations(); d["slow1"] != 300 || d["quick1"] != 1 {
+		t.Errorf("kept durations %v; want slow1 300 s, quick1 1 s (working time, not the wait)", d)
+	}
 }
 
 // Estimates in the plan order a first run; recorded durations win later.

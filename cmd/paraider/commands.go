@@ -400,8 +400,12 @@ func (c *ResetCmd) Run(cli *CLI, env *Env) error {
 			return errUsage{&hinted{err: fmt.Errorf("no task %q in the plan", id), hint: "the tasks are: " + strings.Join(run.Tasks, ", ")}}
 		}
 	}
+	lay := state.Layout{Root: root}
+	if err := lay.KeepDurations(ids); err != nil {
+		return fmt.Errorf("keeping the tasks' durations (they order the next run): %w", err)
+	}
 	for _, id := range ids {
-		if err := forget(state.Layout{Root: root}, id); err != nil {
+		if err := forget(lay, id); err != nil {
 			return err
 		}
 	}
