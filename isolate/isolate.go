@@ -62,6 +62,8 @@ type Repo struct {
 	// inert whatever the user's configuration: see exactConfig.
 	exact []string
 	index string // the person's index file, absolute
+	// blobs keeps the blob ids Dirty hashed (see blobCache).
+	blobs *blobCache
 }
 
 // Open finds the repository around root (the plan's directory).
@@ -84,6 +86,7 @@ func Open(root string) (*Repo, error) {
 	}
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
 	r := &Repo{Root: abs, Top: lines[0], State: filepath.Join(abs, state.Dir)}
+	r.blobs = &blobCache{path: filepath.Join(r.State, blobCachePath)}
 	if len(lines) > 2 {
 		r.Prefix, r.index = lines[1], lines[2]
 	}
@@ -897,6 +900,9 @@ func (r *Repo) Dirty(ctx context.Context, scratch []string) (map[string]string, 
 			r.mapDirty(m, rel)
 		}
 	}
+	if r.blobs != nil {
+		r.blobs.save(m)
+	}
 	return m, nil
 }
 
@@ -904,10 +910,18 @@ func (r *Repo) Dirty(ctx context.Context, scratch []string) (map[string]string, 
 // directory) to a Dirty map: its blob id, "" when it is gone.
 func (r *Repo) mapDirty(m map[string]string, rel string) {
 	p := filepath.Join(r.Root, filepath.FromSlash(rel))
-	// A large file is told by its size and time: hashing it twice an
-	// attempt would cost seconds.
-	if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() && fi.Size() > DefaultMaxUntracked {
+	fi, err := os.Lstat(p)
+	switch {
+	case err == nil && fi.Mode().IsRegular() && fi.Size() > DefaultMaxUntracked:
+		// A large file is told by its size and time: hashing it twice
+		// an attempt would cost seconds.
 		m[rel] = fmt.Sprintf("stat %d %d", fi.Size(), fi.ModTime().UnixNano())
+		return
+	case err == nil && fi.Mode().IsRegular() && r.blobs != nil:
+		// Hashed only when its metadata changed since it last was.
+		if blob, err := r.blobs.blob(rel, p, fi); err == nil {
+			m[rel] = blob
+		}
 		return
 	}
 	if blob, err := fileBlob(p); err == nil {

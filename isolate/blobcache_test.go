@@ -1,0 +1,135 @@
+package isolate
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paraider/paraider/state"
+)
+
+// TestDirtyKeepsBlobs: Dirty hashes an untracked file once and takes its
+// blob id from the cache while its metadata says it is the same file;
+// a write (even one that puts the modification time back) is hashed
+// again; a cache written meanwhile on disk (by an agent, say) is not read
+// by a process that has read it already; a file too fresh to trust its
+// times is never kept.
+func TestDirtyKeepsBlobs(t *testing.T) {
+	fromCache, forged := strings.Repeat("c", 40), strings.Repeat("f", 40)
+	root := t.TempDir()
+	run(t, root, "git", "init", "-q")
+	write(t, filepath.Join(root, "tracked.txt"), "t")
+	run(t, root, "git", "add", "-A")
+	run(t, root, "git", "commit", "-qm", "init")
+	old := filepath.Join(root, "old.txt")
+	write(t, old, "old bytes")
+
+	defer func(d time.Duration) { racyFor = d }(racyFor)
+	racyFor = 0 // every file counts as old enough to trust its times
+	ctx := context.Background()
+	r, err := Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := r.Dirty(ctx, nil)
+	want := BlobID([]byte("old bytes"))
+	if err != nil || m["old.txt"] != want {
+		t.Fatalf("Dirty = %v, %v; want old.txt %s", m, err, want)
+	}
+	cachePath := filepath.Join(root, state.Dir, blobCachePath)
+	kept, err := readCache(cachePath)
+	if err != nil || kept["old.txt"].Blob != want {
+		t.Fatalf("the cache on disk: %v, %v; want old.txt's blob", kept, err)
+	}
+
+	// A second process reads the cache: shown by a blob id that only the
+	// cache holds.
+	kept["old.txt"] = cachedBlob{Sig: kept["old.txt"].Sig, Blob: fromCache}
+	writeCache(t, cachePath, kept)
+	r2, _ := Open(root)
+	if m, _ := r2.Dirty(ctx, nil); m["old.txt"] != fromCache {
+		t.Fatalf("a new process hashed the file again (%q): the cache was not used", m["old.txt"])
+	}
+
+	// Same size, the modification time put back: the change time tells.
+	fi, _ := os.Stat(old)
+	cached := kept["old.txt"].Sig
+	// Written until the change time moves on (a coarse clock may give a
+	// write within its tick the same time).
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		write(t, old, "new bytes")
+		os.Chtimes(old, fi.ModTime(), fi.ModTime())
+		now, _ := os.Lstat(old)
+		if sig, _ := sigOf(now); sig.Ctime != cached.Ctime {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the change time never moved on")
+		}
+	}
+	if m, _ := r2.Dirty(ctx, nil); m["old.txt"] != BlobID([]byte("new bytes")) {
+		t.Fatalf("after a write of the same size with the old time: %q; want the new bytes' blob", m["old.txt"])
+	}
+
+	// A cache forged on disk after this process read it changes nothing
+	// here: the agent cannot vouch for its own write.
+	fi, _ = os.Lstat(old)
+	sig, _ := sigOf(fi)
+	writeCache(t, cachePath, map[string]cachedBlob{"old.txt": {Sig: sig, Blob: forged}})
+	if m, _ := r2.Dirty(ctx, nil); m["old.txt"] != BlobID([]byte("new bytes")) {
+		t.Fatalf("a cache written after this process read it was used: %q", m["old.txt"])
+	}
+
+	// Too fresh to trust: hashed, not kept.
+	racyFor = time.Hour
+	os.Remove(cachePath)
+	r3, _ := Open(root)
+	if m, _ := r3.Dirty(ctx, nil); m["old.txt"] != BlobID([]byte("new bytes")) {
+		t.Fatalf("Dirty = %q; want the new bytes' blob", m["old.txt"])
+	}
+	kept, _ = readCache(cachePath)
+	if _, ok := kept["old.txt"]; ok {
+		t.Fatalf("a file written within racyFor was kept: %v", kept)
+	}
+}
+
+func readCache(path string) (map[string]cachedBlob, error) {
+	c := &blobCache{path: path}
+	if _, err := os.Stat(path); err != nil {
+		return nil, err
+	}
+	c.load()
+	return c.entries, nil
+}
+
+func writeCache(t *testing.T, path string, entries map[string]cachedBlob) {
+	t.Helper()
+	c := &blobCache{path: path, loaded: true, entries: entries, changed: true}
+	seen := map[string]string{}
+	for k := range entries {
+		seen[k] = ""
+	}
+	c.save(seen)
+	if _, err := os.Stat(path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDecodeBlobsHostile: what is not a record is left out, whatever it
+// holds.
+func TestDecodeBlobsHostile(t *testing.T) {
+	good := strings.Repeat("a", 40) + " 3 10 20 30 420 dir/with space\nand newline.txt"
+	in := strings.Join([]string{good, "", "short 1 2 3 4 5 x", strings.Repeat("b", 40) + " x 2 3 4 5 y",
+		strings.Repeat("b", 40) + " 1 2 3 -4 5 z", strings.Repeat("d", 40) + " 1 2 3 4 5 ", "\xff\xfe"}, "\x00")
+	got := decodeBlobs([]byte(in))
+	want := cachedBlob{Blob: strings.Repeat("a", 40), Sig: fileSig{Size: 3, Mtime: 10, Ctime: 20, Ino: 30, Mode: 420}}
+	if len(got) != 1 || got["dir/with space\nand newline.txt"] != want {
+		t.Fatalf("decodeBlobs = %v; want only the good record", got)
+	}
+	if again := decodeBlobs(encodeBlobs(got)); len(again) != 1 || again["dir/with space\nand newline.txt"] != want {
+		t.Fatalf("a round trip gives %v", again)
+	}
+}
