@@ -167,6 +167,7 @@ type decoder struct {
 	lines []string
 	errs  Errors
 	nodes map[*Task]*taskNodes // positions, for the graph checks
+	disk  *disk                // what the path checks learnt of the plan's directory
 	// misspelt are the known keys that an unknown key looked like.
 	misspelt map[string]bool
 }

@@ -65,17 +65,24 @@ func (d *decoder) isolation(p *Plan, at settingNodes, nodes map[*Task]*taskNodes
 // taskPaths checks a task's paths against the disk and against files that
 // are not a task's to write.
 func (d *decoder) taskPaths(p *Plan, t *Task, tn *taskNodes) {
-	top, err := filepath.EvalSymlinks(p.Root)
-	if err != nil {
-		return
+	if d.disk == nil {
+		// Once per plan: its directory, resolved; and the directories
+		// seen to be plain (tasks share them: ten thousand tasks' paths
+		// took 10,000 resolutions of the plan's directory).
+		d.disk = &disk{plain: map[string]bool{}}
+		top, err := filepath.EvalSymlinks(p.Root)
+		if err == nil {
+			d.disk.top, _ = filepath.Abs(top)
+		}
 	}
-	if abs, err := filepath.Abs(top); err == nil {
-		top = abs
+	top := d.disk.top
+	if top == "" {
+		return
 	}
 	check := func(list []string, nodes []*yaml.Node, what string) {
 		for i, f := range list {
 			n := nodes[i]
-			if reason := escapes(top, f); reason != "" {
+			if reason := d.disk.escapes(f); reason != "" {
 				d.nodeErr(n, "name the file where it really is, inside the repository, or remove the link", "path %q in %s %s", f, what, reason)
 				continue
 			}
@@ -98,17 +105,30 @@ func (d *decoder) taskPaths(p *Plan, t *Task, tn *taskNodes) {
 	}
 }
 
+// disk is what the checks of a plan's paths learnt of its directory.
+type disk struct {
+	top   string          // the plan's directory, symlinks resolved; "" when it cannot be
+	plain map[string]bool // directories under top that exist and are no symlink
+}
+
 // escapes says how rel, under top, leads out of it through a symlink on
 // disk; "" when it stays inside. Only the part that exists is resolved.
-func escapes(top, rel string) string {
-	cur := top
-	for _, part := range strings.Split(rel, "/") {
+func (k *disk) escapes(rel string) string {
+	top, cur := k.top, k.top
+	parts := strings.Split(rel, "/")
+	for i, part := range parts {
 		cur = filepath.Join(cur, part)
+		if k.plain[cur] {
+			continue
+		}
 		fi, err := os.Lstat(cur)
 		if err != nil {
 			return "" // the rest does not exist yet: nothing to follow
 		}
 		if fi.Mode()&os.ModeSymlink == 0 {
+			if fi.IsDir() && i < len(parts)-1 {
+				k.plain[cur] = true
+			}
 			continue
 		}
 		real, err := filepath.EvalSymlinks(cur)
