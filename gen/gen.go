@@ -28,9 +28,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -172,7 +174,13 @@ func writeSpecs(p *plan.Plan, abs func(string) string, sum *Summary, written sta
 	// One listing instead of a failed open per new task.
 	existing := listDir(abs(state.Dir + "/specs"))
 	profiles := map[string]*agent.Profile{}
-	for _, t := range p.Tasks {
+	type job struct {
+		file  string
+		data  []byte
+		isNew bool
+	}
+	jobs := make([]job, len(p.Tasks))
+	for i, t := range p.Tasks {
 		prof, err := profileOnce(p, profiles, t.Agent)
 		if err != nil {
 			return nil, err
@@ -182,19 +190,41 @@ func writeSpecs(p *plan.Plan, abs func(string) string, sum *Summary, written sta
 		b = append(b, '\n')
 		written[state.SpecPath(t.ID)] = state.SumOf(b)
 		specFile := abs(state.SpecPath(t.ID))
-		wrote := true
-		if existing[filepath.Base(specFile)] {
-			wrote, err = state.WriteIfChanged(specFile, b)
-		} else {
-			err = state.WriteNew(specFile, b)
-		}
-		if err != nil {
-			return nil, err
-		}
-		if wrote {
+		jobs[i] = job{specFile, b, !existing[filepath.Base(specFile)]}
+		keep[t.ID+".json"] = true
+	}
+	// The files are compared and written side by side: ten thousand of
+	// them, each an open, a read and a close, waited for one after
+	// another, were a third of a gen that changed nothing.
+	wrote := make([]bool, len(jobs))
+	errs := make([]error, len(jobs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range max(2, 2*runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if jobs[i].isNew {
+					wrote[i], errs[i] = true, state.WriteNew(jobs[i].file, jobs[i].data)
+				} else {
+					wrote[i], errs[i] = state.WriteIfChanged(jobs[i].file, jobs[i].data)
+				}
+			}
+		}()
+	}
+	for i := range jobs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for i, t := range p.Tasks {
+		if wrote[i] {
 			sum.SpecsWritten = append(sum.SpecsWritten, t.ID)
 		}
-		keep[t.ID+".json"] = true
 	}
 	removed, err := removeStale(abs(state.Dir+"/specs"), keep)
 	sum.SpecsRemoved = removed
