@@ -148,9 +148,10 @@ func Generate(p *plan.Plan, opts Options) (*Summary, error) {
 	order, rem := criticalOrder(p, w)
 	ninja := graphOf(p, order).Ninja(relTo(root, out))
 	// Not an input of any edge: new ranks do not rerun anything.
-	if _, err := state.WriteIfChanged(abs(state.PriorityPath), priorities(order, rem)); err != nil {
+	if _, err := state.WriteIfChanged(abs(state.SchedPath), schedOf(p, order, rem).Encode()); err != nil {
 		return nil, err
 	}
+	os.Remove(abs(state.Dir + "/priority.json")) // an older paraider's ranks
 	if !opts.Regen {
 		// Run by hand: the generator's outputs are now as new as the
 		// plan, or Ninja would run gen once more. (Under Ninja, restat
@@ -290,13 +291,18 @@ func criticalOrder(p *plan.Plan, w plan.Weight) ([]*plan.Task, map[string]float6
 
 // priorities are the tasks' ranks for a place to run, as paraider exec
 // reads them.
-func priorities(order []*plan.Task, rem map[string]float64) []byte {
-	prio := make(map[string]state.Priority, len(order))
+// schedOf is what each paraider exec needs of the whole plan (see
+// state.Sched): the tasks in rank order, with their ranks and needs.
+func schedOf(p *plan.Plan, order []*plan.Task, rem map[string]float64) *state.Sched {
+	s := &state.Sched{Jobs: max(p.Jobs, 1), Commit: p.Commit, Prio: make(map[string]state.Priority, len(order)), Deps: map[string][]string{}}
 	for i, t := range order {
-		prio[t.ID] = state.Priority{Remaining: rem[t.ID], Order: i}
+		s.Tasks = append(s.Tasks, t.ID)
+		s.Prio[t.ID] = state.Priority{Remaining: rem[t.ID], Order: i}
+		if len(t.Deps) > 0 {
+			s.Deps[t.ID] = t.Deps
+		}
 	}
-	b, _ := json.MarshalIndent(prio, "", "  ")
-	return append(b, '\n')
+	return s
 }
 
 func relTo(root, path string) string {

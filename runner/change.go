@@ -100,7 +100,7 @@ func sameImage(a, b *state.Image) bool {
 
 // commitMode says whether each task that succeeds becomes a commit.
 func (r *runner) commitMode() bool {
-	return r.runInfo().Commit || os.Getenv(CommitEnv) == "1"
+	return r.schedule().Commit || os.Getenv(CommitEnv) == "1"
 }
 
 // commit makes the task's change one commit on the current branch; it

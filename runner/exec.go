@@ -106,7 +106,7 @@ func Exec(ctx context.Context, id string, opts Options) error {
 	if err := r.ready(res); err != nil {
 		return err
 	}
-	r.guard = newGuard(ctx, r.root, r.runInfo().Tasks)
+	r.guard = newGuard(ctx, r.root, r.schedule().Tasks)
 	initial, before := r.snapshotImages()
 	defer os.Remove(r.lay.Path(state.RunningPath(id)))
 	r.attempts(ctx, res, feedback)
@@ -341,8 +341,11 @@ type runner struct {
 	// handEdited says its files differ from what it left all the same.
 	restored   []string
 	handEdited bool
-	// run is the plan's run-wide facts (run.json), once read (runInfo).
-	run *state.Run
+	// run is the plan's run-wide facts (run.json), once read (runInfo):
+	// only to tell a stray write; sched is what a task needs of the whole
+	// plan otherwise, once read (schedule).
+	run   *state.Run
+	sched *state.Sched
 	// slots are the run's places, once opened (places).
 	slots *slots
 	// main is the repository around the plan, for watching the main tree;
@@ -351,8 +354,18 @@ type runner struct {
 	mainOpened bool
 }
 
+// schedule is what a task needs of the whole plan (state.Sched), read
+// once.
+func (r *runner) schedule() *state.Sched {
+	if r.sched == nil {
+		r.sched = r.lay.Sched()
+	}
+	return r.sched
+}
+
 // runInfo is the plan's run-wide facts (run.json), read once: with ten
-// thousand tasks it is a large file.
+// thousand tasks it is a large file, read only to tell a stray write from
+// another task's (elsewhere).
 func (r *runner) runInfo() *state.Run {
 	if r.run == nil {
 		r.run = &state.Run{}
@@ -364,7 +377,8 @@ func (r *runner) runInfo() *state.Run {
 // places is the run's places to run an agent in, opened once.
 func (r *runner) places() *slots {
 	if r.slots == nil {
-		r.slots = openSlots(r.root, r.runInfo().Jobs)
+		sched := r.schedule()
+		r.slots = newSlots(r.root, sched.Jobs, sched.Prio)
 	}
 	return r.slots
 }
@@ -380,9 +394,9 @@ func (r *runner) heir() string {
 	best := ""
 	var bestQ queueEntry
 	places := r.places()
-	run := r.runInfo()
-	for _, t := range run.Tasks {
-		deps := run.Deps[t]
+	sched := r.schedule()
+	for _, t := range sched.Tasks {
+		deps := sched.Deps[t]
 		if !slices.Contains(deps, r.spec.ID) {
 			continue
 		}

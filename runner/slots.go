@@ -110,11 +110,15 @@ type sleeper interface {
 const arriveFor = 2 * time.Second
 
 func openSlots(root string, jobs int) *slots {
-	s := &slots{root: root, dir: filepath.Join(root, filepath.FromSlash(state.SlotsDir)), jobs: max(jobs, 1), run: state.CurrentRun(),
+	return newSlots(root, jobs, state.Layout{Root: root}.Sched().Prio)
+}
+
+// newSlots is the run's places, with the ranks gen wrote (state.Sched).
+func newSlots(root string, jobs int, prio map[string]state.Priority) *slots {
+	s := &slots{root: root, dir: filepath.Join(root, filepath.FromSlash(state.SlotsDir)), jobs: max(jobs, 1), run: state.CurrentRun(), prio: prio,
 		seen: map[string]time.Time{}, ran: map[string]bool{}, names: map[int]string{},
 		now: time.Now, sleeper: func(entry string) sleeper { return newWaker(entry) }}
 	s.ninjaTasks = s.siblings
-	state.ReadJSON(filepath.Join(root, filepath.FromSlash(state.PriorityPath)), &s.prio)
 	return s
 }
 

@@ -63,9 +63,7 @@ func TestSlotsWakeUps(t *testing.T) {
 	for i, id := range waiting {
 		prio[id] = state.Priority{Remaining: float64(10 - i), Order: i}
 	}
-	if err := state.WriteJSON(filepath.Join(root, filepath.FromSlash(state.PriorityPath)), prio); err != nil {
-		t.Fatal(err)
-	}
+	writeRanks(t, root, prio)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	const jobs = 2
@@ -151,9 +149,7 @@ func TestSlotsWakeUps(t *testing.T) {
 func fakeQueue(t *testing.T, jobs int, prio map[string]state.Priority) (s *slots, clock *time.Time, started *[]string) {
 	t.Helper()
 	root := t.TempDir()
-	if err := state.WriteJSON(filepath.Join(root, filepath.FromSlash(state.PriorityPath)), prio); err != nil {
-		t.Fatal(err)
-	}
+	writeRanks(t, root, prio)
 	s = openSlots(root, jobs)
 	s.run = "run-1"
 	os.MkdirAll(filepath.Join(s.dir, "queue"), 0o755)
@@ -286,5 +282,17 @@ func TestKeptPlacesLapse(t *testing.T) {
 	keep(s, 1, "link", "run-2")
 	if _, f, _ := s.try(me); f != nil {
 		t.Fatal("a place kept in this run for a link of a chain was taken by another task")
+	}
+}
+
+// writeRanks writes the ranks as gen does (state.Sched).
+func writeRanks(t *testing.T, root string, prio map[string]state.Priority) {
+	t.Helper()
+	s := &state.Sched{Jobs: 1, Prio: prio}
+	for id := range prio {
+		s.Tasks = append(s.Tasks, id)
+	}
+	if err := state.WriteFile(filepath.Join(root, filepath.FromSlash(state.SchedPath)), s.Encode(), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

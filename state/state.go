@@ -40,13 +40,12 @@ func AttemptDir(id string, n int) string {
 }
 
 const (
-	RunPath      = Dir + "/run.json"      // the plan's run-wide settings
-	ReportPath   = Dir + "/report.txt"    // output of the report edge
-	BinPath      = Dir + "/bin/paraider"  // the binary Ninja runs
-	LedgerPath   = Dir + "/ledger.jsonl"  // every attempt's cost, appended
-	RunningDir   = Dir + "/running"       // one file per task running now
-	SlotsDir     = Dir + "/slots"         // the places agents run in, and the queue for them
-	PriorityPath = Dir + "/priority.json" // each task's rank for a place
+	RunPath    = Dir + "/run.json"     // the plan's run-wide settings
+	ReportPath = Dir + "/report.txt"   // output of the report edge
+	BinPath    = Dir + "/bin/paraider" // the binary Ninja runs
+	LedgerPath = Dir + "/ledger.jsonl" // every attempt's cost, appended
+	RunningDir = Dir + "/running"      // one file per task running now
+	SlotsDir   = Dir + "/slots"        // the places agents run in, and the queue for them
 	// DurationsPath keeps each task's working time, from its last
 	// success, across a reset (see Layout.KeepDurations).
 	DurationsPath = Dir + "/durations.json"
