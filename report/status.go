@@ -73,14 +73,21 @@ func BuildStatusOf(root string, now time.Time, specs *Specs) (*Status, error) {
 	}
 	// Done means done in the latest run (the one running now, or the last
 	// one when none runs): its tasks are done, not merely up to date.
+	// Each task's result and running mark, read once, and only where the
+	// directories list one: four failed opens a task were most of a
+	// status of ten thousand tasks.
+	results, running := map[string]*state.Result{}, map[string]*state.Running{}
+	hasResult, isRunning := listed(path(state.ResultPath("x"))), listed(path(state.RunningPath("x")))
 	var marks []state.RunMark
 	for _, id := range run.Tasks {
 		var res state.Result
 		var mark state.Running
-		if state.ReadJSON(path(state.ResultPath(id)), &res) == nil {
+		if hasResult(id) && state.ReadJSON(path(state.ResultPath(id)), &res) == nil {
+			results[id] = &res
 			marks = append(marks, state.RunMark{Run: res.Run, At: res.Finished})
 		}
-		if state.ReadJSON(path(state.RunningPath(id)), &mark) == nil && alive(mark.PID) {
+		if isRunning(id) && state.ReadJSON(path(state.RunningPath(id)), &mark) == nil && alive(mark.PID) {
+			running[id] = &mark
 			marks = append(marks, state.RunMark{Run: mark.Run, At: mark.Started})
 		}
 	}
@@ -100,16 +107,29 @@ func BuildStatusOf(root string, now time.Time, specs *Specs) (*Status, error) {
 	}
 	for _, id := range tasks {
 		row := StatusRow{ID: id, State: Pending}
-		var mark state.Running
-		var res state.Result
+		mark, res := running[id], results[id]
+		if res == nil && specs != nil && hasResult(id) {
+			// A task of the plan in memory that run.json does not
+			// list yet: read here.
+			var r state.Result
+			if state.ReadJSON(path(state.ResultPath(id)), &r) == nil {
+				res = &r
+			}
+		}
+		if mark == nil && specs != nil && isRunning(id) {
+			var m state.Running
+			if state.ReadJSON(path(state.RunningPath(id)), &m) == nil && alive(m.PID) {
+				mark = &m
+			}
+		}
 		var spec state.Spec
 		switch {
-		case state.ReadJSON(path(state.RunningPath(id)), &mark) == nil && alive(mark.PID):
+		case mark != nil:
 			row.State, row.Attempt, row.Of = Running, mark.Attempt, mark.Of
 			row.Elapsed = now.Sub(mark.Started)
 			row.LastLine, row.SoFar = progress(root, path(mark.Log), path(state.SpecPath(id)), mark.Started)
 			st.Busy++
-		case state.ReadJSON(path(state.ResultPath(id)), &res) == nil && specOf(id, &spec):
+		case res != nil && specOf(id, &spec):
 			row.Attempt, row.Of, row.Elapsed = len(res.Attempts), spec.Retries+1, res.Duration()
 			switch {
 			case res.Status != state.StatusOK && spec.Hash() != res.SpecHash:
@@ -121,7 +141,7 @@ func BuildStatusOf(root string, now time.Time, specs *Specs) (*Status, error) {
 			case res.Status != state.StatusOK:
 				row.State = Failed
 				row.LastLine = human.FirstLine(res.Reason)
-			case stale(root, &spec, &res):
+			case stale(root, &spec, res):
 				// As exec decides: its work or its inputs changed (a
 				// timeout alone is neither).
 				row.State = Pending
@@ -138,7 +158,7 @@ func BuildStatusOf(root string, now time.Time, specs *Specs) (*Status, error) {
 				// For the table a person asked for; the live view, redrawn
 				// four times a second, shows no line for these rows and
 				// need not hash their files.
-				row.LastLine = filesSince(root, &spec, &res)
+				row.LastLine = filesSince(root, &spec, res)
 			}
 		}
 		st.Counts[row.State]++
@@ -177,6 +197,19 @@ type Specs struct {
 func stale(root string, spec *state.Spec, res *state.Result) bool {
 	h, err := state.InputHash(root, spec)
 	return err == nil && res.InputHash != "" && h != res.InputHash
+}
+
+// listed says whether the directory of file holds an entry named as file
+// would be for another id: file's directory, listed once. The id's file
+// is then id plus file's extension.
+func listed(file string) func(id string) bool {
+	dir, ext := filepath.Dir(file), filepath.Ext(file)
+	names := map[string]bool{}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		names[e.Name()] = true
+	}
+	return func(id string) bool { return names[id+ext] }
 }
 
 // alive reports whether a process runs (a zombie does not).
