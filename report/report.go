@@ -215,7 +215,11 @@ func readRecords(lay state.Layout) (*records, error) {
 		}
 		return nil, err
 	}
+	hasResult := listed(lay.Path(state.ResultPath("x"))) // one listing, not a failed open a task
 	for _, id := range recs.run.Tasks {
+		if !hasResult(id) {
+			continue
+		}
 		var res state.Result
 		if err := state.ReadJSON(lay.Path(state.ResultPath(id)), &res); err == nil {
 			// A result for an older spec says nothing about the task now.
