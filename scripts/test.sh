@@ -34,8 +34,8 @@ export GOFLAGS="${GOFLAGS:+$GOFLAGS }-buildvcs=auto"
 go vet ./...
 # macOS: the builds for both Macs, vet of the code and tests there, and the
 # code macOS runs (build tag paraider_portable) run here: the packages
-# with an OS seam, and end to end the scripts that show places, kills,
-# timeouts and signals hold.
+# with an OS seam, and every CLI script against the portable binary
+# (TestPortableBuild compares the two builds: it runs in the suite below).
 for arch in arm64 amd64; do
   GOOS=darwin GOARCH=$arch go build ./...
 done
@@ -47,12 +47,8 @@ if out=$(GOOS=windows go build -o /dev/null ./cmd/paraider 2>&1) || ! grep -q ru
   echo "$out" >&2
   exit 1
 fi
-portable="-count=1 -json -tags paraider_portable"
-{
-  go test $portable ./internal/... ./runner/... ./state/... ./isolate/...
-  go test $portable ./cmd/paraider -run '^TestSignalAlwaysEnds$'
-  go test $portable ./cmd/paraider -run '^TestScripts$/^(concurrency|critical_order|budget_wait|iso_kill9|iso_sigint|kill9_check|timeout|timeout_bound|timeout_hang|sigint|run_interrupt|tamper|gen_during_run|state_junk)$'
-} | go run ./internal/testsum
+go test -count=1 -json -tags paraider_portable -skip '^TestPortableBuild$' \
+  ./internal/... ./runner/... ./state/... ./isolate/... ./cmd/paraider | go run ./internal/testsum
 # A line per package and per test script as each finishes, what failed in
 # full, and one closing line: N passed, N failed, N skipped.
 go test -count=1 -json ./... | go run ./internal/testsum
