@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -131,5 +132,36 @@ func TestDecodeBlobsHostile(t *testing.T) {
 	}
 	if again := decodeBlobs(encodeBlobs(got)); len(again) != 1 || again["dir/with space\nand newline.txt"] != want {
 		t.Fatalf("a round trip gives %v", again)
+	}
+}
+
+// TestDirtyFIFO: a tracked file replaced by a FIFO is told by its kind,
+// not read: reading it waited for a writer for ever, and exec with it.
+func TestDirtyFIFO(t *testing.T) {
+	root := t.TempDir()
+	run(t, root, "git", "init", "-q")
+	write(t, filepath.Join(root, "in.txt"), "hi")
+	run(t, root, "git", "add", "-A")
+	run(t, root, "git", "commit", "-qm", "init")
+	os.Remove(filepath.Join(root, "in.txt"))
+	if err := syscall.Mkfifo(filepath.Join(root, "in.txt"), 0o644); err != nil {
+		t.Skipf("no FIFO here: %v", err)
+	}
+	r, err := Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan map[string]string, 1)
+	go func() {
+		m, _ := r.Dirty(context.Background(), nil)
+		done <- m
+	}()
+	select {
+	case m := <-done:
+		if got := m["in.txt"]; !strings.HasPrefix(got, "special") {
+			t.Fatalf("a FIFO in the tree maps to %q; want it told as special", got)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Dirty still reads a FIFO after 30 s")
 	}
 }

@@ -31,6 +31,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path"
@@ -844,7 +845,22 @@ func fileBlob(p string) (string, error) {
 		}
 		return BlobID([]byte(t)), nil
 	}
-	data, err := os.ReadFile(p)
+	if !fi.Mode().IsRegular() {
+		// A FIFO, a socket, a device: told by its kind, never read (a
+		// FIFO's read waits for a writer that may never come).
+		return "special " + fi.Mode().Type().String(), nil
+	}
+	// Opened without following a link or waiting on a FIFO, should the
+	// path have changed kind since the look above.
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return "special", err
+	}
+	data, err := io.ReadAll(f)
 	if err != nil {
 		return "", err
 	}

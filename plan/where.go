@@ -88,6 +88,10 @@ func (d *decoder) taskPaths(p *Plan, t *Task, tn *taskNodes) {
 			}
 			if fi, err := os.Stat(filepath.Join(top, filepath.FromSlash(f))); err == nil && fi.IsDir() {
 				d.nodeErr(n, "name the files in it, one per entry", "path %q in %s is a directory", f, what)
+			} else if err == nil && !fi.Mode().IsRegular() {
+				// Reading a FIFO waits for a writer; an agent's edit of
+				// a device is no edit.
+				d.nodeErr(n, "a task's files and reads are regular files: remove it, or name another file", "path %q in %s is a %s, not a file", f, what, kindOf(fi.Mode()))
 			}
 		}
 	}
@@ -142,4 +146,17 @@ func (k *disk) escapes(rel string) string {
 		}
 	}
 	return ""
+}
+
+// kindOf names a file that is not a regular file nor a directory.
+func kindOf(m os.FileMode) string {
+	switch {
+	case m&os.ModeNamedPipe != 0:
+		return "named pipe (FIFO)"
+	case m&os.ModeSocket != 0:
+		return "socket"
+	case m&os.ModeDevice != 0:
+		return "device"
+	}
+	return "special file (" + m.Type().String() + ")"
 }
