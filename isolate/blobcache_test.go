@@ -20,11 +20,7 @@ import (
 // times is never kept.
 func TestDirtyKeepsBlobs(t *testing.T) {
 	fromCache, forged := strings.Repeat("c", 40), strings.Repeat("f", 40)
-	root := t.TempDir()
-	run(t, root, "git", "init", "-q")
-	write(t, filepath.Join(root, "tracked.txt"), "t")
-	run(t, root, "git", "add", "-A")
-	run(t, root, "git", "commit", "-qm", "init")
+	root := committedRepo(t, "tracked.txt")
 	old := filepath.Join(root, "old.txt")
 	write(t, old, "old bytes")
 
@@ -138,11 +134,7 @@ func TestDecodeBlobsHostile(t *testing.T) {
 // TestDirtyFIFO: a tracked file replaced by a FIFO is told by its kind,
 // not read: reading it waited for a writer for ever, and exec with it.
 func TestDirtyFIFO(t *testing.T) {
-	root := t.TempDir()
-	run(t, root, "git", "init", "-q")
-	write(t, filepath.Join(root, "in.txt"), "hi")
-	run(t, root, "git", "add", "-A")
-	run(t, root, "git", "commit", "-qm", "init")
+	root := committedRepo(t, "in.txt")
 	os.Remove(filepath.Join(root, "in.txt"))
 	if err := syscall.Mkfifo(filepath.Join(root, "in.txt"), 0o644); err != nil {
 		t.Skipf("no FIFO here: %v", err)

@@ -252,11 +252,7 @@ func TestDirtyFromSnapshot(t *testing.T) {
 // (another run's, a plain ninja's) is not touched: its agent goes on. A
 // slot no attempt holds loses what an earlier attempt left running.
 func TestPruneSparesHeldSlots(t *testing.T) {
-	top := t.TempDir()
-	run(t, top, "git", "init", "-q")
-	write(t, filepath.Join(top, "a.txt"), "a")
-	run(t, top, "git", "add", "-A")
-	run(t, top, "git", "commit", "-qm", "init")
+	top := committedRepo(t, "a.txt")
 	repo, err := Open(top)
 	if err != nil {
 		t.Fatal(err)
@@ -300,4 +296,15 @@ func TestPruneSparesHeldSlots(t *testing.T) {
 	if err := <-exited; err == nil || !strings.Contains(err.Error(), "killed") {
 		t.Fatalf("a process left in a free slot ended with %v; want it killed by Prune", err)
 	}
+}
+
+// committedRepo is a new repository holding one committed file, name.
+func committedRepo(t *testing.T, name string) string {
+	t.Helper()
+	root := t.TempDir()
+	run(t, root, "git", "init", "-q")
+	write(t, filepath.Join(root, name), name)
+	run(t, root, "git", "add", "-A")
+	run(t, root, "git", "commit", "-qm", "init")
+	return root
 }

@@ -91,7 +91,7 @@ func (d *decoder) taskPaths(p *Plan, t *Task, tn *taskNodes) {
 			} else if err == nil && !fi.Mode().IsRegular() {
 				// Reading a FIFO waits for a writer; an agent's edit of
 				// a device is no edit.
-				d.nodeErr(n, "a task's files and reads are regular files: remove it, or name another file", "path %q in %s is a %s, not a file", f, what, kindOf(fi.Mode()))
+				d.nodeErr(n, "a task's files and reads are regular files: remove it, or name another file", "path %q in %s is %s, not a file", f, what, state.FileKind(fi.Mode()))
 			}
 		}
 	}
@@ -146,17 +146,4 @@ func (k *disk) escapes(rel string) string {
 		}
 	}
 	return ""
-}
-
-// kindOf names a file that is not a regular file nor a directory.
-func kindOf(m os.FileMode) string {
-	switch {
-	case m&os.ModeNamedPipe != 0:
-		return "named pipe (FIFO)"
-	case m&os.ModeSocket != 0:
-		return "socket"
-	case m&os.ModeDevice != 0:
-		return "device"
-	}
-	return "special file (" + m.Type().String() + ")"
 }
