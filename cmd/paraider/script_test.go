@@ -98,7 +98,7 @@ func TestScripts(t *testing.T) {
 			"jsonget":       cmdJSONGet,
 			"sleep":         cmdSleep,
 			"attemptwithin": cmdAttemptWithin,
-			"startsbefore":  cmdStartsBefore,
+			"startsamong":   cmdStartsAmong,
 			"nextlink":      cmdNextLink,
 			"modelserver":   cmdModelServer,
 			"screen":        cmdScreen,
@@ -353,27 +353,31 @@ func cmdAttemptWithin(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// startsbefore LOG A B: the first agent run for file A started before the
-// first for file B: the order in which real Ninja and paraider started
-// them.
-func cmdStartsBefore(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 3 {
-		ts.Fatalf("usage: startsbefore LOG A B")
+// startsamong LOG F N: the agent for F was among the first N agents to
+// start. It says where a task came without naming which of several
+// equal ones it came before: tasks of the same rank that Ninja starts at
+// once join the queue in whatever order their processes get going.
+func cmdStartsAmong(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 || neg {
+		ts.Fatalf("usage: startsamong LOG F N")
 	}
-	first := func(f string) int64 {
-		for _, e := range readEvents(ts, args[0]) {
-			if e.Event == "start" && hasFile(e, f) {
-				return e.T
-			}
+	n, err := strconv.Atoi(args[2])
+	ts.Check(err)
+	var order []string
+	for _, e := range readEvents(ts, args[0]) {
+		if e.Event != "start" {
+			continue
 		}
-		ts.Fatalf("no agent ran for %s", f)
-		return 0
+		order = append(order, strings.Join(e.Files, " "))
+		if hasFile(e, args[1]) {
+			ts.Logf("%s started %d of %d: %v", args[1], len(order), n, order)
+			if len(order) > n {
+				ts.Fatalf("%s started after %d others (%v); want among the first %d", args[1], len(order)-1, order[:len(order)-1], n)
+			}
+			return
+		}
 	}
-	a, b := first(args[1]), first(args[2])
-	ts.Logf("%s started %s after %s", args[2], time.Duration(b-a), args[1])
-	if (a < b) == neg {
-		ts.Fatalf("%s started %s %s", args[1], map[bool]string{true: "before", false: "after"}[a < b], args[2])
-	}
+	ts.Fatalf("no agent ran for %s", args[1])
 }
 
 // nextlink LOG A B MAX: between the end of the agent for A and the start
