@@ -46,6 +46,11 @@ func Children(pid int) ([]int, error) { return children(pid) }
 // Args returns process pid's arguments, as it was started.
 func Args(pid int) ([]string, error) { return args(pid) }
 
+// ExeOf returns the path of the executable process pid runs: Linux's
+// /proc/PID/exe, macOS's path as the process was started with (which may
+// be relative to where it started).
+func ExeOf(pid int) (string, error) { return exeOf(pid) }
+
 // Cwd returns process pid's working directory; ErrUnsupported where the
 // system does not tell (macOS, without cgo).
 func Cwd(pid int) (string, error) { return cwd(pid) }

@@ -60,7 +60,18 @@ func args(pid int) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parseProcargs(data)
+	_, out, err := parseProcargs(data)
+	return out, err
+}
+
+// exeOf is the executable's path in kern.procargs2.PID.
+func exeOf(pid int) (string, error) {
+	data, err := unix.SysctlRaw("kern.procargs2", pid)
+	if err != nil {
+		return "", err
+	}
+	exe, _, err := parseProcargs(data)
+	return exe, err
 }
 
 // cwd would need proc_pidinfo from libproc, which takes cgo.

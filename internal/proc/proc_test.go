@@ -97,13 +97,29 @@ func TestChild(t *testing.T) {
 func TestParseProcargs(t *testing.T) {
 	blob := binary.LittleEndian.AppendUint32(nil, 3)
 	blob = append(blob, "/bin/paraider\x00\x00\x00\x00paraider\x00exec\x00a b\x00HOME=/x\x00"...)
-	got, err := parseProcargs(blob)
-	if err != nil || !slices.Equal(got, []string{"paraider", "exec", "a b"}) {
-		t.Fatalf("parseProcargs = %q, %v; want [paraider exec a b]", got, err)
+	exe, got, err := parseProcargs(blob)
+	if err != nil || exe != "/bin/paraider" || !slices.Equal(got, []string{"paraider", "exec", "a b"}) {
+		t.Fatalf("parseProcargs = %q, %q, %v; want /bin/paraider [paraider exec a b]", exe, got, err)
 	}
 	for _, bad := range [][]byte{nil, {1, 0}, binary.LittleEndian.AppendUint32(nil, 1)} {
-		if got, err := parseProcargs(bad); err == nil {
+		if _, got, err := parseProcargs(bad); err == nil {
 			t.Errorf("parseProcargs(%q) = %q, no error", bad, got)
 		}
+	}
+}
+
+func TestExeOf(t *testing.T) {
+	got, err := ExeOf(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, errA := os.Stat(got)
+	b, errB := os.Stat(want)
+	if errA != nil || errB != nil || !os.SameFile(a, b) {
+		t.Errorf("ExeOf(self) = %q; want the test binary %q", got, want)
 	}
 }
