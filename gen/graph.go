@@ -11,8 +11,8 @@ import (
 // Graph is what a plan compiles to, whatever the target: the tasks in the
 // order they should start, each with the inputs that make it stale, and
 // the final checks that run once every task is done. A target (the Ninja
-// file today; a GitHub Actions workflow next) writes a Graph and decides
-// nothing of its own.
+// file, a GitHub Actions workflow) writes a Graph and decides nothing of
+// its own.
 type Graph struct {
 	// Plan is the plan's file name, relative to its directory; Sources
 	// are the files it was read from (the plan and its message files).
@@ -23,6 +23,10 @@ type Graph struct {
 	// Shared are the files that tasks write, sorted.
 	Shared []string
 	Checks []*plan.Check
+	// Drive, when not 0, is the -j a plain `ninja` needs and would not
+	// take by itself (Ninja's own is lower here): the Ninja target's
+	// default edge then runs Ninja again with it (internal/drive).
+	Drive int
 }
 
 // GraphTask is one task in a Graph.
@@ -41,7 +45,7 @@ type GraphTask struct {
 
 // graphOf is the plan's graph with its tasks in the given order.
 func graphOf(p *plan.Plan, order []*plan.Task) *Graph {
-	g := &Graph{Plan: filepath.Base(p.File), Sources: p.Sources, Checks: p.Checks}
+	g := &Graph{Plan: filepath.Base(p.File), Sources: p.Sources, Checks: p.Checks, Drive: driveJobs(p)}
 	byID := map[string]*plan.Task{}
 	for _, t := range p.Tasks {
 		byID[t.ID] = t

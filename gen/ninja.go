@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/paraider/paraider/internal/drive"
 	"github.com/paraider/paraider/internal/sh"
 	"github.com/paraider/paraider/ninja"
 	"github.com/paraider/paraider/state"
@@ -94,7 +95,22 @@ func (g *Graph) Ninja(self string) string {
 	}
 	nw.Build(ninja.Edge{Outs: []string{state.ReportPath}, Rule: "report", Implicit: reportIns})
 	nw.Build(ninja.Edge{Outs: []string{state.ReportTarget}, Rule: "phony", Ins: []string{state.ReportPath}})
-	nw.Default(state.ReportTarget)
+	if g.Drive == 0 {
+		nw.Default(state.ReportTarget)
+		return nw.String()
+	}
+	nw.Newline()
+	nw.Comment(fmt.Sprintf("Plain `ninja`: Ninja's own -j on the machine gen ran on is below the %d that\n"+
+		"lets the plan's agents run as its jobs says (the tasks that wait for a\n"+
+		"place wait in paraider's queue, longest chain first). This edge runs the\n"+
+		"same Ninja again, on the report, with -j %d (or the -j and -k given to\n"+
+		"this one). Its output is never written: it runs every time.", g.Drive, g.Drive))
+	nw.Rule("drive",
+		ninja.Binding{Key: "command", Value: fmt.Sprintf("exec $paraider %s -j %d -f %s %s", drive.Arg, g.Drive, ninja.EscapeValue(sh.Quote(self)), state.ReportTarget)},
+		ninja.Binding{Key: "description", Value: fmt.Sprintf("ninja -j %d %s", g.Drive, state.ReportTarget)},
+		ninja.Binding{Key: "pool", Value: "console"})
+	nw.Build(ninja.Edge{Outs: []string{state.DriveTarget}, Rule: "drive"})
+	nw.Default(state.DriveTarget)
 	return nw.String()
 }
 

@@ -56,7 +56,11 @@ const (
 // (`ninja tasks`): no task may write a file of these names beside the plan.
 const (
 	TasksTarget  = "tasks"  // every task, without the checks and the report
-	ReportTarget = "report" // the default: tasks, checks, report
+	ReportTarget = "report" // tasks, checks, report: the default, or what DriveTarget builds
+	// DriveTarget is the default where Ninja's own -j is too low for the
+	// plan: its edge runs Ninja again on ReportTarget (internal/drive).
+	// Nothing writes it, so it always runs.
+	DriveTarget = Dir + "/ninja"
 )
 
 // Spec is a task frozen by `paraider gen`: everything `paraider exec` needs.

@@ -154,10 +154,8 @@ func (g *GenCmd) Run(cli *CLI, env *Env) error {
 	if filepath.Base(sum.Output) != "build.ninja" {
 		how += " -f " + filepath.Base(sum.Output)
 	}
-	// Ninja's own -j (ncpu+2, 3 on two cores) may let fewer agents run
-	// than jobs says, and leaves no room for the critical path to go
-	// first (see NinjaJobs).
-	how += fmt.Sprintf(" -j %d", NinjaJobs(p))
+	// No -j: where Ninja's own is too low for the plan, the build file's
+	// default edge runs Ninja again with one that is not (gen.NinjaJobs).
 	fmt.Fprintf(env.Stdout, "next: %s (or paraider run)\n", how)
 	return nil
 }

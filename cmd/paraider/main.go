@@ -27,6 +27,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/paraider/paraider/gen"
+	"github.com/paraider/paraider/internal/drive"
 	"github.com/paraider/paraider/internal/human"
 	"github.com/paraider/paraider/internal/proc"
 	"github.com/paraider/paraider/plan"
@@ -47,6 +48,9 @@ const (
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == runner.SuperviseArg {
 		runner.Supervise(os.Args[2:])
+	}
+	if len(os.Args) > 1 && os.Args[1] == drive.Arg {
+		os.Exit(drive.Main(os.Args[2:], os.Stderr))
 	}
 	if exe, err := proc.Exe(); err == nil {
 		runner.Supervisor = []string{exe, runner.SuperviseArg}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -238,7 +237,7 @@ func (c *RunCmd) ninjaArgs(p *plan.Plan) ([]string, error) {
 	}
 	jobs := c.Jobs
 	if jobs == 0 {
-		jobs = NinjaJobs(p)
+		jobs = gen.NinjaJobs(p)
 	}
 	args := []string{"-k", "0", "-j", strconv.Itoa(jobs)}
 	if c.Verbose {
@@ -280,19 +279,3 @@ func appendMarkdown(path string, rep *report.Report) error {
 	}
 	return f.Close()
 }
-
-// NinjaJobs is the -j that lets a plan's agents run as its jobs says:
-// Ninja's own default (ncpu+2, 3 on two cores) may be below it. Above
-// jobs, so that the ready tasks wait in paraider's queue, where the
-// critical path goes first, and not in Ninja's: every task of a plan of
-// up to waitAhead tasks, else twice jobs (a waiting paraider exec is a
-// sleeping process of a few megabytes). When Ninja's slots are all taken
-// by waiting tasks, Ninja, not paraider, picks the next ready task to
-// start, and the chain's next link may wait behind it.
-func NinjaJobs(p *plan.Plan) int {
-	return max(min(max(2*p.Jobs, waitAhead), len(p.Tasks))+len(p.Checks), runtime.NumCPU()+2)
-}
-
-// waitAhead is how many tasks NinjaJobs lets wait in paraider's queue at
-// least.
-const waitAhead = 32
