@@ -115,3 +115,21 @@ func TestRunExitCode(t *testing.T) {
 		t.Errorf("exit code %d for a Ninja that cannot start; want 1", c)
 	}
 }
+
+// TestRunStopsWhenOuterDies: a parent other than the outer Ninja (it died,
+// and this process was handed to another) interrupts the inner Ninja, also
+// where no pipe is watched.
+func TestRunStopsWhenOuterDies(t *testing.T) {
+	cmd := exec.Command("sleep", "60")
+	code := make(chan int, 1)
+	go func() { code <- run(cmd, -1, nil, io.Discard) }()
+	select {
+	case c := <-code:
+		if c != 128+int(syscall.SIGTERM) {
+			t.Errorf("exit code %d; want %d (SIGTERM)", c, 128+int(syscall.SIGTERM))
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the inner process was not stopped within 30s of the parent's change")
+	}
+}

@@ -21,7 +21,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 )
@@ -341,23 +340,13 @@ func runBatch(dir string, tasks []task, unit time.Duration, jobs int) (time.Dura
 	}
 	start := time.Now()
 	for _, level := range levels(tasks) {
-		sem := make(chan struct{}, jobs)
-		var wg sync.WaitGroup
-		errs := make(chan error, len(level))
-		for _, t := range level {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func(id string) {
-				defer wg.Done()
-				defer func() { <-sem }()
-				if out, err := cmd(dir, "paraider", "exec", id); err != nil {
-					errs <- fmt.Errorf("%s: %v\n%s", id, err, out)
-				}
-			}(t.id)
-		}
-		wg.Wait()
-		close(errs)
-		if err := <-errs; err != nil {
+		err := eachLimited(level, jobs, func(t task) error {
+			if out, err := cmd(dir, "paraider", "exec", t.id); err != nil {
+				return fmt.Errorf("%s: %v\n%s", t.id, err, out)
+			}
+			return nil
+		})
+		if err != nil {
 			return 0, err
 		}
 	}
