@@ -168,6 +168,9 @@ func commands(r *report) error {
 			if pl.second {
 				break // a second run is paraider's: nothing to compare
 			}
+			if _, err := execLookPath(strings.Fields(how)[0]); how == "make -j" && err != nil {
+				continue // no make here: the column shows "–"
+			}
 			d, err := runDirect(pl, unit, ninjas()[0], how)
 			if err != nil {
 				return fmt.Errorf("%s, %s: %w", pl.name, how, err)
