@@ -21,6 +21,7 @@ package gen
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -172,13 +173,16 @@ func Generate(p *plan.Plan, opts Options) (*Summary, error) {
 // of tasks the plan no longer has. It returns the agent profiles in use.
 func writeSpecs(p *plan.Plan, abs func(string) string, sum *Summary, written state.Written) (map[string]*agent.Profile, error) {
 	keep := map[string]bool{}
-	// One listing instead of a failed open per new task.
-	existing := listDir(abs(state.Dir + "/specs"))
+	// One listing (with each file's size and time) instead of a failed
+	// open per new task.
+	existing := specsOnDisk(abs(state.Dir + "/specs"))
+	cache := readSpecsCache(abs(specsCachePath))
 	profiles := map[string]*agent.Profile{}
 	type job struct {
-		file  string
-		data  []byte
-		isNew bool
+		id, file string
+		key      string // sum of the compact JSON
+		data     []byte // nil: unchanged, as the cache says
+		isNew    bool
 	}
 	jobs := make([]job, len(p.Tasks))
 	for i, t := range p.Tasks {
@@ -186,12 +190,25 @@ func writeSpecs(p *plan.Plan, abs func(string) string, sum *Summary, written sta
 		if err != nil {
 			return nil, err
 		}
-		spec := specWith(p, t, prof)
-		b, _ := json.MarshalIndent(spec, "", "  ")
-		b = append(b, '\n')
-		written[state.SpecPath(t.ID)] = state.SumOf(b)
+		compact, err := json.Marshal(specWith(p, t, prof))
+		if err != nil {
+			return nil, err
+		}
 		specFile := abs(state.SpecPath(t.ID))
-		jobs[i] = job{specFile, b, !existing[filepath.Base(specFile)]}
+		j := job{id: t.ID, file: specFile, key: state.SumOf(compact)}
+		fi, onDisk := existing[filepath.Base(specFile)]
+		if c, ok := cache[t.ID]; ok && onDisk && c.key == j.key && c.size == fi.Size() && c.mtime == fi.ModTime().UnixNano() {
+			written[state.SpecPath(t.ID)] = c.sum
+		} else {
+			// What json.MarshalIndent writes: the same bytes as before
+			// the cache.
+			var b bytes.Buffer
+			json.Indent(&b, compact, "", "  ")
+			b.WriteByte('\n')
+			j.data, j.isNew = b.Bytes(), !onDisk
+			written[state.SpecPath(t.ID)] = state.SumOf(j.data)
+		}
+		jobs[i] = j
 		keep[t.ID+".json"] = true
 	}
 	// The files are compared and written side by side: ten thousand of
@@ -206,9 +223,11 @@ func writeSpecs(p *plan.Plan, abs func(string) string, sum *Summary, written sta
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				if jobs[i].isNew {
+				switch {
+				case jobs[i].data == nil:
+				case jobs[i].isNew:
 					wrote[i], errs[i] = true, state.WriteNew(jobs[i].file, jobs[i].data)
-				} else {
+				default:
 					wrote[i], errs[i] = state.WriteIfChanged(jobs[i].file, jobs[i].data)
 				}
 			}
@@ -222,10 +241,19 @@ func writeSpecs(p *plan.Plan, abs func(string) string, sum *Summary, written sta
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	for i, t := range p.Tasks {
+	memo := make(map[string]specMemo, len(jobs))
+	for i, j := range jobs {
 		if wrote[i] {
-			sum.SpecsWritten = append(sum.SpecsWritten, t.ID)
+			sum.SpecsWritten = append(sum.SpecsWritten, j.id)
 		}
+		if j.data == nil {
+			memo[j.id] = cache[j.id]
+		} else if m, ok := memoOf(j.file, j.key, written[state.SpecPath(j.id)]); ok {
+			memo[j.id] = m
+		}
+	}
+	if err := writeSpecsCache(abs(specsCachePath), memo); err != nil {
+		return nil, err
 	}
 	removed, err := removeStale(abs(state.Dir+"/specs"), keep)
 	sum.SpecsRemoved = removed
@@ -397,13 +425,12 @@ func Weights(root string, p *plan.Plan) plan.Weight {
 func weights(root string, p *plan.Plan) (plan.Weight, bool) {
 	known := map[string]float64{}
 	total := 0.0
-	have := listDir(filepath.Join(root, state.Dir, "results"))
-	kept := state.Layout{Root: root}.Durations() // across resets
+	lay := state.Layout{Root: root}
+	worked := lay.Worked()
+	kept := lay.Durations() // across resets
 	for _, t := range p.Tasks {
-		var r state.Result
-		if have[t.ID+".json"] && state.ReadJSON(filepath.Join(root, state.ResultPath(t.ID)), &r) == nil &&
-			r.Status == state.StatusOK && r.Working() > 0 {
-			known[t.ID] = r.Working().Seconds()
+		if d := worked[t.ID]; d > 0 {
+			known[t.ID] = d
 		} else if d := kept[t.ID]; d > 0 {
 			known[t.ID] = d
 		} else if t.Estimate > 0 {
