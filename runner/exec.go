@@ -20,7 +20,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/paraider/paraider/isolate"
@@ -106,7 +105,11 @@ func Exec(ctx context.Context, id string, opts Options) error {
 	if err := r.ready(res); err != nil {
 		return err
 	}
-	r.guard = newGuard(ctx, r.root, r.schedule().Tasks)
+	var tasks []string // the specs are watched, not looked at one by one
+	if sched := r.schedule(); sched.Len() <= statSpecs {
+		tasks = sched.Tasks()
+	}
+	r.guard = newGuard(ctx, r.root, tasks)
 	initial, before := r.snapshotImages()
 	defer os.Remove(r.lay.Path(state.RunningPath(id)))
 	r.attempts(ctx, res, feedback)
@@ -345,7 +348,7 @@ type runner struct {
 	// only to tell a stray write; sched is what a task needs of the whole
 	// plan otherwise, once read (schedule).
 	run   *state.Run
-	sched *state.Sched
+	sched *state.SchedView
 	// slots are the run's places, once opened (places).
 	slots *slots
 	// main is the repository around the plan, for watching the main tree;
@@ -356,7 +359,7 @@ type runner struct {
 
 // schedule is what a task needs of the whole plan (state.Sched), read
 // once.
-func (r *runner) schedule() *state.Sched {
+func (r *runner) schedule() *state.SchedView {
 	if r.sched == nil {
 		r.sched = r.lay.Sched()
 	}
@@ -378,7 +381,7 @@ func (r *runner) runInfo() *state.Run {
 func (r *runner) places() *slots {
 	if r.slots == nil {
 		sched := r.schedule()
-		r.slots = newSlots(r.root, sched.Jobs, sched.Prio)
+		r.slots = newSlots(r.root, sched.Jobs, sched.Rank)
 	}
 	return r.slots
 }
@@ -394,12 +397,7 @@ func (r *runner) heir() string {
 	best := ""
 	var bestQ queueEntry
 	places := r.places()
-	sched := r.schedule()
-	for _, t := range sched.Tasks {
-		deps := sched.Deps[t]
-		if !slices.Contains(deps, r.spec.ID) {
-			continue
-		}
+	for t, deps := range r.schedule().Dependents(r.spec.ID) {
 		ready := true
 		for _, d := range deps {
 			if d == r.spec.ID {

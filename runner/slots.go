@@ -79,7 +79,8 @@ type slots struct {
 	dir  string
 	jobs int
 	run  string // state.CurrentRun
-	prio map[string]state.Priority
+	// rank is each task's rank, as gen wrote it (state.SchedView.Rank).
+	ranks func(task string) (state.Priority, bool)
 	// seen is when each arriving task (see arriving) was first seen;
 	// ran, the tasks seen with a place (never arriving again).
 	seen map[string]time.Time
@@ -110,12 +111,12 @@ type sleeper interface {
 const arriveFor = 2 * time.Second
 
 func openSlots(root string, jobs int) *slots {
-	return newSlots(root, jobs, state.Layout{Root: root}.Sched().Prio)
+	return newSlots(root, jobs, state.Layout{Root: root}.Sched().Rank)
 }
 
 // newSlots is the run's places, with the ranks gen wrote (state.Sched).
-func newSlots(root string, jobs int, prio map[string]state.Priority) *slots {
-	s := &slots{root: root, dir: filepath.Join(root, filepath.FromSlash(state.SlotsDir)), jobs: max(jobs, 1), run: state.CurrentRun(), prio: prio,
+func newSlots(root string, jobs int, rank func(string) (state.Priority, bool)) *slots {
+	s := &slots{root: root, dir: filepath.Join(root, filepath.FromSlash(state.SlotsDir)), jobs: max(jobs, 1), run: state.CurrentRun(), ranks: rank,
 		seen: map[string]time.Time{}, ran: map[string]bool{}, names: map[int]string{},
 		now: time.Now, sleeper: func(entry string) sleeper { return newWaker(entry) }}
 	s.ninjaTasks = s.siblings
@@ -316,7 +317,8 @@ func (s *slots) rank(me queueEntry, kept map[string]bool, limit int) int {
 
 // entry is task's place in the queue, from the ranks gen wrote.
 func (s *slots) entry(task string) queueEntry {
-	return queueEntry{Task: task, Priority: s.prio[task].Remaining, Order: s.prio[task].Order}
+	p, _ := s.ranks(task)
+	return queueEntry{Task: task, Priority: p.Remaining, Order: p.Order}
 }
 
 // wakeNext wakes the highest-ranked waiting task to look at the places
@@ -429,7 +431,7 @@ func (s *slots) queued() []queueEntry {
 			continue
 		}
 		q := s.entry(task)
-		if _, ranked := s.prio[task]; !ranked && state.ReadJSON(filepath.Join(dir, e.Name()), &q) != nil {
+		if _, ranked := s.ranks(task); !ranked && state.ReadJSON(filepath.Join(dir, e.Name()), &q) != nil {
 			continue
 		}
 		out = append(out, q)
@@ -478,7 +480,7 @@ func (s *slots) top() (queueEntry, bool) {
 // ones win the ties). The next waiting task is woken.
 func (s *slots) release(k int, f *os.File, heir string) {
 	if heir != "" {
-		if w, waiting := s.top(); !waiting || w.Priority <= s.prio[heir].Remaining {
+		if w, waiting := s.top(); !waiting || w.Priority <= s.entry(heir).Priority {
 			now := s.now()
 			state.WriteJSON(s.reservePath(k), reservation{Task: heir, Run: s.run, Since: now.UnixNano(), Until: now.Add(handoffFor).UnixNano()})
 		}

@@ -3,6 +3,7 @@ package state
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -39,53 +40,111 @@ func (s *Sched) Encode() []byte {
 	return b.Bytes()
 }
 
-// DecodeSched reads what Encode wrote; an error when it is not that.
-func DecodeSched(data []byte) (*Sched, error) {
+// SchedView is a schedule as an exec reads it: the run-wide facts at
+// once, a task's line only when asked for. An exec needs its own rank,
+// those of the few tasks waiting beside it and the tasks that need it;
+// parsing every line of a 10,000-task plan into maps was 5 ms of each
+// exec's 30 (it grew with the plan; this does not, but for a search of
+// the text).
+type SchedView struct {
+	Jobs   int
+	Commit bool
+	text   string // "\n" and the task lines, each ended by "\n"
+	ranks  map[string]Priority
+}
+
+// DecodeSched reads what Encode wrote: the header now, the lines when
+// asked for (a line that is not what Encode writes reads as no rank).
+func DecodeSched(data []byte) (*SchedView, error) {
 	text := string(data)
 	head, rest, _ := strings.Cut(text, "\n")
 	f := strings.Fields(strings.TrimPrefix(head, schedHeader))
 	if !strings.HasPrefix(head, schedHeader+" ") || len(f) != 2 {
 		return nil, fmt.Errorf("not a schedule: %.40q", head)
 	}
-	// Sized at once: growing maps of ten thousand tasks was most of the
-	// cost of reading this.
-	n := strings.Count(rest, "\n") + 1
-	s := &Sched{Tasks: make([]string, 0, n), Prio: make(map[string]Priority, n), Deps: make(map[string][]string, n)}
 	jobs, err1 := strconv.Atoi(strings.TrimPrefix(f[0], "jobs="))
 	commit, err2 := strconv.ParseBool(strings.TrimPrefix(f[1], "commit="))
 	if err1 != nil || err2 != nil || jobs < 1 {
 		return nil, fmt.Errorf("a schedule's header %q: want jobs=N commit=BOOL", head)
 	}
-	s.Jobs, s.Commit = jobs, commit
-	for n := 2; rest != ""; n++ {
-		var line string
-		line, rest, _ = strings.Cut(rest, "\n")
-		var c [4]string
-		var ok [3]bool
-		c[0], line, ok[0] = strings.Cut(line, "\t")
-		c[1], line, ok[1] = strings.Cut(line, "\t")
-		c[2], c[3], ok[2] = strings.Cut(line, "\t")
-		if !ok[0] || !ok[1] || !ok[2] || c[0] == "" || strings.Contains(c[3], "\t") {
-			return nil, fmt.Errorf("a schedule's line %d: want 4 fields", n)
-		}
-		rem, err1 := strconv.ParseFloat(c[1], 64)
-		order, err2 := strconv.Atoi(c[2])
-		if err1 != nil || err2 != nil {
-			return nil, fmt.Errorf("a schedule's line %d: rank %q, order %q", n, c[1], c[2])
-		}
-		s.Tasks = append(s.Tasks, c[0])
-		s.Prio[c[0]] = Priority{Remaining: rem, Order: order}
-		if c[3] != "" {
-			s.Deps[c[0]] = strings.Split(c[3], ",")
+	if rest != "" && !strings.HasSuffix(rest, "\n") {
+		rest += "\n"
+	}
+	return &SchedView{Jobs: jobs, Commit: commit, text: "\n" + rest, ranks: map[string]Priority{}}, nil
+}
+
+// schedLine splits a task's line: id, rank, order and needs.
+func schedLine(line string) (id string, p Priority, deps string, ok bool) {
+	var c [4]string
+	var found [3]bool
+	c[0], line, found[0] = strings.Cut(line, "\t")
+	c[1], line, found[1] = strings.Cut(line, "\t")
+	c[2], c[3], found[2] = strings.Cut(line, "\t")
+	if !found[0] || !found[1] || !found[2] || c[0] == "" || strings.Contains(c[3], "\t") {
+		return "", Priority{}, "", false
+	}
+	rem, err1 := strconv.ParseFloat(c[1], 64)
+	order, err2 := strconv.Atoi(c[2])
+	if err1 != nil || err2 != nil {
+		return "", Priority{}, "", false
+	}
+	return c[0], Priority{Remaining: rem, Order: order}, c[3], true
+}
+
+// Rank is task's rank; false when gen did not rank it.
+func (v *SchedView) Rank(task string) (Priority, bool) {
+	if p, ok := v.ranks[task]; ok {
+		return p, true
+	}
+	i := strings.Index(v.text, "\n"+task+"\t")
+	if i < 0 {
+		return Priority{}, false
+	}
+	line := v.text[i+1:]
+	line = line[:strings.IndexByte(line, '\n')]
+	_, p, _, ok := schedLine(line)
+	if ok {
+		v.ranks[task] = p
+	}
+	return p, ok
+}
+
+// Len is how many tasks the schedule holds.
+func (v *SchedView) Len() int { return strings.Count(v.text, "\n") - 1 }
+
+// Tasks lists the tasks, in the order gen ranked them.
+func (v *SchedView) Tasks() []string {
+	out := make([]string, 0, v.Len())
+	for line := range strings.Lines(v.text[1:]) {
+		if id, _, ok := strings.Cut(line, "\t"); ok && id != "" {
+			out = append(out, id)
 		}
 	}
-	return s, nil
+	return out
+}
+
+// Dependents lists the tasks that need task, each with all it needs.
+func (v *SchedView) Dependents(task string) map[string][]string {
+	out := map[string][]string{}
+	for line := range strings.Lines(v.text[1:]) {
+		if !strings.Contains(line, task) {
+			continue // the cheap test first: most lines do not name it
+		}
+		id, _, deps, ok := schedLine(strings.TrimSuffix(line, "\n"))
+		if !ok || deps == "" {
+			continue
+		}
+		if needs := strings.Split(deps, ","); slices.Contains(needs, task) {
+			out[id] = needs
+		}
+	}
+	return out
 }
 
 // Sched reads the schedule gen wrote. Where there is none (state of an
 // older paraider that no gen has rewritten yet), it is made from run.json,
 // without ranks: every task ranks alike.
-func (l Layout) Sched() *Sched {
+func (l Layout) Sched() *SchedView {
 	if b, err := ReadOwn(l.Path(SchedPath), MaxOwnFile); err == nil {
 		if s, err := DecodeSched(b); err == nil {
 			return s
@@ -93,5 +152,7 @@ func (l Layout) Sched() *Sched {
 	}
 	var run Run
 	ReadJSON(l.Path(RunPath), &run)
-	return &Sched{Jobs: max(run.Jobs, 1), Commit: run.Commit, Tasks: run.Tasks, Prio: map[string]Priority{}, Deps: run.Deps}
+	old := &Sched{Jobs: max(run.Jobs, 1), Commit: run.Commit, Tasks: run.Tasks, Prio: map[string]Priority{}, Deps: run.Deps}
+	v, _ := DecodeSched(old.Encode())
+	return v
 }
