@@ -216,21 +216,34 @@ func readRecords(lay state.Layout) (*records, error) {
 		return nil, err
 	}
 	hasResult := listed(lay.Path(state.ResultPath("x"))) // one listing, not a failed open a task
-	for _, id := range recs.run.Tasks {
+	// Read side by side (see eachOf), kept in the plan's order.
+	tasks := recs.run.Tasks
+	read := make([]*state.Result, len(tasks))
+	damaged := make([]string, len(tasks))
+	eachOf(len(tasks), func(i int) {
+		id := tasks[i]
 		if !hasResult(id) {
-			continue
+			return
 		}
 		var res state.Result
 		if err := state.ReadJSON(lay.Path(state.ResultPath(id)), &res); err == nil {
 			// A result for an older spec says nothing about the task now.
 			var spec state.Spec
 			if state.ReadJSON(lay.Path(state.SpecPath(id)), &spec) == nil && spec.Hash() == res.SpecHash {
-				recs.results[id] = &res
+				read[i] = &res
 			}
 		} else if !state.Missing(err) {
 			// A damaged record (junk, a link, cut JSON) is left out, with
 			// a note: the task shows as not run, which it may well be.
-			recs.ignored = append(recs.ignored, err.Error())
+			damaged[i] = err.Error()
+		}
+	})
+	for i, id := range tasks {
+		if read[i] != nil {
+			recs.results[id] = read[i]
+		}
+		if damaged[i] != "" {
+			recs.ignored = append(recs.ignored, damaged[i])
 		}
 	}
 	for _, c := range recs.run.Checks {

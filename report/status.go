@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -78,16 +79,29 @@ func BuildStatusOf(root string, now time.Time, specs *Specs) (*Status, error) {
 	// status of ten thousand tasks.
 	results, running := map[string]*state.Result{}, map[string]*state.Running{}
 	hasResult, isRunning := listed(path(state.ResultPath("x"))), listed(path(state.RunningPath("x")))
-	var marks []state.RunMark
-	for _, id := range run.Tasks {
+	// Read side by side: ten thousand small files one after another
+	// were a third of a status.
+	readRes := make([]*state.Result, len(run.Tasks))
+	readMark := make([]*state.Running, len(run.Tasks))
+	eachOf(len(run.Tasks), func(i int) {
+		id := run.Tasks[i]
 		var res state.Result
 		var mark state.Running
 		if hasResult(id) && state.ReadJSON(path(state.ResultPath(id)), &res) == nil {
-			results[id] = &res
-			marks = append(marks, state.RunMark{Run: res.Run, At: res.Finished})
+			readRes[i] = &res
 		}
 		if isRunning(id) && state.ReadJSON(path(state.RunningPath(id)), &mark) == nil && alive(mark.PID) {
-			running[id] = &mark
+			readMark[i] = &mark
+		}
+	})
+	var marks []state.RunMark
+	for i, id := range run.Tasks {
+		if res := readRes[i]; res != nil {
+			results[id] = res
+			marks = append(marks, state.RunMark{Run: res.Run, At: res.Finished})
+		}
+		if mark := readMark[i]; mark != nil {
+			running[id] = mark
 			marks = append(marks, state.RunMark{Run: mark.Run, At: mark.Started})
 		}
 	}
@@ -105,7 +119,11 @@ func BuildStatusOf(root string, now time.Time, specs *Specs) (*Status, error) {
 			return false
 		}
 	}
-	for _, id := range tasks {
+	// Each row on its own (a task's inputs are hashed to tell whether it
+	// is stale), side by side; counted in the plan's order after.
+	rows := make([]StatusRow, len(tasks))
+	eachOf(len(tasks), func(i int) {
+		id := tasks[i]
 		row := StatusRow{ID: id, State: Pending}
 		mark, res := running[id], results[id]
 		if res == nil && specs != nil && hasResult(id) {
@@ -128,7 +146,6 @@ func BuildStatusOf(root string, now time.Time, specs *Specs) (*Status, error) {
 			row.State, row.Attempt, row.Of = Running, mark.Attempt, mark.Of
 			row.Elapsed = now.Sub(mark.Started)
 			row.LastLine, row.SoFar = progress(root, path(mark.Log), path(state.SpecPath(id)), mark.Started)
-			st.Busy++
 		case res != nil && specOf(id, &spec):
 			row.Attempt, row.Of, row.Elapsed = len(res.Attempts), spec.Retries+1, res.Duration()
 			switch {
@@ -161,10 +178,39 @@ func BuildStatusOf(root string, now time.Time, specs *Specs) (*Status, error) {
 				row.LastLine = filesSince(root, &spec, res)
 			}
 		}
+		rows[i] = row
+	})
+	for _, row := range rows {
+		if row.State == Running {
+			st.Busy++
+		}
 		st.Counts[row.State]++
-		st.Rows = append(st.Rows, row)
+	}
+	if len(rows) > 0 {
+		st.Rows = rows
 	}
 	return st, nil
+}
+
+// eachOf calls f(0) to f(n-1), a few at a time: most of a status is
+// waiting for small files and hashing them.
+func eachOf(n int, f func(i int)) {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(n, max(2, 2*runtime.GOMAXPROCS(0))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f(i)
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 }
 
 // filesSince says how a succeeded task's files differ from what it left:
