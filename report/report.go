@@ -218,6 +218,7 @@ func readRecords(lay state.Layout) (*records, error) {
 	hasResult := listed(lay.Path(state.ResultPath("x"))) // one listing, not a failed open a task
 	// Read side by side (see eachOf), kept in the plan's order.
 	tasks := recs.run.Tasks
+	specHash := lay.SpecHashes()
 	read := make([]*state.Result, len(tasks))
 	damaged := make([]string, len(tasks))
 	eachOf(len(tasks), func(i int) {
@@ -228,8 +229,7 @@ func readRecords(lay state.Layout) (*records, error) {
 		var res state.Result
 		if err := state.ReadJSON(lay.Path(state.ResultPath(id)), &res); err == nil {
 			// A result for an older spec says nothing about the task now.
-			var spec state.Spec
-			if state.ReadJSON(lay.Path(state.SpecPath(id)), &spec) == nil && spec.Hash() == res.SpecHash {
+			if h := specHash[id]; h != "" && h == res.SpecHash {
 				read[i] = &res
 			}
 		} else if !state.Missing(err) {

@@ -50,17 +50,51 @@ func (l Layout) KeepDurations(tasks []string) error {
 const WorkedCachePath = Dir + "/worked.cache"
 
 // Worked returns the working seconds of each task whose result is a
-// success. A result is read only when it is not in the cache with the
-// same size and time (a listing of the results and a look at each
-// file's size and time, instead of ten thousand opens and parses); the
-// cache is written back when it changed. It only orders a run: what
-// cannot be read is left out.
+// success. A result is read only when it changed (see memoDir).
 func (l Layout) Worked() map[string]float64 {
-	dir := l.Path(Dir + "/results")
+	out := map[string]float64{}
+	for id, v := range memoDir(l.Path(Dir+"/results"), l.Path(WorkedCachePath), func(path string) string {
+		var r Result
+		if ReadJSON(path, &r) == nil && r.Status == StatusOK && r.Working() > 0 {
+			return strconv.FormatFloat(r.Working().Seconds(), 'g', -1, 64)
+		}
+		return ""
+	}) {
+		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs > 0 {
+			out[id] = secs
+		}
+	}
+	return out
+}
+
+// SpecHashCachePath caches each spec's Hash, for SpecHashes.
+const SpecHashCachePath = Dir + "/spechash.cache"
+
+// SpecHashes returns the Hash of each task's spec on disk, which a result
+// names (Result.SpecHash) to say which spec it is the result of. A spec is
+// read only when it changed (see memoDir): a report read every spec of
+// ten thousand tasks to tell which results still hold.
+func (l Layout) SpecHashes() map[string]string {
+	return memoDir(l.Path(Dir+"/specs"), l.Path(SpecHashCachePath), func(path string) string {
+		var s Spec
+		if ReadJSON(path, &s) != nil {
+			return ""
+		}
+		return s.Hash()
+	})
+}
+
+// memoDir returns derive's value for each ID.json in dir (non-empty values
+// only), derived again only for the files whose size or time differ from
+// the cache's, which is written back when it changed: a listing, a look
+// at each file's size and time, and one file read, instead of an open and
+// a parse a file. What cannot be read is left out; the cache only saves
+// work (its values have no tab nor newline).
+func memoDir(dir, cachePath string, derive func(path string) string) map[string]string {
 	entries, _ := os.ReadDir(dir)
-	cache := readWorkedCache(l.Path(WorkedCachePath))
-	next := make(map[string]workedEntry, len(entries))
-	out := make(map[string]float64, len(entries))
+	cache := readMemo(cachePath)
+	next := make(map[string]memoEntry, len(entries))
+	out := make(map[string]string, len(entries))
 	changed := len(cache) != len(entries)
 	for _, e := range entries {
 		id, ok := strings.CutSuffix(e.Name(), ".json")
@@ -74,32 +108,28 @@ func (l Layout) Worked() map[string]float64 {
 		c, hit := cache[id]
 		if !hit || c.size != fi.Size() || c.mtime != fi.ModTime().UnixNano() {
 			changed = true
-			c = workedEntry{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
-			var r Result
-			if ReadJSON(filepath.Join(dir, e.Name()), &r) == nil && r.Status == StatusOK && r.Working() > 0 {
-				c.seconds = r.Working().Seconds()
-			}
+			c = memoEntry{size: fi.Size(), mtime: fi.ModTime().UnixNano(), value: derive(filepath.Join(dir, e.Name()))}
 		}
 		next[id] = c
-		if c.seconds > 0 {
-			out[id] = c.seconds
+		if c.value != "" {
+			out[id] = c.value
 		}
 	}
 	if changed {
-		writeWorkedCache(l.Path(WorkedCachePath), next)
+		writeMemo(cachePath, next)
 	}
 	return out
 }
 
-type workedEntry struct {
+type memoEntry struct {
 	size, mtime int64
-	seconds     float64 // 0: not a success
+	value       string // "": nothing to say of it
 }
 
-// readWorkedCache reads lines of ID, size, time (unix ns) and seconds,
-// tab-separated; a line it cannot read is left out (read again).
-func readWorkedCache(path string) map[string]workedEntry {
-	out := map[string]workedEntry{}
+// readMemo reads lines of ID, size, time (unix ns) and value,
+// tab-separated; a line it cannot read is left out (derived again).
+func readMemo(path string) map[string]memoEntry {
+	out := map[string]memoEntry{}
 	data, err := ReadOwn(path, 64<<20)
 	if err != nil {
 		return out
@@ -111,16 +141,15 @@ func readWorkedCache(path string) map[string]workedEntry {
 		}
 		size, err1 := strconv.ParseInt(f[1], 10, 64)
 		mtime, err2 := strconv.ParseInt(f[2], 10, 64)
-		secs, err3 := strconv.ParseFloat(f[3], 64)
-		if err1 != nil || err2 != nil || err3 != nil {
+		if err1 != nil || err2 != nil {
 			continue
 		}
-		out[f[0]] = workedEntry{size, mtime, secs}
+		out[f[0]] = memoEntry{size, mtime, f[3]}
 	}
 	return out
 }
 
-func writeWorkedCache(path string, m map[string]workedEntry) {
+func writeMemo(path string, m map[string]memoEntry) {
 	ids := make([]string, 0, len(m))
 	for id := range m {
 		ids = append(ids, id)
@@ -129,7 +158,7 @@ func writeWorkedCache(path string, m map[string]workedEntry) {
 	var b strings.Builder
 	for _, id := range ids {
 		c := m[id]
-		fmt.Fprintf(&b, "%s\t%d\t%d\t%s\n", id, c.size, c.mtime, strconv.FormatFloat(c.seconds, 'g', -1, 64))
+		fmt.Fprintf(&b, "%s\t%d\t%d\t%s\n", id, c.size, c.mtime, c.value)
 	}
 	WriteIfChanged(path, []byte(b.String()))
 }

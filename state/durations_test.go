@@ -65,3 +65,26 @@ func TestWorked(t *testing.T) {
 		t.Fatalf("Worked = %v with junk in the cache; want c: 4", got)
 	}
 }
+
+// TestSpecHashes: each spec's Hash, read again when the spec changes.
+func TestSpecHashes(t *testing.T) {
+	l := Layout{Root: t.TempDir()}
+	os.MkdirAll(l.Path(Dir+"/specs"), 0o755)
+	write := func(s *Spec) {
+		t.Helper()
+		if err := WriteJSON(l.Path(SpecPath(s.ID)), s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := &Spec{ID: "a", Message: "one"}
+	write(a)
+	os.WriteFile(l.Path(SpecPath("junk")), []byte("{"), 0o644)
+	if got := l.SpecHashes(); len(got) != 1 || got["a"] != a.Hash() {
+		t.Fatalf("SpecHashes = %v; want a: %s", got, a.Hash())
+	}
+	a.Message = "a longer message"
+	write(a)
+	if got := l.SpecHashes(); got["a"] != a.Hash() {
+		t.Fatalf("SpecHashes = %v after the spec changed; want a: %s", got, a.Hash())
+	}
+}
