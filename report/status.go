@@ -119,6 +119,30 @@ func BuildStatusOf(root string, now time.Time, specs *Specs) (*Status, error) {
 			return false
 		}
 	}
+	// A task's inputs are its read files and the files of the tasks it
+	// needs: from the specs in memory when there are (the plan as it is
+	// now, as the rows are judged), and each file digested once however
+	// many tasks read it (one status is one look at the tree).
+	depFiles := func(dep string) ([]string, error) {
+		var ds state.Spec
+		if !specOf(dep, &ds) {
+			return nil, fmt.Errorf("no spec of %s", dep)
+		}
+		return ds.Files, nil
+	}
+	var digests sync.Map
+	digest := func(p string) ([32]byte, bool) {
+		type d struct {
+			sum [32]byte
+			ok  bool
+		}
+		if v, ok := digests.Load(p); ok {
+			return v.(d).sum, v.(d).ok
+		}
+		sum, ok := state.FileDigest(p)
+		digests.Store(p, d{sum, ok})
+		return sum, ok
+	}
 	// Each row on its own (a task's inputs are hashed to tell whether it
 	// is stale), side by side; counted in the plan's order after.
 	rows := make([]StatusRow, len(tasks))
@@ -158,7 +182,7 @@ func BuildStatusOf(root string, now time.Time, specs *Specs) (*Status, error) {
 			case res.Status != state.StatusOK:
 				row.State = Failed
 				row.LastLine = human.FirstLine(res.Reason)
-			case stale(root, &spec, res):
+			case stale(root, &spec, res, depFiles, digest):
 				// As exec decides: its work or its inputs changed (a
 				// timeout alone is neither).
 				row.State = Pending
@@ -240,8 +264,8 @@ type Specs struct {
 
 // stale reports whether a succeeded task's inputs changed since: the same
 // digest paraider exec decides by.
-func stale(root string, spec *state.Spec, res *state.Result) bool {
-	h, err := state.InputHash(root, spec)
+func stale(root string, spec *state.Spec, res *state.Result, depFiles func(string) ([]string, error), digest func(string) ([32]byte, bool)) bool {
+	h, err := state.InputHashOf(root, spec, depFiles, digest)
 	return err == nil && res.InputHash != "" && h != res.InputHash
 }
 

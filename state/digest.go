@@ -15,32 +15,50 @@ import (
 // hash: exec, Ninja's view (through the depfile exec writes) and status
 // all decide "up to date" from it.
 func InputHash(root string, s *Spec) (string, error) {
+	return InputHashOf(root, s, specFiles(root), FileDigest)
+}
+
+// InputHashOf is InputHash with the files of each task s needs, and the
+// digest of a file, given: a status of ten thousand tasks has their specs
+// in memory, and digests a file that several tasks read once.
+func InputHashOf(root string, s *Spec, depFiles func(dep string) ([]string, error), digest func(path string) ([32]byte, bool)) (string, error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "work %s\n", s.WorkHash())
-	files, err := Inputs(root, s)
+	files, err := inputsOf(s, depFiles)
 	if err != nil {
 		return "", err
 	}
 	for _, f := range files {
-		sum, ok := FileDigest(filepath.Join(root, filepath.FromSlash(f)))
+		sum, ok := digest(filepath.Join(root, filepath.FromSlash(f)))
 		fmt.Fprintf(h, "%s %v %x\n", f, ok, sum)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// Inputs lists a task's input files, sorted: its read files and the files
-// of the tasks it depends on.
-func Inputs(root string, s *Spec) ([]string, error) {
+// inputsOf lists a task's input files, sorted: its read files and the
+// files of the tasks it depends on.
+func inputsOf(s *Spec, depFiles func(dep string) ([]string, error)) ([]string, error) {
 	files := append([]string(nil), s.Read...)
 	for _, dep := range s.Deps {
-		var ds Spec
-		if err := ReadJSON(filepath.Join(root, filepath.FromSlash(SpecPath(dep))), &ds); err != nil {
+		df, err := depFiles(dep)
+		if err != nil {
 			return nil, fmt.Errorf("reading the spec of %s, which %s needs: %w", dep, s.ID, err)
 		}
-		files = append(files, ds.Files...)
+		files = append(files, df...)
 	}
 	sort.Strings(files)
 	return files, nil
+}
+
+// specFiles reads a task's files from its spec under root.
+func specFiles(root string) func(dep string) ([]string, error) {
+	return func(dep string) ([]string, error) {
+		var ds Spec
+		if err := ReadJSON(filepath.Join(root, filepath.FromSlash(SpecPath(dep))), &ds); err != nil {
+			return nil, err
+		}
+		return ds.Files, nil
+	}
 }
 
 // OutputHash digests a task's files as they are under dir.
