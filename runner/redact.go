@@ -92,12 +92,18 @@ func (r *redactor) Write(p []byte) (int, error) {
 		r.buf = bytes.ReplaceAll(r.buf, s, []byte("***"))
 	}
 	// Keys are matched by their shape, which needs the whole key: a line
-	// is written once it is complete (or, with no line break for long,
-	// once it holds more than a key could be long).
+	// is written once it is complete. A long line with no break is written
+	// up to its last byte that no key holds, so that a key is never cut in
+	// two (each half too short for its shape); a run of such bytes longer
+	// than holdAtMost is written all the same.
 	n := len(r.buf) - r.held()
 	if i := bytes.LastIndexByte(r.buf[:max(n, 0)], '\n'); i >= 0 {
 		n = i + 1
 	} else if n < 4096 {
+		n = 0
+	} else if i := bytes.LastIndexFunc(r.buf[:n], notInKey); i >= 0 {
+		n = i + 1
+	} else if n < holdAtMost {
 		n = 0
 	}
 	if n > 0 {
@@ -107,6 +113,15 @@ func (r *redactor) Write(p []byte) (int, error) {
 		r.buf = append(r.buf[:0], r.buf[n:]...)
 	}
 	return len(p), nil
+}
+
+// holdAtMost is the longest run of bytes that could be a key held back
+// for the next write.
+const holdAtMost = 64 << 10
+
+// notInKey reports whether c is a byte no key of keyRE's shapes holds.
+func notInKey(c rune) bool {
+	return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-')
 }
 
 // held is how many bytes at the end of buf must wait for the next write:

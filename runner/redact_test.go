@@ -3,6 +3,7 @@ package runner
 import (
 	"bytes"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -99,5 +100,38 @@ func TestSecretsByName(t *testing.T) {
 		if !want[s] {
 			t.Errorf("Secrets has %q", s)
 		}
+	}
+}
+
+// TestRedactorLongLine: a key of a known shape in a long line with no
+// break (an agent's JSON stream, a minified file) is caught wherever the
+// writes cut it, also past the 4 KB after which such a line is written
+// in parts; and text with no such key goes out whole.
+func TestRedactorLongLine(t *testing.T) {
+	key := "sk-ant-api03-abcdefghijklmnopqrstuvwxyz"
+	filler := strings.Repeat("word, ", 1000) // 6,000 bytes
+	text := filler + key + " " + filler
+	for _, cut := range []int{4090, 4096, len(filler) + 5, len(filler) + 20, len(filler) + len(key) - 1} {
+		var out bytes.Buffer
+		r := newRedactor(&out, nil)
+		r.Write([]byte(text[:cut]))
+		r.Write([]byte(text[cut:]))
+		r.Close()
+		got := out.String()
+		if strings.Contains(got, "abcdefghij") || got != filler+"*** "+filler {
+			t.Fatalf("cut at %d: the key is not redacted whole (%d bytes out; around it: %q)", cut, len(got), got[len(filler)-10:min(len(got), len(filler)+60)])
+		}
+	}
+	// A run of key bytes longer than is held back goes out all the same.
+	var out bytes.Buffer
+	r := newRedactor(&out, nil)
+	blob := strings.Repeat("A", holdAtMost+10)
+	r.Write([]byte(blob))
+	if out.Len() == 0 {
+		t.Fatal("a 64 KB run with no break and no key was held back whole")
+	}
+	r.Close()
+	if out.String() != blob {
+		t.Fatalf("the run was changed: %d bytes out of %d", out.Len(), len(blob))
 	}
 }
