@@ -197,7 +197,7 @@ func writeSpecs(p *plan.Plan, abs func(string) string, sum *Summary, written sta
 		specFile := abs(state.SpecPath(t.ID))
 		j := job{id: t.ID, file: specFile, key: state.SumOf(compact)}
 		fi, onDisk := existing[filepath.Base(specFile)]
-		if c, ok := cache[t.ID]; ok && onDisk && c.key == j.key && c.size == fi.Size() && c.mtime == fi.ModTime().UnixNano() {
+		if c, ok := cache[t.ID]; ok && onDisk && c.key == j.key && c.file.Same(fi) {
 			written[state.SpecPath(t.ID)] = c.sum
 		} else {
 			// What json.MarshalIndent writes: the same bytes as before

@@ -92,8 +92,8 @@ func (l Layout) SpecHashes() map[string]string {
 // work (its values have no tab nor newline).
 func memoDir(dir, cachePath string, derive func(path string) string) map[string]string {
 	entries, _ := os.ReadDir(dir)
-	cache := readMemo(cachePath)
-	next := make(map[string]memoEntry, len(entries))
+	cache := ReadMemos(cachePath)
+	next := make(map[string]FileMemo, len(entries))
 	out := make(map[string]string, len(entries))
 	changed := len(cache) != len(entries)
 	for _, e := range entries {
@@ -106,30 +106,44 @@ func memoDir(dir, cachePath string, derive func(path string) string) map[string]
 			continue
 		}
 		c, hit := cache[id]
-		if !hit || c.size != fi.Size() || c.mtime != fi.ModTime().UnixNano() {
+		if !hit || !c.Same(fi) {
 			changed = true
-			c = memoEntry{size: fi.Size(), mtime: fi.ModTime().UnixNano(), value: derive(filepath.Join(dir, e.Name()))}
+			c = MemoOf(fi, derive(filepath.Join(dir, e.Name())))
 		}
 		next[id] = c
-		if c.value != "" {
-			out[id] = c.value
+		if c.Value != "" {
+			out[id] = c.Value
 		}
 	}
 	if changed {
-		writeMemo(cachePath, next)
+		WriteMemos(cachePath, next)
 	}
 	return out
 }
 
-type memoEntry struct {
-	size, mtime int64
-	value       string // "": nothing to say of it
+// FileMemo is what a cache of paraider's keeps of one file: its size and
+// time when the value was derived from it, and the value.
+type FileMemo struct {
+	Size, Mtime int64
+	Value       string // no tab nor newline; "": nothing to say of it
 }
 
-// readMemo reads lines of ID, size, time (unix ns) and value,
-// tab-separated; a line it cannot read is left out (derived again).
-func readMemo(path string) map[string]memoEntry {
-	out := map[string]memoEntry{}
+// MemoOf is value, remembered for the file fi describes.
+func MemoOf(fi os.FileInfo, value string) FileMemo {
+	return FileMemo{Size: fi.Size(), Mtime: fi.ModTime().UnixNano(), Value: value}
+}
+
+// Same reports whether fi is the file as it was when m was made (by its
+// size and time).
+func (m FileMemo) Same(fi os.FileInfo) bool {
+	return m.Size == fi.Size() && m.Mtime == fi.ModTime().UnixNano()
+}
+
+// ReadMemos reads a cache of FileMemos: lines of ID, size, time (unix ns)
+// and value, tab-separated; a line it cannot read is left out (derived
+// again).
+func ReadMemos(path string) map[string]FileMemo {
+	out := map[string]FileMemo{}
 	data, err := ReadOwn(path, 64<<20)
 	if err != nil {
 		return out
@@ -144,12 +158,13 @@ func readMemo(path string) map[string]memoEntry {
 		if err1 != nil || err2 != nil {
 			continue
 		}
-		out[f[0]] = memoEntry{size, mtime, f[3]}
+		out[f[0]] = FileMemo{size, mtime, f[3]}
 	}
 	return out
 }
 
-func writeMemo(path string, m map[string]memoEntry) {
+// WriteMemos writes a cache of FileMemos (when it changed).
+func WriteMemos(path string, m map[string]FileMemo) error {
 	ids := make([]string, 0, len(m))
 	for id := range m {
 		ids = append(ids, id)
@@ -158,7 +173,8 @@ func writeMemo(path string, m map[string]memoEntry) {
 	var b strings.Builder
 	for _, id := range ids {
 		c := m[id]
-		fmt.Fprintf(&b, "%s\t%d\t%d\t%s\n", id, c.size, c.mtime, c.value)
+		fmt.Fprintf(&b, "%s\t%d\t%d\t%s\n", id, c.Size, c.Mtime, c.Value)
 	}
-	WriteIfChanged(path, []byte(b.String()))
+	_, err := WriteIfChanged(path, []byte(b.String()))
+	return err
 }

@@ -96,6 +96,13 @@ func TestRunStopsWhenOuterCloses(t *testing.T) {
 	code := make(chan int, 1)
 	go func() { code <- run(cmd, os.Getppid(), []int{int(w.Fd())}, io.Discard) }()
 	r.Close()
+	wantStopped(t, cmd, code, "the pipe closing")
+}
+
+// wantStopped: run returns, within 30 s, the exit code of a process
+// stopped by SIGTERM.
+func wantStopped(t *testing.T, cmd *exec.Cmd, code <-chan int, after string) {
+	t.Helper()
 	select {
 	case c := <-code:
 		if c != 128+int(syscall.SIGTERM) {
@@ -103,7 +110,7 @@ func TestRunStopsWhenOuterCloses(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		cmd.Process.Kill()
-		t.Fatal("the inner process was not stopped within 30s of the pipe closing")
+		t.Fatalf("the inner process was not stopped within 30s of %s", after)
 	}
 }
 
@@ -123,13 +130,5 @@ func TestRunStopsWhenOuterDies(t *testing.T) {
 	cmd := exec.Command("sleep", "60")
 	code := make(chan int, 1)
 	go func() { code <- run(cmd, -1, nil, io.Discard) }()
-	select {
-	case c := <-code:
-		if c != 128+int(syscall.SIGTERM) {
-			t.Errorf("exit code %d; want %d (SIGTERM)", c, 128+int(syscall.SIGTERM))
-		}
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("the inner process was not stopped within 30s of the parent's change")
-	}
+	wantStopped(t, cmd, code, "the parent's change")
 }
