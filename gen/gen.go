@@ -452,16 +452,6 @@ func weights(root string, p *plan.Plan) (plan.Weight, bool) {
 	}, len(known) > 0
 }
 
-// listDir returns the names in dir; none when it does not exist.
-func listDir(dir string) map[string]bool {
-	names := map[string]bool{}
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		names[e.Name()] = true
-	}
-	return names
-}
-
 func isForeign(path string) (bool, error) {
 	f, err := os.Open(path)
 	if err != nil {

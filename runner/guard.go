@@ -59,7 +59,7 @@ const statSpecs = 2000
 // rather than pay for a git process per task.
 func newGuard(ctx context.Context, root string, tasks []string) *guard {
 	g := &guard{root: root}
-	if tasks != nil && len(tasks) <= statSpecs {
+	if len(tasks) <= statSpecs {
 		g.specs = tasks
 	}
 	if dir := commonGitDir(root); dir != "" {

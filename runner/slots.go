@@ -79,7 +79,7 @@ type slots struct {
 	dir  string
 	jobs int
 	run  string // state.CurrentRun
-	// rank is each task's rank, as gen wrote it (state.SchedView.Rank).
+	// ranks gives each task's rank, as gen wrote it (state.SchedView.Rank).
 	ranks func(task string) (state.Priority, bool)
 	// seen is when each arriving task (see arriving) was first seen;
 	// ran, the tasks seen with a place (never arriving again).
