@@ -184,8 +184,9 @@ func writeSpecs(p *plan.Plan, abs func(string) string, sum *Summary, written sta
 		data     []byte // nil: unchanged, as the cache says
 		isNew    bool
 	}
-	jobs := make([]job, len(p.Tasks))
-	for i, t := range p.Tasks {
+	tasks := append(slices.Clone(p.Tasks), p.Repairs()...)
+	jobs := make([]job, len(tasks))
+	for i, t := range tasks {
 		prof, err := profileOnce(p, profiles, t.Agent)
 		if err != nil {
 			return nil, err
@@ -270,7 +271,12 @@ func writeRun(p *plan.Plan, abs func(string) string, ninjaFile string, profiles 
 		run.Files[t.ID] = t.Files
 	}
 	for _, c := range p.Checks {
-		run.Checks = append(run.Checks, state.Check{Name: c.Name, Command: c.Command})
+		ch := state.Check{Name: c.Name, Command: c.Command}
+		if c.Repair != nil {
+			ch.Repair = c.Repair.ID
+			run.Files[c.Repair.ID] = c.Repair.Files
+		}
+		run.Checks = append(run.Checks, ch)
 	}
 	run.Redact, run.Commit = p.Redact, p.Commit
 	run.Ninja, run.Sources = ninjaFile, p.Sources
@@ -341,6 +347,18 @@ func relTo(root, path string) string {
 }
 
 func specWith(p *plan.Plan, t *plan.Task, prof *agent.Profile) *state.Spec {
+	s := taskSpec(p, t, prof)
+	for _, c := range p.Checks {
+		if c.Repair == t {
+			// Judged by the check (and those that passed, added when it
+			// runs), told as much of its output as a person would read.
+			s.Check, s.CheckTail = c.Command, state.RepairTail
+		}
+	}
+	return s
+}
+
+func taskSpec(p *plan.Plan, t *plan.Task, prof *agent.Profile) *state.Spec {
 	return &state.Spec{
 		ID:             t.ID,
 		Files:          t.Files,

@@ -170,6 +170,8 @@ type decoder struct {
 	disk  *disk                // what the path checks learnt of the plan's directory
 	// misspelt are the known keys that an unknown key looked like.
 	misspelt map[string]bool
+	// repairs keep the positions of the checks' repairs.
+	repairs map[*Task]*repairNodes
 }
 
 func (d *decoder) errorf(line, col int, hint, format string, args ...any) {
@@ -536,10 +538,12 @@ func (d *decoder) plan(p *Plan, root *yaml.Node) {
 	}
 	nodes := d.tasks(p, tasksNode)
 	d.resolve(p, nodes)
+	d.settleRepairs(p, nodes)
 	d.isolation(p, at, nodes)
 	for _, t := range p.Tasks {
 		d.taskPaths(p, t, nodes[t])
 	}
+	d.repairPaths(p)
 }
 
 // planFields decodes the plan's own keys; the tasks are left for tasks.
@@ -762,12 +766,8 @@ func (d *decoder) checks(n *yaml.Node) []*Check {
 			continue
 		}
 		seen[k.Value] = true
-		if s, ok := d.str(v, "check "+k.Value); ok {
-			if strings.TrimSpace(s) == "" {
-				d.nodeErr(v, "", "check %q has an empty command", k.Value)
-				continue
-			}
-			out = append(out, &Check{Name: k.Value, Command: s})
+		if c := d.check(k, v); c != nil {
+			out = append(out, c)
 		}
 	}
 	return out
@@ -939,39 +939,10 @@ func (d *decoder) cleanPath(n *yaml.Node, s, what string) (string, bool) {
 // resolve fills in inherited settings and checks names that refer to other
 // parts of the plan.
 func (d *decoder) resolve(p *Plan, nodes map[*Task]*taskNodes) {
-	agents := agent.Builtins()
-	for name := range p.Agents {
-		if !slices.Contains(agents, name) {
-			agents = append(agents, name)
-		}
-	}
-	sort.Strings(agents)
+	agents := knownAgents(p)
 	for _, t := range p.Tasks {
 		tn := nodes[t]
-		t.Settings.inherit(p.Settings)
-		prof := p.Agents[t.Agent]
-		if prof == nil {
-			prof, _ = agent.Builtin(t.Agent)
-		}
-		if t.Model == "" && prof != nil {
-			// The agent's own starting model (its profile's `model:`).
-			t.Model = prof.Model
-		}
-		if t.Model == "" && (prof == nil || prof.UsesModel()) {
-			node := tn.id
-			d.nodeErr(node, "set `model:` for the plan, or for this task", "task %q has no model", t.ID)
-		}
-		if !slices.Contains(agents, t.Agent) {
-			hint := "known agents: " + strings.Join(agents, ", ")
-			if s := suggest(t.Agent, agents); s != "" {
-				hint = fmt.Sprintf("did you mean %q? known agents: %s", s, strings.Join(agents, ", "))
-			}
-			if tn.agent != nil {
-				d.nodeErr(tn.agent, hint, "unknown agent %q", t.Agent)
-			} else {
-				d.errorf(0, 0, hint, "unknown agent %q", t.Agent)
-			}
-		}
+		d.inherit(p, t, tn, agents)
 		for i, need := range t.Needs {
 			if p.byID[need] == nil {
 				hint := ""
@@ -989,4 +960,46 @@ func (d *decoder) resolve(p *Plan, nodes map[*Task]*taskNodes) {
 		}
 	}
 	d.nodes = nodes
+}
+
+// knownAgents are the names of the built-in agents and the plan's own,
+// sorted.
+func knownAgents(p *Plan) []string {
+	agents := agent.Builtins()
+	for name := range p.Agents {
+		if !slices.Contains(agents, name) {
+			agents = append(agents, name)
+		}
+	}
+	sort.Strings(agents)
+	return agents
+}
+
+// inherit fills in the settings a task leaves to the plan, its model from
+// its agent's profile when neither names one, and checks that both are
+// known.
+func (d *decoder) inherit(p *Plan, t *Task, tn *taskNodes, agents []string) {
+	t.Settings.inherit(p.Settings)
+	prof := p.Agents[t.Agent]
+	if prof == nil {
+		prof, _ = agent.Builtin(t.Agent)
+	}
+	if t.Model == "" && prof != nil {
+		// The agent's own starting model (its profile's `model:`).
+		t.Model = prof.Model
+	}
+	if t.Model == "" && (prof == nil || prof.UsesModel()) {
+		d.nodeErr(tn.id, "set `model:` for the plan, or for this task", "task %q has no model", t.ID)
+	}
+	if !slices.Contains(agents, t.Agent) {
+		hint := "known agents: " + strings.Join(agents, ", ")
+		if s := suggest(t.Agent, agents); s != "" {
+			hint = fmt.Sprintf("did you mean %q? known agents: %s", s, strings.Join(agents, ", "))
+		}
+		if tn.agent != nil {
+			d.nodeErr(tn.agent, hint, "unknown agent %q", t.Agent)
+		} else {
+			d.errorf(0, 0, hint, "unknown agent %q", t.Agent)
+		}
+	}
 }

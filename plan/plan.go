@@ -168,7 +168,17 @@ type Price struct {
 type Check struct {
 	Name    string
 	Command string
+	// Repair is the task that mends the tree when the check fails after
+	// the tasks (`repair:`); nil when a failure is only reported. Its id
+	// is RepairID(Name), it needs every task, and its files are every
+	// task's files and those its `files:` adds.
+	Repair *Task
+
+	line, col int
 }
+
+// RepairID is the id of the task that repairs the final check name.
+func RepairID(name string) string { return "repair-" + name }
 
 // Note is something validation did that the user should know about.
 type Note struct {

@@ -24,15 +24,16 @@ func parse(t *testing.T, src string) *Plan {
 
 // The JSON Schema names exactly the keys the loader accepts.
 func TestSchemaMatchesLoader(t *testing.T) {
+	type props struct {
+		Properties map[string]any `json:"properties"`
+	}
 	var s struct {
 		Properties map[string]any `json:"properties"`
 		Defs       struct {
-			Task struct {
-				Properties map[string]any `json:"properties"`
-			} `json:"task"`
-			Agent struct {
-				Properties map[string]any `json:"properties"`
-			} `json:"agent"`
+			Task   props `json:"task"`
+			Agent  props `json:"agent"`
+			Check  props `json:"check"`
+			Repair props `json:"repair"`
 		} `json:"$defs"`
 	}
 	if err := json.Unmarshal(Schema, &s); err != nil {
@@ -46,6 +47,8 @@ func TestSchemaMatchesLoader(t *testing.T) {
 		{"plan", s.Properties, planKeys},
 		{"task", s.Defs.Task.Properties, taskKeys},
 		{"agent", s.Defs.Agent.Properties, agentKeys},
+		{"check", s.Defs.Check.Properties, checkKeys},
+		{"repair", s.Defs.Repair.Properties, repairKeys},
 	} {
 		var got []string
 		for k := range tc.props {
@@ -218,5 +221,75 @@ func TestLongestChain(t *testing.T) {
 	chain, _ = LongestChain([]string{"x", "y"}, map[string][]string{"x": {"y"}, "y": {"x"}}, nil)
 	if len(chain) == 0 || len(chain) > 2 {
 		t.Errorf("cycle: %v", chain)
+	}
+}
+
+// A check takes `repair:` in its long form; the repair is a task of its
+// own: the plan's settings where it sets none, every task's files and its
+// own, every task before it.
+func TestCheckRepair(t *testing.T) {
+	p := parse(t, `version: 1
+model: m1
+retries: 1
+tasks:
+  - {id: a, files: [src/a.ts], message: m}
+  - {id: b, files: [src/b.ts], message: m, model: m2}
+checks:
+  lint: npm run lint
+  test:
+    run: npm test
+    repair: true
+  types:
+    run: tsc
+    repair: {retries: 3, model: m3, files: [src/types.d.ts, src/a.ts], timeout: 15m}
+  off:
+    run: "true"
+    repair: false
+`)
+	if len(p.Checks) != 4 || p.Checks[0].Repair != nil || p.Checks[3].Repair != nil {
+		t.Fatalf("checks = %+v", p.Checks)
+	}
+	test, types := p.Checks[1].Repair, p.Checks[2].Repair
+	if test == nil || test.ID != "repair-test" || test.Model != "m1" || test.Retries != 1 || test.Agent != "aider" || test.Timeout != DefaultTimeout {
+		t.Errorf("repair-test = %+v", test)
+	}
+	if got := strings.Join(test.Files, ","); got != "src/a.ts,src/b.ts" {
+		t.Errorf("repair-test files = %s", got)
+	}
+	if got := strings.Join(test.Deps, ","); got != "a,b" {
+		t.Errorf("repair-test deps = %s", got)
+	}
+	if !strings.HasPrefix(test.Message, "make `npm test` pass\n") || !test.AllowUnchanged {
+		t.Errorf("repair-test message = %q, allow_unchanged %v", test.Message, test.AllowUnchanged)
+	}
+	if types.Model != "m3" || types.Retries != 3 || types.Timeout.Minutes() != 15 {
+		t.Errorf("repair-types = %+v", types)
+	}
+	if got := strings.Join(types.Files, ","); got != "src/a.ts,src/b.ts,src/types.d.ts" {
+		t.Errorf("repair-types files = %s", got)
+	}
+	if got := len(p.Repairs()); got != 2 {
+		t.Errorf("Repairs() = %d", got)
+	}
+}
+
+// A repair's mistakes are pointed at.
+func TestCheckRepairErrors(t *testing.T) {
+	for _, tc := range []struct{ checks, want string }{
+		{"test: {repair: true}", `5:9: check "test" has no command`},
+		{"test: {run: x, repair: yes}", `5:26: repair of check "test" must be true or false`},
+		{"test: {run: x, repair: [a]}", `repair of check "test" must be true, false or a mapping`},
+		{"test: {run: x, repair: {retry: 2}}", `unknown key "retry" in the repair of check "test"`},
+		{"test: {run: x, repair: {files: [src/**]}}", `pattern "src/**" in the repair's files`},
+		{"test: {run: x, repair: {agent: nope}}", `unknown agent "nope"`},
+		{"test: {run: x, rpair: true}", `did you mean "repair"?`},
+		{"a: {run: x, repair: true}", `the repair of check "a" is a task named "repair-a"`},
+		{"test: {run: '', repair: true}", `check "test" has an empty command`},
+	} {
+		src := "version: 1\nmodel: m\ntasks: [{id: repair-a, files: [x], message: m}]\nchecks:\n  " + tc.checks + "\n"
+		_, err := Parse(filepath.Join(t.TempDir(), "p.yaml"), []byte(src))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", tc.checks, err, tc.want)
+		}
 	}
 }

@@ -52,7 +52,7 @@ func (d *decoder) isolation(p *Plan, at settingNodes, nodes map[*Task]*taskNodes
 	} else if p.Isolation == state.IsolationWorktree && !inGit {
 		noGit(at.isolation)
 	}
-	for _, t := range p.Tasks {
+	for _, t := range append(slices.Clone(p.Tasks), p.Repairs()...) {
 		switch {
 		case t.Isolation == "":
 			t.Isolation = p.Isolation

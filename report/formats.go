@@ -129,6 +129,25 @@ type JSONCheck struct {
 	Tail     string  `json:"tail,omitempty"`
 	// Tests are the counts its test runner printed, when it printed any.
 	Tests *JSONTests `json:"tests,omitempty"`
+	// Repair is what its repair did, when it failed and the plan asks
+	// for one.
+	Repair *JSONRepair `json:"repair,omitempty"`
+}
+
+// JSONRepair is a check's repair: the task, how it ended (ok: the check
+// passes now), its attempts and cost in the run shown (0 when its last
+// success held and it was not paid again: ran false).
+type JSONRepair struct {
+	Task        string  `json:"task"`
+	Status      string  `json:"status"`
+	Ran         bool    `json:"ran"`
+	Attempts    int     `json:"attempts"`
+	Cost        float64 `json:"cost"`
+	CostUnknown bool    `json:"cost_unknown,omitempty"`
+	Reason      string  `json:"reason,omitempty"`
+	// FailedExit and FailedTail are the failure it was given.
+	FailedExit int    `json:"failed_exit"`
+	FailedTail string `json:"failed_tail,omitempty"`
 }
 
 // JSONGitStatus is `git status --porcelain` of the changed files.
@@ -196,6 +215,14 @@ func (r *Report) ToJSON() JSON {
 			ExitCode: c.ExitCode, Seconds: secs(c.Duration), Tail: c.Tail}
 		if t := c.Tests; t != nil {
 			jc.Tests = &JSONTests{Unit: t.Unit, Passed: t.Passed, Failed: t.Failed, Skipped: t.Skipped}
+		}
+		if r := c.Repair; r != nil {
+			status := jsonStatus[Failed]
+			if r.Status == state.StatusOK {
+				status = "ok"
+			}
+			jc.Repair = &JSONRepair{Task: r.Task, Status: status, Ran: r.Ran, Attempts: r.Attempts, Cost: dollars(r.Cost), CostUnknown: r.CostUnknown,
+				Reason: human.Printable(r.Reason), FailedExit: r.FailedExit, FailedTail: r.FailedTail}
 		}
 		j.Checks = append(j.Checks, jc)
 	}
@@ -265,7 +292,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	if len(r.Checks) > 0 {
 		fmt.Fprintln(w, "\n### Final checks")
 		for _, c := range r.Checks {
-			fmt.Fprintf(w, "- %s `%s`: %s%s\n", md(c.Name), strings.ReplaceAll(c.Command, "`", "'"), c.Status, testsText(c))
+			fmt.Fprintf(w, "- %s `%s`: %s%s%s\n", md(c.Name), strings.ReplaceAll(c.Command, "`", "'"), c.Status, testsText(c), md(repairText(c)))
 		}
 	}
 	for _, t := range r.Tasks {
@@ -392,6 +419,11 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 	checks := junitSuite{Name: "paraider.checks"}
 	for _, ch := range r.Checks {
 		c := junitCase{Name: ch.Name, Classname: "paraider.checks", Time: secs(ch.Duration), SystemOut: ch.Command}
+		if ch.Repair != nil {
+			// The testcase is the check's final state; how it got there
+			// is said beside it.
+			c.SystemOut += "\n" + ch.RepairText()
+		}
 		switch ch.Status {
 		case Failed:
 			c.Failure = &junitFailure{Message: fmt.Sprintf("%s exited %d", ch.Command, ch.ExitCode), Type: "check", Text: ch.Tail}

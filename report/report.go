@@ -125,6 +125,30 @@ type CheckRow struct {
 	Tail     string
 	// Tests are the counts the check's test runner printed, if any.
 	Tests *TestCounts
+	// Repair is what its repair did, when the check failed and the plan
+	// asks for one; nil otherwise.
+	Repair *state.CheckRepair
+}
+
+// RepairText is what a check's repair did, in the words of its line:
+// "failed, repaired by repair-test (1 attempt, $0.03)", "failed; repair
+// failed after 3 attempts: ...".
+func (c CheckRow) RepairText() string {
+	r := c.Repair
+	if r == nil {
+		return ""
+	}
+	paid := "not run again: its last success holds"
+	if r.Ran {
+		paid = human.Count(r.Attempts, "attempt") + ", " + human.Cost(r.Cost, r.CostUnknown)
+	}
+	if r.Status == state.StatusOK {
+		return fmt.Sprintf("failed, repaired by %s (%s)", r.Task, paid)
+	}
+	if r.Ran {
+		return fmt.Sprintf("failed; repair %s failed after %s (%s): %s", r.Task, human.Count(r.Attempts, "attempt"), human.Cost(r.Cost, r.CostUnknown), human.Printable(state.FirstReason(r.Reason)))
+	}
+	return fmt.Sprintf("failed; repair %s: %s", r.Task, human.Printable(state.FirstReason(r.Reason)))
 }
 
 // Options tune Build.
@@ -366,6 +390,14 @@ func (rep *Report) addChecks(recs *records, cur, root string) {
 			row.Status = UpToDate
 		}
 		if row.Status != NotRun {
+			row.Repair = rec.Repair
+			if r := rec.Repair; r != nil && r.Ran && row.Status != UpToDate {
+				// Paid in this run, as a task's attempts are.
+				rep.Cost += r.Cost
+				rep.CostUnknown = rep.CostUnknown || r.CostUnknown
+				rep.TokensSent += r.TokensSent
+				rep.TokensRecv += r.TokensRecv
+			}
 			row.ExitCode = rec.ExitCode
 			row.Duration = rec.Finished.Sub(rec.Started)
 			row.Tail = rec.Tail

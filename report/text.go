@@ -133,12 +133,12 @@ func (r *Report) writeChecks(w io.Writer) {
 			case NotRun:
 				fmt.Fprintln(w)
 			case Failed:
-				fmt.Fprintf(w, " (exit %d, %s)%s\n", c.ExitCode, human.Duration(c.Duration), testsText(c))
+				fmt.Fprintf(w, " (exit %d, %s)%s%s\n", c.ExitCode, human.Duration(c.Duration), testsText(c), repairText(c))
 				if c.Tail != "" {
 					fmt.Fprintf(w, "      | %s\n", strings.ReplaceAll(c.Tail, "\n", "\n      | "))
 				}
 			default:
-				fmt.Fprintf(w, " (%s)%s\n", human.Duration(c.Duration), testsText(c))
+				fmt.Fprintf(w, " (%s)%s%s\n", human.Duration(c.Duration), testsText(c), repairText(c))
 			}
 		}
 	}
@@ -189,6 +189,13 @@ func (r *Report) writeProblems(w io.Writer) {
 }
 
 // testsText is a check's test counts, as a suffix; "" without any.
+func repairText(c CheckRow) string {
+	if c.Repair == nil {
+		return ""
+	}
+	return "; " + c.RepairText()
+}
+
 func testsText(c CheckRow) string {
 	if c.Tests == nil {
 		return ""

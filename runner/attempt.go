@@ -295,6 +295,9 @@ func (t *try) settle() {
 func (r *runner) message(feedback string) string {
 	s := r.spec
 	msg := s.Message
+	if r.opts.Brief != "" {
+		msg += "\n\n" + r.opts.Brief
+	}
 	if s.Agent.PromptFiles {
 		msg += "\n\nFiles you may create or edit: " + strings.Join(s.Files, ", ") + "."
 		if len(s.Read) > 0 {

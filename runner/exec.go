@@ -68,6 +68,18 @@ type Options struct {
 	Sleep func(ctx context.Context, d time.Duration)
 	// Force runs the task even when it is up to date.
 	Force bool
+	// Brief is told the agent after the task's message on every attempt,
+	// and is not part of its work: a repair's view of the failing check.
+	Brief string
+	// Judge, when set, judges each attempt instead of the task's check.
+	Judge *Judge
+}
+
+// Judge is a check given at run time: a repair is judged by its check and
+// by the checks that passed before it.
+type Judge struct {
+	Command string
+	Says    string // how a failure names it
 }
 
 // Exec runs the task with id and records the result. It returns a
@@ -89,7 +101,7 @@ func Exec(ctx context.Context, id string, opts Options) error {
 	}
 	defer lock.Close()
 
-	res := &state.Result{Task: id, Isolation: r.spec.Isolation, Run: state.CurrentRun(), SpecHash: r.spec.Hash(),
+	res := &state.Result{Task: id, Isolation: r.spec.Isolation, Run: state.CurrentRun(), SpecHash: r.specHash,
 		Started: time.Now().UTC(), Attempts: []state.Attempt{}, FilesChanged: []string{}}
 	done, feedback, err := r.alreadyDone(ctx, res)
 	if done || err != nil {
@@ -140,7 +152,11 @@ func load(id string, opts Options) (*runner, error) {
 		return nil, err
 	}
 	env := mergeEnv(opts.Env, spec.Env)
-	return &runner{spec: &spec, root: root, lay: state.Layout{Root: root}, env: env, secrets: Secrets(env, spec.Redact...), opts: opts}, nil
+	hash := spec.Hash() // of the spec as gen wrote it
+	if opts.Judge != nil {
+		spec.Check = opts.Judge.Command
+	}
+	return &runner{spec: &spec, specHash: hash, root: root, lay: state.Layout{Root: root}, env: env, secrets: Secrets(env, spec.Redact...), opts: opts}, nil
 }
 
 // alreadyDone settles a task whose work and inputs are unchanged since
@@ -328,14 +344,15 @@ func backoff(first time.Duration, n int, a state.Attempt) time.Duration {
 }
 
 type runner struct {
-	spec    *state.Spec
-	repo    *isolate.Repo // set with worktree isolation
-	root    string        // the plan's directory, absolute
-	lay     state.Layout  // where its state is
-	env     []string
-	secrets []string
-	opts    Options
-	guard   *guard
+	spec     *state.Spec
+	specHash string        // the spec's hash as gen wrote it
+	repo     *isolate.Repo // set with worktree isolation
+	root     string        // the plan's directory, absolute
+	lay      state.Layout  // where its state is
+	env      []string
+	secrets  []string
+	opts     Options
+	guard    *guard
 	// success is the task's last success while it holds, or nil.
 	success *state.Result
 	// input is the task's input hash as it starts (alreadyDone).

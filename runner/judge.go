@@ -213,9 +213,13 @@ func (r *runner) runCheck(ctx context.Context, work string, deadline time.Time, 
 	if s.Check == "" {
 		return nil
 	}
+	says := "`" + s.Check + "`"
+	if r.opts.Judge != nil {
+		says = r.opts.Judge.Says
+	}
 	left := time.Until(deadline)
 	if left <= 0 {
-		return failed(FailTimeout, fmt.Sprintf("timed out after %s, before the check `%s` could run", time.Duration(s.Timeout), s.Check))
+		return failed(FailTimeout, fmt.Sprintf("timed out after %s, before the check %s could run", time.Duration(s.Timeout), says))
 	}
 	fmt.Fprintf(logf, "\n# paraider: check: %s\n", s.Check)
 	out := newOutput(logf) // bounded, as an agent's output is
@@ -228,7 +232,7 @@ func (r *runner) runCheck(ctx context.Context, work string, deadline time.Time, 
 	case o.Interrupted:
 		return failed(FailInterrupted, "interrupted")
 	case o.TimedOut:
-		return failed(FailTimeout, fmt.Sprintf("timed out after %s, in the check `%s` (the attempt's timeout covers the agent and its check)", time.Duration(s.Timeout), s.Check))
+		return failed(FailTimeout, fmt.Sprintf("timed out after %s, in the check %s (the attempt's timeout covers the agent and its check)", time.Duration(s.Timeout), says))
 	case o.ExitCode != 0:
 		lines := 20
 		if s.CheckTail > 0 {
@@ -236,9 +240,9 @@ func (r *runner) runCheck(ctx context.Context, work string, deadline time.Time, 
 		}
 		tail := human.Tail(out.String(), lines)
 		if strings.TrimSpace(tail) == "" {
-			return failed(FailCheck, fmt.Sprintf("the check `%s` failed (%s) and printed nothing", s.Check, o))
+			return failed(FailCheck, fmt.Sprintf("the check %s failed (%s) and printed nothing", says, o))
 		}
-		return failed(FailCheck, fmt.Sprintf("the check `%s` failed (%s):\n%s", s.Check, o, tail))
+		return failed(FailCheck, fmt.Sprintf("the check %s failed (%s):\n%s", says, o, tail))
 	}
 	return nil
 }

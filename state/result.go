@@ -1,6 +1,7 @@
 package state
 
 import (
+	"strings"
 	"time"
 )
 
@@ -117,6 +118,41 @@ type CheckRecord struct {
 	Finished time.Time `json:"finished"`
 	Tail     string    `json:"tail,omitempty"` // the last lines of its output
 	Log      string    `json:"log"`
+	// Repair is what its repair did, when it failed and the plan asks
+	// for one; the fields above are then the check's last run.
+	Repair *CheckRepair `json:"repair,omitempty"`
+	// Outcome is how its last run ended, in words ("exit 1"); not kept.
+	Outcome string `json:"-"`
+}
+
+// FirstReason is the first line of a failure's reason, for a line of its
+// own: without the colon that leads into the output after it.
+func FirstReason(reason string) string {
+	first, _, _ := strings.Cut(strings.TrimSpace(reason), "\n")
+	return strings.TrimSuffix(strings.TrimSpace(first), ":")
+}
+
+// RepairTail is how many of a failing check's last lines its repair is
+// told, at first and after each failed attempt.
+const RepairTail = 200
+
+// CheckRepair is what the repair of a failed check did.
+type CheckRepair struct {
+	Task   string `json:"task"`
+	Status string `json:"status"` // ok (the check passes now) or failed
+	// Ran says the repair's agent ran in this run; false when its last
+	// success still held (not paid again) or it could not start.
+	Ran         bool    `json:"ran"`
+	Attempts    int     `json:"attempts"`
+	Cost        float64 `json:"cost"`
+	CostUnknown bool    `json:"cost_unknown,omitempty"`
+	TokensSent  int64   `json:"tokens_sent"`
+	TokensRecv  int64   `json:"tokens_received"`
+	Reason      string  `json:"reason,omitempty"` // why it failed
+	// FailedExit and FailedTail are the check's failure that the repair
+	// was given.
+	FailedExit int    `json:"failed_exit"`
+	FailedTail string `json:"failed_tail,omitempty"`
 }
 
 // Running is what .paraider/running/ID.json says of a task running now.

@@ -3,6 +3,7 @@ package state
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -94,4 +95,27 @@ func findCurrentRun() string {
 		pid = p.PPID
 	}
 	return RunID(os.Getppid())
+}
+
+// IDs are the plan's tasks and then its checks' repairs: every id that
+// has a spec, a result and a change record.
+func (r *Run) IDs() []string {
+	ids := slices.Clone(r.Tasks)
+	for _, c := range r.Checks {
+		if c.Repair != "" {
+			ids = append(ids, c.Repair)
+		}
+	}
+	return ids
+}
+
+// Repaired is the check that the task id repairs; "" when it is no
+// repair.
+func (r *Run) Repaired(id string) string {
+	for _, c := range r.Checks {
+		if c.Repair == id && id != "" {
+			return c.Name
+		}
+	}
+	return ""
 }

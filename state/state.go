@@ -138,6 +138,9 @@ type Price struct {
 type Check struct {
 	Name    string `json:"name"`
 	Command string `json:"command"`
+	// Repair is the task that repairs the check when it fails; "" for
+	// none.
+	Repair string `json:"repair,omitempty"`
 }
 
 // Duration is a time.Duration written as text ("10m0s") in JSON.

@@ -385,17 +385,14 @@ func (c *ResetCmd) Run(cli *CLI, env *Env) error {
 	case c.All && len(ids) > 0:
 		return errUsage{errors.New("name tasks or give --all, not both")}
 	case c.All:
-		ids = run.Tasks
+		ids = run.IDs()
 	case len(ids) == 0:
 		return errUsage{errors.New("name the tasks to reset, or give --all")}
 	}
-	known := map[string]bool{}
-	for _, id := range run.Tasks {
-		known[id] = true
-	}
+	known := run.IDs()
 	for _, id := range ids {
-		if !known[id] {
-			return errUsage{&hinted{err: fmt.Errorf("no task %q in the plan", id), hint: "the tasks are: " + strings.Join(run.Tasks, ", ")}}
+		if !slices.Contains(known, id) {
+			return errUsage{&hinted{err: fmt.Errorf("no task %q in the plan", id), hint: "the tasks are: " + strings.Join(known, ", ")}}
 		}
 	}
 	lay := state.Layout{Root: root}
@@ -403,7 +400,7 @@ func (c *ResetCmd) Run(cli *CLI, env *Env) error {
 		return fmt.Errorf("keeping the tasks' durations (they order the next run): %w", err)
 	}
 	for _, id := range ids {
-		if err := forget(lay, id); err != nil {
+		if err := forget(lay, &run, id); err != nil {
 			return err
 		}
 	}
@@ -412,8 +409,13 @@ func (c *ResetCmd) Run(cli *CLI, env *Env) error {
 }
 
 // forget removes a task's results and stamp: the next run does it again.
-func forget(lay state.Layout, id string) error {
-	for _, rel := range []string{state.ResultPath(id), state.SuccessPath(id), state.TaskStamp(id)} {
+func forget(lay state.Layout, run *state.Run, id string) error {
+	rels := []string{state.ResultPath(id), state.SuccessPath(id), state.TaskStamp(id)}
+	if check := run.Repaired(id); check != "" {
+		// The check runs again, and its repair with it if it fails.
+		rels = append(rels, state.CheckStamp(check))
+	}
+	for _, rel := range rels {
 		if err := os.Remove(lay.Path(rel)); err != nil && !os.IsNotExist(err) {
 			return err
 		}

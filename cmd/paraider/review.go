@@ -39,13 +39,14 @@ func changes(root string, named []string, stderr io.Writer) (state.Layout, *stat
 	if err := state.ReadJSON(lay.Path(state.RunPath), &run); err != nil {
 		return lay, nil, nil, &hinted{err: fmt.Errorf("no generated plan in %s", root), hint: "run `paraider gen` (or paraider run) first"}
 	}
+	ids := run.IDs()
 	for _, id := range named {
-		if !slices.Contains(run.Tasks, id) {
-			return lay, nil, nil, errUsage{&hinted{err: fmt.Errorf("no task %q in the plan", id), hint: "the tasks are: " + strings.Join(run.Tasks, ", ")}}
+		if !slices.Contains(ids, id) {
+			return lay, nil, nil, errUsage{&hinted{err: fmt.Errorf("no task %q in the plan", id), hint: "the tasks are: " + strings.Join(ids, ", ")}}
 		}
 	}
 	var out []*state.Change
-	for _, id := range run.Tasks {
+	for _, id := range ids {
 		if len(named) > 0 && !slices.Contains(named, id) {
 			continue
 		}
@@ -264,7 +265,7 @@ func (c *RevertCmd) Run(cli *CLI, env *Env) error {
 // or with --keep-done, done with its files as they are now.
 func (c *RevertCmd) settle(lay state.Layout, run *state.Run, id string) error {
 	if !c.KeepDone {
-		return forget(lay, id)
+		return forget(lay, run, id)
 	}
 	hash := state.OutputHash(lay.Root, run.Files[id])
 	for _, rel := range []string{state.ResultPath(id), state.SuccessPath(id)} {

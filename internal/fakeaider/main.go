@@ -38,6 +38,8 @@
 //	FAKE_AIDER_APPEND=1         keep each file's bytes and add the lines after them (an edit)
 //	FAKE_AIDER_SH=COMMAND       run COMMAND with /bin/sh in its directory, as an agent's
 //	                            shell tool would (Aider's /run, Claude Code's Bash)
+//	FAKE_AIDER_MESSAGE=FILE     append the message it was given to FILE, after a line
+//	                            "--- message"
 package main
 
 import (
@@ -223,6 +225,13 @@ func main() {
 	if a.message == "" {
 		fmt.Fprintln(os.Stderr, "stand-in aider: no --message or --message-file; the real Aider would wait for input")
 		os.Exit(1)
+	}
+	if f := testFile("FAKE_AIDER_MESSAGE"); f != "" {
+		mf, err := os.OpenFile(f, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err == nil {
+			fmt.Fprintf(mf, "--- message\n%s\n", a.message)
+			mf.Close()
+		}
 	}
 	event("start", a)
 	defer event("end", a)
