@@ -12,7 +12,9 @@
 // prompt holding "[server:answers=DIR]" has its files written with the
 // content of DIR/1.txt the first time, DIR/2.txt the next, and so on (the
 // last one again when there are no more). A prompt holding
-// "[server:wait=DURATION]" waits that long before the reply that ends the
+// "[server:read-first]" reads each file (the agent's read tool) before it
+// writes them, as Claude Code requires of a file that exists. A prompt
+// holding "[server:wait=DURATION]" waits that long before the reply that ends the
 // turn, so that a test sees the agent at work.
 package fakemodel
 
@@ -25,6 +27,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -129,8 +132,13 @@ func (s *Server) anthropic(w http.ResponseWriter, r *http.Request, req *request)
 	if m := cwdRE.FindStringSubmatch(systemText(req.System) + "\n" + prompt); m != nil {
 		cwd = m[1]
 	}
+	// With read-first, the first round of tool calls reads the files
+	// and the second writes them.
+	readFirst := strings.Contains(prompt, "[server:read-first]")
+	rounds := toolRounds(req)
+	writeNow := !lastIsToolResult || (readFirst && rounds == 1)
 	var files []string
-	if m := filesRE.FindStringSubmatch(prompt); m != nil && !lastIsToolResult {
+	if m := filesRE.FindStringSubmatch(prompt); m != nil && writeNow {
 		for _, f := range strings.Split(m[1], ", ") {
 			if f = strings.TrimSpace(f); f != "" {
 				files = append(files, f)
@@ -140,6 +148,15 @@ func (s *Server) anthropic(w http.ResponseWriter, r *http.Request, req *request)
 	model := req.Model
 	if model == "" {
 		model = "claude-sonnet-4-5"
+	}
+	if rt, rp := toolNamed(req, "read"); readFirst && rounds == 0 && len(files) > 0 && cwd != "" && rt != "" && rp != "" {
+		var calls []toolCall
+		for i, f := range files {
+			input, _ := json.Marshal(map[string]string{rp: filepath.Join(cwd, f)})
+			calls = append(calls, toolCall{id: fmt.Sprintf("toolu_%d_%d", s.Requests.Load(), i), name: rt, input: string(input)})
+		}
+		respond(w, req.Stream, s.messageID(), model, nil, calls, 1200, 100)
+		return
 	}
 	tool, pathArg := writeTool(req)
 	if len(files) > 0 && cwd != "" && tool != "" && pathArg != "" {
@@ -217,11 +234,36 @@ func conversation(req *request) (prompt string, lastIsToolResult bool) {
 	return strings.Join(texts, "\n"), lastIsToolResult
 }
 
+// toolRounds counts the user messages that carry tool results: the
+// rounds of tool calls answered so far.
+func toolRounds(req *request) int {
+	n := 0
+	for _, m := range req.Messages {
+		var blocks []map[string]any
+		if m.Role != "user" || json.Unmarshal(m.Content, &blocks) != nil {
+			continue
+		}
+		for _, b := range blocks {
+			if b["type"] == "tool_result" {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
 // writeTool is the agent's tool for writing a file: Claude Code's Write
 // (file_path) or opencode's write (filePath).
 func writeTool(req *request) (tool, pathArg string) {
+	return toolNamed(req, "write", "write_file")
+}
+
+// toolNamed is the agent's tool of one of these names (in any case), and
+// its argument that holds a path.
+func toolNamed(req *request, names ...string) (tool, pathArg string) {
 	for _, t := range req.Tools {
-		if n := strings.ToLower(t.Name); n == "write" || n == "write_file" {
+		if n := strings.ToLower(t.Name); slices.Contains(names, n) {
 			tool = t.Name
 			for p := range t.InputSchema.Properties {
 				if strings.Contains(strings.ToLower(p), "path") {
