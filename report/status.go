@@ -204,6 +204,7 @@ func BuildStatusOf(root string, now time.Time, specs *Specs) (*Status, error) {
 		}
 		rows[i] = row
 	})
+	rows = append(rows, repairRows(root, &run, latest, now)...)
 	for _, row := range rows {
 		if row.State == Running {
 			st.Busy++
@@ -214,6 +215,40 @@ func BuildStatusOf(root string, now time.Time, specs *Specs) (*Status, error) {
 		st.Rows = rows
 	}
 	return st, nil
+}
+
+// repairRows are the checks' repairs that run now or ran in the latest
+// run: a repair runs only when its check fails, so one that did not run
+// is not pending, and has no row.
+func repairRows(root string, run *state.Run, latest string, now time.Time) []StatusRow {
+	path := state.Layout{Root: root}.Path
+	var rows []StatusRow
+	for _, c := range run.Checks {
+		if c.Repair == "" {
+			continue
+		}
+		row := StatusRow{ID: c.Repair}
+		var mark state.Running
+		var res state.Result
+		switch {
+		case state.ReadJSON(path(state.RunningPath(c.Repair)), &mark) == nil && alive(mark.PID):
+			row.State, row.Attempt, row.Of = Running, mark.Attempt, mark.Of
+			row.Elapsed = now.Sub(mark.Started)
+			row.LastLine, row.SoFar = progress(root, path(mark.Log), path(state.SpecPath(c.Repair)), mark.Started)
+		case state.ReadJSON(path(state.ResultPath(c.Repair)), &res) == nil && res.Run != "" && res.Run == latest:
+			row.State, row.Attempt, row.Elapsed = Done, len(res.Attempts), res.Duration()
+			switch {
+			case res.Status != state.StatusOK && res.Interrupted:
+				row.State = Interrupted
+			case res.Status != state.StatusOK:
+				row.State, row.LastLine = Failed, human.FirstLine(res.Reason)
+			}
+		default:
+			continue
+		}
+		rows = append(rows, row)
+	}
+	return rows
 }
 
 // eachOf calls f(0) to f(n-1), a few at a time: most of a status is
