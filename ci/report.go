@@ -60,6 +60,13 @@ func (j *Job) Report(ctx context.Context, summary string, out io.Writer) error {
 			// A failed check is in its record; the report says it.
 			runner.Check(ctx, c.Name, runner.Options{Root: j.Lay.Root, Out: out})
 		}
+		// What the repairs changed is part of the change, as the tasks'
+		// patches are: staged, so that paraider.patch holds it.
+		for _, t := range j.repaired() {
+			if _, err := j.git(ctx, nil, append([]string{"add", "--"}, t.files...)...); err != nil {
+				return fmt.Errorf("staging the change of %s: %w", t.id, err)
+			}
+		}
 		if rep, err = report.Build(report.Options{Root: j.Lay.Root, Run: state.CurrentRun()}); err != nil {
 			return err
 		}
@@ -123,6 +130,9 @@ func (j *Job) keepRecords(dir string) error {
 	for _, c := range j.Plan.Checks {
 		rels = append(rels, state.CheckResult(c.Name))
 	}
+	for _, t := range j.Plan.Repairs() {
+		rels = append(rels, state.ResultPath(t.ID))
+	}
 	for _, rel := range rels {
 		data, err := os.ReadFile(j.Lay.Path(rel))
 		if os.IsNotExist(err) {
@@ -177,8 +187,48 @@ func (j *Job) Push(ctx context.Context, branch string) error {
 			return err
 		}
 	}
+	// Then each repair that succeeded, a commit of its own, as in
+	// commit mode: what it changed is in the tree, after every task's.
+	for _, t := range j.repaired() {
+		if _, err := j.git(ctx, nil, append([]string{"add", "--"}, t.files...)...); err != nil {
+			return fmt.Errorf("committing %s's change: %w", t.id, err)
+		}
+		if staged, _ := j.git(ctx, nil, "diff", "--cached", "--name-only"); staged == "" {
+			continue
+		}
+		args := append(append([]string(nil), ident...), "commit", "-q", "--no-verify", "-F", "-")
+		if _, err := j.gitStdin(ctx, runner.CommitMessage(t.spec, t.res), args...); err != nil {
+			return err
+		}
+	}
 	_, err := j.git(ctx, nil, "push", "-q", "origin", branch)
 	return err
+}
+
+// repair is a check's repair that succeeded in this job, with the files
+// it changed.
+type repair struct {
+	id    string
+	files []string
+	spec  *state.Spec
+	res   *state.Result
+}
+
+// repaired are the repairs that succeeded in this job and changed files,
+// in the checks' order. A report job starts from a fresh checkout: every
+// result of a repair in it is this job's.
+func (j *Job) repaired() []repair {
+	var out []repair
+	for _, t := range j.Plan.Repairs() {
+		var res state.Result
+		var spec state.Spec
+		if state.ReadJSON(j.Lay.Path(state.ResultPath(t.ID)), &res) != nil || res.Status != state.StatusOK || len(res.FilesChanged) == 0 ||
+			state.ReadJSON(j.Lay.Path(state.SpecPath(t.ID)), &spec) != nil {
+			continue
+		}
+		out = append(out, repair{id: t.ID, files: res.FilesChanged, spec: &spec, res: &res})
+	}
+	return out
 }
 
 // checkArtifact refuses a result from a CI artifact that names anything

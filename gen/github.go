@@ -197,12 +197,7 @@ func (w *ghWriter) taskJob(t GraphTask) {
 	w.line(3, "- uses: actions/checkout@v4")
 	w.install()
 	if prof := w.o.Profiles[t.ID]; prof != nil {
-		bin := sh.Quote(strings.Fields(prof.Command)[0])
-		install := prof.InstallCommand()
-		if install == "" {
-			install = "echo " + sh.Quote("paraider: "+bin+" is not on PATH: "+prof.Install) + " >&2; exit 1"
-		}
-		w.step(step{name: q("agent " + prof.Name), run: "command -v " + bin + " >/dev/null || { " + install + "; }"})
+		w.agent(prof)
 	}
 	out := CIOutDir + "/" + t.ID
 	cached := "steps.cache.outputs.cache-hit"
@@ -224,6 +219,16 @@ func (w *ghWriter) taskJob(t GraphTask) {
 		with: [][2]string{{"path", out}, {"key", key}}})
 	w.step(step{name: "artifact", cond: "${{ !cancelled() }}", uses: "actions/upload-artifact@v4",
 		with: [][2]string{{"name", q(ArtifactPrefix + t.ID)}, {"path", out}, {"include-hidden-files", "true"}, {"if-no-files-found", "error"}}})
+}
+
+// agent is the step that installs an agent when it is not on PATH.
+func (w *ghWriter) agent(prof *agent.Profile) {
+	bin := sh.Quote(strings.Fields(prof.Command)[0])
+	install := prof.InstallCommand()
+	if install == "" {
+		install = "echo " + sh.Quote("paraider: "+bin+" is not on PATH: "+prof.Install) + " >&2; exit 1"
+	}
+	w.step(step{name: q("agent " + prof.Name), run: "command -v " + bin + " >/dev/null || { " + install + "; }"})
 }
 
 // step is one step of a job; its values are YAML as written.
@@ -264,12 +269,28 @@ func (w *ghWriter) secrets(id string) []string {
 	if prof == nil {
 		return nil
 	}
-	if k := prof.KeyFor(w.o.Plan.Task(id).Model); k != "" {
+	if k := prof.KeyFor(w.model(id)); k != "" {
 		return []string{k}
 	}
 	return nil
 }
 
+// model is the model of a task or of a check's repair.
+func (w *ghWriter) model(id string) string {
+	if t := w.o.Plan.Task(id); t != nil {
+		return t.Model
+	}
+	for _, t := range w.o.Plan.Repairs() {
+		if t.ID == id {
+			return t.Model
+		}
+	}
+	return ""
+}
+
+// The report job runs the final checks on the whole change, and the
+// repair of a check that asks for one: it installs the repairs' agents
+// and passes their keys to that step alone.
 func (w *ghWriter) reportJob() {
 	p := w.o.Plan
 	w.line(1, "%s:", ReportJob)
@@ -281,13 +302,31 @@ func (w *ghWriter) reportJob() {
 	w.line(2, "needs: [%s]", strings.Join(all, ", "))
 	w.line(2, "if: ${{ !cancelled() }}")
 	w.line(2, "runs-on: %s", w.runsOn())
-	w.line(2, "timeout-minutes: %d", int(p.CheckTimeout.Minutes())*max(len(p.Checks), 1)+10)
+	minutes := time.Duration(max(len(p.Checks), 1)) * p.CheckTimeout
+	var env [][2]string
+	installed := map[string]bool{}
+	for _, t := range p.Repairs() {
+		// Each attempt, its backoff, and the checks again after it.
+		minutes += time.Duration(t.Retries+1)*(t.Timeout+time.Duration(len(p.Checks))*p.CheckTimeout) + time.Duration(t.Retries)*5*time.Minute
+		for _, k := range w.secrets(t.ID) {
+			if !slices.Contains(env, [2]string{k, "${{ secrets." + k + " }}"}) {
+				env = append(env, [2]string{k, "${{ secrets." + k + " }}"})
+			}
+		}
+	}
+	w.line(2, "timeout-minutes: %d", int(minutes.Minutes())+10)
 	w.line(2, "steps:")
 	w.line(3, "- uses: actions/checkout@v4")
 	w.install()
+	for _, t := range p.Repairs() {
+		if prof := w.o.Profiles[t.ID]; prof != nil && !installed[prof.Name] {
+			installed[prof.Name] = true
+			w.agent(prof)
+		}
+	}
 	w.step(step{name: "the tasks' results", uses: "actions/download-artifact@v4",
 		with: [][2]string{{"pattern", q(ArtifactPrefix + "*")}, {"path", CIInDir}}})
-	w.step(step{name: "checks and report", run: w.paraider("ci report")})
+	w.step(step{name: "checks and report", env: env, run: w.paraider("ci report")})
 	if p.GitHub != nil && p.GitHub.Push == "branch" {
 		w.step(step{name: "push the change", cond: "success()", run: w.paraider("ci push paraider/${{ github.run_number }}")})
 	}
@@ -314,7 +353,7 @@ func noExpressions(p *plan.Plan, planArg string) error {
 	if err := check("the plan's path "+planArg, planArg); err != nil {
 		return err
 	}
-	for _, t := range p.Tasks {
+	for _, t := range slices.Concat(p.Tasks, p.Repairs()) {
 		prof, err := Profile(p, t.Agent)
 		if err != nil {
 			return err
@@ -354,7 +393,7 @@ func WriteGitHub(p *plan.Plan, out, planArg, version string, force bool) (Lanes,
 	lanes := g.ScheduleLanes(p.Jobs, func(id string) float64 { return w.Of(id) })
 	lanes.Seconds = timed
 	profiles := map[string]*agent.Profile{}
-	for _, t := range p.Tasks {
+	for _, t := range slices.Concat(p.Tasks, p.Repairs()) {
 		prof, err := Profile(p, t.Agent)
 		if err != nil {
 			return Lanes{}, err

@@ -236,17 +236,8 @@ func TestGitHubActionsAuth(t *testing.T) {
 	if !ok {
 		t.Fatalf("act failed:\n%s", tail(out, 80))
 	}
-	if strings.Contains(out, actSecret) {
-		t.Errorf("the key is in act's output")
-	}
 	arts := e.artifacts(t, "1")
-	for name, files := range arts {
-		for f, body := range files {
-			if strings.Contains(body, actSecret) {
-				t.Errorf("the key is in artifact %s, file %s", name, f)
-			}
-		}
-	}
+	noKey(t, out, arts)
 	rep, ok := arts["paraider-report"]
 	if !ok {
 		t.Fatalf("no paraider-report artifact; artifacts: %v", slices.Sorted(maps.Keys(arts)))
@@ -316,6 +307,21 @@ func TestGitHubActionsAuth(t *testing.T) {
 	want := []string{"src/auth/auth.middleware.ts", "src/routes.ts"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("after the edit, agents ran for %v; want %v", got, want)
+	}
+}
+
+// noKey: the key is in neither act's output nor any artifact.
+func noKey(t *testing.T, out string, arts map[string]map[string]string) {
+	t.Helper()
+	if strings.Contains(out, actSecret) {
+		t.Errorf("the key is in act's output")
+	}
+	for name, files := range arts {
+		for f, body := range files {
+			if strings.Contains(body, actSecret) {
+				t.Errorf("the key is in artifact %s, file %s", name, f)
+			}
+		}
 	}
 }
 
@@ -449,5 +455,46 @@ func TestGitHubActionsPush(t *testing.T) {
 	}
 	if tr := gitIn(t, origin, "log", "-1", "--format=%(trailers:key=Paraider-Task,valueonly)", "paraider/7~1"); tr != "a\n\n" && tr != "a\n" {
 		t.Errorf("a's commit's Paraider-Task trailer: %q", tr)
+	}
+}
+
+// A final check that fails in the report job is repaired there: the
+// repair's agent gets the key in that step alone, its change is part of
+// paraider.patch, and with push: branch it is a commit of its own after
+// the tasks'.
+func TestGitHubActionsRepair(t *testing.T) {
+	e := newActEnv(t)
+	plan := "version: 1\nmodel: openrouter/test/model\ngithub: {push: branch}\ntasks:\n" +
+		"  - {id: a, files: [a.txt], message: write a}\n" +
+		"  - {id: b, files: [b.txt], message: write b}\n" +
+		"checks:\n  marks:\n    run: sh marks.sh\n    repair:\n      env: {FAKE_AIDER_NOEDIT: \"1\", FAKE_AIDER_SH: \"echo FIXED >> b.txt\"}\n"
+	repo := e.repo(t, map[string]string{"paraider.yaml": plan,
+		"marks.sh": "grep -q FIXED b.txt || { echo 'b.txt has no FIXED mark'; exit 1; }\n"})
+	wf, _ := os.ReadFile(filepath.Join(repo, ".github/workflows/paraider.yml"))
+	if report := string(wf[strings.Index(string(wf), "paraider-report:"):]); !strings.Contains(report, "OPENROUTER_API_KEY: ${{ secrets.OPENROUTER_API_KEY }}") {
+		t.Errorf("the report job's steps get no key for the repair:\n%s", report)
+	}
+	origin := filepath.Join(t.TempDir(), "origin.git")
+	run(t, "", "git", "init", "-q", "--bare", origin)
+	gitIn(t, repo, "remote", "add", "origin", origin)
+	gitIn(t, repo, "push", "-q", "origin", "main")
+	out, ok := e.run(t, repo, "1", "GITHUB_RUN_NUMBER=3")
+	if !ok {
+		t.Fatalf("act failed:\n%s", tail(out, 80))
+	}
+	arts := e.artifacts(t, "1")
+	noKey(t, out, arts)
+	rep := arts["paraider-report"]
+	if !strings.Contains(rep["paraider.patch"], "+FIXED") {
+		t.Errorf("paraider.patch lacks the repair's change:\n%s", rep["paraider.patch"])
+	}
+	if !strings.Contains(rep["report.txt"], "failed, repaired by repair-marks (1 attempt") {
+		t.Errorf("the report does not say the check was repaired:\n%s", rep["report.txt"])
+	}
+	if log := gitIn(t, origin, "log", "--format=%s", "-4", "paraider/3"); log != "repair-marks: make `sh marks.sh` pass\nb: write b\na: write a\nstart\n" {
+		t.Errorf("commits on paraider/3: %q; want the repair's on b's on a's on the start", log)
+	}
+	if files := gitIn(t, origin, "show", "--name-only", "--format=", "paraider/3"); files != "b.txt\n" {
+		t.Errorf("the repair's commit holds %q; want b.txt alone", files)
 	}
 }
