@@ -3,10 +3,13 @@ package planner
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/paraider/paraider/plan"
 )
 
 // TestCombine: the new tasks go after the plan's own, whose bytes stay as
@@ -85,5 +88,28 @@ func TestAddRefusedBeforePaying(t *testing.T) {
 	}
 	if _, serr := os.Stat(dir + "/.paraider"); serr == nil {
 		t.Errorf("an attempt was prepared")
+	}
+}
+
+// An agent-written plan that asks for a repair brings an agent that runs
+// (and is paid) when a check fails: the person is told, with the repair's
+// own environment.
+func TestCommandsNameRepairs(t *testing.T) {
+	p, err := plan.Parse(filepath.Join(t.TempDir(), "p.yaml"), []byte(`version: 1
+model: m
+tasks: [{id: a, files: [a.ts], message: m}]
+checks:
+  test:
+    run: npm test
+    repair: {retries: 1, env: {X: "1"}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(Commands(p), "\n")
+	for _, want := range []string{"final check test: npm test", "final check test, when it fails: repair-test repairs it (agent aider, model m, 2 attempts)", "task repair-test env: X=1"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Commands lacks %q:\n%s", want, got)
+		}
 	}
 }

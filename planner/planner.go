@@ -13,12 +13,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/paraider/paraider/agent"
 	"github.com/paraider/paraider/gen"
+	"github.com/paraider/paraider/internal/human"
 	"github.com/paraider/paraider/internal/sh"
 	"github.com/paraider/paraider/isolate"
 	"github.com/paraider/paraider/plan"
@@ -281,6 +283,10 @@ func Commands(p *plan.Plan) []string {
 	}
 	for _, c := range p.Checks {
 		out = append(out, fmt.Sprintf("final check %s: %s", c.Name, c.Command))
+		if t := c.Repair; t != nil {
+			// An agent that runs (and is paid) when the check fails.
+			out = append(out, fmt.Sprintf("final check %s, when it fails: %s repairs it (agent %s, model %s, %s)", c.Name, t.ID, t.Agent, t.Model, human.Count(t.Retries+1, "attempt")))
+		}
 	}
 	names := make([]string, 0, len(p.Agents))
 	for n := range p.Agents {
@@ -305,7 +311,7 @@ func Commands(p *plan.Plan) []string {
 		}
 	}
 	env("plan", p.Env)
-	for _, t := range p.Tasks {
+	for _, t := range slices.Concat(p.Tasks, p.Repairs()) {
 		own := map[string]string{} // what the task sets beyond the plan's
 		for k, v := range t.Env {
 			if pv, ok := p.Env[k]; !ok || pv != v {

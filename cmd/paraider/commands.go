@@ -200,6 +200,15 @@ func (ValidateCmd) Run(cli *CLI, env *Env) error {
 		}
 		fmt.Fprintf(w, "  %-20s %s %s, timeout %s, retries %d%s\n", t.ID, t.Agent, t.Model, t.Timeout, t.Retries, deps)
 	}
+	if len(p.Checks) > 0 {
+		fmt.Fprintln(w, "\nfinal checks (in this order, after the tasks):")
+		for _, c := range p.Checks {
+			fmt.Fprintf(w, "  %-20s %s\n", c.Name, human.Clip(c.Command, 60))
+			if t := c.Repair; t != nil {
+				fmt.Fprintf(w, "  %-20s   when it fails: %s, %s %s, timeout %s, retries %d, %s\n", "", t.ID, t.Agent, t.Model, t.Timeout, t.Retries, human.Count(len(t.Files), "file"))
+			}
+		}
+	}
 	s := p.Shape(gen.Weights(p.Root, p))
 	fmt.Fprintln(w, "\nlevels (each needs only earlier levels):")
 	for i, l := range s.Levels {
