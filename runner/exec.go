@@ -2,7 +2,8 @@
 // can start, runs it in its own process group under a timeout, judges the
 // attempt from its output and files, retries with backoff, and writes the
 // log, the result record and the stamp Ninja waits for. It also runs the
-// plan's final checks.
+// plan's final checks, and the repair task of a check that fails and asks
+// for one (check.go).
 //
 // # Judging an attempt
 //
