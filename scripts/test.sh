@@ -47,8 +47,10 @@ if out=$(GOOS=windows go build -o /dev/null ./cmd/paraider 2>&1) || ! grep -q ru
   echo "$out" >&2
   exit 1
 fi
-go test -count=1 -json -tags paraider_portable -skip '^TestPortableBuild$' \
+# Each go test is bounded: a hung script fails the run with its stacks
+# instead of waiting for CI's own limit.
+go test -count=1 -timeout 20m -json -tags paraider_portable -skip '^TestPortableBuild$' \
   ./internal/... ./runner/... ./state/... ./isolate/... ./cmd/paraider | go run ./internal/testsum
 # A line per package and per test script as each finishes, what failed in
 # full, and one closing line: N passed, N failed, N skipped.
-go test -count=1 -json ./... | go run ./internal/testsum
+go test -count=1 -timeout 20m -json ./... | go run ./internal/testsum

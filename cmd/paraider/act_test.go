@@ -34,6 +34,9 @@ type actEnv struct {
 
 func newActEnv(t *testing.T) *actEnv {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("slow: the full suite (scripts/test.sh) runs it")
+	}
 	act := os.Getenv("ACT")
 	if act == "" {
 		act, _ = filepath.Abs("../../.tools/bin/act")

@@ -19,6 +19,9 @@ import (
 // the end is still read.
 func TestExecMemoryBounded(t *testing.T) {
 	if testing.Short() {
+		t.Skip("slow: the full suite (scripts/test.sh) runs it")
+	}
+	if testing.Short() {
 		t.Skip("prints 200 MB")
 	}
 	dir := t.TempDir()

@@ -17,6 +17,9 @@ import (
 // would catch them; the portable build does neither, and still gets every
 // task done.
 func TestPortableBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: the full suite (scripts/test.sh) runs it")
+	}
 	if buildTags != "" {
 		t.Skip("compares the Linux build with the portable one: run it without -tags")
 	}

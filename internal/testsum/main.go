@@ -1,5 +1,6 @@
 // Command testsum renders `go test -json` for a person and a CI log: a line
-// per package and per test script as each finishes, the output of what
+// per package, per test script and per workflow run under act as each
+// finishes, the output of what
 // failed, and one closing line: N passed, N failed, N skipped. It exits 1
 // when anything failed (or a package did not build).
 package main
@@ -22,6 +23,13 @@ type event struct {
 }
 
 type counts struct{ passed, failed, skipped int }
+
+// listed are the tests that get a line of their own whatever their end:
+// the CLI scripts and the workflow runs under act, each a user's whole
+// command.
+func listed(test string) bool {
+	return strings.HasPrefix(test, "TestScripts/") || strings.HasPrefix(test, "TestGitHubActions")
+}
 
 func main() {
 	c, err := render(os.Stdin, os.Stdout)
@@ -81,7 +89,7 @@ func render(in io.Reader, out io.Writer) (counts, error) {
 					fmt.Fprintf(out, "--- FAIL %s %s\n%s", e.Package, e.Test, b.String())
 				}
 			}
-			if strings.Contains(e.Test, "/") && e.Action != "pass" || strings.HasPrefix(e.Test, "TestScripts/") {
+			if strings.Contains(e.Test, "/") && e.Action != "pass" || listed(e.Test) {
 				fmt.Fprintf(out, "  %-4s %s (%.1fs)\n", strings.ToUpper(e.Action), e.Test, e.Elapsed)
 			}
 			delete(output, key(e))

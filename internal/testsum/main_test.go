@@ -12,6 +12,7 @@ func TestRender(t *testing.T) {
 {"Action":"output","Package":"p","Test":"TestB","Output":"    b_test.go:3: wrong\n"}
 {"Action":"fail","Package":"p","Test":"TestB","Elapsed":0.2}
 {"Action":"skip","Package":"p","Test":"TestScripts/claude_e2e","Elapsed":0}
+{"Action":"pass","Package":"p","Test":"TestGitHubActionsAuth","Elapsed":13.8}
 {"Action":"fail","Package":"p","Elapsed":1.5}
 # q [q.test]
 {"Action":"pass","Package":"q","Elapsed":0.3}
@@ -21,10 +22,10 @@ func TestRender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c != (counts{passed: 1, failed: 1, skipped: 1}) {
+	if c != (counts{passed: 2, failed: 1, skipped: 1}) {
 		t.Errorf("counts %+v", c)
 	}
-	for _, want := range []string{"--- FAIL p TestB\n    b_test.go:3: wrong\n", "  SKIP TestScripts/claude_e2e", "FAIL p (1.5s)", "# q [q.test]", "ok   q (0.3s)", "1 passed, 1 failed, 1 skipped\n"} {
+	for _, want := range []string{"--- FAIL p TestB\n    b_test.go:3: wrong\n", "  SKIP TestScripts/claude_e2e", "  PASS TestGitHubActionsAuth (13.8s)", "FAIL p (1.5s)", "# q [q.test]", "ok   q (0.3s)", "2 passed, 1 failed, 1 skipped\n"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
