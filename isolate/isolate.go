@@ -43,6 +43,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/paraider/paraider/internal/gitrepo"
 	"github.com/paraider/paraider/internal/proc"
 	"github.com/paraider/paraider/state"
 )
@@ -73,7 +74,7 @@ func Open(root string) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !maybeRepo(abs) {
+	if !gitrepo.MaybeRepo(abs) {
 		return nil, ErrNotGit
 	}
 	// The two questions at once: each is a git process of its own.
@@ -130,31 +131,8 @@ func (r *Repo) git(ctx context.Context, dir string, env []string, args ...string
 	return git(ctx, dir, env, append(append([]string(nil), r.exact...), args...)...)
 }
 
-// IsRepo reports whether dir is inside a git work tree.
-func IsRepo(dir string) bool {
-	if abs, err := filepath.Abs(dir); err == nil && !maybeRepo(abs) {
-		return false
-	}
-	_, err := git(context.Background(), dir, nil, "rev-parse", "--show-toplevel")
-	return err == nil
-}
-
-// maybeRepo reports whether git could find a repository from dir: a .git
-// in dir or above it, or GIT_DIR set. Where it says no, git would too, and
-// paraider need not start it to hear so (every exec outside git asks).
-func maybeRepo(dir string) bool {
-	if os.Getenv("GIT_DIR") != "" || os.Getenv("GIT_WORK_TREE") != "" {
-		return true
-	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
-			return true
-		}
-		if filepath.Dir(d) == d {
-			return false
-		}
-	}
-}
+// IsRepo reports whether dir is inside a git repository's working tree.
+func IsRepo(dir string) bool { return gitrepo.IsRepo(dir) }
 
 func git(ctx context.Context, dir string, env []string, args ...string) (string, error) {
 	// commit-tree needs an identity; the snapshot is paraider's.
@@ -991,7 +969,4 @@ func (r *Repo) dirtyFrom(ctx context.Context, snapshot string, large []sizedPath
 
 // InsideGitDir reports whether dir is inside a git directory (.git/ or a
 // bare repository), where no working tree is.
-func InsideGitDir(dir string) bool {
-	out, err := git(context.Background(), dir, nil, "rev-parse", "--is-inside-git-dir")
-	return err == nil && strings.TrimSpace(out) == "true"
-}
+func InsideGitDir(dir string) bool { return gitrepo.InsideGitDir(dir) }

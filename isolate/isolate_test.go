@@ -146,33 +146,6 @@ func TestBlobIDMatchesGit(t *testing.T) {
 	}
 }
 
-// TestMaybeRepo: outside every repository paraider does not start git to
-// hear so; inside one (or a directory of it) it asks git.
-func TestMaybeRepo(t *testing.T) {
-	for _, v := range []string{"GIT_DIR", "GIT_WORK_TREE"} {
-		if old, ok := os.LookupEnv(v); ok {
-			os.Unsetenv(v)
-			t.Cleanup(func() { os.Setenv(v, old) })
-		}
-	}
-	dir := t.TempDir()
-	sub := filepath.Join(dir, "a", "b")
-	if err := os.MkdirAll(sub, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if maybeRepo(sub) || IsRepo(sub) {
-		if _, err := os.Stat("/.git"); err != nil {
-			t.Errorf("%s is no repository, yet maybeRepo says it may be", sub)
-		}
-	}
-	if out, err := exec.Command("git", "init", "-q", dir).CombinedOutput(); err != nil {
-		t.Fatalf("git init: %v\n%s", err, out)
-	}
-	if !maybeRepo(sub) || !IsRepo(sub) {
-		t.Errorf("%s is in a repository, but maybeRepo %v, IsRepo %v", sub, maybeRepo(sub), IsRepo(sub))
-	}
-}
-
 // TestDirtyFromSnapshot: the main tree's changed files as Create works
 // them out from the snapshot are what git status would have given, in
 // every state a file can be in: changed, new, deleted, staged, staged and

@@ -8,7 +8,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/paraider/paraider/isolate"
+	"github.com/paraider/paraider/internal/gitrepo"
 	"github.com/paraider/paraider/state"
 )
 
@@ -20,7 +20,7 @@ var reserved = []string{"build.ninja", ".ninja_log", ".ninja_deps"}
 // go, and where the tasks' paths lead on disk.
 func (d *decoder) where(p *Plan) {
 	root := p.Root
-	if isolate.InsideGitDir(root) {
+	if gitrepo.InsideGitDir(root) {
 		d.errorf(0, 0, "put the plan in a repository's working tree (a clone with files), not in a bare repository or .git/",
 			"the plan's directory %s is inside a git directory, where tasks would write into git's own files", root)
 		return
@@ -36,7 +36,7 @@ func (d *decoder) where(p *Plan) {
 // worktree asked for can be had: the one decision of the plan that asks
 // git.
 func (d *decoder) isolation(p *Plan, at settingNodes, nodes map[*Task]*taskNodes) {
-	inGit := isolate.IsRepo(p.Root)
+	inGit := gitrepo.IsRepo(p.Root)
 	def := state.IsolationNone
 	if inGit {
 		def = state.IsolationWorktree
