@@ -1,0 +1,276 @@
+package isolate
+
+// The snapshot of the main tree an attempt starts from, and the main tree's
+// changed files known by their blobs.
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+)
+
+// snapshot commits the main tree's current state without touching the
+// user's index, and returns the commit and the large untracked files it
+// left out.
+func (r *Repo) snapshot(ctx context.Context, name string, setup Setup) (commit string, large []sizedPath, err error) {
+	tmp := filepath.Join(r.State, "tmp")
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return "", nil, err
+	}
+	index := filepath.Join(tmp, "index."+name)
+	defer os.Remove(index)
+	// Starting from a copy of the real index lets git reuse its stat data
+	// and hash only what changed.
+	if r.index != "" {
+		if data, err := os.ReadFile(r.index); err == nil {
+			if err := os.WriteFile(index, data, 0o644); err != nil {
+				return "", nil, err
+			}
+		}
+	}
+	env := []string{"GIT_INDEX_FILE=" + index}
+	pathspec := []string{":/", ":(exclude,top)" + r.Prefix + filepath.Base(r.State)}
+	treeLock, err := lockFile(ctx, r.treeLock(), true)
+	if err != nil {
+		return "", nil, err
+	}
+	large, err = r.largeUntracked(ctx, setup)
+	if err != nil {
+		treeLock.Close()
+		return "", nil, err
+	}
+	for _, l := range large {
+		pathspec = append(pathspec, ":(exclude,top,literal)"+r.Prefix+l.path)
+	}
+	stateExcluded := true
+	for try := 1; ; try++ {
+		_, err = r.git(ctx, r.Top, env, append([]string{"add", "-A", "--"}, pathspec...)...)
+		if err != nil && strings.Contains(err.Error(), "are ignored by one of your .gitignore files") && stateExcluded {
+			stateExcluded = false
+			// The person's .gitignore names .paraider/ too, and git
+			// refuses a pathspec that names an ignored path, even to
+			// exclude it: ignored, it is left out all the same.
+			pathspec = append(pathspec[:1:1], pathspec[2:]...)
+			continue
+		}
+		// A file that vanished between git's listing and its reading
+		// (another program's temporary file) is worth another look.
+		if err == nil || try >= 3 || !strings.Contains(err.Error(), "unable to stat") {
+			break
+		}
+	}
+	treeLock.Close()
+	if err != nil {
+		return "", nil, fmt.Errorf("snapshotting the working tree: %w", err)
+	}
+	tree, err := r.git(ctx, r.Top, env, "write-tree")
+	if err != nil {
+		return "", nil, err
+	}
+	args := []string{"commit-tree", strings.TrimSpace(tree), "-m", "paraider snapshot for " + name}
+	commit, err = r.git(ctx, r.Top, nil, append(args, "-p", "HEAD")...)
+	if err != nil {
+		// No commit yet on the branch: a snapshot without a parent.
+		if _, herr := r.git(ctx, r.Top, nil, "rev-parse", "--verify", "-q", "HEAD"); herr == nil {
+			return "", nil, err
+		}
+		if commit, err = r.git(ctx, r.Top, nil, args...); err != nil {
+			return "", nil, err
+		}
+	}
+	return strings.TrimSpace(commit), large, nil
+}
+
+func sizeText(n int64) string {
+	if n >= 1<<20 {
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d KiB", n>>10)
+}
+
+type sizedPath struct {
+	path string // relative to the plan's directory
+	size int64
+}
+
+// largeUntracked lists the untracked, not ignored files under the plan's
+// directory that are larger than the setup allows and are not the task's.
+func (r *Repo) largeUntracked(ctx context.Context, setup Setup) ([]sizedPath, error) {
+	max := setup.MaxUntracked
+	if max <= 0 {
+		max = DefaultMaxUntracked
+	}
+	// Only the untracked files: git ls-files --others reads the
+	// directories, not every tracked file's metadata as git status does.
+	out, err := r.git(ctx, r.Root, nil, "ls-files", "-z", "--others", "--exclude-standard", "--", ".", ":(exclude)"+filepath.Base(r.State))
+	if err != nil {
+		return nil, err
+	}
+	var large []sizedPath
+	for _, p := range strings.Split(out, "\x00") {
+		if p == "" || slices.Contains(setup.Files, p) || slices.Contains(setup.Read, p) {
+			continue
+		}
+		fi, err := os.Lstat(filepath.Join(r.Root, filepath.FromSlash(p)))
+		if err == nil && fi.Mode().IsRegular() && fi.Size() > max {
+			large = append(large, sizedPath{p, fi.Size()})
+		}
+	}
+	return large, nil
+}
+
+// BlobID is git's id of a blob with these bytes.
+func BlobID(data []byte) string {
+	h := sha1.New()
+	fmt.Fprintf(h, "blob %d\x00", len(data))
+	h.Write(data)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// fileBlob is the blob id of a file on disk as git would store it: a
+// regular file's content, a symlink's target; "" when it does not exist.
+func fileBlob(p string) (string, error) {
+	fi, err := os.Lstat(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	} else if err != nil {
+		return "", err
+	}
+	if fi.Mode()&os.ModeSymlink != 0 {
+		t, err := os.Readlink(p)
+		if err != nil {
+			return "", err
+		}
+		return BlobID([]byte(t)), nil
+	}
+	if !fi.Mode().IsRegular() {
+		// A FIFO, a socket, a device: told by its kind, never read (a
+		// FIFO's read waits for a writer that may never come).
+		return "special " + fi.Mode().Type().String(), nil
+	}
+	// Opened without following a link or waiting on a FIFO, should the
+	// path have changed kind since the look above.
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return "special", err
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return "", err
+	}
+	return BlobID(data), nil
+}
+
+func sameBlob(a, b string) (bool, error) {
+	x, err := fileBlob(a)
+	if err != nil {
+		return false, err
+	}
+	y, err := fileBlob(b)
+	return x == y, err
+}
+
+// Dirty maps the files git status lists in the main tree (relative to the
+// plan's directory, scratch patterns left out) to their blob ids; "" for a
+// deleted file.
+func (r *Repo) Dirty(ctx context.Context, scratch []string) (map[string]string, error) {
+	// Without the optional lock: a status that refreshes the person's
+	// index takes index.lock, and their own git (or a task's commit)
+	// would fail on it meanwhile.
+	out, err := r.git(ctx, r.Root, []string{"GIT_OPTIONAL_LOCKS=0"}, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--ignore-submodules", "--", ".", ":(exclude)"+filepath.Base(r.State))
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]string{}
+	for _, rec := range strings.Split(out, "\x00") {
+		if len(rec) < 4 {
+			continue
+		}
+		if rel, ok := strings.CutPrefix(rec[3:], r.Prefix); ok && !matchAny(rel, scratch) {
+			r.mapDirty(m, rel)
+		}
+	}
+	if r.blobs != nil {
+		r.blobs.save(m)
+	}
+	return m, nil
+}
+
+// mapDirty adds the main tree's file rel (relative to the plan's
+// directory) to a Dirty map: its blob id, "" when it is gone.
+func (r *Repo) mapDirty(m map[string]string, rel string) {
+	p := filepath.Join(r.Root, filepath.FromSlash(rel))
+	fi, err := os.Lstat(p)
+	switch {
+	case err == nil && fi.Mode().IsRegular() && fi.Size() > DefaultMaxUntracked:
+		// A large file is told by its size and time: hashing it twice
+		// an attempt would cost seconds.
+		m[rel] = fmt.Sprintf("stat %d %d", fi.Size(), fi.ModTime().UnixNano())
+		return
+	case err == nil && fi.Mode().IsRegular() && r.blobs != nil:
+		// Hashed only when its metadata changed since it last was.
+		if blob, err := r.blobs.blob(rel, p, fi); err == nil {
+			m[rel] = blob
+		}
+		return
+	}
+	if blob, err := fileBlob(p); err == nil {
+		m[rel] = blob
+	}
+}
+
+// dirtyFrom is Dirty's map worked out from a snapshot of the main tree
+// rather than from a look at the whole tree: the files whose snapshot
+// differs from HEAD (changed, new, deleted), those the person's index has
+// staged apart from HEAD (a staged change the tree has undone still shows
+// in git status), and the large untracked files the snapshot left out.
+// Two comparisons of trees and one of the index: a few milliseconds,
+// where git status reads every file's metadata. An error when there is no
+// commit yet.
+func (r *Repo) dirtyFrom(ctx context.Context, snapshot string, large []sizedPath, scratch []string) (map[string]string, error) {
+	pathspec := []string{"--", ".", ":(exclude)" + filepath.Base(r.State)}
+	var staged string
+	var stagedErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// Without the optional lock, as Dirty.
+		staged, stagedErr = r.git(ctx, r.Root, []string{"GIT_OPTIONAL_LOCKS=0"}, append([]string{"diff-index", "--cached", "-z", "--no-renames", "--name-only", "--ignore-submodules", "HEAD"}, pathspec...)...)
+	}()
+	changed, err := r.git(ctx, r.Root, nil, append([]string{"diff-tree", "-r", "--no-commit-id", "-z", "--no-renames", "--name-only", "--ignore-submodules", "HEAD", snapshot}, pathspec...)...)
+	<-done
+	if err == nil {
+		err = stagedErr
+	}
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]string{}
+	for _, path := range append(strings.Split(changed, "\x00"), strings.Split(staged, "\x00")...) {
+		rel, ok := strings.CutPrefix(path, r.Prefix)
+		if path == "" || !ok || matchAny(rel, scratch) {
+			continue
+		}
+		if _, seen := m[rel]; !seen {
+			r.mapDirty(m, rel)
+		}
+	}
+	for _, l := range large {
+		if !matchAny(l.path, scratch) {
+			r.mapDirty(m, l.path)
+		}
+	}
+	return m, nil
+}
