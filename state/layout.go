@@ -90,3 +90,19 @@ func LockFile(ctx context.Context, path string, wait bool, mode int) (*os.File, 
 		}
 	}
 }
+
+// Forget removes a task's results and stamp: the next run does it again.
+// A repair's check loses its stamp too: it runs again, and its repair
+// with it if it fails.
+func (l Layout) Forget(run *Run, id string) error {
+	rels := []string{ResultPath(id), SuccessPath(id), TaskStamp(id)}
+	if check := run.Repaired(id); check != "" {
+		rels = append(rels, CheckStamp(check))
+	}
+	for _, rel := range rels {
+		if err := os.Remove(l.Path(rel)); err != nil && !os.IsNotExist(err) {
+			return err
+		}
+	}
+	return nil
+}

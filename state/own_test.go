@@ -34,3 +34,20 @@ func TestReadOwn(t *testing.T) {
 		t.Fatalf("a missing file: %v; want not-exist", err)
 	}
 }
+
+// Known: a task or a repair is known; anything else is an
+// *UnknownTaskError that lists the ids.
+func TestRunKnown(t *testing.T) {
+	run := &Run{Tasks: []string{"a", "b"}, Checks: []Check{{Name: "test", Command: "true", Repair: "repair-test"}, {Name: "lint", Command: "true"}}}
+	if err := run.Known([]string{"a", "repair-test"}); err != nil {
+		t.Errorf("Known(a, repair-test) = %v", err)
+	}
+	err := run.Known([]string{"b", "repair-lint"})
+	var u *UnknownTaskError
+	if !errors.As(err, &u) || u.ID != "repair-lint" || u.Hint() != "the tasks are: a, b, repair-test" {
+		t.Errorf("Known(b, repair-lint) = %v (%+v)", err, u)
+	}
+	if run.Repaired("repair-test") != "test" || run.Repaired("a") != "" {
+		t.Errorf("Repaired: %q, %q", run.Repaired("repair-test"), run.Repaired("a"))
+	}
+}

@@ -119,3 +119,27 @@ func (r *Run) Repaired(id string) string {
 	}
 	return ""
 }
+
+// UnknownTaskError names a task id the plan does not have: a mistake on
+// the command line.
+type UnknownTaskError struct {
+	ID    string
+	Known []string // the plan's ids
+}
+
+func (e *UnknownTaskError) Error() string { return fmt.Sprintf("no task %q in the plan", e.ID) }
+
+// Hint lists the plan's tasks (human.Hinted).
+func (e *UnknownTaskError) Hint() string { return "the tasks are: " + strings.Join(e.Known, ", ") }
+
+// Known says whether every id is a task or a repair of the plan: an
+// *UnknownTaskError for the first that is not.
+func (r *Run) Known(ids []string) error {
+	all := r.IDs()
+	for _, id := range ids {
+		if !slices.Contains(all, id) {
+			return &UnknownTaskError{ID: id, Known: all}
+		}
+	}
+	return nil
+}

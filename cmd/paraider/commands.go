@@ -398,37 +398,19 @@ func (c *ResetCmd) Run(cli *CLI, env *Env) error {
 	case len(ids) == 0:
 		return errUsage{errors.New("name the tasks to reset, or give --all")}
 	}
-	known := run.IDs()
-	for _, id := range ids {
-		if !slices.Contains(known, id) {
-			return errUsage{&hinted{err: fmt.Errorf("no task %q in the plan", id), hint: "the tasks are: " + strings.Join(known, ", ")}}
-		}
+	if err := run.Known(ids); err != nil {
+		return err
 	}
 	lay := state.Layout{Root: root}
 	if err := lay.KeepDurations(ids); err != nil {
 		return fmt.Errorf("keeping the tasks' durations (they order the next run): %w", err)
 	}
 	for _, id := range ids {
-		if err := forget(lay, &run, id); err != nil {
+		if err := lay.Forget(&run, id); err != nil {
 			return err
 		}
 	}
 	fmt.Fprintf(env.Stdout, "paraider: reset %s; the next run runs %s again\n", strings.Join(ids, ", "), map[bool]string{true: "it", false: "them"}[len(ids) == 1])
-	return nil
-}
-
-// forget removes a task's results and stamp: the next run does it again.
-func forget(lay state.Layout, run *state.Run, id string) error {
-	rels := []string{state.ResultPath(id), state.SuccessPath(id), state.TaskStamp(id)}
-	if check := run.Repaired(id); check != "" {
-		// The check runs again, and its repair with it if it fails.
-		rels = append(rels, state.CheckStamp(check))
-	}
-	for _, rel := range rels {
-		if err := os.Remove(lay.Path(rel)); err != nil && !os.IsNotExist(err) {
-			return err
-		}
-	}
 	return nil
 }
 

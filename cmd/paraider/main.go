@@ -33,6 +33,7 @@ import (
 	"github.com/paraider/paraider/plan"
 	"github.com/paraider/paraider/report"
 	"github.com/paraider/paraider/runner"
+	"github.com/paraider/paraider/state"
 )
 
 // Exit codes, mapped from errors in one place: exitCode.
@@ -181,6 +182,7 @@ func explain(err error, stderr io.Writer) int {
 		fe    *gen.ForeignError
 		ue    errUsage
 		np    *plan.NoPlanError
+		ut    *state.UnknownTaskError
 	)
 	switch {
 	case errors.As(err, &perrs):
@@ -216,7 +218,7 @@ func explain(err error, stderr io.Writer) int {
 		return exitUsage // a task id the plan does not have: the command line
 	case errors.As(err, &pre):
 		return exitPreflight
-	case errors.As(err, &fe), errors.As(err, &ue), errors.As(err, &np):
+	case errors.As(err, &fe), errors.As(err, &ue), errors.As(err, &np), errors.As(err, &ut):
 		return exitUsage
 	}
 	return exitFailed
