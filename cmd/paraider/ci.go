@@ -23,7 +23,7 @@ func (g *GenCmd) github(cli *CLI, env *Env) error {
 	}
 	repo, err := isolate.Open(p.Root)
 	if err != nil {
-		return &hinted{err: fmt.Errorf("--target github: %s is not in a git repository", p.Root), hint: "the workflow runs on a checkout of the repository: run git init, and commit the plan"}
+		return human.WithHint(fmt.Errorf("--target github: %s is not in a git repository", p.Root), "the workflow runs on a checkout of the repository: run git init, and commit the plan")
 	}
 	out := g.Output
 	if out == "" {

@@ -387,7 +387,7 @@ func (c *ResetCmd) Run(cli *CLI, env *Env) error {
 	root := cli.root()
 	var run state.Run
 	if err := state.ReadJSON(filepath.Join(root, state.RunPath), &run); err != nil {
-		return &hinted{err: fmt.Errorf("no generated plan in %s", root), hint: "run `paraider gen` first"}
+		return human.WithHint(fmt.Errorf("no generated plan in %s", root), "run `paraider gen` first")
 	}
 	ids := c.Tasks
 	switch {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/paraider/paraider/agent"
+	"github.com/paraider/paraider/internal/human"
 	"github.com/paraider/paraider/isolate"
 	"github.com/paraider/paraider/state"
 )
@@ -26,8 +27,8 @@ var ignored = []string{state.Dir + "/", "build.ninja", ".ninja_log", ".ninja_dep
 func (c *InitCmd) Run(cli *CLI, env *Env) error {
 	file := cli.Plan
 	if _, err := os.Lstat(file); err == nil {
-		return &hinted{err: fmt.Errorf("%s exists; not overwriting it", file),
-			hint: "edit it, check it with `paraider validate`, or name a new file with -f"}
+		return human.WithHint(fmt.Errorf("%s exists; not overwriting it", file),
+			"edit it, check it with `paraider validate`, or name a new file with -f")
 	}
 	prof, found := pickAgent()
 	if err := os.WriteFile(file, []byte(starterPlan(prof)), 0o644); err != nil {

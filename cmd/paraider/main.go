@@ -64,16 +64,6 @@ type errUsage struct{ error }
 
 func (e errUsage) Unwrap() error { return e.error }
 
-// hinted is an error with the fix attached.
-type hinted struct {
-	err  error
-	hint string
-}
-
-func (h *hinted) Error() string { return h.err.Error() }
-func (h *hinted) Unwrap() error { return h.err }
-func (h *hinted) Hint() string  { return h.hint }
-
 // paraider runs one command line and returns the exit code; main stays thin
 // so that deferred work always runs.
 func paraider(args []string, stdout, stderr io.Writer) int {

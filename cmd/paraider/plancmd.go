@@ -83,7 +83,7 @@ func (c *PlanCmd) Run(cli *CLI, env *Env) error {
 	err = planner.Run(env.Ctx, planner.Options{Confirm: confirm, Goal: goal, Plan: cli.Plan, Agent: agentName, Model: c.Model, Jobs: c.Jobs,
 		Force: c.Force, Add: c.Add, Exe: exe, Out: env.Stdout, Timeout: c.Timeout, Retries: c.Retries})
 	if errors.Is(err, planner.ErrExists) {
-		return &hinted{err: fmt.Errorf("%s exists; not overwriting it", cli.Plan), hint: "pass --force to replace it, or name another file with -f"}
+		return human.WithHint(fmt.Errorf("%s exists; not overwriting it", cli.Plan), "pass --force to replace it, or name another file with -f")
 	}
 	root := filepath.Dir(cli.Plan)
 	var res state.Result
@@ -92,8 +92,8 @@ func (c *PlanCmd) Run(cli *CLI, env *Env) error {
 			human.Tokens(res.TokensSent), human.Tokens(res.TokensRecv), human.Money(res.Cost))
 	}
 	if errors.Is(err, planner.ErrUnconfirmed) {
-		return &hinted{err: fmt.Errorf("not written: the plan brings commands (above) that were not agreed to; the draft is in %s", planner.Draft(cli.Plan)),
-			hint: "read the draft; then run paraider plan again with --yes, or move the draft to " + cli.Plan + " yourself"}
+		return human.WithHint(fmt.Errorf("not written: the plan brings commands (above) that were not agreed to; the draft is in %s", planner.Draft(cli.Plan)),
+			"read the draft; then run paraider plan again with --yes, or move the draft to "+cli.Plan+" yourself")
 	}
 	var te *runner.TaskError
 	if errors.As(err, &te) {
@@ -104,11 +104,11 @@ func (c *PlanCmd) Run(cli *CLI, env *Env) error {
 			if files := wroteInstead(root, te.Result); len(files) > 0 {
 				what = "it wrote " + strings.Join(files, ", ") + ", which paraider did not keep"
 			}
-			return &hinted{err: fmt.Errorf("no valid plan after %s: the agent wrote no %s (%s)", tries, filepath.Base(planner.Draft(cli.Plan)), what),
-				hint: "run paraider plan again, or with another --agent or --model"}
+			return human.WithHint(fmt.Errorf("no valid plan after %s: the agent wrote no %s (%s)", tries, filepath.Base(planner.Draft(cli.Plan)), what),
+				"run paraider plan again, or with another --agent or --model")
 		}
-		return &hinted{err: fmt.Errorf("no valid plan after %s; the last draft is in %s", tries, planner.Draft(cli.Plan)),
-			hint: "fix the draft by hand (paraider -f " + planner.Draft(cli.Plan) + " validate says what is wrong), or run paraider plan again with a clearer goal"}
+		return human.WithHint(fmt.Errorf("no valid plan after %s; the last draft is in %s", tries, planner.Draft(cli.Plan)),
+			"fix the draft by hand (paraider -f "+planner.Draft(cli.Plan)+" validate says what is wrong), or run paraider plan again with a clearer goal")
 	}
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/paraider/paraider/gen"
+	"github.com/paraider/paraider/internal/human"
 	"github.com/paraider/paraider/ninja"
 	"github.com/paraider/paraider/plan"
 	"github.com/paraider/paraider/report"
@@ -46,8 +47,8 @@ func (c *RunCmd) Run(cli *CLI, env *Env) error {
 	// the same tasks again.
 	lock, err := state.Layout{Root: root}.Lock(state.RunLock)
 	if err != nil {
-		return &hinted{err: errors.New("another paraider run is running in this repository"),
-			hint: "wait for it to finish (paraider status shows it), or stop it"}
+		return human.WithHint(errors.New("another paraider run is running in this repository"),
+			"wait for it to finish (paraider status shows it), or stop it")
 	}
 	defer lock.Close()
 
@@ -92,7 +93,7 @@ func (c *RunCmd) Run(cli *CLI, env *Env) error {
 		view.Close()
 	}
 	if errors.Is(err, ninja.ErrMissing) {
-		return &hinted{err: err, hint: "install it: apt-get install ninja-build (Debian, Ubuntu), brew install ninja (macOS)"}
+		return human.WithHint(err, "install it: apt-get install ninja-build (Debian, Ubuntu), brew install ninja (macOS)")
 	} else if err != nil {
 		return err
 	}
@@ -139,7 +140,7 @@ func (c *RunCmd) dryRun(cli *CLI, env *Env) error {
 	}
 	for _, id := range c.Tasks {
 		if p.Task(id) == nil {
-			return errUsage{&hinted{err: fmt.Errorf("no task %q in %s", id, p.File), hint: "paraider validate lists the tasks"}}
+			return errUsage{human.WithHint(fmt.Errorf("no task %q in %s", id, p.File), "paraider validate lists the tasks")}
 		}
 		add(id)
 	}
@@ -223,7 +224,7 @@ func (c *RunCmd) ninjaArgs(p *plan.Plan) ([]string, error) {
 	var targets []string
 	for _, id := range c.Tasks {
 		if p.Task(id) == nil {
-			return nil, errUsage{&hinted{err: fmt.Errorf("no task %q in %s", id, p.File), hint: "paraider validate lists the tasks"}}
+			return nil, errUsage{human.WithHint(fmt.Errorf("no task %q in %s", id, p.File), "paraider validate lists the tasks")}
 		}
 		targets = append(targets, state.TaskStamp(id))
 	}
