@@ -18,6 +18,7 @@ import (
 
 	"github.com/paraider/paraider/gen"
 	"github.com/paraider/paraider/internal/human"
+	"github.com/paraider/paraider/internal/live"
 	"github.com/paraider/paraider/isolate"
 	"github.com/paraider/paraider/plan"
 	"github.com/paraider/paraider/report"
@@ -310,7 +311,7 @@ func (c *StatusCmd) Run(cli *CLI, env *Env) error {
 		return err
 	}
 	// The view `paraider run` shows, here saying itself when a task ends.
-	view := newWatch(f, p, c.Interval, color)
+	view := live.Watch(f, p, c.Interval, color)
 	defer view.Close()
 	// A run seen running has ended when no agent has run for idleEnd:
 	// between two links of a chain none runs for a moment.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/paraider/paraider/gen"
 	"github.com/paraider/paraider/internal/human"
+	"github.com/paraider/paraider/internal/live"
 	"github.com/paraider/paraider/ninja"
 	"github.com/paraider/paraider/plan"
 	"github.com/paraider/paraider/report"
@@ -81,11 +82,11 @@ func (c *RunCmd) Run(cli *CLI, env *Env) error {
 		return err
 	}
 	stdout, stderr := env.Stdout, env.Stderr
-	var view *live
+	var view *live.View
 	if f, ok := env.Stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) && os.Getenv("TERM") != "dumb" && os.Getenv("NO_COLOR") == "" && !c.Verbose {
 		// On a terminal: the live view, in place of Ninja's own status.
-		os.Setenv("NINJA_STATUS", liveStatus)
-		view = newLive(f, p)
+		os.Setenv("NINJA_STATUS", live.NinjaStatus)
+		view = live.New(f, p)
 		stdout, stderr = view, view
 	}
 	res, err := ninja.Run(env.Ctx, root, args, stdout, stderr)

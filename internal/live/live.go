@@ -1,4 +1,10 @@
-package main
+// Package live draws a run on a terminal, for `paraider run` and
+// `paraider status --watch`: the lines Ninja and the tasks print scroll
+// up, and below them a block redrawn in place a few times a second, a line
+// per running task and a summary (done, running, waiting, failed, the cost
+// so far, the time left by the recorded durations). It reads the run from
+// .paraider/ (report.BuildStatus) and writes only to the terminal.
+package live
 
 import (
 	"bytes"
@@ -19,17 +25,17 @@ import (
 	"github.com/paraider/paraider/state"
 )
 
-// liveStatus marks Ninja's own "[n/m] description" lines (NINJA_STATUS),
-// which the live view replaces.
-const liveStatus = "\x01paraider\x01 "
+// NinjaStatus is the NINJA_STATUS that marks Ninja's own "[n/m]
+// description" lines, which the view replaces.
+const NinjaStatus = "\x01paraider\x01 "
 
-// live is the view of a run on a terminal, for `paraider run` and
+// View is the view of a run on a terminal, for `paraider run` and
 // `paraider status --watch`: permanent lines scroll up (a task's "ok" or
 // "FAILED" line and its reason), and below them a block redrawn in place a
 // few times a second: a line per running task and a summary line. Under
 // `paraider run` the permanent lines are what Ninja and the tasks print;
 // watching from another terminal, the view says itself when a task ends.
-type live struct {
+type View struct {
 	out      *os.File
 	p        *plan.Plan
 	w        plan.Weight
@@ -47,32 +53,32 @@ type live struct {
 	closing  sync.Once
 }
 
-// newLive starts the view of `paraider run`; Close ends it, leaving the
+// New starts the view of `paraider run`; Close ends it, leaving the
 // terminal clean.
-func newLive(out *os.File, p *plan.Plan) *live {
-	l := &live{out: out, p: p, w: gen.Weights(p.Root, p), start: time.Now(), every: 250 * time.Millisecond,
+func New(out *os.File, p *plan.Plan) *View {
+	l := &View{out: out, p: p, w: gen.Weights(p.Root, p), start: time.Now(), every: 250 * time.Millisecond,
 		told: map[string]string{}, stop: make(chan struct{}), done: make(chan struct{})}
 	go l.loop()
 	return l
 }
 
-// newWatch starts the view of `paraider status --watch`: it announces
+// Watch starts the view of `paraider status --watch`: it announces
 // the tasks that have ended, those before it started first.
-func newWatch(out *os.File, p *plan.Plan, every time.Duration, color bool) *live {
-	l := &live{out: out, p: p, w: gen.Weights(p.Root, p), start: time.Now(), every: every, announce: true, color: color,
+func Watch(out *os.File, p *plan.Plan, every time.Duration, color bool) *View {
+	l := &View{out: out, p: p, w: gen.Weights(p.Root, p), start: time.Now(), every: every, announce: true, color: color,
 		told: map[string]string{}, stop: make(chan struct{}), done: make(chan struct{})}
 	go l.loop()
 	return l
 }
 
 // Status is the latest snapshot the view drew, or nil.
-func (l *live) Status() *report.Status {
+func (l *View) Status() *report.Status {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.last
 }
 
-func (l *live) loop() {
+func (l *View) loop() {
 	defer close(l.done)
 	t := time.NewTicker(l.every)
 	defer t.Stop()
@@ -88,7 +94,7 @@ func (l *live) loop() {
 
 // Write takes Ninja's output: whole lines scroll up above the block,
 // Ninja's status lines are dropped.
-func (l *live) Write(b []byte) (int, error) {
+func (l *View) Write(b []byte) (int, error) {
 	l.mu.Lock()
 	l.partial = append(l.partial, b...)
 	var lines []string
@@ -99,7 +105,7 @@ func (l *live) Write(b []byte) (int, error) {
 		}
 		line := string(l.partial[:i])
 		l.partial = l.partial[i+1:]
-		if !strings.HasPrefix(line, liveStatus) {
+		if !strings.HasPrefix(line, NinjaStatus) {
 			lines = append(lines, line)
 		}
 	}
@@ -113,9 +119,9 @@ func (l *live) Write(b []byte) (int, error) {
 // Close stops redrawing and leaves the terminal clean: the block gives
 // way to the summary as a permanent line, the cursor at the start of the
 // line below.
-func (l *live) Close() { l.closing.Do(l.close) }
+func (l *View) Close() { l.closing.Do(l.close) }
 
-func (l *live) close() {
+func (l *View) close() {
 	close(l.stop)
 	<-l.done
 	st, err := report.BuildStatus(l.p.Root, time.Now())
@@ -135,7 +141,7 @@ func (l *live) close() {
 }
 
 // clear moves up over the block and erases it.
-func (l *live) clear(b *strings.Builder) {
+func (l *View) clear(b *strings.Builder) {
 	if l.drawn > 0 {
 		fmt.Fprintf(b, "\x1b[%dA", l.drawn)
 	}
@@ -145,7 +151,7 @@ func (l *live) clear(b *strings.Builder) {
 
 // redraw prints lines above the block and draws the block again, in one
 // write: no flicker.
-func (l *live) redraw(lines []string) {
+func (l *View) redraw(lines []string) {
 	st, err := report.BuildStatus(l.p.Root, time.Now())
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -168,7 +174,7 @@ func (l *live) redraw(lines []string) {
 
 // announced writes a permanent line for each task that has ended since
 // the view last looked, when the view is to say it.
-func (l *live) announced(b *strings.Builder, st *report.Status) {
+func (l *View) announced(b *strings.Builder, st *report.Status) {
 	if !l.announce {
 		return
 	}
@@ -200,7 +206,7 @@ func (l *live) announced(b *strings.Builder, st *report.Status) {
 
 // width is the terminal's, less one column: a line that wraps would throw
 // the redraw off.
-func (l *live) width() int {
+func (l *View) width() int {
 	if w, _, err := term.GetSize(int(l.out.Fd())); err == nil && w > 20 {
 		return w - 1
 	}
@@ -209,7 +215,7 @@ func (l *live) width() int {
 
 // block is a line per running task and the summary, each cut to the
 // terminal's width.
-func (l *live) block(st *report.Status) []string {
+func (l *View) block(st *report.Status) []string {
 	width := l.width()
 	var out []string
 	for _, r := range st.Rows {
@@ -244,7 +250,7 @@ func costSoFar(lay state.Layout, st *report.Status) float64 {
 // summary is the line of counts, the cost so far (the finished attempts'
 // from the ledger, and what the running ones have reported), the time
 // since the view started and, while running, an estimate of the time left.
-func (l *live) summary(st *report.Status, running bool) string {
+func (l *View) summary(st *report.Status, running bool) string {
 	cost := costSoFar(state.Layout{Root: l.p.Root}, st)
 	left := map[string]float64{} // what each unfinished task has still to do
 	for _, r := range st.Rows {
@@ -269,7 +275,7 @@ func (l *live) summary(st *report.Status, running bool) string {
 
 // eta is the time left by the weights gen orders by: the longest chain
 // of what is left, or the work left over the places, whichever is more.
-func (l *live) eta(left map[string]float64) time.Duration {
+func (l *View) eta(left map[string]float64) time.Duration {
 	if len(left) == 0 {
 		return 0
 	}
@@ -292,4 +298,4 @@ func clip(s string, width int) string {
 	return human.Clip(strings.ReplaceAll(human.Printable(s), "\t", " "), width)
 }
 
-var _ io.Writer = (*live)(nil)
+var _ io.Writer = (*View)(nil)
