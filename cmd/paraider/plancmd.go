@@ -53,11 +53,11 @@ func (c *PlanCmd) Run(cli *CLI, env *Env) error {
 	agentName := c.Agent
 	if agentName == "" {
 		// As init picks: the first agent installed.
-		prof, _ := pickAgent()
+		prof, _ := planner.PickAgent()
 		agentName = prof.Name
 	}
 	// paraider's state stays out of git, as after init.
-	added, err := ensureIgnored(filepath.Join(filepath.Dir(cli.Plan), ".gitignore"))
+	added, err := planner.EnsureIgnored(filepath.Join(filepath.Dir(cli.Plan), ".gitignore"))
 	if err != nil {
 		return err
 	}
