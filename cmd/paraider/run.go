@@ -113,9 +113,7 @@ func (c *RunCmd) Run(cli *CLI, env *Env) error {
 }
 
 // dryRun says what a run would do, from the plan as it is now, held in
-// memory: it writes nothing (no gen) and runs nothing. It judges tasks as
-// paraider exec will: by their work and inputs, not by the specs' times
-// as ninja -n would (a changed timeout reruns no task).
+// memory: it writes nothing (no gen) and runs nothing (report.Forecast).
 func (c *RunCmd) dryRun(cli *CLI, env *Env) error {
 	p, err := plan.Load(cli.Plan)
 	if err != nil {
@@ -129,82 +127,13 @@ func (c *RunCmd) dryRun(cli *CLI, env *Env) error {
 	if err != nil {
 		return err
 	}
-	scope := map[string]bool{}
-	var add func(id string)
-	add = func(id string) {
-		if !scope[id] {
-			scope[id] = true
-			for _, d := range p.Task(id).Deps {
-				add(d)
-			}
-		}
-	}
 	for _, id := range c.Tasks {
 		if p.Task(id) == nil {
 			return errUsage{human.WithHint(fmt.Errorf("no task %q in %s", id, p.File), "paraider validate lists the tasks")}
 		}
-		add(id)
 	}
-	for _, t := range p.Tasks {
-		if len(c.Tasks) == 0 {
-			scope[t.ID] = true
-		}
-	}
-	states := map[string]string{}
-	for _, r := range st.Rows {
-		states[r.ID] = r.State
-	}
-	runs, after := map[string]bool{}, map[string]bool{}
-	var will, maybe, fresh, running []string
-	for _, t := range p.Topo() {
-		if !scope[t.ID] {
-			continue
-		}
-		switch states[t.ID] {
-		case report.UpToDate, report.Done:
-			for _, d := range t.Deps {
-				if runs[d] || after[d] {
-					after[t.ID] = true
-				}
-			}
-			if after[t.ID] {
-				maybe = append(maybe, t.ID)
-			} else {
-				fresh = append(fresh, t.ID)
-			}
-		case report.Running:
-			running = append(running, t.ID)
-		default:
-			runs[t.ID] = true
-			will = append(will, t.ID)
-		}
-	}
-	list := func(ids []string) string {
-		if len(ids) == 0 {
-			return "none"
-		}
-		return strings.Join(ids, ", ")
-	}
-	w := env.Stdout
-	fmt.Fprintln(w, "paraider run -n: what a run would do, judged from the plan as it is now; nothing was written or run")
-	fmt.Fprintf(w, "  would run:                           %s\n", list(will))
-	fmt.Fprintf(w, "  would run if what they need changes: %s\n", list(maybe))
-	fmt.Fprintf(w, "  up to date:                          %s\n", list(fresh))
-	if len(running) > 0 {
-		fmt.Fprintf(w, "  running now (in another run):        %s\n", list(running))
-	}
-	if len(c.Tasks) == 0 && len(p.Checks) > 0 {
-		fmt.Fprintf(w, "  then the final checks:               %s\n", list(checkNames(p)))
-	}
+	report.ForecastOf(p, st, c.Tasks).Write(env.Stdout)
 	return nil
-}
-
-func checkNames(p *plan.Plan) []string {
-	var out []string
-	for _, ch := range p.Checks {
-		out = append(out, ch.Name)
-	}
-	return out
 }
 
 // generatedNinja is the Ninja file, beside the plan, that the plan was
