@@ -13,6 +13,7 @@ import (
 	"github.com/paraider/paraider/internal/human"
 	"github.com/paraider/paraider/isolate"
 	"github.com/paraider/paraider/plan"
+	"github.com/paraider/paraider/report"
 )
 
 // github writes the GitHub Actions workflow.
@@ -34,7 +35,7 @@ func (g *GenCmd) github(cli *CLI, env *Env) error {
 	if err != nil {
 		return err
 	}
-	printNotes(env.Stdout, p)
+	report.WriteNotes(env.Stdout, p)
 	fmt.Fprintf(env.Stdout, "paraider: wrote %s: %d task jobs in %d lanes and a report job\n", out, len(p.Tasks), p.Jobs)
 	makespan := fmt.Sprintf("%s (by the recorded durations and estimates)", human.Duration(time.Duration(lanes.Makespan*float64(time.Second))))
 	if !lanes.Seconds {

@@ -100,18 +100,6 @@ func planSpecs(file string) *report.Specs {
 	return s
 }
 
-// printNotes prints what validation did that the user should know, at
-// its place in the plan when it has one.
-func printNotes(w io.Writer, p *plan.Plan) {
-	for _, n := range p.Notes {
-		if n.Line == 0 {
-			fmt.Fprintf(w, "%s: note: %s\n", p.File, n.Msg)
-			continue
-		}
-		fmt.Fprintf(w, "%s:%d:%d: note: %s\n", p.File, n.Line, n.Col, n.Msg)
-	}
-}
-
 func generate(cli *CLI, opts gen.Options) (*plan.Plan, *gen.Summary, error) {
 	p, err := plan.Load(cli.Plan)
 	if err != nil {
@@ -145,7 +133,7 @@ func (g *GenCmd) Run(cli *CLI, env *Env) error {
 		}
 		return nil
 	}
-	printNotes(env.Stdout, p)
+	report.WriteNotes(env.Stdout, p)
 	fmt.Fprintf(env.Stdout, "paraider: wrote %s: %s, %s, %d agents at once; %s\n",
 		sum.Output, human.Count(sum.Tasks, "task"), human.Count(sum.Checks, "check"), p.Jobs, describeSpecs(sum))
 	how := "ninja"
@@ -190,41 +178,8 @@ func (ValidateCmd) Run(cli *CLI, env *Env) error {
 	if err != nil {
 		return err
 	}
-	w := env.Stdout
-	printNotes(w, p)
-	fmt.Fprintf(w, "%s: ok: %s, %s, jobs %d\n", p.File, human.Count(len(p.Tasks), "task"), human.Count(len(p.Checks), "final check"), p.Jobs)
-	fmt.Fprintln(w, "\ntasks:")
-	for _, t := range p.Tasks {
-		deps := ""
-		if len(t.Deps) > 0 {
-			deps = " after " + strings.Join(t.Deps, ", ")
-		}
-		fmt.Fprintf(w, "  %-20s %s %s, timeout %s, retries %d%s\n", t.ID, t.Agent, t.Model, t.Timeout, t.Retries, deps)
-	}
-	if len(p.Checks) > 0 {
-		fmt.Fprintln(w, "\nfinal checks (in this order, after the tasks):")
-		for _, c := range p.Checks {
-			fmt.Fprintf(w, "  %-20s %s\n", c.Name, human.Clip(c.Command, 60))
-			if t := c.Repair; t != nil {
-				fmt.Fprintf(w, "  %-20s   when it fails: %s, %s %s, timeout %s, retries %d, %s\n", "", t.ID, t.Agent, t.Model, t.Timeout, t.Retries, human.Count(len(t.Files), "file"))
-			}
-		}
-	}
-	s := p.Shape(gen.Weights(p.Root, p))
-	fmt.Fprintln(w, "\nlevels (each needs only earlier levels):")
-	for i, l := range s.Levels {
-		fmt.Fprintf(w, "  %d: %s\n", i+1, strings.Join(l, " "))
-	}
-	fmt.Fprintf(w, "\ncritical path: %s (%d tasks)\n", strings.Join(s.CriticalPath, " -> "), len(s.CriticalPath))
-	at := "exactly"
-	if !s.WidthExact {
-		at = "at least"
-	}
-	fmt.Fprintf(w, "most tasks that can run at once: %s %d", at, s.Width)
-	if s.Width > p.Jobs {
-		fmt.Fprintf(w, " (jobs %d caps it at %d)", p.Jobs, p.Jobs)
-	}
-	fmt.Fprintln(w)
+	report.WriteNotes(env.Stdout, p)
+	report.WritePlan(env.Stdout, p, gen.Weights(p.Root, p))
 	return nil
 }
 
@@ -310,35 +265,7 @@ func (c *StatusCmd) Run(cli *CLI, env *Env) error {
 	if err != nil {
 		return err
 	}
-	// The view `paraider run` shows, here saying itself when a task ends.
-	view := live.Watch(f, p, c.Interval, color)
-	defer view.Close()
-	// A run seen running has ended when no agent has run for idleEnd:
-	// between two links of a chain none runs for a moment.
-	const idleEnd = 3 * time.Second
-	var sawRun bool
-	var idleSince time.Time
-	tick := time.NewTicker(c.Interval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-env.Ctx.Done():
-			return nil
-		case <-tick.C:
-		}
-		st := view.Status()
-		switch {
-		case st == nil:
-		case st.Busy > 0:
-			sawRun, idleSince = true, time.Time{}
-		case sawRun && idleSince.IsZero():
-			idleSince = time.Now()
-		case sawRun && time.Since(idleSince) >= idleEnd:
-			view.Close()
-			fmt.Fprintln(env.Stdout, "the run has ended: paraider report shows it")
-			return nil
-		}
-	}
+	return live.Follow(env.Ctx, f, p, c.Interval, color)
 }
 
 // CleanCmd removes paraider's worktrees.

@@ -62,7 +62,7 @@ func (c *RunCmd) Run(cli *CLI, env *Env) error {
 	}
 	if len(sum.SpecsWritten) > 0 {
 		// Once, when the plan is new or changed: not on every run.
-		printNotes(env.Stdout, p)
+		report.WriteNotes(env.Stdout, p)
 	}
 	args, err := c.ninjaArgs(p)
 	if err != nil {

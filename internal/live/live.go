@@ -8,6 +8,7 @@ package live
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -299,3 +300,38 @@ func clip(s string, width int) string {
 }
 
 var _ io.Writer = (*View)(nil)
+
+// Follow draws the view of `paraider status --watch` on out until the run
+// it saw running has ended, or ctx ends: it says itself when a task ends,
+// as Ninja does under `paraider run`.
+func Follow(ctx context.Context, out *os.File, p *plan.Plan, every time.Duration, color bool) error {
+	// The view `paraider run` shows, here saying itself when a task ends.
+	view := Watch(out, p, every, color)
+	defer view.Close()
+	// A run seen running has ended when no agent has run for idleEnd:
+	// between two links of a chain none runs for a moment.
+	const idleEnd = 3 * time.Second
+	var sawRun bool
+	var idleSince time.Time
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		st := view.Status()
+		switch {
+		case st == nil:
+		case st.Busy > 0:
+			sawRun, idleSince = true, time.Time{}
+		case sawRun && idleSince.IsZero():
+			idleSince = time.Now()
+		case sawRun && time.Since(idleSince) >= idleEnd:
+			view.Close()
+			fmt.Fprintln(out, "the run has ended: paraider report shows it")
+			return nil
+		}
+	}
+}
