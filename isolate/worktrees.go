@@ -226,3 +226,19 @@ func killIn(dir string) {
 		}
 	}
 }
+
+// PruneAt removes the worktree pool's free slots (and with all, the
+// kept worktrees, and the warm slots a run leaves: as many as the plan's
+// jobs); outside git there are none.
+func PruneAt(root string, all bool) error {
+	repo, err := Open(root)
+	if err != nil {
+		return nil
+	}
+	warm := 0
+	var run state.Run
+	if !all && state.ReadJSON(filepath.Join(root, state.RunPath), &run) == nil {
+		warm = run.Jobs
+	}
+	return repo.Prune(all, warm)
+}

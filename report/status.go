@@ -15,8 +15,10 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/paraider/paraider/agent"
+	"github.com/paraider/paraider/gen"
 	"github.com/paraider/paraider/internal/human"
 	"github.com/paraider/paraider/internal/proc"
+	"github.com/paraider/paraider/plan"
 	"github.com/paraider/paraider/state"
 )
 
@@ -416,4 +418,23 @@ func (s *Status) WriteText(w io.Writer, color bool) error {
 		}
 	}
 	return table.Render()
+}
+
+// SpecsNow are the tasks of the plan in file as they are now, frozen in
+// memory as gen would freeze them: nil when the plan does not load (then
+// the generated ones serve).
+func SpecsNow(file string) *Specs {
+	p, err := plan.Load(file)
+	if err != nil {
+		return nil
+	}
+	byID, err := gen.Specs(p)
+	if err != nil {
+		return nil
+	}
+	s := &Specs{ByID: byID, Jobs: p.Jobs}
+	for _, t := range p.Tasks {
+		s.Order = append(s.Order, t.ID)
+	}
+	return s
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/paraider/paraider/ci"
 	"github.com/paraider/paraider/gen"
+	"github.com/paraider/paraider/internal/buildinfo"
 	"github.com/paraider/paraider/internal/human"
 	"github.com/paraider/paraider/isolate"
 	"github.com/paraider/paraider/plan"
@@ -31,7 +32,7 @@ func (g *GenCmd) github(cli *CLI, env *Env) error {
 		out = filepath.Join(repo.Top, filepath.FromSlash(gen.DefaultWorkflow))
 	}
 	planArg := repo.Prefix + filepath.Base(p.File)
-	lanes, err := gen.WriteGitHub(p, out, planArg, moduleVersion(), g.Force)
+	lanes, err := gen.WriteGitHub(p, out, planArg, buildinfo.Module(), g.Force)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -82,24 +81,6 @@ type GenCmd struct {
 }
 
 // generate loads the plan and writes the Ninja file and the specs.
-// planSpecs are the plan's tasks as they are now, frozen in memory as gen
-// would: nil when the plan does not load (then the generated ones serve).
-func planSpecs(file string) *report.Specs {
-	p, err := plan.Load(file)
-	if err != nil {
-		return nil
-	}
-	byID, err := gen.Specs(p)
-	if err != nil {
-		return nil
-	}
-	s := &report.Specs{ByID: byID, Jobs: p.Jobs}
-	for _, t := range p.Tasks {
-		s.Order = append(s.Order, t.ID)
-	}
-	return s
-}
-
 func generate(cli *CLI, opts gen.Options) (*plan.Plan, *gen.Summary, error) {
 	p, err := plan.Load(cli.Plan)
 	if err != nil {
@@ -129,13 +110,13 @@ func (g *GenCmd) Run(cli *CLI, env *Env) error {
 	}
 	if g.Regen {
 		if len(sum.SpecsWritten)+len(sum.SpecsRemoved) > 0 {
-			fmt.Fprintf(env.Stdout, "paraider: plan changed: %s\n", describeSpecs(sum))
+			fmt.Fprintf(env.Stdout, "paraider: plan changed: %s\n", sum.Changed())
 		}
 		return nil
 	}
 	report.WriteNotes(env.Stdout, p)
 	fmt.Fprintf(env.Stdout, "paraider: wrote %s: %s, %s, %d agents at once; %s\n",
-		sum.Output, human.Count(sum.Tasks, "task"), human.Count(sum.Checks, "check"), p.Jobs, describeSpecs(sum))
+		sum.Output, human.Count(sum.Tasks, "task"), human.Count(sum.Checks, "check"), p.Jobs, sum.Changed())
 	how := "ninja"
 	if dir := filepath.Dir(sum.Output); dir != "." {
 		how = "ninja -C " + dir
@@ -147,27 +128,6 @@ func (g *GenCmd) Run(cli *CLI, env *Env) error {
 	// default edge runs Ninja again with one that is not (gen.NinjaJobs).
 	fmt.Fprintf(env.Stdout, "next: %s (or paraider run)\n", how)
 	return nil
-}
-
-func describeSpecs(s *gen.Summary) string {
-	var parts []string
-	if len(s.SpecsWritten) > 0 {
-		parts = append(parts, fmt.Sprintf("%s new or changed (%s)", human.Count(len(s.SpecsWritten), "task"), short(s.SpecsWritten)))
-	}
-	if len(s.SpecsRemoved) > 0 {
-		parts = append(parts, fmt.Sprintf("%d removed (%s)", len(s.SpecsRemoved), short(s.SpecsRemoved)))
-	}
-	if len(parts) == 0 {
-		return "no task changed"
-	}
-	return strings.Join(parts, ", ")
-}
-
-func short(ids []string) string {
-	if len(ids) > 6 {
-		return strings.Join(ids[:6], ", ") + fmt.Sprintf(" and %d more", len(ids)-6)
-	}
-	return strings.Join(ids, ", ")
 }
 
 // ValidateCmd checks the plan and prints its shape.
@@ -248,7 +208,7 @@ func (c *StatusCmd) Run(cli *CLI, env *Env) error {
 	if !c.Watch || !tty {
 		// One snapshot: the table, from the plan as it is now when it
 		// loads (an edited message is pending before any gen).
-		specs := planSpecs(cli.Plan)
+		specs := report.SpecsNow(cli.Plan)
 		if specs == nil {
 			fmt.Fprintf(env.Stderr, "paraider: note: %s does not load (paraider validate says why): this is the plan as last generated\n", cli.Plan)
 		}
@@ -272,7 +232,7 @@ func (c *StatusCmd) Run(cli *CLI, env *Env) error {
 type CleanCmd struct{}
 
 func (CleanCmd) Run(cli *CLI, env *Env) error {
-	if err := pruneWorktrees(cli.root(), true); err != nil {
+	if err := isolate.PruneAt(cli.root(), true); err != nil {
 		return err
 	}
 	fmt.Fprintln(env.Stdout, "paraider: removed the worktrees no task is using")
@@ -286,22 +246,6 @@ func (CleanCmd) Run(cli *CLI, env *Env) error {
 		fmt.Fprintf(env.Stdout, "paraider: removed %s no recorded change needs (paraider diff and revert keep theirs)\n", human.Count(n, "stored file content"))
 	}
 	return nil
-}
-
-// pruneWorktrees removes the worktree pool's free slots (and with all, the
-// kept worktrees, and the warm slots a run leaves: as many as the plan's
-// jobs); outside git there are none.
-func pruneWorktrees(root string, all bool) error {
-	repo, err := isolate.Open(root)
-	if err != nil {
-		return nil
-	}
-	warm := 0
-	var run state.Run
-	if !all && state.ReadJSON(filepath.Join(root, state.RunPath), &run) == nil {
-		warm = run.Jobs
-	}
-	return repo.Prune(all, warm)
 }
 
 // ResetCmd forgets tasks' results.
@@ -377,7 +321,7 @@ func (r *ReportCmd) Run(cli *CLI, env *Env) error {
 			return err
 		}
 		// The run is over: its worktrees go, but for warm ones.
-		if err := pruneWorktrees(cli.root(), false); err != nil {
+		if err := isolate.PruneAt(cli.root(), false); err != nil {
 			fmt.Fprintf(env.Stderr, "paraider: removing worktrees: %v\n", err)
 		}
 	}
@@ -400,45 +344,4 @@ type SchemaCmd struct{}
 func (SchemaCmd) Run(env *Env) error {
 	_, err := env.Stdout.Write(plan.Schema)
 	return err
-}
-
-// version is the module's version (a release installed with go install),
-// else the commit the binary was built from, with its date and whether
-// the tree had changes; then the Go it was built with.
-func version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "devel"
-	}
-	return versionOf(bi)
-}
-
-// moduleVersion is the version go install can fetch again; "devel" for
-// a build from a checkout.
-func moduleVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "devel"
-}
-
-func versionOf(bi *debug.BuildInfo) string {
-	v := bi.Main.Version
-	if v == "" || v == "(devel)" {
-		settings := map[string]string{}
-		for _, s := range bi.Settings {
-			settings[s.Key] = s.Value
-		}
-		v = "devel"
-		if rev := settings["vcs.revision"]; rev != "" {
-			v += " " + rev[:min(12, len(rev))]
-			if t := settings["vcs.time"]; t != "" {
-				v += " " + t
-			}
-			if settings["vcs.modified"] == "true" {
-				v += " (modified)"
-			}
-		}
-	}
-	return v + ", " + bi.GoVersion
 }

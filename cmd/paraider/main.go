@@ -27,6 +27,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/paraider/paraider/gen"
+	"github.com/paraider/paraider/internal/buildinfo"
 	"github.com/paraider/paraider/internal/drive"
 	"github.com/paraider/paraider/internal/human"
 	"github.com/paraider/paraider/internal/proc"
@@ -92,7 +93,7 @@ func paraider(args []string, stdout, stderr io.Writer) int {
 		kong.UsageOnError(),
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { exited = code }),
-		kong.Vars{"version": version(),
+		kong.Vars{"version": buildinfo.Version(),
 			"report_formats":      strings.Join(report.Formats(), ","),
 			"graph_formats":       strings.Join(report.GraphFormats, ","),
 			"report_formats_list": strings.Join(report.Formats(), ", "),

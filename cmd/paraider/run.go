@@ -12,6 +12,7 @@ import (
 	"github.com/paraider/paraider/gen"
 	"github.com/paraider/paraider/internal/human"
 	"github.com/paraider/paraider/internal/live"
+	"github.com/paraider/paraider/isolate"
 	"github.com/paraider/paraider/ninja"
 	"github.com/paraider/paraider/plan"
 	"github.com/paraider/paraider/report"
@@ -119,7 +120,7 @@ func (c *RunCmd) dryRun(cli *CLI, env *Env) error {
 	if err != nil {
 		return err
 	}
-	specs := planSpecs(cli.Plan)
+	specs := report.SpecsNow(cli.Plan)
 	if specs == nil {
 		return errors.New("the plan's agents could not be resolved")
 	}
@@ -184,7 +185,7 @@ func finishRun(env *Env, root, runID string) (ok bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	if err := pruneWorktrees(root, false); err != nil {
+	if err := isolate.PruneAt(root, false); err != nil {
 		fmt.Fprintf(env.Stderr, "paraider: removing worktrees: %v\n", err)
 	}
 	fmt.Fprintln(env.Stdout)
@@ -192,21 +193,9 @@ func finishRun(env *Env, root, runID string) (ok bool, err error) {
 		return false, err
 	}
 	if summary := os.Getenv("GITHUB_STEP_SUMMARY"); summary != "" {
-		if err := appendMarkdown(summary, rep); err != nil {
+		if err := rep.AppendMarkdown(summary); err != nil {
 			fmt.Fprintf(env.Stderr, "paraider: writing the job summary: %v\n", err)
 		}
 	}
 	return rep.OK(), nil
-}
-
-func appendMarkdown(path string, rep *report.Report) error {
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	if err := rep.WriteMarkdown(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
