@@ -29,15 +29,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/paraider/paraider/agent"
+	"github.com/paraider/paraider/internal/par"
 	"github.com/paraider/paraider/plan"
 	"github.com/paraider/paraider/state"
 )
@@ -217,28 +216,15 @@ func writeSpecs(p *plan.Plan, abs func(string) string, sum *Summary, written sta
 	// another, were a third of a gen that changed nothing.
 	wrote := make([]bool, len(jobs))
 	errs := make([]error, len(jobs))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range max(2, 2*runtime.GOMAXPROCS(0)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				switch {
-				case jobs[i].data == nil:
-				case jobs[i].isNew:
-					wrote[i], errs[i] = true, state.WriteNew(jobs[i].file, jobs[i].data)
-				default:
-					wrote[i], errs[i] = state.WriteIfChanged(jobs[i].file, jobs[i].data)
-				}
-			}
-		}()
-	}
-	for i := range jobs {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	par.Each(len(jobs), func(i int) {
+		switch {
+		case jobs[i].data == nil:
+		case jobs[i].isNew:
+			wrote[i], errs[i] = true, state.WriteNew(jobs[i].file, jobs[i].data)
+		default:
+			wrote[i], errs[i] = state.WriteIfChanged(jobs[i].file, jobs[i].data)
+		}
+	})
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

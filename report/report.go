@@ -25,6 +25,7 @@ import (
 
 	"github.com/paraider/paraider/agent"
 	"github.com/paraider/paraider/internal/human"
+	"github.com/paraider/paraider/internal/par"
 	"github.com/paraider/paraider/plan"
 	"github.com/paraider/paraider/state"
 )
@@ -240,12 +241,12 @@ func readRecords(lay state.Layout) (*records, error) {
 		return nil, err
 	}
 	hasResult := listed(lay.Path(state.ResultPath("x"))) // one listing, not a failed open a task
-	// Read side by side (see eachOf), kept in the plan's order.
+	// Read side by side (see par.Each), kept in the plan's order.
 	tasks := recs.run.Tasks
 	specHash := lay.SpecHashes()
 	read := make([]*state.Result, len(tasks))
 	damaged := make([]string, len(tasks))
-	eachOf(len(tasks), func(i int) {
+	par.Each(len(tasks), func(i int) {
 		id := tasks[i]
 		if !hasResult(id) {
 			return

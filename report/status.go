@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/paraider/paraider/agent"
 	"github.com/paraider/paraider/gen"
 	"github.com/paraider/paraider/internal/human"
+	"github.com/paraider/paraider/internal/par"
 	"github.com/paraider/paraider/internal/proc"
 	"github.com/paraider/paraider/plan"
 	"github.com/paraider/paraider/state"
@@ -85,7 +85,7 @@ func BuildStatusOf(root string, now time.Time, specs *Specs) (*Status, error) {
 	// were a third of a status.
 	readRes := make([]*state.Result, len(run.Tasks))
 	readMark := make([]*state.Running, len(run.Tasks))
-	eachOf(len(run.Tasks), func(i int) {
+	par.Each(len(run.Tasks), func(i int) {
 		id := run.Tasks[i]
 		var res state.Result
 		var mark state.Running
@@ -148,7 +148,7 @@ func BuildStatusOf(root string, now time.Time, specs *Specs) (*Status, error) {
 	// Each row on its own (a task's inputs are hashed to tell whether it
 	// is stale), side by side; counted in the plan's order after.
 	rows := make([]StatusRow, len(tasks))
-	eachOf(len(tasks), func(i int) {
+	par.Each(len(tasks), func(i int) {
 		id := tasks[i]
 		row := StatusRow{ID: id, State: Pending}
 		mark, res := running[id], results[id]
@@ -251,27 +251,6 @@ func repairRows(root string, run *state.Run, latest string, now time.Time) []Sta
 		rows = append(rows, row)
 	}
 	return rows
-}
-
-// eachOf calls f(0) to f(n-1), a few at a time: most of a status is
-// waiting for small files and hashing them.
-func eachOf(n int, f func(i int)) {
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(n, max(2, 2*runtime.GOMAXPROCS(0))) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				f(i)
-			}
-		}()
-	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
 }
 
 // filesSince says how a succeeded task's files differ from what it left:
