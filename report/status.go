@@ -64,9 +64,9 @@ func BuildStatus(root string, now time.Time) (*Status, error) {
 // pending before any gen, and one whose timeout alone changed stays up to
 // date, as paraider exec will decide. nil specs: the generated ones.
 func BuildStatusOf(root string, now time.Time, specs *Specs) (*Status, error) {
-	path := state.Layout{Root: root}.Path
+	sr := newStatusReader(root, now, specs)
 	var run state.Run
-	if err := state.ReadJSON(path(state.RunPath), &run); err != nil {
+	if err := state.ReadJSON(sr.path(state.RunPath), &run); err != nil {
 		if state.Missing(err) && specs != nil {
 			run.Tasks = specs.Order // never generated: every task pending
 		} else if state.Missing(err) {
@@ -74,139 +74,17 @@ func BuildStatusOf(root string, now time.Time, specs *Specs) (*Status, error) {
 		}
 		return nil, err
 	}
-	// Done means done in the latest run (the one running now, or the last
-	// one when none runs): its tasks are done, not merely up to date.
-	// Each task's result and running mark, read once, and only where the
-	// directories list one: four failed opens a task were most of a
-	// status of ten thousand tasks.
-	results, running := map[string]*state.Result{}, map[string]*state.Running{}
-	hasResult, isRunning := listed(path(state.ResultPath("x"))), listed(path(state.RunningPath("x")))
-	// Read side by side: ten thousand small files one after another
-	// were a third of a status.
-	readRes := make([]*state.Result, len(run.Tasks))
-	readMark := make([]*state.Running, len(run.Tasks))
-	par.Each(len(run.Tasks), func(i int) {
-		id := run.Tasks[i]
-		var res state.Result
-		var mark state.Running
-		if hasResult(id) && state.ReadJSON(path(state.ResultPath(id)), &res) == nil {
-			readRes[i] = &res
-		}
-		if isRunning(id) && state.ReadJSON(path(state.RunningPath(id)), &mark) == nil && alive(mark.PID) {
-			readMark[i] = &mark
-		}
-	})
-	var marks []state.RunMark
-	for i, id := range run.Tasks {
-		if res := readRes[i]; res != nil {
-			results[id] = res
-			marks = append(marks, state.RunMark{Run: res.Run, At: res.Finished})
-		}
-		if mark := readMark[i]; mark != nil {
-			running[id] = mark
-			marks = append(marks, state.RunMark{Run: mark.Run, At: mark.Started})
-		}
-	}
-	latest := state.LatestRun(append(marks, state.Layout{Root: root}.RunMarks()...))
-	st := &Status{Jobs: run.Jobs, Counts: map[string]int{}, TakenAt: now, Run: latest}
+	sr.readRecords(run.Tasks)
+	st := &Status{Jobs: run.Jobs, Counts: map[string]int{}, TakenAt: now, Run: sr.latest}
 	tasks := run.Tasks
-	specOf := func(id string, spec *state.Spec) bool { return state.ReadJSON(path(state.SpecPath(id)), spec) == nil }
 	if specs != nil {
 		tasks, st.Jobs = specs.Order, specs.Jobs
-		specOf = func(id string, spec *state.Spec) bool {
-			if s := specs.ByID[id]; s != nil {
-				*spec = *s
-				return true
-			}
-			return false
-		}
-	}
-	// A task's inputs are its read files and the files of the tasks it
-	// needs: from the specs in memory when there are (the plan as it is
-	// now, as the rows are judged), and each file digested once however
-	// many tasks read it (one status is one look at the tree).
-	depFiles := func(dep string) ([]string, error) {
-		var ds state.Spec
-		if !specOf(dep, &ds) {
-			return nil, fmt.Errorf("no spec of %s", dep)
-		}
-		return ds.Files, nil
-	}
-	var digests sync.Map
-	digest := func(p string) ([32]byte, bool) {
-		type d struct {
-			sum [32]byte
-			ok  bool
-		}
-		if v, ok := digests.Load(p); ok {
-			return v.(d).sum, v.(d).ok
-		}
-		sum, ok := state.FileDigest(p)
-		digests.Store(p, d{sum, ok})
-		return sum, ok
 	}
 	// Each row on its own (a task's inputs are hashed to tell whether it
 	// is stale), side by side; counted in the plan's order after.
 	rows := make([]StatusRow, len(tasks))
-	par.Each(len(tasks), func(i int) {
-		id := tasks[i]
-		row := StatusRow{ID: id, State: Pending}
-		mark, res := running[id], results[id]
-		if res == nil && specs != nil && hasResult(id) {
-			// A task of the plan in memory that run.json does not
-			// list yet: read here.
-			var r state.Result
-			if state.ReadJSON(path(state.ResultPath(id)), &r) == nil {
-				res = &r
-			}
-		}
-		if mark == nil && specs != nil && isRunning(id) {
-			var m state.Running
-			if state.ReadJSON(path(state.RunningPath(id)), &m) == nil && alive(m.PID) {
-				mark = &m
-			}
-		}
-		var spec state.Spec
-		switch {
-		case mark != nil:
-			row.State, row.Attempt, row.Of = Running, mark.Attempt, mark.Of
-			row.Elapsed = now.Sub(mark.Started)
-			row.LastLine, row.SoFar = progress(root, path(mark.Log), path(state.SpecPath(id)), mark.Started)
-		case res != nil && specOf(id, &spec):
-			row.Attempt, row.Of, row.Elapsed = len(res.Attempts), spec.Retries+1, res.Duration()
-			switch {
-			case res.Status != state.StatusOK && spec.Hash() != res.SpecHash:
-				row.State = Pending
-				row.LastLine = "changed since it failed"
-			case res.Status != state.StatusOK && res.Interrupted:
-				row.State = Interrupted
-				row.LastLine = "interrupted; runs again next time"
-			case res.Status != state.StatusOK:
-				row.State = Failed
-				row.LastLine = human.FirstLine(res.Reason)
-			case stale(root, &spec, res, depFiles, digest):
-				// As exec decides: its work or its inputs changed (a
-				// timeout alone is neither).
-				row.State = Pending
-				row.LastLine = "changed since its success (its task or its inputs)"
-			case res.Check != spec.Check:
-				row.State = Pending
-				row.LastLine = "its check changed: it runs on its files first"
-			case res.Run != "" && res.Run == latest:
-				row.State = Done
-			default:
-				row.State = UpToDate
-			}
-			if specs != nil && (row.State == Done || row.State == UpToDate) {
-				// For the table a person asked for; the live view, redrawn
-				// four times a second, shows no line for these rows and
-				// need not hash their files.
-				row.LastLine = filesSince(root, &spec, res)
-			}
-		}
-		rows[i] = row
-	})
-	rows = append(rows, repairRows(root, &run, latest, now)...)
+	par.Each(len(tasks), func(i int) { rows[i] = sr.row(tasks[i]) })
+	rows = append(rows, repairRows(root, &run, sr.latest, now)...)
 	for _, row := range rows {
 		if row.State == Running {
 			st.Busy++
@@ -217,6 +95,160 @@ func BuildStatusOf(root string, now time.Time, specs *Specs) (*Status, error) {
 		st.Rows = rows
 	}
 	return st, nil
+}
+
+// statusReader reads what a status is made of: each task's result and
+// running mark, its spec (the generated one, or the plan's as it is now),
+// and the digests of its inputs, each file once.
+type statusReader struct {
+	root    string
+	path    func(rel string) string
+	now     time.Time
+	specs   *Specs // nil: the generated specs
+	latest  string // the latest run: done means done in it
+	results map[string]*state.Result
+	running map[string]*state.Running
+	// hasResult and isRunning say whether the directories list a record:
+	// four failed opens a task were most of a status of ten thousand.
+	hasResult, isRunning func(id string) bool
+	digests              sync.Map
+}
+
+func newStatusReader(root string, now time.Time, specs *Specs) *statusReader {
+	path := state.Layout{Root: root}.Path
+	return &statusReader{root: root, path: path, now: now, specs: specs,
+		results: map[string]*state.Result{}, running: map[string]*state.Running{},
+		hasResult: listed(path(state.ResultPath("x"))), isRunning: listed(path(state.RunningPath("x")))}
+}
+
+// readRecords reads each task's result and running mark once, side by
+// side (ten thousand small files one after another were a third of a
+// status), and works out the latest run from them.
+func (sr *statusReader) readRecords(tasks []string) {
+	readRes := make([]*state.Result, len(tasks))
+	readMark := make([]*state.Running, len(tasks))
+	par.Each(len(tasks), func(i int) { readRes[i], readMark[i] = sr.result(tasks[i]), sr.mark(tasks[i]) })
+	var marks []state.RunMark
+	for i, id := range tasks {
+		if res := readRes[i]; res != nil {
+			sr.results[id] = res
+			marks = append(marks, state.RunMark{Run: res.Run, At: res.Finished})
+		}
+		if mark := readMark[i]; mark != nil {
+			sr.running[id] = mark
+			marks = append(marks, state.RunMark{Run: mark.Run, At: mark.Started})
+		}
+	}
+	sr.latest = state.LatestRun(append(marks, state.Layout{Root: sr.root}.RunMarks()...))
+}
+
+// result is the task's result record, when it has one.
+func (sr *statusReader) result(id string) *state.Result {
+	var res state.Result
+	if sr.hasResult(id) && state.ReadJSON(sr.path(state.ResultPath(id)), &res) == nil {
+		return &res
+	}
+	return nil
+}
+
+// mark is the task's running mark, when a live process holds it.
+func (sr *statusReader) mark(id string) *state.Running {
+	var m state.Running
+	if sr.isRunning(id) && state.ReadJSON(sr.path(state.RunningPath(id)), &m) == nil && alive(m.PID) {
+		return &m
+	}
+	return nil
+}
+
+// spec is the task's spec: the plan's as it is now when the status has
+// them, else the generated one.
+func (sr *statusReader) spec(id string, spec *state.Spec) bool {
+	if sr.specs == nil {
+		return state.ReadJSON(sr.path(state.SpecPath(id)), spec) == nil
+	}
+	if s := sr.specs.ByID[id]; s != nil {
+		*spec = *s
+		return true
+	}
+	return false
+}
+
+// depFiles are the files of a task that another needs: its inputs.
+func (sr *statusReader) depFiles(dep string) ([]string, error) {
+	var ds state.Spec
+	if !sr.spec(dep, &ds) {
+		return nil, fmt.Errorf("no spec of %s", dep)
+	}
+	return ds.Files, nil
+}
+
+// digest is a file's digest, worked out once however many tasks read it
+// (one status is one look at the tree).
+func (sr *statusReader) digest(p string) ([32]byte, bool) {
+	type d struct {
+		sum [32]byte
+		ok  bool
+	}
+	if v, ok := sr.digests.Load(p); ok {
+		return v.(d).sum, v.(d).ok
+	}
+	sum, ok := state.FileDigest(p)
+	sr.digests.Store(p, d{sum, ok})
+	return sum, ok
+}
+
+// row is one task's row: running, or judged from its result as exec
+// would judge it, or pending.
+func (sr *statusReader) row(id string) StatusRow {
+	row := StatusRow{ID: id, State: Pending}
+	mark, res := sr.running[id], sr.results[id]
+	if sr.specs != nil {
+		// A task of the plan in memory that run.json does not list
+		// yet: read here.
+		if res == nil {
+			res = sr.result(id)
+		}
+		if mark == nil {
+			mark = sr.mark(id)
+		}
+	}
+	var spec state.Spec
+	switch {
+	case mark != nil:
+		row.State, row.Attempt, row.Of = Running, mark.Attempt, mark.Of
+		row.Elapsed = sr.now.Sub(mark.Started)
+		row.LastLine, row.SoFar = progress(sr.root, sr.path(mark.Log), sr.path(state.SpecPath(id)), mark.Started)
+	case res != nil && sr.spec(id, &spec):
+		row.Attempt, row.Of, row.Elapsed = len(res.Attempts), spec.Retries+1, res.Duration()
+		row.State, row.LastLine = sr.judged(&spec, res)
+		if sr.specs != nil && (row.State == Done || row.State == UpToDate) {
+			// For the table a person asked for; the live view, redrawn
+			// four times a second, shows no line for these rows and
+			// need not hash their files.
+			row.LastLine = filesSince(sr.root, &spec, res)
+		}
+	}
+	return row
+}
+
+// judged is the state of a task with a result, and why, as exec decides.
+func (sr *statusReader) judged(spec *state.Spec, res *state.Result) (string, string) {
+	switch {
+	case res.Status != state.StatusOK && spec.Hash() != res.SpecHash:
+		return Pending, "changed since it failed"
+	case res.Status != state.StatusOK && res.Interrupted:
+		return Interrupted, "interrupted; runs again next time"
+	case res.Status != state.StatusOK:
+		return Failed, human.FirstLine(res.Reason)
+	case stale(sr.root, spec, res, sr.depFiles, sr.digest):
+		// Its work or its inputs changed (a timeout alone is neither).
+		return Pending, "changed since its success (its task or its inputs)"
+	case res.Check != spec.Check:
+		return Pending, "its check changed: it runs on its files first"
+	case res.Run != "" && res.Run == sr.latest:
+		return Done, ""
+	}
+	return UpToDate, ""
 }
 
 // repairRows are the checks' repairs that run now or ran in the latest
