@@ -30,7 +30,19 @@ func (g *Graph) Ninja(self string) string {
 	nw.Pool("checks", 1)
 	nw.Newline()
 	g.ninjaRules(&nw, self)
+	g.ninjaGen(&nw, self)
+	stamps := g.ninjaTasks(&nw)
+	g.ninjaReport(&nw, stamps)
+	if g.Drive == 0 {
+		nw.Default(state.ReportTarget)
+		return nw.String()
+	}
+	g.ninjaDrive(&nw, self)
+	return nw.String()
+}
 
+// ninjaGen writes the generator's edge, and a phony edge for each spec.
+func (g *Graph) ninjaGen(nw *ninja.Writer, self string) {
 	// The specs are not the generator's outputs: gen rewrites only the
 	// specs that changed, and Ninja would find the others older than the
 	// plan and run gen again after every edit. Phony edges stand for
@@ -40,7 +52,11 @@ func (g *Graph) Ninja(self string) string {
 		nw.Build(ninja.Edge{Outs: []string{state.SpecPath(t.ID)}, Rule: "phony"})
 	}
 	nw.Newline()
+}
 
+// ninjaTasks writes an edge per task, longest remaining chain first, and
+// the phony edges of the files tasks share; it returns the tasks' stamps.
+func (g *Graph) ninjaTasks(nw *ninja.Writer) []string {
 	nw.Comment("Tasks, longest remaining chain first: Ninja 1.11 starts ready edges in\nthe order they are written.")
 	stamps := make([]string, 0, len(g.Tasks))
 	for _, t := range g.Tasks {
@@ -74,6 +90,12 @@ func (g *Graph) Ninja(self string) string {
 		}
 		nw.Newline()
 	}
+	return stamps
+}
+
+// ninjaReport writes the phony target of every task, the checks' edges
+// and the report's.
+func (g *Graph) ninjaReport(nw *ninja.Writer, stamps []string) {
 	// Restat passes through a phony edge: a task that rewrote its stamp
 	// with the same content leaves the checks and the report clean.
 	nw.Comment("Every task (`ninja tasks` runs them without the checks and the report).")
@@ -95,10 +117,11 @@ func (g *Graph) Ninja(self string) string {
 	}
 	nw.Build(ninja.Edge{Outs: []string{state.ReportPath}, Rule: "report", Implicit: reportIns})
 	nw.Build(ninja.Edge{Outs: []string{state.ReportTarget}, Rule: "phony", Ins: []string{state.ReportPath}})
-	if g.Drive == 0 {
-		nw.Default(state.ReportTarget)
-		return nw.String()
-	}
+}
+
+// ninjaDrive writes the default edge of plain `ninja` where Ninja's own
+// -j is too low for the plan (internal/drive).
+func (g *Graph) ninjaDrive(nw *ninja.Writer, self string) {
 	nw.Newline()
 	nw.Comment(fmt.Sprintf("Plain `ninja`: Ninja's own -j on the machine gen ran on is below the %d that\n"+
 		"lets the plan's agents run as its jobs says (the tasks that wait for a\n"+
@@ -111,7 +134,6 @@ func (g *Graph) Ninja(self string) string {
 		ninja.Binding{Key: "pool", Value: "console"})
 	nw.Build(ninja.Edge{Outs: []string{state.DriveTarget}, Rule: "drive"})
 	nw.Default(state.DriveTarget)
-	return nw.String()
 }
 
 // ninjaRules writes the rules: gen, task, check and report.
