@@ -211,7 +211,21 @@ func Revert(o RevertOptions) error {
 				"paraider diff lists the recorded changes; a task's change is recorded when it succeeds")
 		}
 	}
-	// Every file of every task is checked before any is touched.
+	if err := revertable(lay, chs); err != nil {
+		return err
+	}
+	for _, ch := range chs {
+		if err := revertOne(lay, run, ch, o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// revertable checks every file of every change before any is touched: a
+// file changed since its task wrote it, or one under a symlink, stops the
+// whole revert.
+func revertable(lay state.Layout, chs []*state.Change) error {
 	var changed []string
 	for _, ch := range chs {
 		for _, fc := range ch.Files {
@@ -236,34 +250,38 @@ func Revert(o RevertOptions) error {
 			}
 		}
 	}
-	for _, ch := range chs {
-		for _, fc := range ch.Files {
-			if err := lay.WriteImage(lay.Path(fc.Path), fc.Before); err != nil {
-				return fmt.Errorf("reverting %s: %w (the files named before it in paraider diff were reverted)", fc.Path, err)
-			}
+	return nil
+}
+
+// revertOne puts one task's files back, settles the task and says so,
+// warning of the tasks built on its output.
+func revertOne(lay state.Layout, run *state.Run, ch *state.Change, o RevertOptions) error {
+	for _, fc := range ch.Files {
+		if err := lay.WriteImage(lay.Path(fc.Path), fc.Before); err != nil {
+			return fmt.Errorf("reverting %s: %w (the files named before it in paraider diff were reverted)", fc.Path, err)
 		}
-		if err := settle(lay, run, ch.Task, o.KeepDone); err != nil {
-			return err
-		}
-		os.Remove(lay.Path(state.ChangePath(ch.Task)))
-		files := make([]string, len(ch.Files))
-		for i, fc := range ch.Files {
-			files[i] = fc.Path
-		}
-		fmt.Fprintf(o.Out, "paraider: reverted %s: %s as before its last success", ch.Task, strings.Join(files, ", "))
-		if o.KeepDone {
-			fmt.Fprintln(o.Out, "; kept done")
-		} else {
-			fmt.Fprintln(o.Out, "; the next run does it again")
-		}
-		if ch.Commit != "" {
-			fmt.Fprintf(o.Out, "  its commit %.12s stays in the history: git revert %.12s takes it out there\n", ch.Commit, ch.Commit)
-		}
-		for _, dep := range dependents(run, ch.Task) {
-			var res state.Result
-			if state.ReadJSON(lay.Path(state.ResultPath(dep)), &res) == nil && res.Status == state.StatusOK {
-				fmt.Fprintf(o.Err, "paraider: warning: %s was built on %s's output; the next run does it again\n", dep, ch.Task)
-			}
+	}
+	if err := settle(lay, run, ch.Task, o.KeepDone); err != nil {
+		return err
+	}
+	os.Remove(lay.Path(state.ChangePath(ch.Task)))
+	files := make([]string, len(ch.Files))
+	for i, fc := range ch.Files {
+		files[i] = fc.Path
+	}
+	fmt.Fprintf(o.Out, "paraider: reverted %s: %s as before its last success", ch.Task, strings.Join(files, ", "))
+	if o.KeepDone {
+		fmt.Fprintln(o.Out, "; kept done")
+	} else {
+		fmt.Fprintln(o.Out, "; the next run does it again")
+	}
+	if ch.Commit != "" {
+		fmt.Fprintf(o.Out, "  its commit %.12s stays in the history: git revert %.12s takes it out there\n", ch.Commit, ch.Commit)
+	}
+	for _, dep := range dependents(run, ch.Task) {
+		var res state.Result
+		if state.ReadJSON(lay.Path(state.ResultPath(dep)), &res) == nil && res.Status == state.StatusOK {
+			fmt.Fprintf(o.Err, "paraider: warning: %s was built on %s's output; the next run does it again\n", dep, ch.Task)
 		}
 	}
 	return nil
