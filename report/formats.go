@@ -390,6 +390,26 @@ type junitSkipped struct {
 
 // WriteJUnit writes JUnit XML: a suite of tasks and a suite of checks.
 func (r *Report) WriteJUnit(w io.Writer) error {
+	tasks, checks := r.junitTasks(), r.junitChecks()
+	all := junitSuites{Name: "paraider", Suites: []junitSuite{tasks, checks}}
+	for _, s := range all.Suites {
+		all.Tests += s.Tests
+		all.Failures += s.Failures
+		all.Skipped += s.Skipped
+	}
+	all.Time = secs(r.Wall)
+	io.WriteString(w, xml.Header)
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(all); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+// junitTasks is the suite of the tasks: a testcase each.
+func (r *Report) junitTasks() junitSuite {
 	tasks := junitSuite{Name: "paraider.tasks"}
 	for _, t := range r.Tasks {
 		c := junitCase{Name: t.ID, Classname: "paraider.tasks", Time: secs(t.Duration)}
@@ -417,6 +437,12 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		tasks.Time += c.Time
 		tasks.Cases = append(tasks.Cases, c)
 	}
+	return tasks
+}
+
+// junitChecks is the suite of the final checks: a testcase each, with its
+// final state (after a repair, the state it left).
+func (r *Report) junitChecks() junitSuite {
 	checks := junitSuite{Name: "paraider.checks"}
 	for _, ch := range r.Checks {
 		c := junitCase{Name: ch.Name, Classname: "paraider.checks", Time: secs(ch.Duration), SystemOut: ch.Command}
@@ -439,21 +465,7 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		checks.Time += c.Time
 		checks.Cases = append(checks.Cases, c)
 	}
-	all := junitSuites{Name: "paraider", Suites: []junitSuite{tasks, checks}}
-	for _, s := range all.Suites {
-		all.Tests += s.Tests
-		all.Failures += s.Failures
-		all.Skipped += s.Skipped
-	}
-	all.Time = secs(r.Wall)
-	io.WriteString(w, xml.Header)
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(all); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return checks
 }
 
 // AppendMarkdown adds the Markdown report to the file at path (a CI
