@@ -72,28 +72,11 @@ func (c *RunCmd) Run(cli *CLI, env *Env) error {
 	if ninjaFile != "build.ninja" {
 		args = append([]string{"-f", ninjaFile}, args...)
 	}
-	// One run, however many tasks and checks it starts through Ninja.
-	runID := state.RunID(os.Getpid())
-	os.Setenv(state.RunEnv, runID)
-	if c.Commit {
-		os.Setenv(runner.CommitEnv, "1")
-	}
-	mark := state.RunMark{Run: runID, At: time.Now().UTC(), Tasks: c.Tasks}
-	if err := state.WriteJSON(state.Layout{Root: root}.Path(state.RunStartPath), mark); err != nil {
+	runID, err := c.start(root)
+	if err != nil {
 		return err
 	}
-	stdout, stderr := env.Stdout, env.Stderr
-	var view *live.View
-	if f, ok := env.Stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) && os.Getenv("TERM") != "dumb" && os.Getenv("NO_COLOR") == "" && !c.Verbose {
-		// On a terminal: the live view, in place of Ninja's own status.
-		os.Setenv("NINJA_STATUS", live.NinjaStatus)
-		view = live.New(f, p)
-		stdout, stderr = view, view
-	}
-	res, err := ninja.Run(env.Ctx, root, args, stdout, stderr)
-	if view != nil {
-		view.Close()
-	}
+	res, err := c.ninja(env, root, p, args)
 	if errors.Is(err, ninja.ErrMissing) {
 		return human.WithHint(err, "install it: apt-get install ninja-build (Debian, Ubuntu), brew install ninja (macOS)")
 	} else if err != nil {
@@ -111,6 +94,32 @@ func (c *RunCmd) Run(cli *CLI, env *Env) error {
 		return errRunFailed
 	}
 	return nil
+}
+
+// start marks the run's start: one run id for however many tasks and
+// checks it starts through Ninja (they find it in the environment), and
+// the tasks it was asked for.
+func (c *RunCmd) start(root string) (string, error) {
+	runID := state.RunID(os.Getpid())
+	os.Setenv(state.RunEnv, runID)
+	if c.Commit {
+		os.Setenv(runner.CommitEnv, "1")
+	}
+	mark := state.RunMark{Run: runID, At: time.Now().UTC(), Tasks: c.Tasks}
+	return runID, state.WriteJSON(state.Layout{Root: root}.Path(state.RunStartPath), mark)
+}
+
+// ninja runs Ninja, under the live view on a terminal.
+func (c *RunCmd) ninja(env *Env, root string, p *plan.Plan, args []string) (ninja.Result, error) {
+	stdout, stderr := env.Stdout, env.Stderr
+	if f, ok := env.Stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) && os.Getenv("TERM") != "dumb" && os.Getenv("NO_COLOR") == "" && !c.Verbose {
+		// On a terminal: the live view, in place of Ninja's own status.
+		os.Setenv("NINJA_STATUS", live.NinjaStatus)
+		view := live.New(f, p)
+		defer view.Close()
+		stdout, stderr = view, view
+	}
+	return ninja.Run(env.Ctx, root, args, stdout, stderr)
 }
 
 // dryRun says what a run would do, from the plan as it is now, held in
