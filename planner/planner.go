@@ -67,31 +67,19 @@ var ErrExists = errors.New("the plan exists")
 // returns the runner's error when every attempt failed (the draft stays
 // beside the plan).
 func Run(ctx context.Context, o Options) error {
-	var base []byte
-	if o.Add {
-		var err error
-		if base, err = os.ReadFile(o.Plan); err != nil {
-			return fmt.Errorf("--add: %w", err)
-		}
-		// Whether paraider can add to this plan's task list at all is
-		// paraider's question, asked before any agent is paid: a draft
-		// cannot mend it, and no attempt should be spent on it.
-		if _, err := Combine(base, []byte("tasks:\n  - {id: probe}\n")); err != nil {
-			return fmt.Errorf("--add: paraider cannot add tasks to %s: %w (nothing was spent)", o.Plan, err)
-		}
-	} else if _, err := os.Lstat(o.Plan); err == nil && !o.Force {
-		return fmt.Errorf("%s: %w", o.Plan, ErrExists)
+	base, err := o.base()
+	if err != nil {
+		return err
 	}
 	root, err := filepath.Abs(filepath.Dir(o.Plan))
 	if err != nil {
 		return err
 	}
-	prof, err := agent.Builtin(defaultStr(o.Agent, plan.DefaultAgent))
+	draft := filepath.Base(Draft(o.Plan))
+	spec, prefix, err := o.spec(ctx, root, draft, base)
 	if err != nil {
 		return err
 	}
-	model := defaultStr(o.Model, prof.Model)
-	draft := filepath.Base(Draft(o.Plan))
 	// An earlier run's draft is set aside, not lost: an agent that wrote
 	// the same bytes again would seem to have changed nothing.
 	if _, err := os.Lstat(Draft(o.Plan)); err == nil {
@@ -102,9 +90,59 @@ func Run(ctx context.Context, o Options) error {
 			fmt.Fprintf(o.Out, "paraider: the earlier draft is now %s\n", Draft(o.Plan)+".prev")
 		}
 	}
+	lay := state.Layout{Root: root}
+	if err := state.WriteJSON(lay.Path(state.SpecPath(TaskID)), spec); err != nil {
+		return err
+	}
+	// A planning run is its own: never "up to date" from the last one.
+	os.Remove(lay.Path(state.ResultPath(TaskID)))
+	os.Remove(lay.Path(state.SuccessPath(TaskID)))
+	err = runner.Exec(ctx, TaskID, runner.Options{Root: root, Out: o.Out, Env: o.Env, Force: true})
+	var te *runner.TaskError
+	if errors.As(err, &te) {
+		keepDraft(lay, te.Result, filepath.FromSlash(prefix), draft)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	return o.write(root, draft, base)
+}
+
+// base is the plan that --add adds to (nil without --add), once paraider
+// knows it can add to it; without --add, an existing plan is refused
+// unless forced. Both are settled before any agent is paid.
+func (o Options) base() ([]byte, error) {
+	if !o.Add {
+		if _, err := os.Lstat(o.Plan); err == nil && !o.Force {
+			return nil, fmt.Errorf("%s: %w", o.Plan, ErrExists)
+		}
+		return nil, nil
+	}
+	base, err := os.ReadFile(o.Plan)
+	if err != nil {
+		return nil, fmt.Errorf("--add: %w", err)
+	}
+	// Whether paraider can add to this plan's task list at all is
+	// paraider's question: a draft cannot mend it, and no attempt should
+	// be spent on it.
+	if _, err := Combine(base, []byte("tasks:\n  - {id: probe}\n")); err != nil {
+		return nil, fmt.Errorf("--add: paraider cannot add tasks to %s: %w (nothing was spent)", o.Plan, err)
+	}
+	return base, nil
+}
+
+// spec is the planning task: the agent writes one file, the draft, judged
+// by validate (with --add, together with the plan it joins); in a
+// worktree where there is git (prefix: the plan's directory in it).
+func (o Options) spec(ctx context.Context, root, draft string, base []byte) (*state.Spec, string, error) {
+	prof, err := agent.Builtin(defaultStr(o.Agent, plan.DefaultAgent))
+	if err != nil {
+		return nil, "", err
+	}
 	files, note := repoFiles(ctx, root, 20<<10)
 	spec := &state.Spec{
-		ID: TaskID, Files: []string{draft}, Message: message(o.Goal, draft, max(o.Jobs, 0), files, note, base), Model: model,
+		ID: TaskID, Files: []string{draft}, Message: message(o.Goal, draft, max(o.Jobs, 0), files, note, base), Model: defaultStr(o.Model, prof.Model),
 		Agent: *prof, Timeout: state.Duration(defaultDur(o.Timeout, 10*time.Minute)), Retries: o.Retries,
 		RetryDelay: state.Duration(2 * time.Second), Env: map[string]string{}, Redact: gen.RedactNames(nil, prof),
 		Check: sh.Quote(o.Exe) + " -f " + sh.Quote(draft) + " validate",
@@ -123,22 +161,13 @@ func Run(ctx context.Context, o Options) error {
 		// plan they join.
 		spec.Check = sh.Quote(o.Exe) + " -f " + sh.Quote(filepath.Base(o.Plan)) + " plan-check " + sh.Quote(draft)
 	}
-	lay := state.Layout{Root: root}
-	if err := state.WriteJSON(lay.Path(state.SpecPath(TaskID)), spec); err != nil {
-		return err
-	}
-	// A planning run is its own: never "up to date" from the last one.
-	os.Remove(lay.Path(state.ResultPath(TaskID)))
-	os.Remove(lay.Path(state.SuccessPath(TaskID)))
-	err = runner.Exec(ctx, TaskID, runner.Options{Root: root, Out: o.Out, Env: o.Env, Force: true})
-	var te *runner.TaskError
-	if errors.As(err, &te) {
-		keepDraft(lay, te.Result, filepath.FromSlash(prefix), draft)
-		return err
-	}
-	if err != nil {
-		return err
-	}
+	return spec, prefix, nil
+}
+
+// write puts the validated draft in place: the plan, or its new tasks
+// appended to it, once every command it brings is agreed to (a goal read
+// from an issue can carry instructions).
+func (o Options) write(root, draft string, base []byte) error {
 	d, err := os.ReadFile(filepath.Join(root, draft))
 	if err != nil {
 		return err
@@ -149,17 +178,13 @@ func Run(ctx context.Context, o Options) error {
 			return err
 		}
 	}
-	// What an agent wrote runs on the next `paraider run`: a goal read
-	// from an issue can carry instructions. Every command the draft
-	// brings is shown, and written only when agreed to.
 	if cmds := newCommands(o.Plan, base, whole); len(cmds) > 0 && (o.Confirm == nil || !o.Confirm(cmds)) {
 		return ErrUnconfirmed
 	}
 	if !o.Add {
 		return os.Rename(filepath.Join(root, draft), o.Plan)
 	}
-	combined := whole
-	if err := state.WriteFile(o.Plan, combined, 0o644); err != nil {
+	if err := state.WriteFile(o.Plan, whole, 0o644); err != nil {
 		return err
 	}
 	return os.Remove(filepath.Join(root, draft))
