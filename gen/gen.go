@@ -112,18 +112,8 @@ func Generate(p *plan.Plan, opts Options) (*Summary, error) {
 	}
 	defer lock.Close()
 	written := state.Written{}
-
-	// Git ignores paraider's state without the user's .gitignore knowing.
-	ignore := []byte("# paraider's state: never commit it\n*\n")
-	if _, err := state.WriteIfChanged(abs(state.Dir+"/.gitignore"), ignore); err != nil {
+	if err := writeOwn(abs, written, opts.Exe); err != nil {
 		return nil, err
-	}
-	written[state.Dir+"/.gitignore"] = state.SumOf(ignore)
-	if err := installBinary(abs(state.BinPath), opts.Exe); err != nil {
-		return nil, fmt.Errorf("installing the paraider binary for Ninja: %w", err)
-	}
-	if s, err := state.OwnSum(abs(state.BinPath)); err == nil {
-		written[state.BinPath] = s
 	}
 
 	sum := &Summary{Output: out, Tasks: len(p.Tasks), Checks: len(p.Checks)}
@@ -141,15 +131,42 @@ func Generate(p *plan.Plan, opts Options) (*Summary, error) {
 		return nil, err
 	}
 
-	w := Weights(root, p)
+	if err := writeGraph(p, opts, abs, out); err != nil {
+		return nil, err
+	}
+	return sum, nil
+}
+
+// writeOwn writes paraider's own files beside the state: a .gitignore
+// (git ignores paraider's state without the person's .gitignore knowing)
+// and the binary Ninja runs; written records what they hold.
+func writeOwn(abs func(string) string, written state.Written, exe string) error {
+	ignore := []byte("# paraider's state: never commit it\n*\n")
+	if _, err := state.WriteIfChanged(abs(state.Dir+"/.gitignore"), ignore); err != nil {
+		return err
+	}
+	written[state.Dir+"/.gitignore"] = state.SumOf(ignore)
+	if err := installBinary(abs(state.BinPath), exe); err != nil {
+		return fmt.Errorf("installing the paraider binary for Ninja: %w", err)
+	}
+	if s, err := state.OwnSum(abs(state.BinPath)); err == nil {
+		written[state.BinPath] = s
+	}
+	return nil
+}
+
+// writeGraph writes the tasks' ranks (.paraider/sched) and the Ninja file
+// at out, its edges longest remaining chain first (or in the plan's order).
+func writeGraph(p *plan.Plan, opts Options, abs func(string) string, out string) error {
+	w := Weights(p.Root, p)
 	if opts.PlanOrder {
 		w = func(string) float64 { return 0 }
 	}
 	order, rem := criticalOrder(p, w)
-	ninja := graphOf(p, order).Ninja(relTo(root, out))
+	ninja := graphOf(p, order).Ninja(relTo(p.Root, out))
 	// Not an input of any edge: new ranks do not rerun anything.
 	if _, err := state.WriteIfChanged(abs(state.SchedPath), schedOf(p, order, rem).Encode()); err != nil {
-		return nil, err
+		return err
 	}
 	os.Remove(abs(state.Dir + "/priority.json")) // an older paraider's ranks
 	if !opts.Regen {
@@ -161,55 +178,19 @@ func Generate(p *plan.Plan, opts Options) (*Summary, error) {
 			os.Chtimes(f, now, now)
 		}
 	}
-	if _, err := state.WriteIfChanged(out, []byte(ninja)); err != nil {
-		return nil, err
-	}
-	return sum, nil
+	_, err := state.WriteIfChanged(out, []byte(ninja))
+	return err
 }
 
 // writeSpecs freezes each task in its spec, rewriting only those that
 // changed (Ninja reruns a task whose spec is newer), and removes the specs
 // of tasks the plan no longer has. It returns the agent profiles in use.
 func writeSpecs(p *plan.Plan, abs func(string) string, sum *Summary, written state.Written) (map[string]*agent.Profile, error) {
-	keep := map[string]bool{}
-	// One listing (with each file's size and time) instead of a failed
-	// open per new task.
-	existing := specsOnDisk(abs(state.Dir + "/specs"))
 	cache := readSpecsCache(abs(specsCachePath))
 	profiles := map[string]*agent.Profile{}
-	type job struct {
-		id, file string
-		key      string // sum of the compact JSON
-		data     []byte // nil: unchanged, as the cache says
-		isNew    bool
-	}
-	tasks := append(slices.Clone(p.Tasks), p.Repairs()...)
-	jobs := make([]job, len(tasks))
-	for i, t := range tasks {
-		prof, err := profileOnce(p, profiles, t.Agent)
-		if err != nil {
-			return nil, err
-		}
-		compact, err := json.Marshal(specWith(p, t, prof))
-		if err != nil {
-			return nil, err
-		}
-		specFile := abs(state.SpecPath(t.ID))
-		j := job{id: t.ID, file: specFile, key: state.SumOf(compact)}
-		fi, onDisk := existing[filepath.Base(specFile)]
-		if c, ok := cache[t.ID]; ok && onDisk && c.key == j.key && c.file.Same(fi) {
-			written[state.SpecPath(t.ID)] = c.sum
-		} else {
-			// What json.MarshalIndent writes: the same bytes as before
-			// the cache.
-			var b bytes.Buffer
-			json.Indent(&b, compact, "", "  ")
-			b.WriteByte('\n')
-			j.data, j.isNew = b.Bytes(), !onDisk
-			written[state.SpecPath(t.ID)] = state.SumOf(j.data)
-		}
-		jobs[i] = j
-		keep[t.ID+".json"] = true
+	jobs, err := specJobs(p, abs, cache, profiles, written)
+	if err != nil {
+		return nil, err
 	}
 	// The files are compared and written side by side: ten thousand of
 	// them, each an open, a read and a close, waited for one after
@@ -228,8 +209,10 @@ func writeSpecs(p *plan.Plan, abs func(string) string, sum *Summary, written sta
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	keep := map[string]bool{}
 	memo := make(map[string]specMemo, len(jobs))
 	for i, j := range jobs {
+		keep[j.id+".json"] = true
 		if wrote[i] {
 			sum.SpecsWritten = append(sum.SpecsWritten, j.id)
 		}
@@ -245,6 +228,51 @@ func writeSpecs(p *plan.Plan, abs func(string) string, sum *Summary, written sta
 	removed, err := removeStale(abs(state.Dir+"/specs"), keep)
 	sum.SpecsRemoved = removed
 	return profiles, err
+}
+
+// specJob is one spec to write: its bytes, or none when the cache says
+// the file on disk holds them already.
+type specJob struct {
+	id, file string
+	key      string // sum of the compact JSON
+	data     []byte // nil: unchanged, as the cache says
+	isNew    bool
+}
+
+// specJobs freezes each task and repair into its spec's bytes, in
+// memory, and records in written what each spec file holds.
+func specJobs(p *plan.Plan, abs func(string) string, cache map[string]specMemo, profiles map[string]*agent.Profile, written state.Written) ([]specJob, error) {
+	// One listing (with each file's size and time) instead of a failed
+	// open per new task.
+	existing := specsOnDisk(abs(state.Dir + "/specs"))
+	tasks := append(slices.Clone(p.Tasks), p.Repairs()...)
+	jobs := make([]specJob, len(tasks))
+	for i, t := range tasks {
+		prof, err := profileOnce(p, profiles, t.Agent)
+		if err != nil {
+			return nil, err
+		}
+		compact, err := json.Marshal(specWith(p, t, prof))
+		if err != nil {
+			return nil, err
+		}
+		specFile := abs(state.SpecPath(t.ID))
+		j := specJob{id: t.ID, file: specFile, key: state.SumOf(compact)}
+		fi, onDisk := existing[filepath.Base(specFile)]
+		if c, ok := cache[t.ID]; ok && onDisk && c.key == j.key && c.file.Same(fi) {
+			written[state.SpecPath(t.ID)] = c.sum
+		} else {
+			// What json.MarshalIndent writes: the same bytes as before
+			// the cache.
+			var b bytes.Buffer
+			json.Indent(&b, compact, "", "  ")
+			b.WriteByte('\n')
+			j.data, j.isNew = b.Bytes(), !onDisk
+			written[state.SpecPath(t.ID)] = state.SumOf(j.data)
+		}
+		jobs[i] = j
+	}
+	return jobs, nil
 }
 
 // writeRun writes the plan's run-wide facts (run.json) that exec, check,
