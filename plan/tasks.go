@@ -81,14 +81,7 @@ func (d *decoder) task(p *Plan, n *yaml.Node) (*Task, *taskNodes) {
 		switch key {
 		case "id":
 			tn.id = v
-			if s, ok := d.str(v, "id"); ok {
-				t.ID = s
-				if !idPattern.MatchString(s) {
-					d.nodeErr(v, "ids use letters, digits, '.', '_' and '-', and start with a letter or digit", "bad task id %q", s)
-				} else if len(s) > MaxIDLength {
-					d.nodeErr(v, "an id names files under .paraider/; shorten it", "task id of %d characters, more than %d", len(s), MaxIDLength)
-				}
-			}
+			t.ID = d.taskID(v)
 		case "files":
 			hasFiles = true
 			t.Files, tn.files = d.paths(v, "files")
@@ -114,10 +107,36 @@ func (d *decoder) task(p *Plan, n *yaml.Node) (*Task, *taskNodes) {
 	if n.Kind != yaml.MappingNode {
 		return nil, nil
 	}
-	name := "this task"
-	if t.ID != "" {
-		name = fmt.Sprintf("task %q", t.ID)
+	d.taskWhole(t, tn, n, hasFiles, emptyFiles)
+	d.message(p, t, n, msgNode, msgFileNode, hasMessage, taskName(t))
+	return t, tn
+}
+
+// taskID decodes a task's id: a name for files under .paraider/.
+func (d *decoder) taskID(v *yaml.Node) string {
+	s, ok := d.str(v, "id")
+	switch {
+	case !ok:
+	case !idPattern.MatchString(s):
+		d.nodeErr(v, "ids use letters, digits, '.', '_' and '-', and start with a letter or digit", "bad task id %q", s)
+	case len(s) > MaxIDLength:
+		d.nodeErr(v, "an id names files under .paraider/; shorten it", "task id of %d characters, more than %d", len(s), MaxIDLength)
 	}
+	return s
+}
+
+// taskName names a task in a message: by its id when it has one.
+func taskName(t *Task) string {
+	if t.ID != "" {
+		return fmt.Sprintf("task %q", t.ID)
+	}
+	return "this task"
+}
+
+// taskWhole checks what a task needs as a whole: an id, files, and no
+// file both edited and read.
+func (d *decoder) taskWhole(t *Task, tn *taskNodes, n *yaml.Node, hasFiles, emptyFiles bool) {
+	name := taskName(t)
 	if tn.id == nil {
 		d.nodeErr(n, "add `id: some-name`", "a task has no id")
 		tn.id = n
@@ -127,13 +146,11 @@ func (d *decoder) task(p *Plan, n *yaml.Node) (*Task, *taskNodes) {
 	} else if emptyFiles {
 		d.nodeErr(n, "list the files the agent may create or edit under `files:`", "%s has an empty file list", name)
 	}
-	d.message(p, t, n, msgNode, msgFileNode, hasMessage, name)
 	for i, f := range t.Read {
 		if slices.Contains(t.Files, f) {
 			d.nodeErr(tn.read[i], "a file the task edits is already in its context; remove it from read", "%s both edits and reads %s", name, f)
 		}
 	}
-	return t, tn
 }
 
 // message settles a task's message: written in the plan, or read from its
