@@ -34,6 +34,26 @@ func Combine(base, draft []byte) ([]byte, error) {
 		return addToFlow(base, list, newTasks)
 	}
 	lines := strings.SplitAfter(string(base), "\n")
+	end := listEnd(&b, lines)
+	// The list's dashes stand at the sequence's column, wherever its
+	// items start after them ("-   id: a", PyYAML's indent=4 style, has
+	// the dash at column 1 and the item at 5): the new items take the same
+	// dash column, each "- " and its item.
+	indent := strings.Repeat(" ", max(list.Column-1, 0))
+	var add strings.Builder
+	if end > 0 && !strings.HasSuffix(lines[end-1], "\n") {
+		add.WriteString("\n")
+	}
+	if err := writeItems(&add, newTasks, indent); err != nil {
+		return nil, err
+	}
+	return []byte(strings.Join(lines[:end], "") + add.String() + strings.Join(lines[end:], "")), nil
+}
+
+// listEnd is the line where the plan's task list ends: before the next
+// top-level key, or at the end, with the blank lines and comments at its
+// end left after the new tasks.
+func listEnd(b *yaml.Node, lines []string) int {
 	// The task list ends before the next top-level key, or at the end.
 	end := len(lines)
 	top := b.Content[0]
@@ -53,21 +73,18 @@ func Combine(base, draft []byte) ([]byte, error) {
 		}
 		end--
 	}
-	// The list's dashes stand at the sequence's column, wherever its
-	// items start after them ("-   id: a", PyYAML's indent=4 style, has
-	// the dash at column 1 and the item at 5): the new items take the same
-	// dash column, each "- " and its item.
-	indent := strings.Repeat(" ", max(list.Column-1, 0))
-	var add strings.Builder
-	if end > 0 && !strings.HasSuffix(lines[end-1], "\n") {
-		add.WriteString("\n")
-	}
+	return end
+}
+
+// writeItems writes each new task as an item of a block list whose dashes
+// stand at indent.
+func writeItems(add *strings.Builder, newTasks *yaml.Node, indent string) error {
 	for _, t := range newTasks.Content {
 		var buf bytes.Buffer
 		enc := yaml.NewEncoder(&buf)
 		enc.SetIndent(2)
 		if err := enc.Encode(t); err != nil {
-			return nil, err
+			return err
 		}
 		for i, l := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
 			if i == 0 {
@@ -77,7 +94,7 @@ func Combine(base, draft []byte) ([]byte, error) {
 			}
 		}
 	}
-	return []byte(strings.Join(lines[:end], "") + add.String() + strings.Join(lines[end:], "")), nil
+	return nil
 }
 
 // tasksOf is the value of the document's top-level `tasks:` key.
