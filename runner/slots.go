@@ -134,23 +134,9 @@ func (s *slots) acquire(ctx context.Context, task string, took func()) (release 
 		return nil, err
 	}
 	me := s.entry(task)
-	// The entry appears already locked (written aside, locked, renamed
-	// into place), so that no one takes it for a dead task's. The task's
-	// own lock keeps a second process of the same task out.
 	entry := s.entryPath(task)
-	qf, err := os.CreateTemp(filepath.Join(s.dir, "queue"), "."+task+".tmp*")
+	qf, err := s.join(task, me)
 	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(qf.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		os.Remove(qf.Name())
-		qf.Close()
-		return nil, err
-	}
-	json.NewEncoder(qf).Encode(me)
-	if err := os.Rename(qf.Name(), entry); err != nil {
-		os.Remove(qf.Name())
-		qf.Close()
 		return nil, err
 	}
 	leave := func() {
@@ -192,6 +178,29 @@ func (s *slots) acquire(ctx context.Context, task string, took func()) (release 
 		}
 		wake.wait(slotPoll)
 	}
+}
+
+// join puts the task's entry in the queue, already locked (written aside,
+// locked, renamed into place), so that no one takes it for a dead task's;
+// the lock holds while the returned file is open. The task's own lock
+// keeps a second process of the same task out.
+func (s *slots) join(task string, me queueEntry) (*os.File, error) {
+	qf, err := os.CreateTemp(filepath.Join(s.dir, "queue"), "."+task+".tmp*")
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(qf.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		os.Remove(qf.Name())
+		qf.Close()
+		return nil, err
+	}
+	json.NewEncoder(qf).Encode(me)
+	if err := os.Rename(qf.Name(), s.entryPath(task)); err != nil {
+		os.Remove(qf.Name())
+		qf.Close()
+		return nil, err
+	}
+	return qf, nil
 }
 
 // try takes a free place if this task may have one now: a place handed to
