@@ -235,27 +235,7 @@ func (t *try) run(p *proc) *verdict {
 	}
 	t.a.ExitCode = t.o.ExitCode
 	t.a.FilesChanged = changed(t.before, r.snapshotIn(t.work))
-	if t.wt == nil {
-		// An agent that rewrote a file with the same bytes changed
-		// nothing: its time goes back, so that Ninja does not see the
-		// tasks that read it as stale.
-		restoreTimes(t.work, times, t.a.FilesChanged)
-		t.a.Undeclared = r.undeclaredInPlace(post, dirtyBefore)
-		if len(t.a.Undeclared) > 0 {
-			fmt.Fprintf(t.logf, "\n# paraider: warning: files outside every task's changed while it ran in place (by this agent or another, or by someone else; left as they are): %s\n", strings.Join(t.a.Undeclared, ", "))
-		}
-	} else {
-		// The worktree's changes (judged later) are listed meanwhile,
-		// under the attempt's context (post ends with this function when
-		// the attempt timed out, and then they are not judged).
-		if !t.o.TimedOut {
-			t.wt.Prefetch(t.actx, s.Agent.Scratch)
-		}
-		t.a.Elsewhere = r.elsewhere(post, dirtyBefore)
-		if len(t.a.Elsewhere) > 0 {
-			fmt.Fprintf(t.logf, "\n# paraider: warning: files outside every task's changed in the main tree while this agent ran in its worktree (written by path, or by someone else): %s\n", strings.Join(t.a.Elsewhere, ", "))
-		}
-	}
+	t.lookAround(post, dirtyBefore, times)
 	u, failure := agent.Parse(s.Agent.Output, t.printed)
 	t.a.TokensSent, t.a.TokensRecv, t.a.Cost, t.a.CostUnknown = u.Sent, u.Received, u.Cost, u.CostUnknown
 	// Paid: the ledger holds it from now on, whatever becomes of this
@@ -268,6 +248,33 @@ func (t *try) run(p *proc) *verdict {
 	}
 	t.failure = failure
 	return nil
+}
+
+// lookAround records, once the agent has ended, what changed outside the
+// task's files: in place, the files outside every task's (and a file
+// rewritten with the same bytes gets its time back, so that Ninja does
+// not see the tasks that read it as stale); with a worktree, writes that
+// reached the main tree, while the worktree's changes are listed.
+func (t *try) lookAround(post context.Context, dirtyBefore map[string]string, times map[string]time.Time) {
+	r, s := t.r, t.r.spec
+	if t.wt == nil {
+		restoreTimes(t.work, times, t.a.FilesChanged)
+		t.a.Undeclared = r.undeclaredInPlace(post, dirtyBefore)
+		if len(t.a.Undeclared) > 0 {
+			fmt.Fprintf(t.logf, "\n# paraider: warning: files outside every task's changed while it ran in place (by this agent or another, or by someone else; left as they are): %s\n", strings.Join(t.a.Undeclared, ", "))
+		}
+		return
+	}
+	// The worktree's changes (judged later) are listed meanwhile, under
+	// the attempt's context (post ends with run when the attempt timed
+	// out, and then they are not judged).
+	if !t.o.TimedOut {
+		t.wt.Prefetch(t.actx, s.Agent.Scratch)
+	}
+	t.a.Elsewhere = r.elsewhere(post, dirtyBefore)
+	if len(t.a.Elsewhere) > 0 {
+		fmt.Fprintf(t.logf, "\n# paraider: warning: files outside every task's changed in the main tree while this agent ran in its worktree (written by path, or by someone else): %s\n", strings.Join(t.a.Elsewhere, ", "))
+	}
 }
 
 // settle closes the attempt's log and gives its worktree back, or keeps
