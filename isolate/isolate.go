@@ -179,33 +179,10 @@ func (r *Repo) Create(ctx context.Context, name string, setup Setup) (*Worktree,
 	} else {
 		close(dirtyDone)
 	}
-	if reused {
-		err := <-cleaned
-		if err == nil {
-			err = w.checkout(ctx)
-		}
-		if err != nil {
-			// A slot git no longer knows (pruned, damaged): start it afresh.
-			os.RemoveAll(w.Dir)
-			r.worktreeCmd(ctx, "prune")
-			reused = false
-		}
-	}
-	if !reused {
-		// Registered under the repository's lock, checked out outside
-		// it: a new slot writes every file of the repository, and the
-		// other attempts making slots need not wait for that. -f: the
-		// slot may still be registered with git while its directory is
-		// gone (.paraider/ removed by hand or by git clean).
-		err := r.worktreeCmd(ctx, "add", "-f", "--no-checkout", "--detach", "--quiet", w.Dir, base)
-		if err == nil {
-			err = w.checkout(ctx)
-		}
-		if err != nil {
-			<-dirtyDone
-			w.unlock()
-			return nil, err
-		}
+	if err := r.checkoutSlot(ctx, w, reused, cleaned); err != nil {
+		<-dirtyDone
+		w.unlock()
+		return nil, err
 	}
 	w.Root = filepath.Join(w.Dir, filepath.FromSlash(r.Prefix))
 	err = w.setup(setup)
@@ -215,6 +192,32 @@ func (r *Repo) Create(ctx context.Context, name string, setup Setup) (*Worktree,
 		return nil, err
 	}
 	return w, nil
+}
+
+// checkoutSlot checks the snapshot out into a warm slot (once cleaned)
+// or, when it is new or git no longer knows it (pruned, damaged), into a
+// slot made afresh.
+func (r *Repo) checkoutSlot(ctx context.Context, w *Worktree, reused bool, cleaned <-chan error) error {
+	if reused {
+		err := <-cleaned
+		if err == nil {
+			err = w.checkout(ctx)
+		}
+		if err == nil {
+			return nil
+		}
+		os.RemoveAll(w.Dir)
+		r.worktreeCmd(ctx, "prune")
+	}
+	// Registered under the repository's lock, checked out outside it: a
+	// new slot writes every file of the repository, and the other
+	// attempts making slots need not wait for that. -f: the slot may
+	// still be registered with git while its directory is gone
+	// (.paraider/ removed by hand or by git clean).
+	if err := r.worktreeCmd(ctx, "add", "-f", "--no-checkout", "--detach", "--quiet", w.Dir, w.Base); err != nil {
+		return err
+	}
+	return w.checkout(ctx)
 }
 
 // checkoutWorkers is how many processes a checkout that writes many files
