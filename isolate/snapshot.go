@@ -50,9 +50,20 @@ func (r *Repo) snapshot(ctx context.Context, name string, setup Setup) (commit s
 	for _, l := range large {
 		pathspec = append(pathspec, ":(exclude,top,literal)"+r.Prefix+l.path)
 	}
+	err = r.addAll(ctx, env, pathspec)
+	treeLock.Close()
+	if err != nil {
+		return "", nil, fmt.Errorf("snapshotting the working tree: %w", err)
+	}
+	commit, err = r.commitTree(ctx, env, name)
+	return commit, large, err
+}
+
+// addAll adds the working tree to the snapshot's index.
+func (r *Repo) addAll(ctx context.Context, env, pathspec []string) error {
 	stateExcluded := true
 	for try := 1; ; try++ {
-		_, err = r.git(ctx, r.Top, env, append([]string{"add", "-A", "--"}, pathspec...)...)
+		_, err := r.git(ctx, r.Top, env, append([]string{"add", "-A", "--"}, pathspec...)...)
 		if err != nil && strings.Contains(err.Error(), "are ignored by one of your .gitignore files") && stateExcluded {
 			stateExcluded = false
 			// The person's .gitignore names .paraider/ too, and git
@@ -64,29 +75,29 @@ func (r *Repo) snapshot(ctx context.Context, name string, setup Setup) (commit s
 		// A file that vanished between git's listing and its reading
 		// (another program's temporary file) is worth another look.
 		if err == nil || try >= 3 || !strings.Contains(err.Error(), "unable to stat") {
-			break
+			return err
 		}
 	}
-	treeLock.Close()
-	if err != nil {
-		return "", nil, fmt.Errorf("snapshotting the working tree: %w", err)
-	}
+}
+
+// commitTree makes the snapshot's commit from its index, on HEAD (or
+// without a parent, where the branch has no commit yet).
+func (r *Repo) commitTree(ctx context.Context, env []string, name string) (string, error) {
 	tree, err := r.git(ctx, r.Top, env, "write-tree")
 	if err != nil {
-		return "", nil, err
+		return "", err
 	}
 	args := []string{"commit-tree", strings.TrimSpace(tree), "-m", "paraider snapshot for " + name}
-	commit, err = r.git(ctx, r.Top, nil, append(args, "-p", "HEAD")...)
+	commit, err := r.git(ctx, r.Top, nil, append(args, "-p", "HEAD")...)
 	if err != nil {
-		// No commit yet on the branch: a snapshot without a parent.
 		if _, herr := r.git(ctx, r.Top, nil, "rev-parse", "--verify", "-q", "HEAD"); herr == nil {
-			return "", nil, err
+			return "", err
 		}
 		if commit, err = r.git(ctx, r.Top, nil, args...); err != nil {
-			return "", nil, err
+			return "", err
 		}
 	}
-	return strings.TrimSpace(commit), large, nil
+	return strings.TrimSpace(commit), nil
 }
 
 func sizeText(n int64) string {
