@@ -51,54 +51,18 @@ func (w *Worktree) Apply(ctx context.Context, changes []Change) ([]string, error
 		return nil, err
 	}
 	defer tree.Close()
-	var locks []*os.File
+	locks, err := w.lockFiles(ctx, changes)
 	defer func() {
 		for _, l := range locks {
 			l.Close()
 		}
 	}()
-	// Locks in path order, so two writers never wait on each other.
-	for _, c := range changes {
-		sum := sha1.Sum([]byte(c.Path))
-		l, err := lockFile(ctx, filepath.Join(w.repo.State, "locks", "file-"+hex.EncodeToString(sum[:8])+".lock"), true)
-		if err != nil {
-			return nil, err
-		}
-		locks = append(locks, l)
+	if err != nil {
+		return nil, err
 	}
-
-	var conflicts []string
-	for _, c := range changes {
-		main := filepath.Join(w.repo.Root, filepath.FromSlash(c.Path))
-		if err := w.noSymlinkParents(c.Path); err != nil {
-			return nil, err
-		}
-		base, ok := w.base[c.Path]
-		if !ok {
-			return nil, fmt.Errorf("%s is not one of the task's files", c.Path)
-		}
-		cur, err := fileBlob(main)
-		if err != nil {
-			return nil, err
-		}
-		if cur != base {
-			kept, err := w.keepConflict(c)
-			if err != nil {
-				return nil, err
-			}
-			conflicts = append(conflicts, fmt.Sprintf("%s (the agent's version is in %s)", c.Path, kept))
-			continue
-		}
-		if !c.Deleted {
-			if err := w.checkSymlink(c.Path); err != nil {
-				return nil, err
-			}
-		}
+	if err := w.applicable(changes); err != nil {
+		return nil, err
 	}
-	if len(conflicts) > 0 {
-		return nil, &ApplyError{Kind: ApplyConflict, Msg: "changed in the main tree while the task ran, so not overwritten: " + strings.Join(conflicts, ", ")}
-	}
-
 	var applied []string
 	for _, c := range changes {
 		main := filepath.Join(w.repo.Root, filepath.FromSlash(c.Path))
@@ -113,6 +77,60 @@ func (w *Worktree) Apply(ctx context.Context, changes []Change) ([]string, error
 		applied = append(applied, c.Path)
 	}
 	return applied, nil
+}
+
+// lockFiles takes each changed file's lock, in path order, so that two
+// writers never wait on each other; the locks taken are returned even on
+// an error, for the caller to close.
+func (w *Worktree) lockFiles(ctx context.Context, changes []Change) ([]*os.File, error) {
+	var locks []*os.File
+	for _, c := range changes {
+		sum := sha1.Sum([]byte(c.Path))
+		l, err := lockFile(ctx, filepath.Join(w.repo.State, "locks", "file-"+hex.EncodeToString(sum[:8])+".lock"), true)
+		if err != nil {
+			return locks, err
+		}
+		locks = append(locks, l)
+	}
+	return locks, nil
+}
+
+// applicable checks every change before any is written: a task's file
+// the main tree changed while the task ran is a conflict (the agent's
+// version kept aside), and no write goes through a symlink.
+func (w *Worktree) applicable(changes []Change) error {
+	var conflicts []string
+	for _, c := range changes {
+		main := filepath.Join(w.repo.Root, filepath.FromSlash(c.Path))
+		if err := w.noSymlinkParents(c.Path); err != nil {
+			return err
+		}
+		base, ok := w.base[c.Path]
+		if !ok {
+			return fmt.Errorf("%s is not one of the task's files", c.Path)
+		}
+		cur, err := fileBlob(main)
+		if err != nil {
+			return err
+		}
+		if cur != base {
+			kept, err := w.keepConflict(c)
+			if err != nil {
+				return err
+			}
+			conflicts = append(conflicts, fmt.Sprintf("%s (the agent's version is in %s)", c.Path, kept))
+			continue
+		}
+		if !c.Deleted {
+			if err := w.checkSymlink(c.Path); err != nil {
+				return err
+			}
+		}
+	}
+	if len(conflicts) > 0 {
+		return &ApplyError{Kind: ApplyConflict, Msg: "changed in the main tree while the task ran, so not overwritten: " + strings.Join(conflicts, ", ")}
+	}
+	return nil
 }
 
 // removeStaleTemps removes temporary files a killed paraider left beside
