@@ -46,11 +46,6 @@ func (r *Repo) Commit(ctx context.Context, files []string, message string) (stri
 	if err != nil {
 		return "", err
 	}
-	base := head
-	if base == "" {
-		base = emptyTree
-	}
-	literal := []string{"GIT_LITERAL_PATHSPECS=1"}
 	tmp, err := os.CreateTemp(r.State, "commit-index-")
 	if err != nil {
 		return "", err
@@ -58,25 +53,10 @@ func (r *Repo) Commit(ctx context.Context, files []string, message string) (stri
 	tmp.Close()
 	defer os.Remove(tmp.Name())
 	os.Remove(tmp.Name()) // git wants to make it itself
-	index := append([]string{"GIT_INDEX_FILE=" + tmp.Name()}, literal...)
-	if head != "" {
-		_, err = r.git(ctx, r.Top, index, "read-tree", head)
-	} else {
-		_, err = r.git(ctx, r.Top, index, "read-tree", "--empty")
-	}
-	if err != nil {
+	index := []string{"GIT_INDEX_FILE=" + tmp.Name(), "GIT_LITERAL_PATHSPECS=1"}
+	tree, err := r.treeWith(ctx, index, head, paths)
+	if err != nil || tree == "" {
 		return "", err
-	}
-	if _, err := r.git(ctx, r.Top, index, append([]string{"update-index", "--add", "--remove", "--"}, paths...)...); err != nil {
-		return "", err
-	}
-	tree, err := r.git(ctx, r.Top, index, "write-tree")
-	if err != nil {
-		return "", err
-	}
-	tree = strings.TrimSpace(tree)
-	if old, _ := r.git(ctx, r.Top, nil, "rev-parse", "-q", "--verify", base+"^{tree}"); strings.TrimSpace(old) == tree {
-		return "", nil
 	}
 	args := []string{"commit-tree", tree, "-F", "-"}
 	if head != "" {
@@ -104,6 +84,35 @@ func (r *Repo) Commit(ctx context.Context, files []string, message string) (stri
 		return commit, fmt.Errorf("committed as %.12s, but the index was not updated for the task's files (git status shows them changed back): %w", commit, err)
 	}
 	return commit, nil
+}
+
+// treeWith is head's tree with paths as they are in the working tree,
+// written through the index the environment names; "" when that is
+// head's tree already (nothing to commit).
+func (r *Repo) treeWith(ctx context.Context, index []string, head string, paths []string) (string, error) {
+	base := head
+	var err error
+	if head != "" {
+		_, err = r.git(ctx, r.Top, index, "read-tree", head)
+	} else {
+		base = emptyTree
+		_, err = r.git(ctx, r.Top, index, "read-tree", "--empty")
+	}
+	if err != nil {
+		return "", err
+	}
+	if _, err := r.git(ctx, r.Top, index, append([]string{"update-index", "--add", "--remove", "--"}, paths...)...); err != nil {
+		return "", err
+	}
+	tree, err := r.git(ctx, r.Top, index, "write-tree")
+	if err != nil {
+		return "", err
+	}
+	tree = strings.TrimSpace(tree)
+	if old, _ := r.git(ctx, r.Top, nil, "rev-parse", "-q", "--verify", base+"^{tree}"); strings.TrimSpace(old) == tree {
+		return "", nil
+	}
+	return tree, nil
 }
 
 // mayCommit refuses a commit that would surprise the person (see
