@@ -157,12 +157,19 @@ var (
 
 // CheckTemplate reports whether a command template can be expanded.
 func CheckTemplate(tmpl string) error {
+	_, err := templateWords(tmpl)
+	return err
+}
+
+// templateWords splits a command template into its words, once it is
+// known to expand: quotes closed, placeholders known, the program named.
+func templateWords(tmpl string) ([]string, error) {
 	words, err := shlex.Split(tmpl)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(words) == 0 {
-		return fmt.Errorf("the command is empty")
+		return nil, fmt.Errorf("the command is empty")
 	}
 	for _, w := range words {
 		for _, m := range placeholderRE.FindAllStringSubmatch(w, -1) {
@@ -170,21 +177,21 @@ func CheckTemplate(tmpl string) error {
 			switch {
 			case slices.Contains(listVars, name):
 				if m[0] != w {
-					return fmt.Errorf("{%s} must stand alone as a word", name)
+					return nil, fmt.Errorf("{%s} must stand alone as a word", name)
 				}
 			case slices.Contains(scalarVars, name):
 				if hasArg {
-					return fmt.Errorf("{%s} takes no flag", name)
+					return nil, fmt.Errorf("{%s} takes no flag", name)
 				}
 			default:
-				return fmt.Errorf("unknown placeholder {%s}", name)
+				return nil, fmt.Errorf("unknown placeholder {%s}", name)
 			}
 		}
 	}
 	if strings.Contains(words[0], "{") {
-		return fmt.Errorf("the program name cannot be a placeholder")
+		return nil, fmt.Errorf("the program name cannot be a placeholder")
 	}
-	return nil
+	return words, nil
 }
 
 // Expand builds an argv from a template. Words are split first and filled
@@ -193,10 +200,10 @@ func CheckTemplate(tmpl string) error {
 // becomes "--file=F" per file, which keeps a path that starts with '-' from
 // being read as an option; the same for {read}.
 func Expand(tmpl string, v Vars) ([]string, error) {
-	if err := CheckTemplate(tmpl); err != nil {
+	words, err := templateWords(tmpl)
+	if err != nil {
 		return nil, err
 	}
-	words, _ := shlex.Split(tmpl)
 	scalars := map[string]string{
 		"model": v.Model, "message": v.Message, "message_file": v.MessageFile,
 		"task": v.Task, "state": v.State,
