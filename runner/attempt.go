@@ -97,7 +97,7 @@ func (t *try) do(feedback string) *verdict {
 		if v == nil {
 			continue
 		}
-		if v.kind == FailInternal && t.actx.Err() != nil {
+		if v.kind == state.FailInternal && t.actx.Err() != nil {
 			return t.stepFailed(st.what, errors.New(v.reason))
 		}
 		return v
@@ -111,11 +111,11 @@ func (t *try) do(feedback string) *verdict {
 func (t *try) stepFailed(what string, err error) *verdict {
 	switch {
 	case t.ctx.Err() != nil:
-		return failed(FailInterrupted, "interrupted")
+		return failed(state.FailInterrupted, "interrupted")
 	case errors.Is(context.Cause(t.actx), errAttemptTimeout):
-		return failed(FailTimeout, fmt.Sprintf("timed out after %s while %s", time.Duration(t.r.spec.Timeout), what))
+		return failed(state.FailTimeout, fmt.Sprintf("timed out after %s while %s", time.Duration(t.r.spec.Timeout), what))
 	}
-	return failed(FailStart, fmt.Sprintf("%s: %v", what, err))
+	return failed(state.FailStart, fmt.Sprintf("%s: %v", what, err))
 }
 
 // prepare writes the attempt's message, makes its worktree and its log,
@@ -126,10 +126,10 @@ func (t *try) prepare(feedback string) (*proc, *verdict) {
 	msg := r.message(feedback)
 	msgFile := dir + "/message.md"
 	if err := resetDir(r.lay.Path(dir)); err != nil {
-		return nil, failed(FailStart, err.Error())
+		return nil, failed(state.FailStart, err.Error())
 	}
 	if err := os.WriteFile(r.lay.Path(msgFile), []byte(msg), 0o644); err != nil {
-		return nil, failed(FailStart, err.Error())
+		return nil, failed(state.FailStart, err.Error())
 	}
 	// Where the agent works: the main tree, or a worktree of its own.
 	if r.repo != nil {
@@ -159,11 +159,11 @@ func (t *try) prepare(feedback string) (*proc, *verdict) {
 	}
 	argv, err := agent.Expand(s.Agent.Command, vars)
 	if err != nil {
-		return nil, failed(FailStart, err.Error())
+		return nil, failed(state.FailStart, err.Error())
 	}
 	path, err := lookPath(argv[0], r.env)
 	if err != nil {
-		return nil, failed(FailStart, fmt.Sprintf("%s not found on PATH", argv[0]))
+		return nil, failed(state.FailStart, fmt.Sprintf("%s not found on PATH", argv[0]))
 	}
 	if v := t.openLog(argv); v != nil {
 		return nil, v
@@ -179,11 +179,11 @@ func (t *try) prepare(feedback string) (*proc, *verdict) {
 func (t *try) openLog(argv []string) *verdict {
 	r, s := t.r, t.r.spec
 	if err := os.MkdirAll(filepath.Dir(r.lay.Path(t.a.Log)), 0o755); err != nil {
-		return failed(FailStart, err.Error())
+		return failed(state.FailStart, err.Error())
 	}
 	logf, err := os.Create(r.lay.Path(t.a.Log))
 	if err != nil {
-		return failed(FailStart, err.Error())
+		return failed(state.FailStart, err.Error())
 	}
 	t.logf = logf
 	t.captured = newOutput(logf)
@@ -286,7 +286,7 @@ func (t *try) settle() {
 	if t.wt == nil {
 		return
 	}
-	if t.a.Failure != "" && t.r.spec.KeepFailed && t.a.Failure != FailInterrupted {
+	if t.a.Failure != "" && t.r.spec.KeepFailed && t.a.Failure != state.FailInterrupted {
 		kctx, cancel := context.WithTimeout(context.Background(), SettleGrace)
 		defer cancel()
 		if kept, err := t.wt.Keep(kctx); err == nil {

@@ -241,21 +241,21 @@ func (r *runner) attempts(ctx context.Context, res *state.Result, feedback strin
 		var a state.Attempt
 		retryable := false
 		if over, why := r.overBudget(); over {
-			a = state.Attempt{N: n, Start: time.Now().UTC(), End: time.Now().UTC(), ExitCode: -1, Failure: FailBudget, Reason: why}
+			a = state.Attempt{N: n, Start: time.Now().UTC(), End: time.Now().UTC(), ExitCode: -1, Failure: state.FailBudget, Reason: why}
 		} else if release, err := places.acquire(ctx, id, func() { r.markRunning(n) }); err != nil {
 			now := time.Now().UTC()
-			a = state.Attempt{N: n, Start: now, End: now, ExitCode: -1, Failure: FailInterrupted, Reason: "interrupted while waiting for a place to run"}
+			a = state.Attempt{N: n, Start: now, End: now, ExitCode: -1, Failure: state.FailInterrupted, Reason: "interrupted while waiting for a place to run"}
 			if ctx.Err() == nil {
-				a.Failure, a.Reason = FailStart, err.Error()
+				a.Failure, a.Reason = state.FailStart, err.Error()
 			}
 		} else if over, why := r.overBudget(); over {
 			// Spent while this task waited for its place: the place goes
 			// to the next waiting task, which is refused the same way.
 			release("")
-			a = state.Attempt{N: n, Start: time.Now().UTC(), End: time.Now().UTC(), ExitCode: -1, Failure: FailBudget, Reason: why}
+			a = state.Attempt{N: n, Start: time.Now().UTC(), End: time.Now().UTC(), ExitCode: -1, Failure: state.FailBudget, Reason: why}
 		} else {
 			a, retryable = r.attempt(ctx, n, feedback)
-			if a.Failure != FailInterrupted {
+			if a.Failure != state.FailInterrupted {
 				// Judged. An attempt stopped during its check stays
 				// pending: the next run judges it again.
 				r.dropPending()
@@ -294,11 +294,11 @@ func (r *runner) finish(ctx context.Context, res *state.Result, before map[strin
 	id := r.spec.ID
 	res.Finished = time.Now().UTC()
 	last := res.Attempts[len(res.Attempts)-1]
-	res.Interrupted = last.Failure == FailInterrupted || (last.Failure != "" && ctx.Err() != nil)
+	res.Interrupted = last.Failure == state.FailInterrupted || (last.Failure != "" && ctx.Err() != nil)
 	switch {
 	case last.Failure == "":
 		res.Status = state.StatusOK
-	case res.Interrupted && last.Failure != FailInterrupted:
+	case res.Interrupted && last.Failure != state.FailInterrupted:
 		res.Status, res.Reason = state.StatusFailed, "interrupted while waiting to retry after: "+last.Reason
 	default:
 		res.Status, res.Reason = state.StatusFailed, last.Reason

@@ -98,7 +98,7 @@ func TestUsageErrorNotRetried(t *testing.T) {
 	root := shSpec(t, "echo 'aider: error: unrecognized arguments: --bogus' >&2; exit 2", 3)
 	_, res, _ := execRecording(t, root)
 	a := res.Attempts[0]
-	if len(res.Attempts) != 1 || a.Failure != FailUsage || !strings.Contains(a.Reason, "unrecognized arguments: --bogus") {
+	if len(res.Attempts) != 1 || a.Failure != state.FailUsage || !strings.Contains(a.Reason, "unrecognized arguments: --bogus") {
 		t.Errorf("attempts %+v; want one usage failure naming the argument", res.Attempts)
 	}
 }

@@ -17,29 +17,6 @@ import (
 	"github.com/paraider/paraider/state"
 )
 
-// Failure kinds recorded on an attempt.
-const (
-	FailStart       = "start"
-	FailExit        = "exit"
-	FailTimeout     = "timeout"
-	FailAPI         = "api"
-	FailUnchanged   = "unchanged"
-	FailMissing     = "missing"
-	FailCheck       = "check"
-	FailInterrupted = "interrupted"
-	FailUndeclared  = "undeclared"
-	FailConflict    = "conflict"
-	FailBudget      = "budget"
-	FailUsage       = "usage"
-	FailTamper      = "tamper"
-	// FailSymlink is a write-back refused for a symlink: one the agent
-	// made out of the repository, or one in the main tree on the path.
-	FailSymlink = "symlink"
-	// FailInternal is paraider's own step failing after the agent ran
-	// (git, the write-back): not the agent's doing, worth another go.
-	FailInternal = "internal"
-)
-
 // judging is how an attempt is judged once its agent has ended: stage by
 // stage in this order, and the first that fails the attempt decides the
 // failure kind on its record. Later stages cost more, or act: the check
@@ -68,13 +45,13 @@ func (t *try) judgeTamper() *verdict {
 	}
 	reason := "the agent changed files no agent may change: " + tp.String() + "; not retried"
 	fmt.Fprintf(t.logf, "\n# paraider: %s\n", reason)
-	return &verdict{kind: FailTamper, reason: reason}
+	return &verdict{kind: state.FailTamper, reason: reason}
 }
 
 func (t *try) judgeRun() *verdict {
 	out := t.printed
 	v := t.r.judgeRun(t.o, t.failure, out, t.logf)
-	if v != nil && v.kind == FailAPI {
+	if v != nil && v.kind == state.FailAPI {
 		t.a.RetryAfter = state.Duration(agent.RetryAfter(out))
 	}
 	return v
@@ -87,7 +64,7 @@ func (t *try) judgeMissedWorktree() *verdict {
 		return nil
 	}
 	if moved := t.wt.MainChanged(); len(moved) > 0 && len(t.a.FilesChanged) == 0 {
-		return failed(FailUndeclared, "the task's files changed in the main tree, not in the agent's worktree: "+
+		return failed(state.FailUndeclared, "the task's files changed in the main tree, not in the agent's worktree: "+
 			strings.Join(moved, ", ")+"; the agent wrote outside its worktree (or someone edited them): check them, paraider did not apply them")
 	}
 	return nil
@@ -123,13 +100,14 @@ func (t *try) judgeWriteBack() *verdict {
 
 // verdict is why an attempt failed; nil when it passed.
 type verdict struct {
-	kind, reason string
-	retryable    bool
-	apiError     string
+	kind      state.Failure
+	reason    string
+	retryable bool
+	apiError  string
 }
 
-func failed(kind, reason string) *verdict {
-	return &verdict{kind: kind, reason: reason, retryable: kind != FailInterrupted && kind != FailStart}
+func failed(kind state.Failure, reason string) *verdict {
+	return &verdict{kind: kind, reason: reason, retryable: kind != state.FailInterrupted && kind != state.FailStart}
 }
 
 // judgeRun judges how the agent ended and what it reported.
@@ -137,23 +115,23 @@ func (r *runner) judgeRun(o outcome, failure *agent.Failure, out string, logf io
 	timeout := time.Duration(r.spec.Timeout)
 	switch {
 	case o.StartErr != nil:
-		return failed(FailStart, fmt.Sprintf("the agent could not start: %v", o.StartErr))
+		return failed(state.FailStart, fmt.Sprintf("the agent could not start: %v", o.StartErr))
 	case o.Interrupted:
 		fmt.Fprintf(logf, "\n# paraider: interrupted\n")
-		return failed(FailInterrupted, "interrupted")
+		return failed(state.FailInterrupted, "interrupted")
 	case o.TimedOut:
 		fmt.Fprintf(logf, "\n# paraider: timed out after %s; stopped the agent's process group\n", timeout)
-		return failed(FailTimeout, fmt.Sprintf("timed out after %s", timeout))
+		return failed(state.FailTimeout, fmt.Sprintf("timed out after %s", timeout))
 	case failure != nil && (o.ExitCode == 0 || failure.Kind != "other"):
 		// The agent's own report says more than its exit status.
-		return &verdict{kind: FailAPI, apiError: failure.Kind, retryable: failure.Retryable,
+		return &verdict{kind: state.FailAPI, apiError: failure.Kind, retryable: failure.Retryable,
 			reason: fmt.Sprintf("the model call failed (%s): %s", strings.ReplaceAll(failure.Kind, "_", " "), failure.Line)}
 	case o.ExitCode != 0 && agent.UsageError(out) != "":
 		// The same command line fails the same way next time.
-		return &verdict{kind: FailUsage, reason: fmt.Sprintf("the agent rejected its command line (%s): %s; not retried: fix the agent profile or the model name",
+		return &verdict{kind: state.FailUsage, reason: fmt.Sprintf("the agent rejected its command line (%s): %s; not retried: fix the agent profile or the model name",
 			o, agent.UsageError(out))}
 	case o.ExitCode != 0:
-		return failed(FailExit, fmt.Sprintf("the agent ended with %s", o))
+		return failed(state.FailExit, fmt.Sprintf("the agent ended with %s", o))
 	}
 	return nil
 }
@@ -167,10 +145,10 @@ func (r *runner) judgeFiles(work string, before map[string]fileState, changedFil
 	s := r.spec
 	if len(changedFiles) == 0 && !s.AllowUnchanged &&
 		!(r.success != nil && state.OutputHash(work, s.Files) == r.success.OutputHash) {
-		return failed(FailUnchanged, "the agent changed none of its files ("+strings.Join(s.Files, ", ")+")")
+		return failed(state.FailUnchanged, "the agent changed none of its files ("+strings.Join(s.Files, ", ")+")")
 	}
 	if missing := missingIn(work, s.Files, before); len(missing) > 0 {
-		return failed(FailMissing, "the agent left declared files missing: "+strings.Join(missing, ", "))
+		return failed(state.FailMissing, "the agent left declared files missing: "+strings.Join(missing, ", "))
 	}
 	return nil
 }
@@ -188,7 +166,7 @@ func (r *runner) sortChanges(ctx context.Context, wt *isolate.Worktree, changedF
 	}
 	changes, err := wt.Changes(ctx, s.Agent.Scratch)
 	if err != nil {
-		return nil, nil, failed(FailInternal, "listing the worktree's changes: "+err.Error())
+		return nil, nil, failed(state.FailInternal, "listing the worktree's changes: "+err.Error())
 	}
 	var undeclared []string
 	for _, c := range changes {
@@ -198,7 +176,7 @@ func (r *runner) sortChanges(ctx context.Context, wt *isolate.Worktree, changedF
 	}
 	if len(undeclared) > 0 {
 		if s.Undeclared != state.UndeclaredDrop {
-			return nil, undeclared, failed(FailUndeclared, "the agent changed files outside its task, which were not applied: "+
+			return nil, undeclared, failed(state.FailUndeclared, "the agent changed files outside its task, which were not applied: "+
 				strings.Join(undeclared, ", ")+"; change only "+strings.Join(s.Files, ", "))
 		}
 		fmt.Fprintf(logf, "\n# paraider: warning: dropped changes outside the task's files: %s\n", strings.Join(undeclared, ", "))
@@ -219,7 +197,7 @@ func (r *runner) runCheck(ctx context.Context, work string, deadline time.Time, 
 	}
 	left := time.Until(deadline)
 	if left <= 0 {
-		return failed(FailTimeout, fmt.Sprintf("timed out after %s, before the check %s could run", time.Duration(s.Timeout), says))
+		return failed(state.FailTimeout, fmt.Sprintf("timed out after %s, before the check %s could run", time.Duration(s.Timeout), says))
 	}
 	fmt.Fprintf(logf, "\n# paraider: check: %s\n", s.Check)
 	out := newOutput(logf) // bounded, as an agent's output is
@@ -230,9 +208,9 @@ func (r *runner) runCheck(ctx context.Context, work string, deadline time.Time, 
 	out.Flush()
 	switch {
 	case o.Interrupted:
-		return failed(FailInterrupted, "interrupted")
+		return failed(state.FailInterrupted, "interrupted")
 	case o.TimedOut:
-		return failed(FailTimeout, fmt.Sprintf("timed out after %s, in the check %s (the attempt's timeout covers the agent and its check)", time.Duration(s.Timeout), says))
+		return failed(state.FailTimeout, fmt.Sprintf("timed out after %s, in the check %s (the attempt's timeout covers the agent and its check)", time.Duration(s.Timeout), says))
 	case o.ExitCode != 0:
 		lines := 20
 		if s.CheckTail > 0 {
@@ -240,9 +218,9 @@ func (r *runner) runCheck(ctx context.Context, work string, deadline time.Time, 
 		}
 		tail := human.Tail(out.String(), lines)
 		if strings.TrimSpace(tail) == "" {
-			return failed(FailCheck, fmt.Sprintf("the check %s failed (%s) and printed nothing", says, o))
+			return failed(state.FailCheck, fmt.Sprintf("the check %s failed (%s) and printed nothing", says, o))
 		}
-		return failed(FailCheck, fmt.Sprintf("the check %s failed (%s):\n%s", says, o, tail))
+		return failed(state.FailCheck, fmt.Sprintf("the check %s failed (%s):\n%s", says, o, tail))
 	}
 	return nil
 }
@@ -250,15 +228,15 @@ func (r *runner) runCheck(ctx context.Context, work string, deadline time.Time, 
 // bringBack writes the task's changed files into the main tree.
 func (r *runner) bringBack(ctx context.Context, wt *isolate.Worktree, apply []isolate.Change, logf io.Writer) *verdict {
 	if ctx.Err() != nil {
-		return failed(FailInterrupted, "interrupted")
+		return failed(state.FailInterrupted, "interrupted")
 	}
 	if _, err := wt.Apply(ctx, apply); err != nil {
 		var ae *isolate.ApplyError
 		if errors.As(err, &ae) {
 			fmt.Fprintf(logf, "\n# paraider: %s\n", ae.Msg)
-			kind := FailConflict
+			kind := state.FailConflict
 			if ae.Kind != isolate.ApplyConflict {
-				kind = FailSymlink
+				kind = state.FailSymlink
 			}
 			v := failed(kind, ae.Msg)
 			// A person's edit is never resolved by overwriting it, and a
@@ -272,7 +250,7 @@ func (r *runner) bringBack(ctx context.Context, wt *isolate.Worktree, apply []is
 			}
 			return v
 		}
-		return failed(FailInternal, "copying the task's files back: "+err.Error())
+		return failed(state.FailInternal, "copying the task's files back: "+err.Error())
 	}
 	return nil
 }

@@ -66,7 +66,7 @@ type Attempt struct {
 	Start    time.Time `json:"start"`
 	End      time.Time `json:"end"`
 	ExitCode int       `json:"exit_code"`           // -1 when killed by a signal or not started
-	Failure  string    `json:"failure,omitempty"`   // a kind: runner.Fail*
+	Failure  Failure   `json:"failure,omitempty"`   // "" when it passed
 	Reason   string    `json:"reason,omitempty"`    // for people and for the next attempt's message
 	APIError string    `json:"api_error,omitempty"` // the kind of failed model call, for failure "api"
 	// RetryAfter is the wait the provider asked for, as the agent printed it.
@@ -165,3 +165,31 @@ type Running struct {
 	PID     int       `json:"pid"`
 	Log     string    `json:"log"`
 }
+
+// Failure is the kind of an attempt's failure, as its record keeps it;
+// "" for an attempt that passed. The kinds are runner's to decide (its
+// judging stages name them) and the report's to read.
+type Failure string
+
+// The kinds of failure an attempt may have.
+const (
+	FailStart       Failure = "start"
+	FailExit        Failure = "exit"
+	FailTimeout     Failure = "timeout"
+	FailAPI         Failure = "api"
+	FailUnchanged   Failure = "unchanged"
+	FailMissing     Failure = "missing"
+	FailCheck       Failure = "check"
+	FailInterrupted Failure = "interrupted"
+	FailUndeclared  Failure = "undeclared"
+	FailConflict    Failure = "conflict"
+	FailBudget      Failure = "budget"
+	FailUsage       Failure = "usage"
+	FailTamper      Failure = "tamper"
+	// FailSymlink is a write-back refused for a symlink: one the agent
+	// made out of the repository, or one in the main tree on the path.
+	FailSymlink Failure = "symlink"
+	// FailInternal is paraider's own step failing after the agent ran
+	// (git, the write-back): not the agent's doing, worth another go.
+	FailInternal Failure = "internal"
+)

@@ -186,7 +186,7 @@ func explain(err error, stderr io.Writer) int {
 			return exitInterrupted
 		}
 		att := te.Result.Attempts
-		if len(att) > 0 && att[len(att)-1].Failure == runner.FailTimeout {
+		if len(att) > 0 && att[len(att)-1].Failure == state.FailTimeout {
 			return exitTimeout
 		}
 		return exitFailed
