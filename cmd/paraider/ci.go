@@ -19,7 +19,7 @@ import (
 
 // github writes the GitHub Actions workflow.
 func (g *GenCmd) github(cli *CLI, env *Env) error {
-	p, err := plan.Load(cli.Plan)
+	p, err := plan.Load(cli.File)
 	if err != nil {
 		return err
 	}
@@ -64,7 +64,7 @@ func openJob(cli *CLI) (*ci.Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ci.Open(cli.Plan, exe)
+	return ci.Open(cli.File, exe)
 }
 
 func (c *CIPrepareCmd) Run(cli *CLI, env *Env) error {

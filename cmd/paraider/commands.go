@@ -37,33 +37,33 @@ const defaultPlan = "paraider.yaml"
 
 // CLI is paraider's command line.
 type CLI struct {
-	// Plan is the plan file; its directory is the repository root, where
+	// File is the plan file; its directory is the repository root, where
 	// build.ninja and .paraider/ live.
-	Plan string `short:"f" name:"file" default:"paraider.yaml" help:"Plan file; its directory holds build.ninja and .paraider/." placeholder:"FILE" predictor:"yaml"`
+	File string `short:"f" name:"file" default:"paraider.yaml" help:"Plan file; its directory holds build.ninja and .paraider/." placeholder:"FILE" predictor:"yaml"`
 
-	Init     InitCmd          `cmd:"" group:"start" help:"Write a starter plan, every key explained; ignore paraider's files."`
-	Plan_    PlanCmd          `cmd:"" name:"plan" group:"start" help:"Have an agent write the plan for a goal; kept once it validates."`
-	Validate ValidateCmd      `cmd:"" group:"start" help:"Check the plan and print its shape."`
-	Run      RunCmd           `cmd:"" group:"run" help:"Generate, run every task with ninja, and report (CI, terminals)."`
-	Gen      GenCmd           `cmd:"" group:"run" help:"Write build.ninja (--target github: a GitHub Actions workflow)."`
-	Status   StatusCmd        `cmd:"" group:"run" help:"Show each task's state now, from another terminal while ninja runs."`
-	Report   ReportCmd        `cmd:"" group:"look" help:"Show what the last run did."`
-	Graph    GraphCmd         `cmd:"" group:"look" help:"Draw the plan, critical path marked (dot or mermaid)."`
-	Schema   SchemaCmd        `cmd:"" group:"look" help:"Print the plan's JSON Schema."`
-	Diff     DiffCmd          `cmd:"" group:"review" help:"Show each task's change from its last success, as a diff."`
-	Revert   RevertCmd        `cmd:"" group:"review" help:"Put a task's files back as they were before its last success."`
-	Reset    ResetCmd         `cmd:"" group:"tidy" help:"Forget tasks' results, so the next run pays for them again."`
-	Clean    CleanCmd         `cmd:"" group:"tidy" help:"Remove paraider's worktrees, kept ones too."`
-	Exec     ExecCmd          `cmd:"" group:"internal" help:"Run one task (Ninja runs this)."`
-	Check    CheckCmd         `cmd:"" group:"internal" help:"Run one final check (Ninja runs this)."`
-	CI       CICmd            `cmd:"" name:"ci" group:"internal" help:"The steps of the jobs of the GitHub Actions workflow (paraider gen --target github)."`
-	PlanChk  PlanCheckCmd     `cmd:"" name:"plan-check" hidden:"" help:"Judge a draft of new tasks with the plan (paraider plan --add)."`
-	Help     HelpCmd          `cmd:"" group:"start" help:"Show this, or a command's help (paraider help COMMAND)."`
-	Complete CompletionCmd    `cmd:"" name:"completion" group:"start" help:"Print the shell completion script for bash, zsh or fish: commands, flags, task ids, formats."`
-	Version  kong.VersionFlag `help:"Print the version."`
+	Init      InitCmd          `cmd:"" group:"start" help:"Write a starter plan, every key explained; ignore paraider's files."`
+	Plan      PlanCmd          `cmd:"" name:"plan" group:"start" help:"Have an agent write the plan for a goal; kept once it validates."`
+	Validate  ValidateCmd      `cmd:"" group:"start" help:"Check the plan and print its shape."`
+	Run       RunCmd           `cmd:"" group:"run" help:"Generate, run every task with ninja, and report (CI, terminals)."`
+	Gen       GenCmd           `cmd:"" group:"run" help:"Write build.ninja (--target github: a GitHub Actions workflow)."`
+	Status    StatusCmd        `cmd:"" group:"run" help:"Show each task's state now, from another terminal while ninja runs."`
+	Report    ReportCmd        `cmd:"" group:"look" help:"Show what the last run did."`
+	Graph     GraphCmd         `cmd:"" group:"look" help:"Draw the plan, critical path marked (dot or mermaid)."`
+	Schema    SchemaCmd        `cmd:"" group:"look" help:"Print the plan's JSON Schema."`
+	Diff      DiffCmd          `cmd:"" group:"review" help:"Show each task's change from its last success, as a diff."`
+	Revert    RevertCmd        `cmd:"" group:"review" help:"Put a task's files back as they were before its last success."`
+	Reset     ResetCmd         `cmd:"" group:"tidy" help:"Forget tasks' results, so the next run pays for them again."`
+	Clean     CleanCmd         `cmd:"" group:"tidy" help:"Remove paraider's worktrees, kept ones too."`
+	Exec      ExecCmd          `cmd:"" group:"internal" help:"Run one task (Ninja runs this)."`
+	Check     CheckCmd         `cmd:"" group:"internal" help:"Run one final check (Ninja runs this)."`
+	CI        CICmd            `cmd:"" name:"ci" group:"internal" help:"The steps of the jobs of the GitHub Actions workflow (paraider gen --target github)."`
+	PlanCheck PlanCheckCmd     `cmd:"" name:"plan-check" hidden:"" help:"Judge a draft of new tasks with the plan (paraider plan --add)."`
+	Help      HelpCmd          `cmd:"" group:"start" help:"Show this, or a command's help (paraider help COMMAND)."`
+	Complete  CompletionCmd    `cmd:"" name:"completion" group:"start" help:"Print the shell completion script for bash, zsh or fish: commands, flags, task ids, formats."`
+	Version   kong.VersionFlag `help:"Print the version."`
 }
 
-func (c *CLI) root() string { return filepath.Dir(c.Plan) }
+func (c *CLI) root() string { return filepath.Dir(c.File) }
 
 // GenCmd writes build.ninja.
 type GenCmd struct {
@@ -82,7 +82,7 @@ type GenCmd struct {
 
 // generate loads the plan and writes the Ninja file and the specs.
 func generate(cli *CLI, opts gen.Options) (*plan.Plan, *gen.Summary, error) {
-	p, err := plan.Load(cli.Plan)
+	p, err := plan.Load(cli.File)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -134,7 +134,7 @@ func (g *GenCmd) Run(cli *CLI, env *Env) error {
 type ValidateCmd struct{}
 
 func (ValidateCmd) Run(cli *CLI, env *Env) error {
-	p, err := plan.Load(cli.Plan)
+	p, err := plan.Load(cli.File)
 	if err != nil {
 		return err
 	}
@@ -162,7 +162,7 @@ type GraphCmd struct {
 }
 
 func (c *GraphCmd) Run(cli *CLI, env *Env) error {
-	p, err := plan.Load(cli.Plan)
+	p, err := plan.Load(cli.File)
 	if err != nil {
 		return err
 	}
@@ -208,9 +208,9 @@ func (c *StatusCmd) Run(cli *CLI, env *Env) error {
 	if !c.Watch || !tty {
 		// One snapshot: the table, from the plan as it is now when it
 		// loads (an edited message is pending before any gen).
-		specs := report.SpecsNow(cli.Plan)
+		specs := report.SpecsNow(cli.File)
 		if specs == nil {
-			fmt.Fprintf(env.Stderr, "paraider: note: %s does not load (paraider validate says why): this is the plan as last generated\n", cli.Plan)
+			fmt.Fprintf(env.Stderr, "paraider: note: %s does not load (paraider validate says why): this is the plan as last generated\n", cli.File)
 		}
 		st, err := report.BuildStatusOf(cli.root(), time.Now(), specs)
 		if err != nil {
@@ -221,7 +221,7 @@ func (c *StatusCmd) Run(cli *CLI, env *Env) error {
 	if _, err := report.BuildStatus(cli.root(), time.Now()); err != nil {
 		return err
 	}
-	p, err := plan.Load(cli.Plan)
+	p, err := plan.Load(cli.File)
 	if err != nil {
 		return err
 	}

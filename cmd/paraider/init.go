@@ -15,7 +15,7 @@ import (
 type InitCmd struct{}
 
 func (c *InitCmd) Run(cli *CLI, env *Env) error {
-	file := cli.Plan
+	file := cli.File
 	if _, err := os.Lstat(file); err == nil {
 		return human.WithHint(fmt.Errorf("%s exists; not overwriting it", file),
 			"edit it, check it with `paraider validate`, or name a new file with -f")

@@ -73,7 +73,7 @@ func paraider(args []string, stdout, stderr io.Writer) int {
 		// parser for every command costs each task a few milliseconds.
 		ctx, stop := signalContext(execStopWithin, stderr)
 		defer stop()
-		cli := &CLI{Plan: defaultPlan}
+		cli := &CLI{File: defaultPlan}
 		return explain((&ExecCmd{Task: args[1]}).Run(cli, &Env{Ctx: ctx, Stdout: stdout, Stderr: stderr}), stderr)
 	}
 	var cli CLI

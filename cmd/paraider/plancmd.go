@@ -52,7 +52,7 @@ func (c *PlanCmd) Run(cli *CLI, env *Env) error {
 		agentName = prof.Name
 	}
 	// paraider's state stays out of git, as after init.
-	added, err := planner.EnsureIgnored(filepath.Join(filepath.Dir(cli.Plan), ".gitignore"))
+	added, err := planner.EnsureIgnored(filepath.Join(filepath.Dir(cli.File), ".gitignore"))
 	if err != nil {
 		return err
 	}
@@ -75,12 +75,12 @@ func (c *PlanCmd) Run(cli *CLI, env *Env) error {
 		fmt.Fscanln(os.Stdin, &answer)
 		return strings.EqualFold(strings.TrimSpace(answer), "y") || strings.EqualFold(strings.TrimSpace(answer), "yes")
 	}
-	err = planner.Run(env.Ctx, planner.Options{Confirm: confirm, Goal: goal, Plan: cli.Plan, Agent: agentName, Model: c.Model, Jobs: c.Jobs,
+	err = planner.Run(env.Ctx, planner.Options{Confirm: confirm, Goal: goal, Plan: cli.File, Agent: agentName, Model: c.Model, Jobs: c.Jobs,
 		Force: c.Force, Add: c.Add, Exe: exe, Out: env.Stdout, Timeout: c.Timeout, Retries: c.Retries})
-	if err := planner.Explain(err, cli.Plan, env.Stdout); err != nil {
+	if err := planner.Explain(err, cli.File, env.Stdout); err != nil {
 		return err
 	}
-	return planner.WriteSummary(env.Stdout, cli.Plan)
+	return planner.WriteSummary(env.Stdout, cli.File)
 }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
@@ -92,7 +92,7 @@ type PlanCheckCmd struct {
 }
 
 func (c *PlanCheckCmd) Run(cli *CLI, env *Env) error {
-	base, err := os.ReadFile(cli.Plan)
+	base, err := os.ReadFile(cli.File)
 	if err != nil {
 		return err
 	}
@@ -104,9 +104,9 @@ func (c *PlanCheckCmd) Run(cli *CLI, env *Env) error {
 	if err != nil {
 		return errUsage{fmt.Errorf("%s: %w", c.Draft, err)}
 	}
-	if _, err := plan.Parse(cli.Plan, combined); err != nil {
+	if _, err := plan.Parse(cli.File, combined); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "%s: ok with the tasks of %s\n", cli.Plan, c.Draft)
+	fmt.Fprintf(env.Stdout, "%s: ok with the tasks of %s\n", cli.File, c.Draft)
 	return nil
 }

@@ -125,11 +125,11 @@ func (c *RunCmd) ninja(env *Env, root string, p *plan.Plan, args []string) (ninj
 // dryRun says what a run would do, from the plan as it is now, held in
 // memory: it writes nothing (no gen) and runs nothing (report.Forecast).
 func (c *RunCmd) dryRun(cli *CLI, env *Env) error {
-	p, err := plan.Load(cli.Plan)
+	p, err := plan.Load(cli.File)
 	if err != nil {
 		return err
 	}
-	specs := report.SpecsNow(cli.Plan)
+	specs := report.SpecsNow(cli.File)
 	if specs == nil {
 		return errors.New("the plan's agents could not be resolved")
 	}
