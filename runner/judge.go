@@ -24,78 +24,78 @@ import (
 // back into the main tree.
 var judging = []struct {
 	what  string // the step, as a timeout names it
-	judge func(*try) *verdict
+	judge func(*trial) *verdict
 }{
-	{"looking for files no agent may change", (*try).judgeTamper},
-	{"judging how the agent ended", (*try).judgeRun},
-	{"looking for writes that missed the worktree", (*try).judgeMissedWorktree},
-	{"judging the task's files", (*try).judgeFiles},
-	{"sorting the agent's changes", (*try).judgeUndeclared},
-	{"running the check", (*try).judgeCheck},
-	{"bringing the task's files back", (*try).judgeWriteBack},
+	{"looking for files no agent may change", (*trial).judgeTamper},
+	{"judging how the agent ended", (*trial).judgeRun},
+	{"looking for writes that missed the worktree", (*trial).judgeMissedWorktree},
+	{"judging the task's files", (*trial).judgeFiles},
+	{"sorting the agent's changes", (*trial).judgeUndeclared},
+	{"running the check", (*trial).judgeCheck},
+	{"bringing the task's files back", (*trial).judgeWriteBack},
 }
 
 // judgeTamper puts back hooks, git config and specs the agent changed:
 // planted hooks run code on the person's next commit, so such an agent is
 // not given another go.
-func (t *try) judgeTamper() *verdict {
-	tp := t.r.guard.settle(t.guarded, t.r.lay.Path(state.TamperedDir(t.r.spec.ID, t.a.N)))
+func (tr *trial) judgeTamper() *verdict {
+	tp := tr.r.guard.settle(tr.guarded, tr.r.lay.Path(state.TamperedDir(tr.r.spec.ID, tr.a.N)))
 	if tp == nil {
 		return nil
 	}
 	reason := "the agent changed files no agent may change: " + tp.String() + "; not retried"
-	fmt.Fprintf(t.logf, "\n# paraider: %s\n", reason)
+	fmt.Fprintf(tr.logf, "\n# paraider: %s\n", reason)
 	return &verdict{kind: state.FailTamper, reason: reason}
 }
 
-func (t *try) judgeRun() *verdict {
-	out := t.printed
-	v := t.r.judgeRun(t.o, t.failure, out, t.logf)
+func (tr *trial) judgeRun() *verdict {
+	out := tr.printed
+	v := tr.r.judgeRun(tr.o, tr.failure, out, tr.logf)
 	if v != nil && v.kind == state.FailAPI {
-		t.a.RetryAfter = state.Duration(agent.RetryAfter(out))
+		tr.a.RetryAfter = state.Duration(agent.RetryAfter(out))
 	}
 	return v
 }
 
 // judgeMissedWorktree fails an attempt whose agent wrote the task's files
 // by absolute path, into the main tree, and left its worktree as it was.
-func (t *try) judgeMissedWorktree() *verdict {
-	if t.wt == nil {
+func (tr *trial) judgeMissedWorktree() *verdict {
+	if tr.wt == nil {
 		return nil
 	}
-	if moved := t.wt.MainChanged(); len(moved) > 0 && len(t.a.FilesChanged) == 0 {
+	if moved := tr.wt.MainChanged(); len(moved) > 0 && len(tr.a.FilesChanged) == 0 {
 		return failed(state.FailUndeclared, "the task's files changed in the main tree, not in the agent's worktree: "+
 			strings.Join(moved, ", ")+"; the agent wrote outside its worktree (or someone edited them): check them, paraider did not apply them")
 	}
 	return nil
 }
 
-func (t *try) judgeFiles() *verdict { return t.r.judgeFiles(t.work, t.before, t.a.FilesChanged) }
+func (tr *trial) judgeFiles() *verdict { return tr.r.judgeFiles(tr.work, tr.before, tr.a.FilesChanged) }
 
-func (t *try) judgeUndeclared() *verdict {
-	if t.wt == nil {
+func (tr *trial) judgeUndeclared() *verdict {
+	if tr.wt == nil {
 		return nil
 	}
 	var v *verdict
-	t.apply, t.a.Undeclared, v = t.r.sortChanges(t.actx, t.wt, t.a.FilesChanged, t.logf)
+	tr.apply, tr.a.Undeclared, v = tr.r.sortChanges(tr.actx, tr.wt, tr.a.FilesChanged, tr.logf)
 	return v
 }
 
-func (t *try) judgeCheck() *verdict {
-	if t.wt == nil && t.r.spec.Check != "" {
+func (tr *trial) judgeCheck() *verdict {
+	if tr.wt == nil && tr.r.spec.Check != "" {
 		// The agent was paid and its files passed every stage so far:
 		// should paraider be killed from here on, the next run judges
 		// them again instead of paying for them again (see pending).
-		t.r.keepPending(t.a)
+		tr.r.keepPending(tr.a)
 	}
-	return t.r.runCheck(t.ctx, t.work, t.deadline, t.logf)
+	return tr.r.runCheck(tr.ctx, tr.work, tr.deadline, tr.logf)
 }
 
-func (t *try) judgeWriteBack() *verdict {
-	if t.wt == nil {
+func (tr *trial) judgeWriteBack() *verdict {
+	if tr.wt == nil {
 		return nil
 	}
-	return t.r.bringBack(t.actx, t.wt, t.apply, t.logf)
+	return tr.r.bringBack(tr.actx, tr.wt, tr.apply, tr.logf)
 }
 
 // verdict is why an attempt failed; nil when it passed.

@@ -154,7 +154,7 @@ func (s *slots) acquire(ctx context.Context, task string, took func()) (release 
 		}
 	}()
 	for {
-		if slot, f, more := s.try(me); f != nil {
+		if slot, f, more := s.take(me); f != nil {
 			if took != nil {
 				took()
 			}
@@ -203,7 +203,7 @@ func (s *slots) join(task string, me queueEntry) (*os.File, error) {
 	return qf, nil
 }
 
-// try takes a free place if this task may have one now: a place handed to
+// take takes a free place if this task may have one now: a place handed to
 // it, or a free place while fewer tasks that outrank it wait than there
 // are free places; more says other places were free too. Ranks are
 // worked out only when a place is free: the look at the queue and at the
@@ -214,7 +214,7 @@ func (s *slots) join(task string, me queueEntry) (*os.File, error) {
 // once may both find their heir ready), or when it was kept in another
 // run (a run that starts within a second of the last would otherwise
 // lose that place for a second).
-func (s *slots) try(me queueEntry) (slot int, f *os.File, more bool) {
+func (s *slots) take(me queueEntry) (slot int, f *os.File, more bool) {
 	now := s.now().UnixNano()
 	var free []int
 	kept := map[string]bool{} // tasks a place is kept for: they need no other

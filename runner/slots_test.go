@@ -167,15 +167,15 @@ func TestArrivingOutranks(t *testing.T) {
 	s, clock, started := fakeQueue(t, 1, map[string]state.Priority{"long": {Remaining: 10}, "short": {Remaining: 1, Order: 1}})
 	me := s.entry("short")
 	*started = []string{"long"}
-	if _, f, _ := s.try(me); f != nil {
+	if _, f, _ := s.take(me); f != nil {
 		t.Fatal("took the one place while a task that outranks it was on its way to the queue")
 	}
 	*clock = clock.Add(arriveFor - time.Millisecond)
-	if _, f, _ := s.try(me); f != nil {
+	if _, f, _ := s.take(me); f != nil {
 		t.Fatal("took the place before the outranking task's arriveFor was up")
 	}
 	*clock = clock.Add(time.Millisecond)
-	k, f, _ := s.try(me)
+	k, f, _ := s.take(me)
 	if f == nil {
 		t.Fatalf("arriveFor (%s) is up and the place is still not taken", arriveFor)
 	}
@@ -188,7 +188,7 @@ func TestArrivingOutranks(t *testing.T) {
 	*started = []string{"long"}
 	os.MkdirAll(filepath.Join(s.root, filepath.FromSlash(state.RunningDir)), 0o755)
 	os.WriteFile(filepath.Join(s.root, filepath.FromSlash(state.RunningPath("long"))), []byte("{}"), 0o644)
-	if _, f, _ := s.try(s.entry("short")); f == nil {
+	if _, f, _ := s.take(s.entry("short")); f == nil {
 		t.Fatal("a task that runs already was counted as on its way to the queue")
 	} else {
 		f.Close()
@@ -212,17 +212,17 @@ func TestKeptPlaceLapses(t *testing.T) {
 		s.release(0, f, "link")
 		other := s.entry("other")
 		*clock = clock.Add(c.lapse - time.Millisecond)
-		if _, f, _ := s.try(other); f != nil {
+		if _, f, _ := s.take(other); f != nil {
 			t.Fatalf("started %v: the place kept for the link was taken by another task %s after it was kept", c.started, c.lapse-time.Millisecond)
 		}
-		if _, f, _ := s.try(s.entry("link")); f == nil {
+		if _, f, _ := s.take(s.entry("link")); f == nil {
 			t.Fatalf("started %v: the link did not get the place kept for it", c.started)
 		} else {
 			f.Close()
 		}
 		s.release(0, s.lock(0), "link")
 		*clock = clock.Add(c.lapse)
-		if _, f, _ := s.try(other); f == nil {
+		if _, f, _ := s.take(other); f == nil {
 			t.Fatalf("started %v: the place kept for the link is still kept %s after", c.started, c.lapse)
 		} else {
 			f.Close()
@@ -253,7 +253,7 @@ func TestKeptPlacesLapse(t *testing.T) {
 	// Both places kept for the same task: one of them is free.
 	keep(s, 0, "heir", "run-2")
 	keep(s, 1, "heir", "run-2")
-	k, f, _ := s.try(me)
+	k, f, _ := s.take(me)
 	if f == nil {
 		t.Fatal("two places kept for one task: neither is free")
 	}
@@ -265,7 +265,7 @@ func TestKeptPlacesLapse(t *testing.T) {
 	keep(s, 1, "busy", "run-2")
 	os.MkdirAll(filepath.Join(root, filepath.FromSlash(state.RunningDir)), 0o755)
 	os.WriteFile(filepath.Join(root, filepath.FromSlash(state.RunningPath("busy"))), []byte("{}"), 0o644)
-	if k, f, _ := s.try(me); f == nil || k != 1 {
+	if k, f, _ := s.take(me); f == nil || k != 1 {
 		t.Fatalf("the place kept for a running task: got place %d (%v); want 1", k, f != nil)
 	} else {
 		f.Close()
@@ -274,13 +274,13 @@ func TestKeptPlacesLapse(t *testing.T) {
 
 	// A place kept in another run is free; one kept in this run is not.
 	keep(s, 1, "link", "run-1")
-	if k, f, _ := s.try(me); f == nil || k != 1 {
+	if k, f, _ := s.take(me); f == nil || k != 1 {
 		t.Fatalf("the place kept in an earlier run: got place %d (%v); want 1", k, f != nil)
 	} else {
 		f.Close()
 	}
 	keep(s, 1, "link", "run-2")
-	if _, f, _ := s.try(me); f != nil {
+	if _, f, _ := s.take(me); f != nil {
 		t.Fatal("a place kept in this run for a link of a chain was taken by another task")
 	}
 }
