@@ -6,7 +6,7 @@
 //
 //   - One edge per task, running `.paraider/bin/paraider exec ID`, in no
 //     pool: exec holds one of the plan's jobs places while its agent runs,
-//     handed out longest chain first (runner/slots.go), from the ranks gen
+//     handed out longest chain first (runner/places.go), from the ranks gen
 //     writes to .paraider/sched. No message or user path reaches
 //     /bin/sh: exec reads the frozen spec.
 //   - A task's edge builds a stamp from its spec file, its read files and

@@ -158,7 +158,7 @@ func (g *Graph) ninjaRules(nw *ninja.Writer, self string) {
 		ninja.Binding{Key: "description", Value: "task $id"},
 		// No pool: paraider exec holds one of the plan's jobs places
 		// while its agent runs, handed out in critical-path order
-		// (runner/slots.go), which a Ninja pool cannot do.
+		// (runner/places.go), which a Ninja pool cannot do.
 		// exec rewrites the stamp only when the task's files changed, so
 		// dependents of a task that produced the same bytes do not run.
 		ninja.Binding{Key: "restat", Value: "1"})

@@ -134,21 +134,21 @@ type changesResult struct {
 }
 
 // Create snapshots the main tree and checks the snapshot out in a worktree
-// for the attempt name (a task id and attempt number). Worktrees are slots
-// of a pool, reused from one attempt to the next: checking out a new
-// snapshot in a used slot touches only the files that differ, where a new
-// worktree writes every file of the repository. A reused slot is first
+// for the attempt name (a task id and attempt number). Worktrees come from
+// a pool (slot-N), reused from one attempt to the next: checking out a new
+// snapshot in a used worktree touches only the files that differ, where a
+// new worktree writes every file of the repository. A reused worktree is first
 // cleaned of everything the last attempt left (untracked and ignored files,
 // processes still running in it), while the snapshot is made; with
 // setup.Dirty, the main tree's changed files are worked out from the
-// snapshot while the slot checks it out.
+// snapshot while the worktree checks it out.
 func (r *Repo) Create(ctx context.Context, name string, setup Setup) (*Worktree, error) {
-	w, reused, err := r.acquireSlot()
+	w, reused, err := r.acquireWorktree()
 	if err != nil {
 		return nil, err
 	}
 	// Cleaning before the checkout leaves the same tree as after it:
-	// what is untracked in the slot goes, and the checkout writes only
+	// what is untracked in the worktree goes, and the checkout writes only
 	// tracked files.
 	cleaned := make(chan error, 1)
 	if reused {
@@ -179,7 +179,7 @@ func (r *Repo) Create(ctx context.Context, name string, setup Setup) (*Worktree,
 	} else {
 		close(dirtyDone)
 	}
-	if err := r.checkoutSlot(ctx, w, reused, cleaned); err != nil {
+	if err := r.checkoutWorktree(ctx, w, reused, cleaned); err != nil {
 		<-dirtyDone
 		w.unlock()
 		return nil, err
@@ -194,10 +194,10 @@ func (r *Repo) Create(ctx context.Context, name string, setup Setup) (*Worktree,
 	return w, nil
 }
 
-// checkoutSlot checks the snapshot out into a warm slot (once cleaned)
+// checkoutWorktree checks the snapshot out into a warm worktree (once cleaned)
 // or, when it is new or git no longer knows it (pruned, damaged), into a
-// slot made afresh.
-func (r *Repo) checkoutSlot(ctx context.Context, w *Worktree, reused bool, cleaned <-chan error) error {
+// worktree made afresh.
+func (r *Repo) checkoutWorktree(ctx context.Context, w *Worktree, reused bool, cleaned <-chan error) error {
 	if reused {
 		err := <-cleaned
 		if err == nil {
@@ -210,8 +210,8 @@ func (r *Repo) checkoutSlot(ctx context.Context, w *Worktree, reused bool, clean
 		r.worktreeCmd(ctx, "prune")
 	}
 	// Registered under the repository's lock, checked out outside it: a
-	// new slot writes every file of the repository, and the other
-	// attempts making slots need not wait for that. -f: the slot may
+	// new worktree writes every file of the repository, and the other
+	// attempts making worktrees need not wait for that. -f: the worktree may
 	// still be registered with git while its directory is gone
 	// (.paraider/ removed by hand or by git clean).
 	if err := r.worktreeCmd(ctx, "add", "-f", "--no-checkout", "--detach", "--quiet", w.Dir, w.Base); err != nil {
@@ -222,12 +222,12 @@ func (r *Repo) checkoutSlot(ctx context.Context, w *Worktree, reused bool, clean
 
 // checkoutWorkers is how many processes a checkout that writes many files
 // uses (git's checkout.workers, from 100 files on): creating files is
-// slow on some file systems and faster in parallel (a new slot of 5,000
+// slow on some file systems and faster in parallel (a new worktree of 5,000
 // files here: 5.6-6.6 s with one, 1.1-2.1 s with 16).
 const checkoutWorkers = "16"
 
-// checkout puts the slot on its snapshot: the files that differ from what
-// it holds, or every file of a new slot.
+// checkout puts the worktree on its snapshot: the files that differ from what
+// it holds, or every file of a new worktree.
 func (w *Worktree) checkout(ctx context.Context) error {
 	_, err := w.repo.git(ctx, w.Dir, nil, "-c", "checkout.workers="+checkoutWorkers, "checkout", "--quiet", "--detach", "--force", w.Base)
 	return err
@@ -291,7 +291,7 @@ func (w *Worktree) setup(s Setup) error {
 	return nil
 }
 
-// Release gives the slot back to the pool. Prune removes free slots when
+// Release gives the worktree back to the pool. Prune removes free worktrees when
 // a run ends.
 func (w *Worktree) Release() {
 	w.wait()

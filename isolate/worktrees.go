@@ -18,8 +18,8 @@ import (
 	"github.com/paraider/paraider/state"
 )
 
-// acquireSlot locks a free slot of the pool, or makes a new one.
-func (r *Repo) acquireSlot() (w *Worktree, reused bool, err error) {
+// acquireWorktree locks a free worktree of the pool, or makes a new one.
+func (r *Repo) acquireWorktree() (w *Worktree, reused bool, err error) {
 	dir := filepath.Join(r.State, "worktrees")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, false, err
@@ -124,8 +124,8 @@ func (r *Repo) worktrees(prefix string) ([]string, error) {
 	return out, nil
 }
 
-// slotNumber is N of a slot-N worktree; a large number for others.
-func slotNumber(wt string) int {
+// worktreeNumber is N of a slot-N worktree; a large number for others.
+func worktreeNumber(wt string) int {
 	n, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(wt), "slot-"))
 	if err != nil || !strings.HasPrefix(filepath.Base(wt), "slot-") {
 		return 1 << 30
@@ -138,9 +138,9 @@ func kept(wt string) bool {
 	return err == nil
 }
 
-// Prune removes the pool's free slots but the first warm ones, and
+// Prune removes the pool's free worktrees but the first warm ones, and
 // processes still running in them: at the end of a run (the report,
-// paraider run), which keeps as many warm slots as the plan's jobs, so
+// paraider run), which keeps as many warm worktrees as the plan's jobs, so
 // that the next run's first attempts do not each check out the whole
 // repository again; and for paraider clean, which keeps none. Slots
 // attempts hold stay. With all, kept worktrees go too.
@@ -152,11 +152,11 @@ func (r *Repo) Prune(all bool, warm int) error {
 	if err != nil {
 		return err
 	}
-	sort.Slice(wts, func(i, j int) bool { return slotNumber(wts[i]) < slotNumber(wts[j]) })
+	sort.Slice(wts, func(i, j int) bool { return worktreeNumber(wts[i]) < worktreeNumber(wts[j]) })
 	for _, wt := range wts {
-		if !kept(wt) && slotNumber(wt) < warm {
+		if !kept(wt) && worktreeNumber(wt) < warm {
 			// What the last attempt left running, unless an attempt
-			// holds the slot now (another run's, or a plain ninja's):
+			// holds the worktree now (another run's, or a plain ninja's):
 			// its agent is not ours to stop.
 			if lock, err := lockFile(context.Background(), wt+".lock", false); err == nil {
 				killIn(wt)
@@ -227,8 +227,8 @@ func killIn(dir string) {
 	}
 }
 
-// PruneAt removes the worktree pool's free slots (and with all, the
-// kept worktrees, and the warm slots a run leaves: as many as the plan's
+// PruneAt removes the worktree pool's free worktrees (and with all, the
+// kept worktrees, and the warm worktrees a run leaves: as many as the plan's
 // jobs); outside git there are none.
 func PruneAt(root string, all bool) error {
 	repo, err := Open(root)

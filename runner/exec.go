@@ -367,8 +367,8 @@ type runner struct {
 	// plan otherwise, once read (schedule).
 	run   *state.Run
 	sched *state.SchedView
-	// slots are the run's places, once opened (places).
-	slots *slots
+	// queue are the run's places, once opened (places).
+	queue *placeQueue
 	// main is the repository around the plan, for watching the main tree;
 	// nil outside git.
 	main       *isolate.Repo
@@ -396,12 +396,12 @@ func (r *runner) runInfo() *state.Run {
 }
 
 // places is the run's places to run an agent in, opened once.
-func (r *runner) places() *slots {
-	if r.slots == nil {
+func (r *runner) places() *placeQueue {
+	if r.queue == nil {
 		sched := r.schedule()
-		r.slots = newSlots(r.root, sched.Jobs, sched.Rank)
+		r.queue = newPlaceQueue(r.root, sched.Jobs, sched.Rank)
 	}
-	return r.slots
+	return r.queue
 }
 
 // forgetPlace gives up a place kept for this task by the one before it in

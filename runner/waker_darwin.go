@@ -12,7 +12,7 @@ import (
 // wakeNext), through kqueue: the entry's time changes (NOTE_ATTRIB), or
 // it is written, renamed over or removed. Should kqueue fail, the task
 // polls (pollWaker); should a wake-up be missed, the task looks again
-// after slotPoll all the same.
+// after placePoll all the same.
 type kqueueWaker struct {
 	kq, fd int
 }

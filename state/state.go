@@ -45,7 +45,7 @@ const (
 	BinPath    = Dir + "/bin/paraider" // the binary Ninja runs
 	LedgerPath = Dir + "/ledger.jsonl" // every attempt's cost, appended
 	RunningDir = Dir + "/running"      // one file per task running now
-	SlotsDir   = Dir + "/slots"        // the places agents run in, and the queue for them
+	PlacesDir   = Dir + "/slots"        // the places agents run in, and the queue for them
 	// DurationsPath keeps each task's working time, from its last
 	// success, across a reset (see Layout.KeepDurations).
 	DurationsPath = Dir + "/durations.json"

@@ -1,7 +1,7 @@
 // Package drive runs Ninja again, inside the Ninja that a plain `ninja`
 // started, with a -j that lets the plan's agents run as its jobs says.
 //
-// paraider's places queue (runner/slots.go) holds the agents to jobs and
+// paraider's places queue (runner/places.go) holds the agents to jobs and
 // picks the longest chain first, which needs Ninja to start more tasks
 // than jobs: the ones waiting for a place wait in the queue, where the
 // chain goes first. Ninja's own -j is ncpu+2 (3 on two cores), below jobs

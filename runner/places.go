@@ -16,7 +16,7 @@ import (
 	"github.com/paraider/paraider/state"
 )
 
-// # Slots
+// # Places
 //
 // At most jobs agents run at once, as the plan says; paraider, not Ninja,
 // hands out the places, in the order of the critical path. A Ninja pool
@@ -29,8 +29,9 @@ import (
 // link outranks every waiting task (the link is not waiting yet: Ninja
 // starts it only once this task's process has exited).
 //
-// A place is a flock on .paraider/slots/slot-N.lock; a waiting task holds
-// a flock on its queue entry, so that a killed one drops out by itself.
+// A place is a flock on .paraider/slots/slot-N.lock (the files keep
+// their first name); a waiting task holds a flock on its queue entry, so
+// that a killed one drops out by itself.
 //
 // A waiting task sleeps until its own entry is touched (inotify on Linux,
 // a look at its time every 5 ms on macOS): a task giving a place back
@@ -42,11 +43,11 @@ import (
 // queue and at Ninja's processes: with 40 tasks waiting, a third of the
 // run's CPU.
 
-// slotPoll is how often a waiting task looks again without being woken:
+// placePoll is how often a waiting task looks again without being woken:
 // a place given back wakes the next waiting task at once; the poll is for
 // what no wake-up announces (a task killed with its place, a place kept
 // for a link that never came, a task on its way that never joined).
-var slotPoll = 100 * time.Millisecond
+var placePoll = 100 * time.Millisecond
 
 // handoffFor is how long a place handed to the next link of a chain waits
 // for it before anyone may take it: Ninja starts the link only once the
@@ -73,8 +74,8 @@ type reservation struct {
 	Until int64  `json:"until"`
 }
 
-// slots is the run's set of places.
-type slots struct {
+// placeQueue is the run's set of places.
+type placeQueue struct {
 	root string
 	dir  string
 	jobs int
@@ -110,13 +111,13 @@ type sleeper interface {
 // queue before the tasks it outranks stop waiting for it.
 const arriveFor = 2 * time.Second
 
-func openSlots(root string, jobs int) *slots {
-	return newSlots(root, jobs, state.Layout{Root: root}.Sched().Rank)
+func openSlots(root string, jobs int) *placeQueue {
+	return newPlaceQueue(root, jobs, state.Layout{Root: root}.Sched().Rank)
 }
 
-// newSlots is the run's places, with the ranks gen wrote (state.Sched).
-func newSlots(root string, jobs int, rank func(string) (state.Priority, bool)) *slots {
-	s := &slots{root: root, dir: filepath.Join(root, filepath.FromSlash(state.SlotsDir)), jobs: max(jobs, 1), run: state.CurrentRun(), ranks: rank,
+// newPlaceQueue is the run's places, with the ranks gen wrote (state.Sched).
+func newPlaceQueue(root string, jobs int, rank func(string) (state.Priority, bool)) *placeQueue {
+	s := &placeQueue{root: root, dir: filepath.Join(root, filepath.FromSlash(state.PlacesDir)), jobs: max(jobs, 1), run: state.CurrentRun(), ranks: rank,
 		seen: map[string]time.Time{}, ran: map[string]bool{}, names: map[int]string{},
 		now: time.Now, sleeper: func(entry string) sleeper { return newWaker(entry) }}
 	s.ninjaTasks = s.siblings
@@ -129,7 +130,7 @@ func newSlots(root string, jobs int, rank func(string) (state.Priority, bool)) *
 // is never seen as neither waiting nor running, which the others would
 // take for one still on its way to the queue, and wait for. The returned
 // release gives the place back, handing it to heir when heir is not "".
-func (s *slots) acquire(ctx context.Context, task string, took func()) (release func(heir string), err error) {
+func (s *placeQueue) acquire(ctx context.Context, task string, took func()) (release func(heir string), err error) {
 	if err := os.MkdirAll(filepath.Join(s.dir, "queue"), 0o755); err != nil {
 		return nil, err
 	}
@@ -176,7 +177,7 @@ func (s *slots) acquire(ctx context.Context, task string, took func()) (release 
 			wake = s.sleeper(entry)
 			continue
 		}
-		wake.wait(slotPoll)
+		wake.wait(placePoll)
 	}
 }
 
@@ -184,7 +185,7 @@ func (s *slots) acquire(ctx context.Context, task string, took func()) (release 
 // locked, renamed into place), so that no one takes it for a dead task's;
 // the lock holds while the returned file is open. The task's own lock
 // keeps a second process of the same task out.
-func (s *slots) join(task string, me queueEntry) (*os.File, error) {
+func (s *placeQueue) join(task string, me queueEntry) (*os.File, error) {
 	qf, err := os.CreateTemp(filepath.Join(s.dir, "queue"), "."+task+".tmp*")
 	if err != nil {
 		return nil, err
@@ -214,7 +215,7 @@ func (s *slots) join(task string, me queueEntry) (*os.File, error) {
 // once may both find their heir ready), or when it was kept in another
 // run (a run that starts within a second of the last would otherwise
 // lose that place for a second).
-func (s *slots) take(me queueEntry) (slot int, f *os.File, more bool) {
+func (s *placeQueue) take(me queueEntry) (slot int, f *os.File, more bool) {
 	now := s.now().UnixNano()
 	var free []int
 	kept := map[string]bool{} // tasks a place is kept for: they need no other
@@ -256,7 +257,7 @@ func (s *slots) take(me queueEntry) (slot int, f *os.File, more bool) {
 }
 
 // anyFree reports whether a place is free now (kept ones count).
-func (s *slots) anyFree() bool {
+func (s *placeQueue) anyFree() bool {
 	for k := 0; k < s.jobs; k++ {
 		if f := s.lock(k); f != nil {
 			f.Close()
@@ -268,7 +269,7 @@ func (s *slots) anyFree() bool {
 
 // lock takes place k if it is free; nil when it is not. The lock file is
 // opened read-only: closing it wakes no one (inotify sees only writes).
-func (s *slots) lock(k int) *os.File {
+func (s *placeQueue) lock(k int) *os.File {
 	f, err := state.OpenOwn(s.lockPath(k), os.O_RDONLY|os.O_CREATE)
 	if state.NotOwn(err) {
 		// Junk in paraider's own place (a link, a FIFO): made anew.
@@ -291,7 +292,7 @@ func (s *slots) lock(k int) *os.File {
 // rank each time a place falls free, so this is kept to a listing of the
 // queue and of Ninja's children: an entry is opened only to see whether
 // its task still lives, and only while the count is below limit.
-func (s *slots) rank(me queueEntry, kept map[string]bool, limit int) int {
+func (s *placeQueue) rank(me queueEntry, kept map[string]bool, limit int) int {
 	rank := 0
 	entries := s.queued()
 	queued := make(map[string]bool, len(entries))
@@ -325,7 +326,7 @@ func (s *slots) rank(me queueEntry, kept map[string]bool, limit int) int {
 }
 
 // entry is task's place in the queue, from the ranks gen wrote.
-func (s *slots) entry(task string) queueEntry {
+func (s *placeQueue) entry(task string) queueEntry {
 	p, _ := s.ranks(task)
 	return queueEntry{Task: task, Priority: p.Remaining, Order: p.Order}
 }
@@ -334,7 +335,7 @@ func (s *slots) entry(task string) queueEntry {
 // again: it touches the task's queue entry, which the task watches. The
 // others need not look: the woken one outranks them, and passes the
 // wake-up on should it find more than one place free.
-func (s *slots) wakeNext() {
+func (s *placeQueue) wakeNext() {
 	if w, ok := s.top(); ok {
 		s.wake(w.Task)
 	}
@@ -342,17 +343,19 @@ func (s *slots) wakeNext() {
 
 // wake touches task's queue entry, which the waiting task watches (by the
 // file's time: the real clock's, whatever the queue's says).
-func (s *slots) wake(task string) {
+func (s *placeQueue) wake(task string) {
 	now := time.Now()
 	os.Chtimes(s.entryPath(task), now, now)
 }
 
-func (s *slots) entryPath(task string) string { return filepath.Join(s.dir, "queue", task+".json") }
+func (s *placeQueue) entryPath(task string) string {
+	return filepath.Join(s.dir, "queue", task+".json")
+}
 
 // arriving reports whether task, whose paraider exec the same Ninja has
 // started beside this one, is on its way to the queue: it neither waits
 // there nor runs, and was first seen less than arriveFor ago.
-func (s *slots) arriving(task string, now time.Time) bool {
+func (s *placeQueue) arriving(task string, now time.Time) bool {
 	if s.ran[task] {
 		return false
 	}
@@ -373,7 +376,7 @@ func (s *slots) arriving(task string, now time.Time) bool {
 
 // started reports whether Ninja has started task: it waits in the queue,
 // or its paraider exec is on its way there.
-func (s *slots) started(task string) bool {
+func (s *placeQueue) started(task string) bool {
 	if _, err := os.Stat(s.entryPath(task)); err == nil {
 		return true
 	}
@@ -382,7 +385,7 @@ func (s *slots) started(task string) bool {
 
 // siblings lists the tasks of the paraider exec processes that the same
 // Ninja has started, beside this one.
-func (s *slots) siblings() []string {
+func (s *placeQueue) siblings() []string {
 	ninja, self := os.Getppid(), os.Getpid()
 	pids, _ := proctab.Children(ninja)
 	var out []string
@@ -408,7 +411,7 @@ func (s *slots) siblings() []string {
 }
 
 // running reports whether task has a place: it said so in running/.
-func (s *slots) running(task string) bool {
+func (s *placeQueue) running(task string) bool {
 	_, err := os.Stat(filepath.Join(s.root, filepath.FromSlash(state.RunningPath(task))))
 	return err == nil
 }
@@ -424,7 +427,7 @@ func outranks(a, b queueEntry) bool {
 // entries' names and the ranks gen wrote (an entry of a task gen did not
 // rank, from a plan generated since, is read). Entries of tasks that died
 // are among them: see alive.
-func (s *slots) queued() []queueEntry {
+func (s *placeQueue) queued() []queueEntry {
 	dir := filepath.Join(s.dir, "queue")
 	entries, _ := os.ReadDir(dir)
 	out := make([]queueEntry, 0, len(entries))
@@ -451,7 +454,7 @@ func (s *slots) queued() []queueEntry {
 
 // alive reports whether task still waits in the queue: its process holds
 // the entry's lock. The entry of a task that died is removed.
-func (s *slots) alive(task string) bool {
+func (s *placeQueue) alive(task string) bool {
 	p := s.entryPath(task)
 	f, err := state.OpenOwn(p, os.O_RDONLY)
 	if state.NotOwn(err) {
@@ -472,7 +475,7 @@ func (s *slots) alive(task string) bool {
 
 // top is the highest-ranked task waiting for a place; false when none
 // waits.
-func (s *slots) top() (queueEntry, bool) {
+func (s *placeQueue) top() (queueEntry, bool) {
 	for _, w := range s.queued() {
 		if s.alive(w.Task) {
 			return w, true
@@ -487,7 +490,7 @@ func (s *slots) top() (queueEntry, bool) {
 // and a chain held back at a tie ends later (six short tasks of half a
 // unit beside a chain of three: 3.5 units instead of 3 when the short
 // ones win the ties). The next waiting task is woken.
-func (s *slots) release(k int, f *os.File, heir string) {
+func (s *placeQueue) release(k int, f *os.File, heir string) {
 	if heir != "" {
 		if w, waiting := s.top(); !waiting || w.Priority <= s.entry(heir).Priority {
 			now := s.now()
@@ -511,7 +514,7 @@ func sleeping() {
 }
 
 // forget drops places kept for task: it needs none (it was up to date).
-func (s *slots) forget(task string) {
+func (s *placeQueue) forget(task string) {
 	for k := 0; k < s.jobs; k++ {
 		var res reservation
 		if state.ReadJSON(s.reservePath(k), &res) == nil && res.Task == task && os.Remove(s.reservePath(k)) == nil {
@@ -520,7 +523,9 @@ func (s *slots) forget(task string) {
 	}
 }
 
-func (s *slots) lockPath(k int) string { return filepath.Join(s.dir, fmt.Sprintf("slot-%d.lock", k)) }
-func (s *slots) reservePath(k int) string {
+func (s *placeQueue) lockPath(k int) string {
+	return filepath.Join(s.dir, fmt.Sprintf("slot-%d.lock", k))
+}
+func (s *placeQueue) reservePath(k int) string {
 	return filepath.Join(s.dir, fmt.Sprintf("slot-%d.reserved", k))
 }

@@ -52,8 +52,8 @@ func TestWakerWakes(t *testing.T) {
 // taken at once, not one after the other). Each task holds its place
 // until the test has seen the pair; nothing here waits on a clock.
 func TestSlotsWakeUps(t *testing.T) {
-	defer func(d time.Duration) { slotPoll = d }(slotPoll)
-	slotPoll = time.Hour
+	defer func(d time.Duration) { placePoll = d }(placePoll)
+	placePoll = time.Hour
 	slept := make(chan struct{}, 100)
 	asleep = func() { slept <- struct{}{} }
 	defer func() { asleep = nil }()
@@ -146,7 +146,7 @@ func TestSlotsWakeUps(t *testing.T) {
 
 // fakeQueue is a queue whose clock and whose tasks started by Ninja the
 // test sets by hand.
-func fakeQueue(t *testing.T, jobs int, prio map[string]state.Priority) (s *slots, clock *time.Time, started *[]string) {
+func fakeQueue(t *testing.T, jobs int, prio map[string]state.Priority) (s *placeQueue, clock *time.Time, started *[]string) {
 	t.Helper()
 	root := t.TempDir()
 	writeRanks(t, root, prio)
@@ -239,7 +239,7 @@ func TestKeptPlaceLapses(t *testing.T) {
 func TestKeptPlacesLapse(t *testing.T) {
 	root := t.TempDir()
 	now := time.Now()
-	keep := func(s *slots, k int, task, run string) {
+	keep := func(s *placeQueue, k int, task, run string) {
 		t.Helper()
 		if err := state.WriteJSON(s.reservePath(k), reservation{Task: task, Run: run, Since: now.UnixNano(), Until: now.Add(handoffFor).UnixNano()}); err != nil {
 			t.Fatal(err)
