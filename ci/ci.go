@@ -26,11 +26,11 @@ import (
 	"github.com/paraider/paraider/state"
 )
 
-// In is the artifact a task's job left, as the jobs after it find it.
-func In(id string) string { return gen.CIInDir + "/" + gen.ArtifactPrefix + id }
+// ArtifactIn is the artifact a task's job left, as the jobs after it find it.
+func ArtifactIn(id string) string { return gen.CIInDir + "/" + gen.ArtifactPrefix + id }
 
-// Out is what a task's job leaves.
-func Out(id string) string { return gen.CIOutDir + "/" + id }
+// ArtifactOut is what a task's job leaves.
+func ArtifactOut(id string) string { return gen.CIOutDir + "/" + id }
 
 // The files of a task's artifact.
 const (
@@ -41,9 +41,9 @@ const (
 
 // Job is one CI job's view of the plan.
 type Job struct {
-	Plan *plan.Plan
-	Lay  state.Layout
-	Exe  string // the paraider binary, for the Ninja file gen writes
+	Plan   *plan.Plan
+	Layout state.Layout
+	Exe    string // the paraider binary, for the Ninja file gen writes
 }
 
 // Open loads the plan and writes its specs, as `paraider gen` does.
@@ -60,7 +60,7 @@ func Open(planFile, exe string) (*Job, error) {
 	if _, err := gen.Generate(p, gen.Options{Output: filepath.Join(p.Root, state.Dir, "ci.ninja"), Force: true, Exe: exe}); err != nil {
 		return nil, err
 	}
-	return &Job{Plan: p, Lay: lay, Exe: exe}, nil
+	return &Job{Plan: p, Layout: lay, Exe: exe}, nil
 }
 
 // upstream is every task id needs, directly or not, in the order they
@@ -97,13 +97,13 @@ func (j *Job) Prepare(ctx context.Context, id string) (string, error) {
 	ups := j.upstream(id)
 	for _, d := range ups {
 		var res state.Result
-		if err := state.ReadJSON(j.Lay.Path(In(d)+"/"+ResultFile), &res); err != nil {
+		if err := state.ReadJSON(j.Layout.Path(ArtifactIn(d)+"/"+ResultFile), &res); err != nil {
 			return "", fmt.Errorf("task %s needs %s, whose result is not here (%v): did its job succeed, and did the artifacts download?", id, d, err)
 		}
 		if res.Status != state.StatusOK {
 			return "", fmt.Errorf("task %s needs %s, which failed: %s", id, d, res.Reason)
 		}
-		if err := j.applyOf(ctx, d, j.Lay.Path(In(d)+"/"+PatchFile)); err != nil {
+		if err := j.applyOf(ctx, d, j.Layout.Path(ArtifactIn(d)+"/"+PatchFile)); err != nil {
 			return "", fmt.Errorf("applying the patch of %s: %w", d, err)
 		}
 	}
@@ -114,10 +114,10 @@ func (j *Job) Prepare(ctx context.Context, id string) (string, error) {
 		}
 	}
 	var spec state.Spec
-	if err := state.ReadJSON(j.Lay.Path(state.SpecPath(id)), &spec); err != nil {
+	if err := state.ReadJSON(j.Layout.Path(state.SpecPath(id)), &spec); err != nil {
 		return "", err
 	}
-	h, err := state.InputHash(j.Lay.Root, &spec)
+	h, err := state.InputHash(j.Layout.Root, &spec)
 	if err != nil {
 		return "", err
 	}
@@ -148,7 +148,7 @@ func (j *Job) applyOf(ctx context.Context, id, patch string) error {
 		return err
 	}
 	if err := checkPatch(strings.TrimSpace(top), strings.TrimSpace(prefix), t.Files, numstat); err != nil {
-		return fmt.Errorf("artifact %s: %w; refused", filepath.Base(In(id)), err)
+		return fmt.Errorf("artifact %s: %w; refused", filepath.Base(ArtifactIn(id)), err)
 	}
 	return j.apply(ctx, patch)
 }
@@ -210,7 +210,7 @@ func (j *Job) Finish(ctx context.Context, id string, cached bool) error {
 	if t == nil {
 		return fmt.Errorf("no task %q in %s", id, j.Plan.File)
 	}
-	out := j.Lay.Path(Out(id))
+	out := j.Layout.Path(ArtifactOut(id))
 	if cached {
 		if _, err := os.Stat(filepath.Join(out, ResultFile)); err != nil {
 			return fmt.Errorf("the cache held no result for %s: %w", id, err)
@@ -221,7 +221,7 @@ func (j *Job) Finish(ctx context.Context, id string, cached bool) error {
 		return err
 	}
 	var res state.Result
-	if err := state.ReadJSON(j.Lay.Path(state.ResultPath(id)), &res); err != nil {
+	if err := state.ReadJSON(j.Layout.Path(state.ResultPath(id)), &res); err != nil {
 		now := time.Now().UTC()
 		res = state.Result{Task: id, Run: state.CurrentRun(), Status: state.StatusFailed, Started: now, Finished: now,
 			Reason: "the job failed before paraider exec recorded anything: see the job's log", Attempts: []state.Attempt{}}
@@ -233,7 +233,7 @@ func (j *Job) Finish(ctx context.Context, id string, cached bool) error {
 		if a.Log == "" {
 			continue
 		}
-		if data, err := os.ReadFile(j.Lay.Path(a.Log)); err == nil {
+		if data, err := os.ReadFile(j.Layout.Path(a.Log)); err == nil {
 			if err := os.WriteFile(filepath.Join(out, LogsDir, filepath.Base(a.Log)), data, 0o644); err != nil {
 				return err
 			}
@@ -268,7 +268,7 @@ func (j *Job) run(ctx context.Context, env []string, stdin string, args ...strin
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "git", args...)
-	cmd.Dir = j.Lay.Root
+	cmd.Dir = j.Layout.Root
 	cmd.Env = append(os.Environ(), env...)
 	if stdin != "" {
 		cmd.Stdin = strings.NewReader(stdin)

@@ -23,7 +23,7 @@ import (
 // failed.
 func (j *Job) Report(ctx context.Context, summary string, out io.Writer) error {
 	for _, t := range j.Plan.Topo() {
-		in := j.Lay.Path(In(t.ID))
+		in := j.Layout.Path(ArtifactIn(t.ID))
 		var res state.Result
 		if state.ReadJSON(filepath.Join(in, ResultFile), &res) != nil {
 			continue // its job did not run: not run
@@ -31,7 +31,7 @@ func (j *Job) Report(ctx context.Context, summary string, out io.Writer) error {
 		if err := checkArtifact(t.ID, &res); err != nil {
 			return fmt.Errorf("artifact %s: %w; refused", filepath.Base(in), err)
 		}
-		if err := state.WriteJSON(j.Lay.Path(state.ResultPath(t.ID)), res); err != nil {
+		if err := state.WriteJSON(j.Layout.Path(state.ResultPath(t.ID)), res); err != nil {
 			return err
 		}
 		logs, _ := os.ReadDir(filepath.Join(in, LogsDir))
@@ -41,7 +41,7 @@ func (j *Job) Report(ctx context.Context, summary string, out io.Writer) error {
 			if err != nil {
 				return fmt.Errorf("artifact %s: %w", filepath.Base(in), err)
 			}
-			if err := state.WriteFile(j.Lay.Path(state.Dir+"/logs/"+l.Name()), data, 0o644); err != nil {
+			if err := state.WriteFile(j.Layout.Path(state.Dir+"/logs/"+l.Name()), data, 0o644); err != nil {
 				return err
 			}
 		}
@@ -51,14 +51,14 @@ func (j *Job) Report(ctx context.Context, summary string, out io.Writer) error {
 			}
 		}
 	}
-	rep, err := report.Build(report.Options{Root: j.Lay.Root})
+	rep, err := report.Build(report.Options{Root: j.Layout.Root})
 	if err != nil {
 		return err
 	}
 	if rep.Failed+rep.Interrupted+rep.NotRun == 0 {
 		for _, c := range j.Plan.Checks {
 			// A failed check is in its record; the report says it.
-			runner.Check(ctx, c.Name, runner.Options{Root: j.Lay.Root, Out: out})
+			runner.Check(ctx, c.Name, runner.Options{Root: j.Layout.Root, Out: out})
 		}
 		// What the repairs changed is part of the change, as the tasks'
 		// patches are: staged, so that paraider.patch holds it.
@@ -67,7 +67,7 @@ func (j *Job) Report(ctx context.Context, summary string, out io.Writer) error {
 				return fmt.Errorf("staging the change of %s: %w", t.id, err)
 			}
 		}
-		if rep, err = report.Build(report.Options{Root: j.Lay.Root, Run: state.CurrentRun()}); err != nil {
+		if rep, err = report.Build(report.Options{Root: j.Layout.Root, Run: state.CurrentRun()}); err != nil {
 			return err
 		}
 	}
@@ -85,7 +85,7 @@ func (j *Job) Report(ctx context.Context, summary string, out io.Writer) error {
 // writeReports writes the report in every format and the whole change
 // into ReportDir, and the Markdown one into the job's summary.
 func (j *Job) writeReports(ctx context.Context, rep *report.Report, summary string) error {
-	dir := j.Lay.Path(gen.CIReportDir)
+	dir := j.Layout.Path(gen.CIReportDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -134,7 +134,7 @@ func (j *Job) keepRecords(dir string) error {
 		rels = append(rels, state.ResultPath(t.ID))
 	}
 	for _, rel := range rels {
-		data, err := os.ReadFile(j.Lay.Path(rel))
+		data, err := os.ReadFile(j.Layout.Path(rel))
 		if os.IsNotExist(err) {
 			continue
 		} else if err != nil {
@@ -167,11 +167,11 @@ func (j *Job) Push(ctx context.Context, branch string) error {
 	for _, t := range j.Plan.Topo() {
 		var res state.Result
 		var spec state.Spec
-		if state.ReadJSON(j.Lay.Path(state.ResultPath(t.ID)), &res) != nil || res.Status != state.StatusOK ||
-			state.ReadJSON(j.Lay.Path(state.SpecPath(t.ID)), &spec) != nil {
+		if state.ReadJSON(j.Layout.Path(state.ResultPath(t.ID)), &res) != nil || res.Status != state.StatusOK ||
+			state.ReadJSON(j.Layout.Path(state.SpecPath(t.ID)), &spec) != nil {
 			continue
 		}
-		patch := j.Lay.Path(In(t.ID) + "/" + PatchFile)
+		patch := j.Layout.Path(ArtifactIn(t.ID) + "/" + PatchFile)
 		if fi, err := os.Stat(patch); err != nil || fi.Size() == 0 {
 			continue // it changed nothing
 		}
@@ -222,8 +222,8 @@ func (j *Job) repaired() []repair {
 	for _, t := range j.Plan.Repairs() {
 		var res state.Result
 		var spec state.Spec
-		if state.ReadJSON(j.Lay.Path(state.ResultPath(t.ID)), &res) != nil || res.Status != state.StatusOK || len(res.FilesChanged) == 0 ||
-			state.ReadJSON(j.Lay.Path(state.SpecPath(t.ID)), &spec) != nil {
+		if state.ReadJSON(j.Layout.Path(state.ResultPath(t.ID)), &res) != nil || res.Status != state.StatusOK || len(res.FilesChanged) == 0 ||
+			state.ReadJSON(j.Layout.Path(state.SpecPath(t.ID)), &spec) != nil {
 			continue
 		}
 		out = append(out, repair{id: t.ID, files: res.FilesChanged, spec: &spec, res: &res})

@@ -201,7 +201,7 @@ func writeSpecs(p *plan.Plan, abs func(string) string, sum *Summary, written sta
 		switch {
 		case jobs[i].data == nil:
 		case jobs[i].isNew:
-			wrote[i], errs[i] = true, state.WriteNew(jobs[i].file, jobs[i].data)
+			wrote[i], errs[i] = true, state.WriteUnsynced(jobs[i].file, jobs[i].data)
 		default:
 			wrote[i], errs[i] = state.WriteIfChanged(jobs[i].file, jobs[i].data)
 		}

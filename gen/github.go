@@ -91,8 +91,8 @@ func jobIDs(g *Graph) map[string]string {
 	return ids
 }
 
-// q quotes a YAML scalar: a JSON string is a YAML string.
-func q(s string) string {
+// yamlQuote quotes a YAML scalar: a JSON string is a YAML string.
+func yamlQuote(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
@@ -140,7 +140,7 @@ func (w *ghWriter) header() {
 
 func (w *ghWriter) runsOn() string {
 	if g := w.o.Plan.GitHub; g != nil && g.RunsOn != "" {
-		return q(g.RunsOn)
+		return yamlQuote(g.RunsOn)
 	}
 	return "ubuntu-latest"
 }
@@ -160,7 +160,7 @@ func (w *ghWriter) install() {
 	if v == "" || v == "devel" || v == "(devel)" || strings.Contains(v, "+dirty") {
 		v = "latest"
 	}
-	w.step(step{name: "paraider", run: "command -v paraider >/dev/null || CGO_ENABLED=0 go install " + q("github.com/paraider/paraider/cmd/paraider@"+v)})
+	w.step(step{name: "paraider", run: "command -v paraider >/dev/null || CGO_ENABLED=0 go install " + yamlQuote("github.com/paraider/paraider/cmd/paraider@"+v)})
 }
 
 // taskJob writes one task's job.
@@ -168,7 +168,7 @@ func (w *ghWriter) taskJob(t GraphTask) {
 	pt := w.o.Plan.Task(t.ID)
 	id := w.ids[t.ID]
 	w.line(1, "%s:", id)
-	w.line(2, "name: %s", q(t.ID))
+	w.line(2, "name: %s", yamlQuote(t.ID))
 	needs := append([]string(nil), t.Needs...)
 	prev := w.o.Lanes.Prev[t.ID]
 	if prev != "" && !slices.Contains(needs, prev) {
@@ -204,7 +204,7 @@ func (w *ghWriter) taskJob(t GraphTask) {
 	key := "${{ steps.prep.outputs.key }}"
 	if len(t.Needs) > 0 {
 		w.step(step{name: "the tasks it needs", uses: "actions/download-artifact@v4",
-			with: [][2]string{{"pattern", q(ArtifactPrefix + "*")}, {"path", CIInDir}}})
+			with: [][2]string{{"pattern", yamlQuote(ArtifactPrefix + "*")}, {"path", CIInDir}}})
 	}
 	w.step(step{name: "prepare", id: "prep", run: w.paraider("ci prepare " + t.ID)})
 	w.step(step{name: "earlier result", id: "cache", uses: "actions/cache/restore@v4",
@@ -218,7 +218,7 @@ func (w *ghWriter) taskJob(t GraphTask) {
 	w.step(step{name: "keep for later runs", cond: "success() && " + cached + " != 'true'", uses: "actions/cache/save@v4",
 		with: [][2]string{{"path", out}, {"key", key}}})
 	w.step(step{name: "artifact", cond: "${{ !cancelled() }}", uses: "actions/upload-artifact@v4",
-		with: [][2]string{{"name", q(ArtifactPrefix + t.ID)}, {"path", out}, {"include-hidden-files", "true"}, {"if-no-files-found", "error"}}})
+		with: [][2]string{{"name", yamlQuote(ArtifactPrefix + t.ID)}, {"path", out}, {"include-hidden-files", "true"}, {"if-no-files-found", "error"}}})
 }
 
 // agent is the step that installs an agent when it is not on PATH.
@@ -228,7 +228,7 @@ func (w *ghWriter) agent(prof *agent.Profile) {
 	if install == "" {
 		install = "echo " + sh.Quote("paraider: "+bin+" is not on PATH: "+prof.Install) + " >&2; exit 1"
 	}
-	w.step(step{name: q("agent " + prof.Name), run: "command -v " + bin + " >/dev/null || { " + install + "; }"})
+	w.step(step{name: yamlQuote("agent " + prof.Name), run: "command -v " + bin + " >/dev/null || { " + install + "; }"})
 }
 
 // step is one step of a job; its values are YAML as written.
@@ -258,7 +258,7 @@ func (w *ghWriter) step(s step) {
 	if s.run != "" {
 		// Always a quoted scalar: a path holding " #" or ": " must not
 		// end the command or break the file.
-		w.line(4, "run: %s", q(s.run))
+		w.line(4, "run: %s", yamlQuote(s.run))
 	}
 }
 
@@ -325,7 +325,7 @@ func (w *ghWriter) reportJob() {
 		}
 	}
 	w.step(step{name: "the tasks' results", uses: "actions/download-artifact@v4",
-		with: [][2]string{{"pattern", q(ArtifactPrefix + "*")}, {"path", CIInDir}}})
+		with: [][2]string{{"pattern", yamlQuote(ArtifactPrefix + "*")}, {"path", CIInDir}}})
 	w.step(step{name: "checks and report", env: env, run: w.paraider("ci report")})
 	if p.GitHub != nil && p.GitHub.Push == "branch" {
 		w.step(step{name: "push the change", cond: "success()", run: w.paraider("ci push paraider/${{ github.run_number }}")})
@@ -358,13 +358,13 @@ func noExpressions(p *plan.Plan, planArg string) error {
 		if err != nil {
 			return err
 		}
-		for what, s := range map[string]string{"agent " + q(prof.Name) + "'s name": prof.Name, "agent " + q(prof.Name) + "'s install": prof.Install} {
+		for what, s := range map[string]string{"agent " + yamlQuote(prof.Name) + "'s name": prof.Name, "agent " + yamlQuote(prof.Name) + "'s install": prof.Install} {
 			if err := check(what, s); err != nil {
 				return err
 			}
 		}
 		for _, k := range prof.Keys {
-			if err := check("agent "+q(prof.Name)+"'s key variable", k); err != nil {
+			if err := check("agent "+yamlQuote(prof.Name)+"'s key variable", k); err != nil {
 				return err
 			}
 		}

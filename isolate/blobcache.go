@@ -112,7 +112,7 @@ func (c *blobCache) save(seen map[string]string) {
 	}
 	c.changed = false
 	if os.MkdirAll(filepath.Dir(c.path), 0o755) == nil {
-		state.WriteNew(c.path, encodeBlobs(c.entries))
+		state.WriteUnsynced(c.path, encodeBlobs(c.entries))
 	}
 }
 

@@ -139,7 +139,7 @@ func writeSuccess(name string, res *state.Result) error {
 	if err != nil {
 		return err
 	}
-	return state.WriteNew(name, append(b, '\n'))
+	return state.WriteUnsynced(name, append(b, '\n'))
 }
 
 // checkOnly runs the task's check on its files as they are, where an

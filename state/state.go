@@ -45,7 +45,7 @@ const (
 	BinPath    = Dir + "/bin/paraider" // the binary Ninja runs
 	LedgerPath = Dir + "/ledger.jsonl" // every attempt's cost, appended
 	RunningDir = Dir + "/running"      // one file per task running now
-	PlacesDir   = Dir + "/slots"        // the places agents run in, and the queue for them
+	PlacesDir  = Dir + "/slots"        // the places agents run in, and the queue for them
 	// DurationsPath keeps each task's working time, from its last
 	// success, across a reset (see Layout.KeepDurations).
 	DurationsPath = Dir + "/durations.json"
@@ -228,9 +228,9 @@ func WriteIfChanged(name string, data []byte) (bool, error) {
 	return true, writeFile(name, data, 0o644, false)
 }
 
-// WriteNew writes a file paraider can derive again that is known not to
+// WriteUnsynced writes a file paraider can derive again that is known not to
 // exist yet, atomically and without sync.
-func WriteNew(name string, data []byte) error { return writeFile(name, data, 0o644, false) }
+func WriteUnsynced(name string, data []byte) error { return writeFile(name, data, 0o644, false) }
 
 // WriteJSONUnsynced writes v as indented JSON, atomically against a kill
 // but not synced: for records whose loss in a power cut costs a
