@@ -14,9 +14,57 @@ import (
 	"github.com/paraider/paraider/state"
 )
 
-// settingKeys are the keys of Settings, which the plan and its tasks
-// both take (decoder.setting).
-var settingKeys = []string{"model", "agent", "timeout", "retries", "retry_delay", "env", "isolation", "undeclared"}
+// settingFields are the keys of Settings, which the plan and its tasks
+// both take: each key once, with how it is decoded and whether it changes
+// what a task does (its work, state.Spec.WorkHash: a task whose work
+// changed runs again; TestWorkFollowsSettingFields holds the hash to
+// this column).
+var settingFields = []struct {
+	name   string
+	work   bool
+	decode func(d *decoder, s *Settings, at *settingNodes, v *yaml.Node)
+}{
+	{"model", true, func(d *decoder, s *Settings, at *settingNodes, v *yaml.Node) {
+		at.model = v
+		s.Model, _ = d.model(v)
+	}},
+	{"agent", true, func(d *decoder, s *Settings, at *settingNodes, v *yaml.Node) {
+		at.agent = v
+		s.Agent, _ = d.str(v, "agent")
+	}},
+	{"timeout", false, func(d *decoder, s *Settings, _ *settingNodes, v *yaml.Node) {
+		if t, ok := d.duration(v, "timeout", MaxTimeout); ok {
+			s.Timeout = t
+		}
+	}},
+	{"retries", false, func(d *decoder, s *Settings, _ *settingNodes, v *yaml.Node) {
+		if r, ok := d.integer(v, "retries", 0, MaxRetries); ok {
+			s.Retries = r
+		}
+	}},
+	{"retry_delay", false, func(d *decoder, s *Settings, _ *settingNodes, v *yaml.Node) {
+		if t, ok := d.duration(v, "retry_delay", MaxRetryDelay); ok {
+			s.RetryDelay = t
+		}
+	}},
+	{"env", false, func(d *decoder, s *Settings, _ *settingNodes, v *yaml.Node) { s.Env = d.strMap(v, "env") }},
+	{"isolation", false, func(d *decoder, s *Settings, at *settingNodes, v *yaml.Node) {
+		at.isolation = v
+		s.Isolation = choice(d, v, "isolation", state.Isolations)
+	}},
+	{"undeclared", false, func(d *decoder, s *Settings, _ *settingNodes, v *yaml.Node) {
+		s.Undeclared = choice(d, v, "undeclared", state.UndeclaredModes)
+	}},
+}
+
+// settingKeys are the names of settingFields.
+var settingKeys = func() []string {
+	var names []string
+	for _, f := range settingFields {
+		names = append(names, f.name)
+	}
+	return names
+}()
 
 var planKeys = append([]string{"version", "jobs", "agents", "keep_failed", "worktree", "budget", "redact", "tasks", "checks", "check_timeout", "compare_price", "github", "commit"}, settingKeys...)
 
@@ -39,36 +87,13 @@ type settingNodes struct {
 // setting decodes a key of Settings, at the plan's level or a task's, into
 // s; false when key is not one of them.
 func (d *decoder) setting(s *Settings, at *settingNodes, key string, v *yaml.Node) bool {
-	switch key {
-	case "model":
-		at.model = v
-		s.Model, _ = d.model(v)
-	case "agent":
-		at.agent = v
-		s.Agent, _ = d.str(v, "agent")
-	case "timeout":
-		if t, ok := d.duration(v, "timeout", MaxTimeout); ok {
-			s.Timeout = t
+	for _, f := range settingFields {
+		if f.name == key {
+			f.decode(d, s, at, v)
+			return true
 		}
-	case "retries":
-		if r, ok := d.integer(v, "retries", 0, MaxRetries); ok {
-			s.Retries = r
-		}
-	case "retry_delay":
-		if t, ok := d.duration(v, "retry_delay", MaxRetryDelay); ok {
-			s.RetryDelay = t
-		}
-	case "env":
-		s.Env = d.strMap(v, "env")
-	case "isolation":
-		at.isolation = v
-		s.Isolation = choice(d, v, "isolation", state.Isolations)
-	case "undeclared":
-		s.Undeclared = choice(d, v, "undeclared", state.UndeclaredModes)
-	default:
-		return false
 	}
-	return true
+	return false
 }
 
 // planFields decodes the plan's own keys; the tasks are left for tasks.

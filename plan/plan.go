@@ -78,10 +78,10 @@ type Plan struct {
 
 // Settings are the keys a task inherits from the plan: written at the
 // plan's top level and overridden per task. A new inheritable key is a
-// field here, a case in decoder.setting (and its name in settingKeys),
-// and its schema entry; for paraider exec to see it, a field of
-// state.Spec and a line in gen's taskSpec; and if it changes what a task
-// does, a part of Spec.WorkHash: up to six edits (docs/contributing.md).
+// field here, an entry in settingFields (its name, whether it changes the
+// work, its decoder), and its schema entry; for paraider exec to see it,
+// a field of state.Spec and a line in gen's taskSpec; and if it changes
+// what a task does, a part of Spec.WorkHash (docs/contributing.md).
 type Settings struct {
 	Model      string
 	Agent      string
