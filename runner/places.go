@@ -396,18 +396,34 @@ func (s *placeQueue) siblings() []string {
 		name, ok := s.names[pid]
 		if !ok {
 			args, _ := proctab.Args(pid)
-			if len(args) < 3 || args[1] != "exec" {
+			if name, ok = execTask(args); !ok {
 				continue
 			}
 			// A pid reused within one wait keeps its first name (pids
 			// come round only after pid_max others): at worst a task
 			// waits arriveFor longer for one it takes to be on its way.
-			name = args[len(args)-1]
 			s.names[pid] = name
 		}
 		out = append(out, name)
 	}
 	return out
+}
+
+// execTask is the task of a paraider exec that Ninja started, from the
+// process's arguments: paraider's own (PATH exec ID), or the shell's
+// before it has become paraider (sh -c "exec PATH exec ID": on a busy
+// machine that can last long enough for a lower-ranked task to take the
+// place first).
+func execTask(args []string) (string, bool) {
+	if len(args) >= 3 && args[1] == "exec" {
+		return args[len(args)-1], true
+	}
+	if len(args) == 3 && args[1] == "-c" {
+		if f := strings.Fields(args[2]); len(f) == 4 && f[0] == "exec" && f[2] == "exec" {
+			return f[3], true
+		}
+	}
+	return "", false
 }
 
 // running reports whether task has a place: it said so in running/.

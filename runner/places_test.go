@@ -296,3 +296,24 @@ func writeRanks(t *testing.T, root string, prio map[string]state.Priority) {
 		t.Fatal(err)
 	}
 }
+
+// A paraider exec is known by its task whether Ninja's shell has become
+// paraider yet or not.
+func TestExecTask(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+		ok   bool
+	}{
+		{[]string{".paraider/bin/paraider", "exec", "c1"}, "c1", true},
+		{[]string{"/bin/sh", "-c", "exec .paraider/bin/paraider exec c1"}, "c1", true},
+		{[]string{"/bin/sh", "-c", "exec .paraider/bin/paraider check lint"}, "", false},
+		{[]string{"/bin/sh", "-c", "exec $paraider report --record"}, "", false},
+		{[]string{"ninja", "-j", "4"}, "", false},
+		{nil, "", false},
+	} {
+		if got, ok := execTask(tc.args); got != tc.want || ok != tc.ok {
+			t.Errorf("execTask(%q) = %q, %v; want %q, %v", tc.args, got, ok, tc.want, tc.ok)
+		}
+	}
+}
