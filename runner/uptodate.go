@@ -102,7 +102,7 @@ func (r *runner) upToDate(prev *state.Result) error {
 	r.forgetPlace()
 	var cur state.Result
 	latest := state.ReadJSON(r.lay.Path(state.ResultPath(prev.Task)), &cur) == nil && cur.Status == state.StatusOK && cur.Finished.Equal(prev.Finished)
-	if h := r.spec.Hash(); prev.SpecHash != h || !latest || cur.Check != prev.Check {
+	if h := r.specHash; prev.SpecHash != h || !latest || cur.Check != prev.Check {
 		prev.SpecHash = h
 		if err := state.WriteJSON(r.lay.Path(state.ResultPath(prev.Task)), prev); err != nil {
 			return err
