@@ -191,7 +191,7 @@ func (w *ghWriter) taskJob(t GraphTask) {
 	w.line(2, "runs-on: %s", w.runsOn())
 	// Every attempt may take its timeout, and the backoff between them;
 	// ten minutes for checkout, install and the artifacts.
-	minutes := int((time.Duration(pt.Retries+1)*pt.Timeout + time.Duration(pt.Retries)*5*time.Minute).Minutes()) + 10
+	minutes := int((time.Duration(pt.Retries+1)*time.Duration(pt.Timeout) + time.Duration(pt.Retries)*5*time.Minute).Minutes()) + 10
 	w.line(2, "timeout-minutes: %d", minutes)
 	w.line(2, "steps:")
 	w.line(3, "- uses: actions/checkout@v4")
@@ -307,7 +307,7 @@ func (w *ghWriter) reportJob() {
 	installed := map[string]bool{}
 	for _, t := range p.Repairs() {
 		// Each attempt, its backoff, and the checks again after it.
-		minutes += time.Duration(t.Retries+1)*(t.Timeout+time.Duration(len(p.Checks))*p.CheckTimeout) + time.Duration(t.Retries)*5*time.Minute
+		minutes += time.Duration(t.Retries+1)*(time.Duration(t.Timeout)+time.Duration(len(p.Checks))*p.CheckTimeout) + time.Duration(t.Retries)*5*time.Minute
 		for _, k := range w.secrets(t.ID) {
 			if !slices.Contains(env, [2]string{k, "${{ secrets." + k + " }}"}) {
 				env = append(env, [2]string{k, "${{ secrets." + k + " }}"})

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rhysd/actionlint"
 	"go.yaml.in/yaml/v3"
@@ -132,7 +133,7 @@ func TestGitHubWorkflowAuth(t *testing.T) {
 				}
 			}
 		}
-		if job.Timeout < int(task.Timeout.Minutes()) {
+		if job.Timeout < int(time.Duration(task.Timeout).Minutes()) {
 			t.Errorf("%s: timeout-minutes %d below its timeout %s", task.ID, job.Timeout, task.Timeout)
 		}
 	}

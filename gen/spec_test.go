@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"github.com/paraider/paraider/plan"
+	"github.com/paraider/paraider/state"
 )
 
 // Every setting a task inherits reaches its spec, which is all paraider
-// exec reads: a field of plan.Settings that taskSpec forgets would be a
-// key the plan takes and exec never sees. Each is set to a value other
-// than its default, on the task, and looked for in the spec.
+// exec reads: a setting that taskSpec forgot would be a key the plan takes
+// and exec never sees. Each is set to a value other than its default, on
+// the task, and looked for in the spec.
 func TestSpecCarriesEverySetting(t *testing.T) {
 	p, err := plan.Parse(filepath.Join(t.TempDir(), "p.yaml"), []byte(`version: 1
 model: m1
@@ -50,12 +51,12 @@ tasks:
 			t.Errorf("spec's %s = %v; want %v", name, got[name], w)
 		}
 	}
-	// The list above is every field of plan.Settings: a new one fails
-	// here until it is looked for in the spec.
-	st := reflect.TypeOf(plan.Settings{})
+	// The list above is every setting (state.Settings, which the spec
+	// embeds, and the agent): a new one fails here until it is looked for.
+	st := reflect.TypeOf(state.Settings{})
 	for i := range st.NumField() {
 		if _, ok := want[st.Field(i).Name]; !ok {
-			t.Errorf("plan.Settings.%s is not looked for in the spec: add it to this test, to state.Spec and to taskSpec", st.Field(i).Name)
+			t.Errorf("state.Settings.%s is not looked for in the spec: add it to this test", st.Field(i).Name)
 		}
 	}
 }

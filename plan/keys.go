@@ -34,7 +34,7 @@ var settingFields = []struct {
 	}},
 	{"timeout", false, func(d *decoder, s *Settings, _ *settingNodes, v *yaml.Node) {
 		if t, ok := d.duration(v, "timeout", MaxTimeout); ok {
-			s.Timeout = t
+			s.Timeout = state.Duration(t)
 		}
 	}},
 	{"retries", false, func(d *decoder, s *Settings, _ *settingNodes, v *yaml.Node) {
@@ -44,7 +44,7 @@ var settingFields = []struct {
 	}},
 	{"retry_delay", false, func(d *decoder, s *Settings, _ *settingNodes, v *yaml.Node) {
 		if t, ok := d.duration(v, "retry_delay", MaxRetryDelay); ok {
-			s.RetryDelay = t
+			s.RetryDelay = state.Duration(t)
 		}
 	}},
 	{"env", false, func(d *decoder, s *Settings, _ *settingNodes, v *yaml.Node) { s.Env = d.strMap(v, "env") }},

@@ -103,12 +103,11 @@ func Parse(file string, data []byte) (*Plan, error) {
 		Root:    filepath.Dir(file),
 		Version: 1,
 		Jobs:    DefaultJobs,
-		Settings: Settings{
-			Agent:      DefaultAgent,
-			Timeout:    DefaultTimeout,
+		Settings: Settings{Agent: DefaultAgent, Settings: state.Settings{
+			Timeout:    state.Duration(DefaultTimeout),
 			Retries:    DefaultRetries,
-			RetryDelay: DefaultRetryDelay,
-		},
+			RetryDelay: state.Duration(DefaultRetryDelay),
+		}},
 		byID: map[string]*Task{},
 	}
 	p.Sources = []string{filepath.Base(file)}

@@ -77,24 +77,15 @@ type Plan struct {
 }
 
 // Settings are the keys a task inherits from the plan: written at the
-// plan's top level and overridden per task. A new inheritable key is a
-// field here, an entry in settingFields (its name, whether it changes the
-// work, its decoder), and its schema entry; for paraider exec to see it,
-// a field of state.Spec and a line in gen's taskSpec; and if it changes
+// plan's top level and overridden per task. Those paraider exec reads are
+// state.Settings, which the spec embeds too; the agent is named here and
+// resolved to its profile in the spec. A new inheritable key is a field
+// of state.Settings, an entry in settingFields (its name, whether it
+// changes the work, its decoder), and its schema entry; if it changes
 // what a task does, a part of Spec.WorkHash (docs/contributing.md).
 type Settings struct {
-	Model      string
-	Agent      string
-	Timeout    time.Duration // per attempt
-	Retries    int           // retries after a failed attempt; -1 when not set
-	RetryDelay time.Duration // first backoff; doubles each retry
-	Env        map[string]string
-	// Isolation is "worktree" (each attempt in its own git worktree, the
-	// default in a git repository) or "none" (in place).
-	Isolation state.Isolation
-	// Undeclared says what happens to changes outside a task's files:
-	// "fail" the attempt (default) or "drop" them with a warning.
-	Undeclared state.Undeclared
+	state.Settings
+	Agent string // the agent's name: built in, or the plan's own
 }
 
 // inherit fills in what s leaves unset from parent; env is parent's

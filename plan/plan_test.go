@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/paraider/paraider/agent"
 	"github.com/paraider/paraider/state"
@@ -131,10 +132,10 @@ tasks:
   - {id: b, files: [y], message: m, model: m2, timeout: 90s, retries: 0, env: {B: task}}
 `)
 	a, b := p.Task("a"), p.Task("b")
-	if a.Model != "m1" || a.Timeout != DefaultTimeout || a.Retries != 1 || a.Agent != "aider" || p.Jobs != DefaultJobs {
+	if a.Model != "m1" || time.Duration(a.Timeout) != DefaultTimeout || a.Retries != 1 || a.Agent != "aider" || p.Jobs != DefaultJobs {
 		t.Errorf("a = %+v", a)
 	}
-	if b.Model != "m2" || b.Timeout.Seconds() != 90 || b.Retries != 0 {
+	if b.Model != "m2" || time.Duration(b.Timeout).Seconds() != 90 || b.Retries != 0 {
 		t.Errorf("b = %+v", b)
 	}
 	if b.Env["A"] != "plan" || b.Env["B"] != "task" {
@@ -250,7 +251,7 @@ checks:
 		t.Fatalf("checks = %+v", p.Checks)
 	}
 	test, types := p.Checks[1].Repair, p.Checks[2].Repair
-	if test == nil || test.ID != "repair-test" || test.Model != "m1" || test.Retries != 1 || test.Agent != "aider" || test.Timeout != DefaultTimeout {
+	if test == nil || test.ID != "repair-test" || test.Model != "m1" || test.Retries != 1 || test.Agent != "aider" || time.Duration(test.Timeout) != DefaultTimeout {
 		t.Errorf("repair-test = %+v", test)
 	}
 	if got := strings.Join(test.Files, ","); got != "src/a.ts,src/b.ts" {
@@ -262,7 +263,7 @@ checks:
 	if !strings.HasPrefix(test.Message, "make `npm test` pass\n") || !test.AllowUnchanged {
 		t.Errorf("repair-test message = %q, allow_unchanged %v", test.Message, test.AllowUnchanged)
 	}
-	if types.Model != "m3" || types.Retries != 3 || types.Timeout.Minutes() != 15 {
+	if types.Model != "m3" || types.Retries != 3 || time.Duration(types.Timeout).Minutes() != 15 {
 		t.Errorf("repair-types = %+v", types)
 	}
 	if got := strings.Join(types.Files, ","); got != "src/a.ts,src/b.ts,src/types.d.ts" {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/paraider/paraider/state"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -79,7 +80,7 @@ func (d *decoder) check(k, v *yaml.Node) *Check {
 // repair decodes a check's `repair:`: true, false, or a mapping of the
 // repair task's settings and extra files.
 func (d *decoder) repair(c *Check, k, v *yaml.Node) *Task {
-	t := &Task{ID: RepairID(c.Name), line: k.Line, col: k.Column, Settings: Settings{Retries: -1}}
+	t := &Task{ID: RepairID(c.Name), line: k.Line, col: k.Column, Settings: Settings{Settings: state.Settings{Retries: -1}}}
 	rn := &repairNodes{key: k}
 	switch v.Kind {
 	case yaml.ScalarNode:

@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/paraider/paraider/agent"
+	"github.com/paraider/paraider/state"
 )
 
 var taskKeys = append([]string{"id", "files", "read", "needs", "message", "message_file", "check", "allow_unchanged", "estimate"}, settingKeys...)
@@ -70,7 +71,7 @@ func (d *decoder) tasks(p *Plan, tasksNode *yaml.Node) map[*Task]*taskNodes {
 }
 
 func (d *decoder) task(p *Plan, n *yaml.Node) (*Task, *taskNodes) {
-	t := &Task{line: n.Line, col: n.Column, Settings: Settings{Retries: -1}}
+	t := &Task{line: n.Line, col: n.Column, Settings: Settings{Settings: state.Settings{Retries: -1}}}
 	tn := &taskNodes{}
 	var hasFiles, emptyFiles, hasMessage bool
 	var msgNode, msgFileNode *yaml.Node

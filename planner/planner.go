@@ -142,13 +142,15 @@ func (o Options) spec(ctx context.Context, root, draft string, base []byte) (*st
 	}
 	files, note := repoFiles(ctx, root, 20<<10)
 	spec := &state.Spec{
-		ID: TaskID, Files: []string{draft}, Message: message(o.Goal, draft, max(o.Jobs, 0), files, note, base), Model: defaultStr(o.Model, prof.Model),
-		Agent: *prof, Timeout: state.Duration(defaultDur(o.Timeout, 10*time.Minute)), Retries: o.Retries,
-		RetryDelay: state.Duration(2 * time.Second), Env: map[string]string{}, Redact: gen.RedactNames(nil, prof),
+		ID: TaskID, Files: []string{draft}, Message: message(o.Goal, draft, max(o.Jobs, 0), files, note, base),
+		Settings: state.Settings{Model: defaultStr(o.Model, prof.Model),
+			Timeout: state.Duration(defaultDur(o.Timeout, 10*time.Minute)), Retries: o.Retries,
+			RetryDelay: state.Duration(2 * time.Second), Env: map[string]string{},
+			Isolation: state.IsolationNone, Undeclared: state.UndeclaredFail},
+		Agent: *prof, Redact: gen.RedactNames(nil, prof),
 		Check: sh.Quote(o.Exe) + " -f " + sh.Quote(draft) + " validate",
 		// Every error validate printed goes back to the agent.
 		CheckTail: 400,
-		Isolation: state.IsolationNone, Undeclared: state.UndeclaredFail,
 	}
 	prefix := ""
 	if repo, err := isolate.Open(root); err == nil {

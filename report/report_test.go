@@ -25,7 +25,7 @@ func writeRun(t *testing.T, root string) {
 		t.Fatal(err)
 	}
 	for _, id := range run.Tasks {
-		spec := state.Spec{ID: id, Files: []string{id + ".txt"}, Message: "m", Model: "x"}
+		spec := state.Spec{ID: id, Files: []string{id + ".txt"}, Message: "m", Settings: state.Settings{Model: "x"}}
 		if err := state.WriteJSON(path(state.SpecPath(id)), spec); err != nil {
 			t.Fatal(err)
 		}
@@ -166,7 +166,7 @@ func TestStaleResultIsNotRun(t *testing.T) {
 	root := t.TempDir()
 	writeRun(t, root)
 	writeResult(t, root, "a", state.StatusOK, time.Now(), time.Second, 0)
-	spec := state.Spec{ID: "a", Files: []string{"a.txt"}, Message: "changed", Model: "x"}
+	spec := state.Spec{ID: "a", Files: []string{"a.txt"}, Message: "changed", Settings: state.Settings{Model: "x"}}
 	if err := state.WriteJSON(filepath.Join(root, state.SpecPath("a")), spec); err != nil {
 		t.Fatal(err)
 	}

@@ -23,9 +23,9 @@ func shSpec(t *testing.T, script string, retries int) string {
 		t.Fatal(err)
 	}
 	spec := state.Spec{
-		ID: "t", Files: []string{"out.txt"}, Message: "do the task", Model: "local/x",
-		Agent:   agent.Profile{Name: "sh", Command: "sh agent.sh {message_file}", Output: "aider"},
-		Timeout: state.Duration(time.Minute), Retries: retries, RetryDelay: state.Duration(time.Second),
+		ID: "t", Files: []string{"out.txt"}, Message: "do the task",
+		Settings: state.Settings{Model: "local/x", Timeout: state.Duration(time.Minute), Retries: retries, RetryDelay: state.Duration(time.Second)},
+		Agent:    agent.Profile{Name: "sh", Command: "sh agent.sh {message_file}", Output: "aider"},
 	}
 	if err := state.WriteJSON(filepath.Join(root, state.SpecPath("t")), spec); err != nil {
 		t.Fatal(err)

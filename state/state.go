@@ -67,32 +67,45 @@ const (
 // Its file changes exactly when the task's definition does, so Ninja reruns
 // the task then and only then.
 type Spec struct {
-	ID         string            `json:"id"`
-	Files      []string          `json:"files"`
-	Read       []string          `json:"read,omitempty"`
-	Deps       []string          `json:"deps,omitempty"`
-	Message    string            `json:"message"`
-	Model      string            `json:"model"`
-	Agent      agent.Profile     `json:"agent"`
-	Timeout    Duration          `json:"timeout"`
-	Retries    int               `json:"retries"`
-	RetryDelay Duration          `json:"retry_delay"`
-	Env        map[string]string `json:"env,omitempty"`
-	Check      string            `json:"check,omitempty"`
+	ID      string   `json:"id"`
+	Files   []string `json:"files"`
+	Read    []string `json:"read,omitempty"`
+	Deps    []string `json:"deps,omitempty"`
+	Message string   `json:"message"`
+	// Settings are those the task inherits from the plan.
+	Settings
+	Agent agent.Profile `json:"agent"`
+	Check string        `json:"check,omitempty"`
 	// CheckTail is how many of a failed check's last lines the next
 	// attempt is told; 20 when 0.
-	CheckTail      int        `json:"check_tail,omitempty"`
-	AllowUnchanged bool       `json:"allow_unchanged,omitempty"`
-	Isolation      Isolation  `json:"isolation"`
-	Undeclared     Undeclared `json:"undeclared"`
-	KeepFailed     bool       `json:"keep_failed,omitempty"`
-	Copy           []string   `json:"worktree_copy,omitempty"`
-	Link           []string   `json:"worktree_link,omitempty"`
-	MaxUntracked   int64      `json:"worktree_max_untracked,omitempty"` // bytes; 0 for the default
-	Budget         float64    `json:"budget,omitempty"`                 // dollars per run; 0 for none
+	CheckTail      int      `json:"check_tail,omitempty"`
+	AllowUnchanged bool     `json:"allow_unchanged,omitempty"`
+	KeepFailed     bool     `json:"keep_failed,omitempty"`
+	Copy           []string `json:"worktree_copy,omitempty"`
+	Link           []string `json:"worktree_link,omitempty"`
+	MaxUntracked   int64    `json:"worktree_max_untracked,omitempty"` // bytes; 0 for the default
+	Budget         float64  `json:"budget,omitempty"`                 // dollars per run; 0 for none
 	// Redact names variables whose values never reach a log or a report,
 	// besides those whose names look secret.
 	Redact []string `json:"redact,omitempty"`
+}
+
+// Settings are what a task inherits from its plan (a task may set its
+// own) and paraider exec reads from its spec: declared once, here. The
+// plan holds them with the agent's name (plan.Settings), the spec with
+// the agent's profile.
+type Settings struct {
+	Model      string            `json:"model"`
+	Timeout    Duration          `json:"timeout"` // per attempt
+	Retries    int               `json:"retries"` // after a failed attempt; -1 in a plan: not set
+	RetryDelay Duration          `json:"retry_delay"`
+	Env        map[string]string `json:"env,omitempty"`
+	// Isolation is "worktree" (each attempt in its own git worktree, the
+	// default in a git repository) or "none" (in place).
+	Isolation Isolation `json:"isolation"`
+	// Undeclared says what happens to changes outside a task's files:
+	// "fail" the attempt (the default) or "drop" them with a warning.
+	Undeclared Undeclared `json:"undeclared"`
 }
 
 // Priority is a task's rank for a place to run: its remaining critical
@@ -147,6 +160,9 @@ type Check struct {
 type Duration time.Duration
 
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// String is the duration as time.Duration writes it ("10m0s").
+func (d Duration) String() string { return time.Duration(d).String() }
 func (d *Duration) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {

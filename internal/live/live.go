@@ -224,7 +224,7 @@ func (l *View) block(st *report.Status) []string {
 		switch r.State {
 		case report.Running:
 			line := fmt.Sprintf("  %-16s %-8s attempt %d/%d  %s/%s", r.ID, t.Agent, r.Attempt, r.Of,
-				human.Duration(r.Elapsed.Round(time.Second)), human.Duration(t.Timeout))
+				human.Duration(r.Elapsed.Round(time.Second)), human.Duration(time.Duration(t.Timeout)))
 			if spent := r.Spent(); spent != "" {
 				line += "  " + spent
 			}
