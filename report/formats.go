@@ -481,3 +481,23 @@ func (r *Report) AppendMarkdown(path string) error {
 	}
 	return f.Close()
 }
+
+// Finish ends `paraider run` with the report of its run: printed to out,
+// added to a CI job's summary when $GITHUB_STEP_SUMMARY names one (a
+// failure to is said on errOut), and whether every task and check passed.
+func Finish(root, run string, out, errOut io.Writer) (ok bool, err error) {
+	rep, err := Build(Options{Root: root, Record: true, Run: run})
+	if err != nil {
+		return false, err
+	}
+	fmt.Fprintln(out)
+	if err := rep.WriteText(out); err != nil {
+		return false, err
+	}
+	if summary := os.Getenv("GITHUB_STEP_SUMMARY"); summary != "" {
+		if err := rep.AppendMarkdown(summary); err != nil {
+			fmt.Fprintf(errOut, "paraider: writing the job summary: %v\n", err)
+		}
+	}
+	return rep.OK(), nil
+}

@@ -82,7 +82,11 @@ func (c *RunCmd) Run(cli *CLI, env *Env) error {
 	} else if err != nil {
 		return err
 	}
-	ok, err := finishRun(env, root, runID)
+	// The worktrees go (but as many warm ones as jobs), then the report.
+	if err := isolate.PruneAt(root, false); err != nil {
+		fmt.Fprintf(env.Stderr, "paraider: removing worktrees: %v\n", err)
+	}
+	ok, err := report.Finish(root, runID, env.Stdout, env.Stderr)
 	switch {
 	case err != nil:
 		return err
@@ -185,26 +189,4 @@ func (c *RunCmd) ninjaArgs(p *plan.Plan) ([]string, error) {
 		args = append(args, "-v")
 	}
 	return append(args, targets...), nil
-}
-
-// finishRun prints the run's report (and adds it to a GitHub job's
-// summary) and frees the worktrees; ok says every task and check passed.
-func finishRun(env *Env, root, runID string) (ok bool, err error) {
-	rep, err := report.Build(report.Options{Root: root, Record: true, Run: runID})
-	if err != nil {
-		return false, err
-	}
-	if err := isolate.PruneAt(root, false); err != nil {
-		fmt.Fprintf(env.Stderr, "paraider: removing worktrees: %v\n", err)
-	}
-	fmt.Fprintln(env.Stdout)
-	if err := rep.WriteText(env.Stdout); err != nil {
-		return false, err
-	}
-	if summary := os.Getenv("GITHUB_STEP_SUMMARY"); summary != "" {
-		if err := rep.AppendMarkdown(summary); err != nil {
-			fmt.Fprintf(env.Stderr, "paraider: writing the job summary: %v\n", err)
-		}
-	}
-	return rep.OK(), nil
 }
