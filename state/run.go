@@ -136,8 +136,12 @@ func (e *UnknownTaskError) Hint() string { return "the tasks are: " + strings.Jo
 // *UnknownTaskError for the first that is not.
 func (r *Run) Known(ids []string) error {
 	all := r.IDs()
+	known := make(map[string]bool, len(all))
+	for _, id := range all {
+		known[id] = true
+	}
 	for _, id := range ids {
-		if !slices.Contains(all, id) {
+		if !known[id] {
 			return &UnknownTaskError{ID: id, Known: all}
 		}
 	}
