@@ -84,7 +84,7 @@ func BuildStatusOf(root string, now time.Time, specs *Specs) (*Status, error) {
 	// is stale), side by side; counted in the plan's order after.
 	rows := make([]StatusRow, len(tasks))
 	par.Each(len(tasks), func(i int) { rows[i] = sr.row(tasks[i]) })
-	rows = append(rows, repairRows(root, &run, sr.latest, now)...)
+	rows = append(rows, sr.repairRows(&run)...)
 	for _, row := range rows {
 		if row.State == Running {
 			st.Busy++
@@ -215,9 +215,7 @@ func (sr *statusReader) row(id string) StatusRow {
 	var spec state.Spec
 	switch {
 	case mark != nil:
-		row.State, row.Attempt, row.Of = Running, mark.Attempt, mark.Of
-		row.Elapsed = sr.now.Sub(mark.Started)
-		row.LastLine, row.SoFar = progress(sr.root, sr.path(mark.Log), sr.path(state.SpecPath(id)), mark.Started)
+		row = sr.runningRow(id, mark)
 	case res != nil && sr.spec(id, &spec):
 		row.Attempt, row.Of, row.Elapsed = len(res.Attempts), spec.Retries+1, res.Duration()
 		row.State, row.LastLine = sr.judged(&spec, res)
@@ -251,34 +249,36 @@ func (sr *statusReader) judged(spec *state.Spec, res *state.Result) (string, str
 	return UpToDate, ""
 }
 
+// runningRow is the row of a task whose attempt runs now.
+func (sr *statusReader) runningRow(id string, mark *state.Running) StatusRow {
+	row := StatusRow{ID: id, State: Running, Attempt: mark.Attempt, Of: mark.Of, Elapsed: sr.now.Sub(mark.Started)}
+	row.LastLine, row.SoFar = progress(sr.root, sr.path(mark.Log), sr.path(state.SpecPath(id)), mark.Started)
+	return row
+}
+
 // repairRows are the checks' repairs that run now or ran in the latest
 // run: a repair runs only when its check fails, so one that did not run
 // is not pending, and has no row.
-func repairRows(root string, run *state.Run, latest string, now time.Time) []StatusRow {
-	path := state.Layout{Root: root}.Path
+func (sr *statusReader) repairRows(run *state.Run) []StatusRow {
 	var rows []StatusRow
 	for _, c := range run.Checks {
 		if c.Repair == "" {
 			continue
 		}
-		row := StatusRow{ID: c.Repair}
-		var mark state.Running
-		var res state.Result
-		switch {
-		case state.ReadJSON(path(state.RunningPath(c.Repair)), &mark) == nil && alive(mark.PID):
-			row.State, row.Attempt, row.Of = Running, mark.Attempt, mark.Of
-			row.Elapsed = now.Sub(mark.Started)
-			row.LastLine, row.SoFar = progress(root, path(mark.Log), path(state.SpecPath(c.Repair)), mark.Started)
-		case state.ReadJSON(path(state.ResultPath(c.Repair)), &res) == nil && res.Run != "" && res.Run == latest:
-			row.State, row.Attempt, row.Elapsed = Done, len(res.Attempts), res.Duration()
-			switch {
-			case res.Status != state.StatusOK && res.Interrupted:
-				row.State = Interrupted
-			case res.Status != state.StatusOK:
-				row.State, row.LastLine = Failed, human.FirstLine(res.Reason)
-			}
-		default:
+		if mark := sr.mark(c.Repair); mark != nil {
+			rows = append(rows, sr.runningRow(c.Repair, mark))
 			continue
+		}
+		res := sr.result(c.Repair)
+		if res == nil || res.Run == "" || res.Run != sr.latest {
+			continue
+		}
+		row := StatusRow{ID: c.Repair, State: Done, Attempt: len(res.Attempts), Elapsed: res.Duration()}
+		switch {
+		case res.Status != state.StatusOK && res.Interrupted:
+			row.State = Interrupted
+		case res.Status != state.StatusOK:
+			row.State, row.LastLine = Failed, human.FirstLine(res.Reason)
 		}
 		rows = append(rows, row)
 	}
