@@ -209,10 +209,7 @@ func (w *ghWriter) taskJob(t GraphTask) {
 	w.step(step{name: "prepare", id: "prep", run: w.paraider("ci prepare " + t.ID)})
 	w.step(step{name: "earlier result", id: "cache", uses: "actions/cache/restore@v4",
 		with: [][2]string{{"path", out}, {"key", key}}})
-	var env [][2]string
-	for _, k := range w.secrets(t.ID) {
-		env = append(env, [2]string{k, "${{ secrets." + k + " }}"})
-	}
+	env := w.secretEnv(t.ID)
 	w.step(step{name: "run", cond: cached + " != 'true'", env: env, run: w.paraider("exec " + t.ID)})
 	w.step(step{name: "record", cond: "${{ !cancelled() }}", run: w.paraider("ci finish " + t.ID + " --cached=${{ " + cached + " == 'true' }}")})
 	w.step(step{name: "keep for later runs", cond: "success() && " + cached + " != 'true'", uses: "actions/cache/save@v4",
@@ -275,6 +272,20 @@ func (w *ghWriter) secrets(id string) []string {
 	return nil
 }
 
+// secretEnv is a step's environment: the keys the agents of these tasks
+// need, each once, from the repository's secrets.
+func (w *ghWriter) secretEnv(ids ...string) [][2]string {
+	var env [][2]string
+	for _, id := range ids {
+		for _, k := range w.secrets(id) {
+			if kv := [2]string{k, "${{ secrets." + k + " }}"}; !slices.Contains(env, kv) {
+				env = append(env, kv)
+			}
+		}
+	}
+	return env
+}
+
 // model is the model of a task or of a check's repair.
 func (w *ghWriter) model(id string) string {
 	if t := w.o.Plan.Task(id); t != nil {
@@ -303,17 +314,14 @@ func (w *ghWriter) reportJob() {
 	w.line(2, "if: ${{ !cancelled() }}")
 	w.line(2, "runs-on: %s", w.runsOn())
 	minutes := time.Duration(max(len(p.Checks), 1)) * p.CheckTimeout
-	var env [][2]string
-	installed := map[string]bool{}
+	var repairs []string
 	for _, t := range p.Repairs() {
 		// Each attempt, its backoff, and the checks again after it.
 		minutes += time.Duration(t.Retries+1)*(time.Duration(t.Timeout)+time.Duration(len(p.Checks))*p.CheckTimeout) + time.Duration(t.Retries)*5*time.Minute
-		for _, k := range w.secrets(t.ID) {
-			if !slices.Contains(env, [2]string{k, "${{ secrets." + k + " }}"}) {
-				env = append(env, [2]string{k, "${{ secrets." + k + " }}"})
-			}
-		}
+		repairs = append(repairs, t.ID)
 	}
+	env := w.secretEnv(repairs...)
+	installed := map[string]bool{}
 	w.line(2, "timeout-minutes: %d", int(minutes.Minutes())+10)
 	w.line(2, "steps:")
 	w.line(3, "- uses: actions/checkout@v4")
