@@ -31,7 +31,10 @@ import (
 //
 // A place is a flock on .paraider/slots/slot-N.lock (the files keep
 // their first name); a waiting task holds a flock on its queue entry, so
-// that a killed one drops out by itself.
+// that a killed one drops out by itself. Looking at the free places and
+// taking one is one step among the tasks (a flock on take.lock): two
+// tasks that looked at once would both take a place one of them should
+// have left to a higher-ranked task on its way.
 //
 // A waiting task sleeps until its own entry is touched (inotify on Linux,
 // a look at its time every 5 ms on macOS): a task giving a place back
@@ -216,6 +219,38 @@ func (s *placeQueue) join(task string, me queueEntry) (*os.File, error) {
 // run (a run that starts within a second of the last would otherwise
 // lose that place for a second).
 func (s *placeQueue) take(me queueEntry) (slot int, f *os.File, more bool) {
+	if !s.anyFree() {
+		return -1, nil, false
+	}
+	// Looking at the free places, working out this task's rank and
+	// taking a place is one step among the run's tasks: two that looked
+	// at once would both see the same places free and take them both,
+	// where the second should have left its place to a task that both
+	// count as on its way (seen under load, where the look at Ninja's
+	// processes takes milliseconds: two short tasks took both places as
+	// the run started, and the chain's head waited a whole round).
+	defer s.holdTaking()()
+	return s.takeNow(me)
+}
+
+// holdTaking waits for the run's other tasks to be done taking a place
+// (see take) and returns what lets them go on. Each holds it for a look
+// at the places, the queue and Ninja's processes: milliseconds, never a
+// wait. Where the lock cannot be had, places are taken without it.
+func (s *placeQueue) holdTaking() (done func()) {
+	f, err := state.OpenOwn(filepath.Join(s.dir, "take.lock"), os.O_RDONLY|os.O_CREATE)
+	if err != nil {
+		return func() {}
+	}
+	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX) != nil {
+		f.Close()
+		return func() {}
+	}
+	return func() { f.Close() }
+}
+
+// takeNow is take, with the other tasks held off.
+func (s *placeQueue) takeNow(me queueEntry) (slot int, f *os.File, more bool) {
 	now := s.now().UnixNano()
 	var free []int
 	kept := map[string]bool{} // tasks a place is kept for: they need no other

@@ -317,3 +317,67 @@ func TestExecTask(t *testing.T) {
 		}
 	}
 }
+
+// TestTakersOneAtATime: two tasks that look at the places at once cannot
+// both take one when only one of them may. Two short tasks, jobs 2, and a
+// chain's head that outranks both on its way to the queue. s2 sees both
+// places free and is stopped in the middle of its look (at Ninja's
+// processes, where a busy machine stopped it for milliseconds); s1 looks
+// meanwhile. Were the look and the take not one step among the tasks, s1
+// would take a place and run, and s2 would go on to count only the head
+// against the two places it saw free and take the other: the head waits a
+// whole round (seen in CI, with the portable build's slower look).
+func TestTakersOneAtATime(t *testing.T) {
+	prio := map[string]state.Priority{"head": {Remaining: 10}, "s1": {Remaining: 1, Order: 1}, "s2": {Remaining: 1, Order: 2}}
+	s2, _, _ := fakeQueue(t, 2, prio)
+	s1 := openSlots(s2.root, 2)
+	s1.run, s1.now = s2.run, s2.now
+	looking, resume := make(chan struct{}), make(chan struct{})
+	s2.ninjaTasks = func() []string {
+		close(looking)
+		<-resume
+		return []string{"head", "s1"}
+	}
+	s1.ninjaTasks = func() []string { return []string{"head", "s2"} }
+	type took struct {
+		task string
+		f    *os.File
+	}
+	got := make(chan took, 2)
+	go func() {
+		_, f, _ := s2.take(s2.entry("s2"))
+		got <- took{"s2", f}
+	}()
+	<-looking
+	go func() {
+		_, f, _ := s1.take(s1.entry("s1"))
+		got <- took{"s1", f}
+	}()
+	// s1 takes its place while s2 is stopped (what must not be) or waits
+	// for s2 to be done: either way s2 goes on now or soon.
+	var results []took
+	select {
+	case r := <-got:
+		results = append(results, r)
+		if r.f != nil {
+			// It runs (took, in acquire).
+			os.MkdirAll(filepath.Join(s1.root, filepath.FromSlash(state.RunningDir)), 0o755)
+			os.WriteFile(filepath.Join(s1.root, filepath.FromSlash(state.RunningPath("s1"))), []byte("{}"), 0o644)
+		}
+	case <-time.After(500 * time.Millisecond):
+	}
+	close(resume)
+	for len(results) < 2 {
+		results = append(results, <-got)
+	}
+	var places []string
+	for _, r := range results {
+		if r.f != nil {
+			places = append(places, r.task)
+			r.f.Close()
+		}
+	}
+	if len(places) != 1 {
+		t.Fatalf("short tasks that took a place: %v; want one, the other place left for the chain's head", places)
+	}
+}
