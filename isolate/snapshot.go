@@ -197,26 +197,97 @@ func sameBlob(a, b string) (bool, error) {
 // plan's directory, scratch patterns left out) to their blob ids; "" for a
 // deleted file.
 func (r *Repo) Dirty(ctx context.Context, scratch []string) (map[string]string, error) {
+	m := map[string]string{}
+	if err := r.status(ctx, scratch, nil, m, nil); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// DirtyAndIgnored is Dirty, and the directories git ignores whole (none
+// of their files tracked, relative to the plan's directory, with no
+// trailing slash): where an agent's writes can never show in Dirty.
+func (r *Repo) DirtyAndIgnored(ctx context.Context, scratch []string) (map[string]string, []string, error) {
+	m := map[string]string{}
+	var ignored []string
+	if err := r.status(ctx, scratch, nil, m, &ignored); err != nil {
+		return nil, nil, err
+	}
+	return m, ignored, nil
+}
+
+// DirtySince is Dirty after changes at paths alone: before (a Dirty map)
+// with what git status says now of each path (relative to the plan's
+// directory; a directory stands for every file under it). A look at a
+// few paths, where Dirty reads the metadata of every file in the tree.
+func (r *Repo) DirtySince(ctx context.Context, scratch []string, before map[string]string, paths []string) (map[string]string, error) {
+	m := make(map[string]string, len(before))
+	for p, blob := range before {
+		if !underAny(p, paths) {
+			m[p] = blob
+		}
+	}
+	if len(paths) == 0 {
+		return m, nil
+	}
+	if err := r.status(ctx, scratch, paths, m, nil); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// status adds to m the files git status lists (under paths, or in the
+// whole tree when paths is nil) with their blob ids, and when ignored is
+// not nil lists there the directories git ignores whole.
+func (r *Repo) status(ctx context.Context, scratch, paths []string, m map[string]string, ignored *[]string) error {
+	args := []string{"status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--ignore-submodules"}
+	if ignored != nil {
+		// Matching: an ignored directory is one record, not walked.
+		args = append(args, "--ignored=matching")
+	}
+	args = append(args, "--")
+	if paths == nil {
+		args = append(args, ".", ":(exclude)"+filepath.Base(r.State))
+	}
+	for _, p := range paths {
+		args = append(args, ":(literal)"+p)
+	}
 	// Without the optional lock: a status that refreshes the person's
 	// index takes index.lock, and their own git (or a task's commit)
 	// would fail on it meanwhile.
-	out, err := r.git(ctx, r.Root, []string{"GIT_OPTIONAL_LOCKS=0"}, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--ignore-submodules", "--", ".", ":(exclude)"+filepath.Base(r.State))
+	out, err := r.git(ctx, r.Root, []string{"GIT_OPTIONAL_LOCKS=0"}, args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	m := map[string]string{}
 	for _, rec := range strings.Split(out, "\x00") {
 		if len(rec) < 4 {
 			continue
 		}
-		if rel, ok := strings.CutPrefix(rec[3:], r.Prefix); ok && !matchAny(rel, scratch) {
+		rel, ok := strings.CutPrefix(rec[3:], r.Prefix)
+		switch {
+		case !ok || matchAny(rel, scratch):
+		case rec[:2] == "!!":
+			if dir, isDir := strings.CutSuffix(rel, "/"); isDir && ignored != nil {
+				*ignored = append(*ignored, dir)
+			}
+		default:
 			r.mapDirty(m, rel)
 		}
 	}
 	if r.blobs != nil {
 		r.blobs.save(m)
 	}
-	return m, nil
+	return nil
+}
+
+// underAny reports whether p is one of paths or under one of them.
+func underAny(p string, paths []string) bool {
+	for _, q := range paths {
+		if p == q || strings.HasPrefix(p, q+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // mapDirty adds the main tree's file rel (relative to the plan's

@@ -11,6 +11,7 @@ import (
 
 	"github.com/paraider/paraider/agent"
 	"github.com/paraider/paraider/internal/human"
+	"github.com/paraider/paraider/internal/treewatch"
 	"github.com/paraider/paraider/isolate"
 	"github.com/paraider/paraider/state"
 )
@@ -67,8 +68,10 @@ type trial struct {
 	guarded  map[string]guardedFile // the watched files as the agent started
 	before   map[string]fileState
 	// dirtyBefore is the main tree's changed files (git status) as the
-	// attempt began, for the writes that miss a worktree.
+	// attempt began, for the writes that miss a worktree; watch, when
+	// not nil, sees what changes there from then on (see mainAfter).
 	dirtyBefore map[string]string
+	watch       *treewatch.Watch
 	o           outcome
 	failure     *agent.Failure   // the model's failure the agent printed
 	apply       []isolate.Change // what comes back from the worktree
@@ -208,9 +211,8 @@ func (tr *trial) run(p *proc) *verdict {
 	// The main tree as the attempt starts: isolation none judges its
 	// changes; a worktree attempt watches it for writes that miss the
 	// worktree.
-	dirtyBefore := tr.dirtyBefore
 	if tr.wt == nil {
-		dirtyBefore = r.dirty(tr.actx)
+		tr.dirtyBefore, tr.watch = r.dirtyWatched(tr.actx)
 	}
 	tr.before = r.snapshotIn(tr.work)
 	times := modTimes(tr.work, s.Files)
@@ -235,7 +237,7 @@ func (tr *trial) run(p *proc) *verdict {
 	}
 	tr.a.ExitCode = tr.o.ExitCode
 	tr.a.FilesChanged = changed(tr.before, r.snapshotIn(tr.work))
-	tr.lookAround(post, dirtyBefore, times)
+	tr.lookAround(post, times)
 	u, failure := agent.Parse(s.Agent.Output, tr.printed)
 	tr.a.TokensSent, tr.a.TokensRecv, tr.a.Cost, tr.a.CostUnknown = u.Sent, u.Received, u.Cost, u.CostUnknown
 	// Paid: the ledger holds it from now on, whatever becomes of this
@@ -255,11 +257,11 @@ func (tr *trial) run(p *proc) *verdict {
 // rewritten with the same bytes gets its time back, so that Ninja does
 // not see the tasks that read it as stale); with a worktree, writes that
 // reached the main tree, while the worktree's changes are listed.
-func (tr *trial) lookAround(post context.Context, dirtyBefore map[string]string, times map[string]time.Time) {
+func (tr *trial) lookAround(post context.Context, times map[string]time.Time) {
 	r, s := tr.r, tr.r.spec
 	if tr.wt == nil {
 		restoreTimes(tr.work, times, tr.a.FilesChanged)
-		tr.a.Undeclared = r.undeclaredInPlace(post, dirtyBefore)
+		tr.a.Undeclared = r.undeclaredInPlace(post, tr.dirtyBefore, tr.watch)
 		if len(tr.a.Undeclared) > 0 {
 			fmt.Fprintf(tr.logf, "\n# paraider: warning: files outside every task's changed while it ran in place (by this agent or another, or by someone else; left as they are): %s\n", strings.Join(tr.a.Undeclared, ", "))
 		}
@@ -271,7 +273,7 @@ func (tr *trial) lookAround(post context.Context, dirtyBefore map[string]string,
 	if !tr.o.TimedOut {
 		tr.wt.Prefetch(tr.actx, s.Agent.Scratch)
 	}
-	tr.a.Elsewhere = r.elsewhere(post, dirtyBefore)
+	tr.a.Elsewhere = r.elsewhere(post, tr.dirtyBefore, tr.watch)
 	if len(tr.a.Elsewhere) > 0 {
 		fmt.Fprintf(tr.logf, "\n# paraider: warning: files outside every task's changed in the main tree while this agent ran in its worktree (written by path, or by someone else): %s\n", strings.Join(tr.a.Elsewhere, ", "))
 	}
@@ -282,6 +284,9 @@ func (tr *trial) lookAround(post context.Context, dirtyBefore map[string]string,
 func (tr *trial) settle() {
 	if tr.logf != nil {
 		tr.logf.Close()
+	}
+	if tr.watch != nil {
+		tr.watch.Stop()
 	}
 	if tr.wt == nil {
 		return

@@ -2,11 +2,13 @@ package runner
 
 import (
 	"context"
+	"path"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
 
+	"github.com/paraider/paraider/internal/treewatch"
 	"github.com/paraider/paraider/isolate"
 	"github.com/paraider/paraider/state"
 )
@@ -20,15 +22,7 @@ func (r *runner) dirty(ctx context.Context) map[string]string {
 
 // dirtyOK is dirty, and whether git told.
 func (r *runner) dirtyOK(ctx context.Context) (map[string]string, bool) {
-	if !r.mainOpened {
-		// Once per task: the repository around the plan does not move.
-		r.mainOpened = true
-		r.main = r.repo // with worktree isolation, already open
-		if r.main == nil {
-			r.main, _ = isolate.Open(r.root)
-		}
-	}
-	if r.main == nil {
+	if r.openMain() == nil {
 		return nil, false
 	}
 	m, err := r.main.Dirty(ctx, r.spec.Agent.Scratch)
@@ -38,11 +32,56 @@ func (r *runner) dirtyOK(ctx context.Context) (map[string]string, bool) {
 	return m, true
 }
 
+// openMain opens the repository around the plan once; nil outside one.
+func (r *runner) openMain() *isolate.Repo {
+	if !r.mainOpened {
+		// Once per task: the repository around the plan does not move.
+		r.mainOpened = true
+		r.main = r.repo // with worktree isolation, already open
+		if r.main == nil {
+			r.main, _ = isolate.Open(r.root)
+		}
+	}
+	return r.main
+}
+
+// dirtyWatched is dirty, and a watch of the main tree from then on (nil
+// where there is none: see mainAfter), which leaves out the directories
+// git ignores whole, .git and paraider's own.
+func (r *runner) dirtyWatched(ctx context.Context) (map[string]string, *treewatch.Watch) {
+	if r.openMain() == nil {
+		return nil, nil
+	}
+	m, ignored, err := r.main.DirtyAndIgnored(ctx, r.spec.Agent.Scratch)
+	if err != nil {
+		return nil, nil
+	}
+	skip := treewatch.SkipUnder(append(ignored, state.Dir)...)
+	w, err := treewatch.Start(r.root, func(rel string) bool { return path.Base(rel) == ".git" || skip(rel) })
+	if err != nil {
+		return m, nil
+	}
+	return m, w
+}
+
+// mainAfter is the main tree's changed files after the attempt: before,
+// with the paths the watch saw looked at again; without a watch, or one
+// that cannot vouch for what it saw, a look at the whole tree.
+func (r *runner) mainAfter(ctx context.Context, before map[string]string, w *treewatch.Watch) (map[string]string, bool) {
+	if w != nil {
+		if paths, ok := w.Stop(); ok {
+			m, err := r.main.DirtySince(ctx, r.spec.Agent.Scratch, before, paths)
+			return m, err == nil
+		}
+	}
+	return r.dirtyOK(ctx)
+}
+
 // elsewhere lists main-tree files that no task may write and that changed
 // during the attempt: other tasks' write-backs touch only their own files.
 // With isolation none it is what the attempt changed outside its files,
 // as far as paraider can tell: another task's files are theirs to write.
-func (r *runner) elsewhere(ctx context.Context, before map[string]string) []string {
+func (r *runner) elsewhere(ctx context.Context, before map[string]string, w *treewatch.Watch) []string {
 	if before == nil {
 		return nil
 	}
@@ -57,7 +96,7 @@ func (r *runner) elsewhere(ctx context.Context, before map[string]string) []stri
 		}
 	}
 	var out []string
-	for _, p := range r.mainChanges(ctx, before) {
+	for _, p := range r.mainChanges(ctx, before, w) {
 		if !declared[p] && !notAChange(run, p) {
 			out = append(out, p)
 		}
@@ -84,8 +123,8 @@ func notAChange(run *state.Run, p string) bool {
 
 // mainChanges lists the main tree's files whose state (git status and
 // content) differs from before.
-func (r *runner) mainChanges(ctx context.Context, before map[string]string) []string {
-	after, ok := r.dirtyOK(ctx)
+func (r *runner) mainChanges(ctx context.Context, before map[string]string, w *treewatch.Watch) []string {
+	after, ok := r.mainAfter(ctx, before, w)
 	if !ok {
 		// git could not tell (the attempt was interrupted, or timed
 		// out): no change is known, and none is claimed. Taking "not
@@ -111,6 +150,6 @@ func (r *runner) mainChanges(ctx context.Context, before map[string]string) []st
 // undeclaredInPlace lists files outside every task's that changed in the
 // main tree during an attempt in place. With other tasks running in the
 // same tree it cannot tell whose change it was.
-func (r *runner) undeclaredInPlace(ctx context.Context, before map[string]string) []string {
-	return r.elsewhere(ctx, before)
+func (r *runner) undeclaredInPlace(ctx context.Context, before map[string]string, w *treewatch.Watch) []string {
+	return r.elsewhere(ctx, before, w)
 }

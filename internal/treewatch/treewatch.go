@@ -1,0 +1,89 @@
+// Package treewatch tells which paths under a directory were made,
+// written, removed or renamed while it watched. Looking at a whole tree
+// for what changed (git status) reads the metadata of every file in it,
+// tens of milliseconds per ten thousand files, before and after every
+// agent attempt; a watch costs a listing of the directories when it
+// starts and nothing per file.
+//
+// Linux watches with inotify. Elsewhere (macOS, and the
+// paraider_portable build that runs macOS's code here) Start says
+// ErrUnsupported and the caller looks at the whole tree, as it does
+// whenever a watch cannot vouch for what it saw (Stop's ok).
+package treewatch
+
+import (
+	"errors"
+	"path"
+	"sort"
+	"strings"
+)
+
+// ErrUnsupported: this system has no watch; look at the whole tree.
+var ErrUnsupported = errors.ErrUnsupported
+
+// MaxDirs is how many directories a watch takes on: a tree with more
+// (a node_modules that git does not ignore) is looked at whole instead.
+var MaxDirs = 20000
+
+// MaxPaths is how many changed paths a watch reports: past that, a look
+// at the whole tree costs less than one at each path.
+var MaxPaths = 2000
+
+// Skip says which directories (relative to the root, slash-separated)
+// are not watched: what happens under them is not reported.
+type Skip func(rel string) bool
+
+// SkipUnder skips the directories in dirs and everything under them.
+func SkipUnder(dirs ...string) Skip {
+	return func(rel string) bool {
+		for _, d := range dirs {
+			if rel == d || strings.HasPrefix(rel, d+"/") {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// seenSet gathers the changed paths; lost once it cannot vouch for them.
+type seenSet struct {
+	paths map[string]bool
+	lost  bool
+}
+
+func (s *seenSet) add(dir, name string) {
+	if s.lost {
+		return
+	}
+	s.paths[path.Join(dir, name)] = true
+	if len(s.paths) > MaxPaths {
+		s.lost, s.paths = true, nil
+	}
+}
+
+// list is the changed paths, sorted, without those under another listed
+// path (a directory stands for what is under it).
+func (s *seenSet) list() []string {
+	out := make([]string, 0, len(s.paths))
+	for p := range s.paths {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	kept := out[:0]
+	for _, p := range out {
+		if !s.under(p) {
+			kept = append(kept, p)
+		}
+	}
+	return kept
+}
+
+// under reports whether a directory above p is listed.
+func (s *seenSet) under(p string) bool {
+	for d := path.Dir(p); d != "." && d != "/"; d = path.Dir(d) {
+		if s.paths[d] {
+			return true
+		}
+	}
+	return false
+}

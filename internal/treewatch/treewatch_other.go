@@ -1,0 +1,13 @@
+//go:build !linux || paraider_portable
+
+package treewatch
+
+// Watch is never made here: Start says ErrUnsupported.
+type Watch struct{}
+
+// Start says ErrUnsupported: FSEvents needs cgo, and kqueue a descriptor
+// per file. The caller looks at the whole tree.
+func Start(root string, skip Skip) (*Watch, error) { return nil, ErrUnsupported }
+
+// Stop is never reached: there is no Watch.
+func (w *Watch) Stop() ([]string, bool) { return nil, false }
