@@ -236,6 +236,33 @@ func (r *Repo) DirtySince(ctx context.Context, scratch []string, before map[stri
 	return m, nil
 }
 
+// GitState names what git status compares the tree with, as far as it
+// moves without a file of the tree being written: the commit HEAD names
+// (a commit, a checkout, a reset by an agent's git or the person's) and
+// the number of entries in the index (git rm --cached). It leaves out the
+// index's other changes: a stage or an unstage leaves a changed file
+// listed, and the index is rewritten whenever anyone's git status
+// refreshes it (an editor's, every few seconds).
+func (r *Repo) GitState(ctx context.Context) (string, error) {
+	head, err := r.git(ctx, r.Root, nil, "rev-parse", "-q", "--verify", "HEAD")
+	if err != nil {
+		head = "none" // no commit yet
+	}
+	// The index's header: "DIRC", the version, the number of entries.
+	var hdr [12]byte
+	f, err := os.Open(r.index)
+	if errors.Is(err, os.ErrNotExist) || r.index == "" {
+		return strings.TrimSpace(head) + " no index", nil
+	} else if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if _, err := io.ReadFull(f, hdr[:]); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s %x", strings.TrimSpace(head), hdr[8:]), nil
+}
+
 // status adds to m the files git status lists (under paths, or in the
 // whole tree when paths is nil) with their blob ids, and when ignored is
 // not nil lists there the directories git ignores whole.

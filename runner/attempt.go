@@ -11,7 +11,6 @@ import (
 
 	"github.com/paraider/paraider/agent"
 	"github.com/paraider/paraider/internal/human"
-	"github.com/paraider/paraider/internal/treewatch"
 	"github.com/paraider/paraider/isolate"
 	"github.com/paraider/paraider/state"
 )
@@ -71,7 +70,7 @@ type trial struct {
 	// attempt began, for the writes that miss a worktree; watch, when
 	// not nil, sees what changes there from then on (see mainAfter).
 	dirtyBefore map[string]string
-	watch       *treewatch.Watch
+	watch       *mainWatch
 	o           outcome
 	failure     *agent.Failure   // the model's failure the agent printed
 	apply       []isolate.Change // what comes back from the worktree
@@ -286,7 +285,7 @@ func (tr *trial) settle() {
 		tr.logf.Close()
 	}
 	if tr.watch != nil {
-		tr.watch.Stop()
+		tr.watch.tree.Stop()
 	}
 	if tr.wt == nil {
 		return

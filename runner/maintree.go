@@ -48,30 +48,51 @@ func (r *runner) openMain() *isolate.Repo {
 // dirtyWatched is dirty, and a watch of the main tree from then on (nil
 // where there is none: see mainAfter), which leaves out the directories
 // git ignores whole, .git and paraider's own.
-func (r *runner) dirtyWatched(ctx context.Context) (map[string]string, *treewatch.Watch) {
+func (r *runner) dirtyWatched(ctx context.Context) (map[string]string, *mainWatch) {
 	if r.openMain() == nil {
 		return nil, nil
 	}
+	w := &mainWatch{}
+	done := make(chan error, 1)
+	go func() {
+		var err error
+		w.git, err = r.main.GitState(ctx)
+		done <- err
+	}()
 	m, ignored, err := r.main.DirtyAndIgnored(ctx, r.spec.Agent.Scratch)
-	if err != nil {
-		return nil, nil
+	if gerr := <-done; err != nil || gerr != nil {
+		return m, nil
 	}
 	skip := treewatch.SkipUnder(append(ignored, state.Dir)...)
-	w, err := treewatch.Start(r.root, func(rel string) bool { return path.Base(rel) == ".git" || skip(rel) })
-	if err != nil {
+	if w.tree, err = treewatch.Start(r.root, func(rel string) bool { return path.Base(rel) == ".git" || skip(rel) }); err != nil {
 		return m, nil
 	}
 	return m, w
 }
 
+// mainWatch is a watch of the main tree during an attempt, and git's own
+// state as it started (Repo.GitState).
+type mainWatch struct {
+	tree *treewatch.Watch
+	git  string
+}
+
 // mainAfter is the main tree's changed files after the attempt: before,
-// with the paths the watch saw looked at again; without a watch, or one
-// that cannot vouch for what it saw, a look at the whole tree.
-func (r *runner) mainAfter(ctx context.Context, before map[string]string, w *treewatch.Watch) (map[string]string, bool) {
+// with the paths the watch saw looked at again (and git's own state
+// meanwhile); without a watch, or one that cannot vouch for what it saw,
+// or when git's own state moved, a look at the whole tree.
+func (r *runner) mainAfter(ctx context.Context, before map[string]string, w *mainWatch) (map[string]string, bool) {
 	if w != nil {
-		if paths, ok := w.Stop(); ok {
+		if paths, seen := w.tree.Stop(); seen {
+			held := make(chan bool, 1)
+			go func() {
+				now, err := r.main.GitState(ctx)
+				held <- err == nil && now == w.git
+			}()
 			m, err := r.main.DirtySince(ctx, r.spec.Agent.Scratch, before, paths)
-			return m, err == nil
+			if <-held {
+				return m, err == nil
+			}
 		}
 	}
 	return r.dirtyOK(ctx)
@@ -81,7 +102,7 @@ func (r *runner) mainAfter(ctx context.Context, before map[string]string, w *tre
 // during the attempt: other tasks' write-backs touch only their own files.
 // With isolation none it is what the attempt changed outside its files,
 // as far as paraider can tell: another task's files are theirs to write.
-func (r *runner) elsewhere(ctx context.Context, before map[string]string, w *treewatch.Watch) []string {
+func (r *runner) elsewhere(ctx context.Context, before map[string]string, w *mainWatch) []string {
 	if before == nil {
 		return nil
 	}
@@ -123,7 +144,7 @@ func notAChange(run *state.Run, p string) bool {
 
 // mainChanges lists the main tree's files whose state (git status and
 // content) differs from before.
-func (r *runner) mainChanges(ctx context.Context, before map[string]string, w *treewatch.Watch) []string {
+func (r *runner) mainChanges(ctx context.Context, before map[string]string, w *mainWatch) []string {
 	after, ok := r.mainAfter(ctx, before, w)
 	if !ok {
 		// git could not tell (the attempt was interrupted, or timed
@@ -150,6 +171,6 @@ func (r *runner) mainChanges(ctx context.Context, before map[string]string, w *t
 // undeclaredInPlace lists files outside every task's that changed in the
 // main tree during an attempt in place. With other tasks running in the
 // same tree it cannot tell whose change it was.
-func (r *runner) undeclaredInPlace(ctx context.Context, before map[string]string, w *treewatch.Watch) []string {
+func (r *runner) undeclaredInPlace(ctx context.Context, before map[string]string, w *mainWatch) []string {
 	return r.elsewhere(ctx, before, w)
 }
