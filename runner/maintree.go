@@ -47,27 +47,67 @@ func (r *runner) openMain() *isolate.Repo {
 
 // dirtyWatched is dirty, and a watch of the main tree from then on (nil
 // where there is none: see mainAfter), which leaves out the directories
-// git ignores whole, .git and paraider's own.
+// git ignores whole, .git and paraider's own. The watch starts while git
+// looks, from the directories git ignored at the last look, and takes on
+// those it no longer ignores once git has said so: the agent starts only
+// then.
 func (r *runner) dirtyWatched(ctx context.Context) (map[string]string, *mainWatch) {
 	if r.openMain() == nil {
 		return nil, nil
 	}
+	type look struct {
+		dirty   map[string]string
+		ignored []string
+		err     error
+	}
+	looked, stated := make(chan look, 1), make(chan look, 1)
+	hint := r.main.IgnoredHint()
+	go func() {
+		m, ignored, err := r.main.DirtyAndIgnored(ctx, r.spec.Agent.Scratch)
+		looked <- look{m, ignored, err}
+	}()
 	w := &mainWatch{}
-	done := make(chan error, 1)
 	go func() {
 		var err error
 		w.git, err = r.main.GitState(ctx)
-		done <- err
+		stated <- look{err: err}
 	}()
-	m, ignored, err := r.main.DirtyAndIgnored(ctx, r.spec.Agent.Scratch)
-	if gerr := <-done; err != nil || gerr != nil {
-		return m, nil
+	tree, err := treewatch.Start(r.root, watchSkip(hint))
+	l, g := <-looked, <-stated
+	if err == nil && (l.err != nil || g.err != nil) {
+		tree.Stop()
 	}
-	skip := treewatch.SkipUnder(append(ignored, state.Dir)...)
-	if w.tree, err = treewatch.Start(r.root, func(rel string) bool { return path.Base(rel) == ".git" || skip(rel) }); err != nil {
-		return m, nil
+	if err != nil || l.err != nil || g.err != nil {
+		return l.dirty, nil
 	}
-	return m, w
+	if tree.Also(missing(hint, l.ignored), watchSkip(l.ignored)) != nil {
+		tree.Stop()
+		return l.dirty, nil
+	}
+	w.tree = tree
+	return l.dirty, w
+}
+
+// watchSkip leaves out of a watch .git, paraider's own directory and the
+// directories in ignored.
+func watchSkip(ignored []string) treewatch.Skip {
+	skip := treewatch.SkipUnder(append(slices.Clone(ignored), state.Dir)...)
+	return func(rel string) bool { return path.Base(rel) == ".git" || skip(rel) }
+}
+
+// missing lists the directories of guess that are not in truth.
+func missing(guess, truth []string) []string {
+	in := make(map[string]bool, len(truth))
+	for _, d := range truth {
+		in[d] = true
+	}
+	var out []string
+	for _, d := range guess {
+		if !in[d] {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // mainWatch is a watch of the main tree during an attempt, and git's own

@@ -122,3 +122,22 @@ func TestWatchSaysWhenItCannotTell(t *testing.T) {
 		t.Error("more directories than MaxDirs: Start did not refuse")
 	}
 }
+
+// Also takes on directories Start left out, and the skip it is given from
+// then on: a directory made later under one still left out is not
+// watched.
+func TestWatchAlso(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, "guessed/deep/f.txt", "x")
+	write(t, root, "ignored/f.txt", "x")
+	w := start(t, root, SkipUnder("guessed"))
+	if err := w.Also([]string{"guessed"}, SkipUnder("ignored")); err != nil {
+		t.Fatal(err)
+	}
+	write(t, root, "guessed/deep/f.txt", "y")
+	os.Mkdir(filepath.Join(root, "ignored", "new"), 0o755)
+	paths, ok := w.Stop()
+	if !ok || !slices.Equal(paths, []string{"guessed/deep/f.txt"}) {
+		t.Errorf("paths %q, %v; want [guessed/deep/f.txt], true", paths, ok)
+	}
+}

@@ -11,3 +11,6 @@ func Start(root string, skip Skip) (*Watch, error) { return nil, ErrUnsupported 
 
 // Stop is never reached: there is no Watch.
 func (w *Watch) Stop() ([]string, bool) { return nil, false }
+
+// Also is never reached: there is no Watch.
+func (w *Watch) Also(dirs []string, skip Skip) error { return ErrUnsupported }
