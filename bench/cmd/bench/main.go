@@ -368,7 +368,7 @@ func overhead(r *report) error {
 	if *quick {
 		sizes = sizes[:1]
 	}
-	r.printf("%d tasks one after another (jobs 1) with an agent that writes its file and exits at once (the stand-in), outside git and in generated repositories of %s files (50 directories, small files: src/mNN/fNNNN.ts); time per task, the median of %d rounds that take turns (this machine's speed drifts by a third within minutes: each round measures them side by side). Overhead is paraider's time less ninja running the same agent directly, in the same round set. Targets: issue 25, section 1.\n\n", n, strings.Trim(strings.Join(strings.Fields(fmt.Sprint(sizes)), " and "), "[]"), rounds)
+	r.printf("%d tasks one after another (jobs 1) with an agent that writes its file and exits at once (the stand-in), outside git and in generated repositories of %s files (nested as source trees are: src/pNN/mN/sN/fNNNNN.ts, ten files a directory, 40 B to 3 KB); time per task, the median of %d rounds that take turns (this machine's speed drifts by a third within minutes: each round measures them side by side). Overhead is paraider's time less ninja running the same agent directly, in the same round set. Targets: issue 25, section 1.\n\n", n, strings.Trim(strings.Join(strings.Fields(fmt.Sprint(sizes)), " and "), "[]"), rounds)
 	var tasks []task
 	for i := 0; i < n; i++ {
 		tasks = append(tasks, task{id: fmt.Sprintf("o%03d", i)})
@@ -460,12 +460,19 @@ func directAgent(dir string, n int) (time.Duration, error) {
 
 // bigRepo makes a git repository of files files in dir.
 func bigRepo(dir string, files int) error {
+	sizes := []int{40, 200, 800, 3000}
 	for i := 0; i < files; i++ {
-		p := filepath.Join(dir, "src", fmt.Sprintf("m%02d", i%50), fmt.Sprintf("f%04d.ts", i))
+		// Ten files a directory, three levels under src/, as source trees
+		// have (a tree of few large directories flatters whatever walks
+		// directories, the tree watch among them).
+		leaf := i / 10
+		p := filepath.Join(dir, "src", fmt.Sprintf("p%02d", leaf/100), fmt.Sprintf("m%d", leaf/10%10), fmt.Sprintf("s%d", leaf%10), fmt.Sprintf("f%05d.ts", i))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return err
 		}
-		if err := os.WriteFile(p, []byte(fmt.Sprintf("export const v%d = %d;\n", i, i)), 0o644); err != nil {
+		line := fmt.Sprintf("export const v%d = %d;\n", i, i)
+		body := strings.Repeat(line, max(1, sizes[i%len(sizes)]/len(line)))
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
 			return err
 		}
 	}
