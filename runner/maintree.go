@@ -2,7 +2,9 @@ package runner
 
 import (
 	"context"
+	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -119,11 +121,17 @@ type mainWatch struct {
 
 // mainAfter is the main tree's changed files after the attempt: before,
 // with the paths the watch saw looked at again (and git's own state
-// meanwhile); without a watch, or one that cannot vouch for what it saw,
-// or when git's own state moved, a look at the whole tree.
-func (r *runner) mainAfter(ctx context.Context, before map[string]string, w *mainWatch) (map[string]string, bool) {
+// meanwhile), but those unasked says the caller leaves out; without a
+// watch, or one that cannot vouch for what it saw, or when git's own state
+// moved, a look at the whole tree.
+func (r *runner) mainAfter(ctx context.Context, before map[string]string, w *mainWatch, unasked func(string) bool) (map[string]string, bool) {
 	if w != nil {
 		if paths, seen := w.tree.Stop(); seen {
+			// Most attempts write only files of the tasks: then git is
+			// not asked at all.
+			paths = slices.DeleteFunc(paths, func(p string) bool {
+				return unasked(p) && !isDir(filepath.Join(r.root, filepath.FromSlash(p)))
+			})
 			held := make(chan bool, 1)
 			go func() {
 				now, err := r.main.GitState(ctx)
@@ -156,13 +164,20 @@ func (r *runner) elsewhere(ctx context.Context, before map[string]string, w *mai
 			declared[f] = true
 		}
 	}
+	unasked := func(p string) bool { return declared[p] || notAChange(run, p) }
 	var out []string
-	for _, p := range r.mainChanges(ctx, before, w) {
-		if !declared[p] && !notAChange(run, p) {
+	for _, p := range r.mainChanges(ctx, before, w, unasked) {
+		if !unasked(p) {
 			out = append(out, p)
 		}
 	}
 	return out
+}
+
+// isDir reports whether p is a directory (not a link to one).
+func isDir(p string) bool {
+	fi, err := os.Lstat(p)
+	return err == nil && fi.IsDir()
 }
 
 // tempRE matches paraider's own temporary files (state.WriteFile's
@@ -183,9 +198,10 @@ func notAChange(run *state.Run, p string) bool {
 }
 
 // mainChanges lists the main tree's files whose state (git status and
-// content) differs from before.
-func (r *runner) mainChanges(ctx context.Context, before map[string]string, w *mainWatch) []string {
-	after, ok := r.mainAfter(ctx, before, w)
+// content) differs from before; those unasked says the caller leaves out
+// may be left out (a directory where one of them was is not).
+func (r *runner) mainChanges(ctx context.Context, before map[string]string, w *mainWatch, unasked func(string) bool) []string {
+	after, ok := r.mainAfter(ctx, before, w, unasked)
 	if !ok {
 		// git could not tell (the attempt was interrupted, or timed
 		// out): no change is known, and none is claimed. Taking "not
