@@ -50,6 +50,9 @@ type Repo struct {
 	// inert whatever the user's configuration: see exactConfig.
 	exact []string
 	index string // the person's index file, absolute
+	// gitDir holds HEAD; commonDir the refs (the same but in a linked
+	// worktree). Absolute; "" where git did not say.
+	gitDir, commonDir string
 	// blobs keeps the blob ids Dirty hashed (see blobCache).
 	blobs *blobCache
 }
@@ -66,7 +69,7 @@ func Open(root string) (*Repo, error) {
 	// The two questions at once: each is a git process of its own.
 	exact := make(chan []string, 1)
 	go func() { exact <- exactConfig(abs) }()
-	out, err := git(context.Background(), abs, nil, "rev-parse", "--show-toplevel", "--show-prefix", "--path-format=absolute", "--git-path", "index")
+	out, err := git(context.Background(), abs, nil, "rev-parse", "--show-toplevel", "--show-prefix", "--path-format=absolute", "--git-path", "index", "--absolute-git-dir", "--git-common-dir")
 	if errors.Is(err, exec.ErrNotFound) {
 		return nil, fmt.Errorf("git is not installed: %w", err)
 	} else if err != nil {
@@ -77,6 +80,9 @@ func Open(root string) (*Repo, error) {
 	r.blobs = &blobCache{path: filepath.Join(r.State, blobCachePath)}
 	if len(lines) > 2 {
 		r.Prefix, r.index = lines[1], lines[2]
+	}
+	if len(lines) > 4 {
+		r.gitDir, r.commonDir = lines[3], lines[4]
 	}
 	r.exact = <-exact
 	return r, nil

@@ -281,3 +281,60 @@ func committedRepo(t *testing.T, name string) string {
 	run(t, root, "git", "commit", "-qm", "init")
 	return root
 }
+
+// GitState moves with what changes git status's answer for files nobody
+// wrote (HEAD, wherever its ref is kept; an entry in or out of the index),
+// in a linked worktree too, and not with a look or a stage that leaves it.
+func TestGitState(t *testing.T) {
+	main := t.TempDir()
+	run(t, main, "git", "init", "-q", "-b", "main")
+	write(t, filepath.Join(main, "a.txt"), "a\n")
+	write(t, filepath.Join(main, "b.txt"), "b\n")
+	run(t, main, "git", "add", "-A")
+	run(t, main, "git", "commit", "-qm", "one")
+	linked := filepath.Join(t.TempDir(), "linked")
+	run(t, main, "git", "worktree", "add", "-q", "-b", "side", linked)
+	for _, dir := range []string{main, linked} {
+		r, err := Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		state := func() string {
+			t.Helper()
+			s, err := r.GitState(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+		was := state()
+		for _, same := range [][]string{
+			{"git", "status", "--porcelain"},
+			{"sh", "-c", "echo more >> a.txt && git add a.txt && touch b.txt && git status --porcelain"},
+			{"git", "reset", "-q", "a.txt"},
+		} {
+			run(t, dir, same...)
+			if now := state(); now != was {
+				t.Errorf("%s: %v moved it: %s -> %s", dir, same, was, now)
+			}
+		}
+		for _, moved := range [][]string{
+			{"git", "commit", "-qam", "two"},
+			{"git", "rm", "-q", "--cached", "b.txt"},
+			{"git", "reset", "-q", "--hard"},
+			{"sh", "-c", "git pack-refs --all && echo c >> a.txt && git commit -qam three"},
+			{"git", "reset", "-q", "--hard", "HEAD~1"},
+			{"git", "checkout", "-q", "--detach"},
+			{"git", "commit", "-q", "--allow-empty", "-m", "detached"},
+			{"git", "checkout", "-q", "-b", "other-" + filepath.Base(dir)},
+		} {
+			run(t, dir, moved...)
+			now := state()
+			if now == was {
+				t.Errorf("%s: %v did not move it (%s)", dir, moved, now)
+			}
+			was = now
+		}
+	}
+}

@@ -259,22 +259,45 @@ func (r *Repo) DirtySince(ctx context.Context, scratch []string, before map[stri
 }
 
 // GitState names what git status compares the tree with, as far as it
-// moves without a file of the tree being written: the commit HEAD names
-// (a commit, a checkout, a reset by an agent's git or the person's) and
-// the number of entries in the index (git rm --cached). It leaves out the
+// moves without a file of the tree being written: where HEAD points (a
+// commit, a checkout, a reset by an agent's git or the person's) and the
+// number of entries in the index (git rm --cached). It leaves out the
 // index's other changes: a stage or an unstage leaves a changed file
 // listed, and the index is rewritten whenever anyone's git status
 // refreshes it (an editor's, every few seconds).
+//
+// It is read from git's files, which git replaces (a new inode) whenever
+// it moves a ref: HEAD, the branch's loose ref and packed-refs. Where the
+// refs are kept otherwise (reftable), git is asked.
 func (r *Repo) GitState(ctx context.Context) (string, error) {
-	head, err := r.git(ctx, r.Root, nil, "rev-parse", "-q", "--verify", "HEAD")
+	count, err := r.indexEntries()
 	if err != nil {
-		head = "none" // no commit yet
+		return "", err
 	}
-	// The index's header: "DIRC", the version, the number of entries.
+	head, err := os.ReadFile(filepath.Join(r.gitDir, "HEAD"))
+	_, reftable := os.Stat(filepath.Join(r.commonDir, "reftable"))
+	if r.gitDir == "" || r.commonDir == "" || err != nil || reftable == nil {
+		id, err := r.git(ctx, r.Root, nil, "rev-parse", "-q", "--verify", "HEAD")
+		if err != nil {
+			id = "none" // no commit yet
+		}
+		return strings.TrimSpace(id) + " " + count, nil
+	}
+	ref, symbolic := strings.CutPrefix(strings.TrimSpace(string(head)), "ref: ")
+	if !symbolic {
+		return ref + " " + count, nil // detached: HEAD holds the commit
+	}
+	return fmt.Sprintf("%s %s %s %s", ref, metaOf(filepath.Join(r.commonDir, filepath.FromSlash(ref))),
+		metaOf(filepath.Join(r.commonDir, "packed-refs")), count), nil
+}
+
+// indexEntries is the index's number of entries, from its header ("DIRC",
+// the version, the count), as hex; "none" without an index.
+func (r *Repo) indexEntries() (string, error) {
 	var hdr [12]byte
 	f, err := os.Open(r.index)
-	if errors.Is(err, os.ErrNotExist) || r.index == "" {
-		return strings.TrimSpace(head) + " no index", nil
+	if r.index == "" || errors.Is(err, os.ErrNotExist) {
+		return "none", nil
 	} else if err != nil {
 		return "", err
 	}
@@ -282,7 +305,17 @@ func (r *Repo) GitState(ctx context.Context) (string, error) {
 	if _, err := io.ReadFull(f, hdr[:]); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%s %x", strings.TrimSpace(head), hdr[8:]), nil
+	return fmt.Sprintf("%x", hdr[8:]), nil
+}
+
+// metaOf is a file's metadata, inode included, or "none".
+func metaOf(p string) string {
+	fi, err := os.Lstat(p)
+	if err != nil {
+		return "none"
+	}
+	sig, _ := sigOf(fi)
+	return fmt.Sprintf("%+v", sig)
 }
 
 // status adds to m the files git status lists (under paths, or in the
