@@ -62,32 +62,23 @@ func (r *runner) dirtyWatched(ctx context.Context) (map[string]string, *mainWatc
 		ignored []string
 		err     error
 	}
-	looked, stated := make(chan look, 1), make(chan look, 1)
+	looked := make(chan look, 1)
 	hint := r.main.IgnoredHint()
 	go func() {
 		m, ignored, err := r.main.DirtyAndIgnored(ctx, r.spec.Agent.Scratch)
 		looked <- look{m, ignored, err}
 	}()
-	w := &mainWatch{}
-	go func() {
-		var err error
-		w.git, err = r.main.GitState(ctx)
-		stated <- look{err: err}
-	}()
-	tree, err := treewatch.Start(r.root, watchSkip(hint))
-	l, g := <-looked, <-stated
-	if err == nil && (l.err != nil || g.err != nil) {
-		tree.Stop()
-	}
-	if err != nil || l.err != nil || g.err != nil {
+	git, gerr := r.main.GitState(ctx)
+	tree, werr := treewatch.Start(r.root, watchSkip(hint))
+	l := <-looked
+	if werr != nil {
 		return l.dirty, nil
 	}
-	if tree.Also(missing(hint, l.ignored), watchSkip(l.ignored)) != nil {
+	if l.err != nil || gerr != nil || tree.Also(missing(hint, l.ignored), watchSkip(l.ignored)) != nil {
 		tree.Stop()
 		return l.dirty, nil
 	}
-	w.tree = tree
-	return l.dirty, w
+	return l.dirty, &mainWatch{tree: tree, git: git}
 }
 
 // watchSkip leaves out of a watch .git, paraider's own directory and the
@@ -132,13 +123,8 @@ func (r *runner) mainAfter(ctx context.Context, before map[string]string, w *mai
 			paths = slices.DeleteFunc(paths, func(p string) bool {
 				return unasked(p) && !isDir(filepath.Join(r.root, filepath.FromSlash(p)))
 			})
-			held := make(chan bool, 1)
-			go func() {
-				now, err := r.main.GitState(ctx)
-				held <- err == nil && now == w.git
-			}()
-			m, err := r.main.DirtySince(ctx, r.spec.Agent.Scratch, before, paths)
-			if <-held {
+			if now, err := r.main.GitState(ctx); err == nil && now == w.git {
+				m, err := r.main.DirtySince(ctx, r.spec.Agent.Scratch, before, paths)
 				return m, err == nil
 			}
 		}

@@ -17,13 +17,11 @@ import (
 // Watch is a running watch of a tree.
 type Watch struct {
 	root string
-	skip Skip
+	skip Skip // the directories left out: read under mu (Also changes it)
 	fd   int
 	stop [2]int // a pipe: a byte on it ends the reader
 	done chan struct{}
 	once sync.Once
-
-	buf []byte // getdents' buffer (one walk at a time: Start, then the reader)
 
 	mu   sync.Mutex
 	dirs map[int]string // watch descriptor -> directory, relative ("." for the root)
@@ -69,7 +67,7 @@ func (w *Watch) Also(dirs []string, skip Skip) error {
 	w.mu.Unlock()
 	buf := make([]byte, direntBuf)
 	for _, d := range dirs {
-		if err := w.addTree(d, false, buf); err != nil && !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.ENOTDIR) {
+		if err := w.addTree(d, false, buf); err != nil {
 			w.lose()
 			return err
 		}
@@ -95,8 +93,8 @@ func (w *Watch) addTree(dir string, report bool, buf []byte) error {
 	abs := filepath.Join(w.root, filepath.FromSlash(dir))
 	wd, err := unix.InotifyAddWatch(w.fd, abs, dirEvents)
 	if err != nil {
-		if report && (errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR)) {
-			return nil // gone again meanwhile: its removal is reported
+		if dir != "." && (errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR)) {
+			return nil // gone meanwhile: its parent is watched, and reports it
 		}
 		return err
 	}
