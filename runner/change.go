@@ -106,7 +106,7 @@ func (r *runner) commitMode() bool {
 // commit makes the task's change one commit on the current branch; it
 // returns the commit, or why there is none.
 func (r *runner) commit(ctx context.Context, res *state.Result, ch *state.Change) (commit, why string) {
-	repo := r.main
+	repo := r.openMain()
 	if repo == nil {
 		var err error
 		if repo, err = isolate.Open(r.root); err != nil {

@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/paraider/paraider/isolate"
@@ -209,6 +210,9 @@ func (r *runner) ready(res *state.Result) error {
 		return err
 	}
 	if r.spec.Isolation != state.IsolationWorktree {
+		// Asking git where the repository is takes two git processes:
+		// while the task waits for its place, not after.
+		go r.openMain()
 		return nil
 	}
 	repo, err := isolate.Open(r.root)
@@ -370,9 +374,10 @@ type runner struct {
 	// queue are the run's places, once opened (places).
 	queue *placeQueue
 	// main is the repository around the plan, for watching the main tree;
-	// nil outside git.
-	main       *isolate.Repo
-	mainOpened bool
+	// nil outside git. Opened once (openMain), perhaps while the task
+	// waits for its place.
+	main     *isolate.Repo
+	mainOnce sync.Once
 }
 
 // schedule is what a task needs of the whole plan (state.Sched), read

@@ -36,14 +36,13 @@ func (r *runner) dirtyOK(ctx context.Context) (map[string]string, bool) {
 
 // openMain opens the repository around the plan once; nil outside one.
 func (r *runner) openMain() *isolate.Repo {
-	if !r.mainOpened {
-		// Once per task: the repository around the plan does not move.
-		r.mainOpened = true
+	// Once per task: the repository around the plan does not move.
+	r.mainOnce.Do(func() {
 		r.main = r.repo // with worktree isolation, already open
 		if r.main == nil {
 			r.main, _ = isolate.Open(r.root)
 		}
-	}
+	})
 	return r.main
 }
 
