@@ -338,3 +338,41 @@ func TestGitState(t *testing.T) {
 		}
 	}
 }
+
+// stateIgnored says whether the person's .gitignore names .paraider/ (the
+// snapshot then leaves the exclusion out of its pathspec, which git would
+// refuse after walking the whole tree), for a plan at the top and in a
+// subdirectory; a snapshot is made either way.
+func TestStateIgnored(t *testing.T) {
+	for _, c := range []struct {
+		gitignore, plan string
+		want            bool
+	}{
+		{"build/\n", ".", false},
+		{".paraider/\n", ".", true},
+		{"sub/.paraider\n", "sub", true},
+		{"*.log\n", "sub", false},
+	} {
+		top := t.TempDir()
+		write(t, filepath.Join(top, ".gitignore"), c.gitignore)
+		write(t, filepath.Join(top, c.plan, "a.txt"), "a\n")
+		run(t, top, "git", "init", "-q")
+		run(t, top, "git", "add", "-A")
+		run(t, top, "git", "commit", "-qm", "one")
+		r, err := Open(filepath.Join(top, c.plan))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.stateIgnored(context.Background()); got != c.want {
+			t.Errorf("%q, plan in %s: stateIgnored %v, want %v", c.gitignore, c.plan, got, c.want)
+		}
+		write(t, filepath.Join(r.State, "junk.txt"), "x")
+		commit, _, err := r.snapshot(context.Background(), "t", Setup{})
+		if err != nil {
+			t.Fatalf("%q: %v", c.gitignore, err)
+		}
+		if files := run(t, top, "git", "ls-tree", "-r", "--name-only", commit); strings.Contains(files, ".paraider") {
+			t.Errorf("%q: the snapshot holds paraider's own files:\n%s", c.gitignore, files)
+		}
+	}
+}
