@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -236,18 +237,27 @@ func (s *placeQueue) take(me queueEntry) (slot int, f *os.File, more bool) {
 // holdTaking waits for the run's other tasks to be done taking a place
 // (see take) and returns what lets them go on. Each holds it for a look
 // at the places, the queue and Ninja's processes: milliseconds, never a
-// wait. Where the lock cannot be had, places are taken without it.
+// wait. Where the lock cannot be had, or not within takeWait (its holder
+// stopped: a Ctrl-Z, a debugger), places are taken without it.
 func (s *placeQueue) holdTaking() (done func()) {
 	f, err := state.OpenOwn(filepath.Join(s.dir, "take.lock"), os.O_RDONLY|os.O_CREATE)
 	if err != nil {
 		return func() {}
 	}
-	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX) != nil {
-		f.Close()
-		return func() {}
+	for start := time.Now(); ; time.Sleep(time.Millisecond) {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) || time.Since(start) > takeWait {
+			f.Close()
+			return func() {}
+		}
 	}
-	return func() { f.Close() }
 }
+
+// takeWait bounds a task's wait for another's look at the places.
+var takeWait = 2 * time.Second
 
 // takeNow is take, with the other tasks held off.
 func (s *placeQueue) takeNow(me queueEntry) (slot int, f *os.File, more bool) {

@@ -381,3 +381,34 @@ func TestTakersOneAtATime(t *testing.T) {
 		t.Fatalf("short tasks that took a place: %v; want one, the other place left for the chain's head", places)
 	}
 }
+
+// TestTakeLockBounded: a task whose holder of the take lock is stopped
+// (Ctrl-Z, a debugger) takes its place without it after takeWait rather
+// than waiting for ever.
+func TestTakeLockBounded(t *testing.T) {
+	defer func(d time.Duration) { takeWait = d }(takeWait)
+	takeWait = 50 * time.Millisecond
+	s, _, _ := fakeQueue(t, 1, map[string]state.Priority{"a": {Remaining: 1}})
+	held, err := os.OpenFile(filepath.Join(s.dir, "take.lock"), os.O_RDONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	if err := syscall.Flock(int(held.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan *os.File, 1)
+	go func() {
+		_, f, _ := s.take(s.entry("a"))
+		done <- f
+	}()
+	select {
+	case f := <-done:
+		if f == nil {
+			t.Fatal("no place taken, though one was free and nobody outranks the task")
+		}
+		f.Close()
+	case <-time.After(30 * time.Second):
+		t.Fatal("take waited for a stopped holder of the take lock")
+	}
+}
