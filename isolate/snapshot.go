@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -259,9 +260,13 @@ func (r *Repo) IgnoredHint() []string {
 // directory; a directory stands for every file under it). A look at a
 // few paths, where Dirty reads the metadata of every file in the tree.
 func (r *Repo) DirtySince(ctx context.Context, scratch []string, before map[string]string, paths []string) (map[string]string, error) {
+	looked := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		looked[p] = true
+	}
 	m := make(map[string]string, len(before))
 	for p, blob := range before {
-		if !underAny(p, paths) {
+		if !atOrUnder(looked, p) {
 			m[p] = blob
 		}
 	}
@@ -378,10 +383,12 @@ func (r *Repo) status(ctx context.Context, scratch, paths []string, m map[string
 	return nil
 }
 
-// underAny reports whether p is one of paths or under one of them.
-func underAny(p string, paths []string) bool {
-	for _, q := range paths {
-		if p == q || strings.HasPrefix(p, q+"/") {
+// atOrUnder reports whether p or a directory above it is in set: a look
+// per level of p (before holds every changed and untracked file, the
+// watch up to thousands of paths).
+func atOrUnder(set map[string]bool, p string) bool {
+	for ; p != "." && p != "/" && p != ""; p = path.Dir(p) {
+		if set[p] {
 			return true
 		}
 	}

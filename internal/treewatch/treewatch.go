@@ -15,7 +15,6 @@ import (
 	"errors"
 	"path"
 	"sort"
-	"strings"
 )
 
 // ErrUnsupported: this system has no watch; look at the whole tree.
@@ -35,14 +34,23 @@ type Skip func(rel string) bool
 
 // SkipUnder skips the directories in dirs and everything under them.
 func SkipUnder(dirs ...string) Skip {
-	return func(rel string) bool {
-		for _, d := range dirs {
-			if rel == d || strings.HasPrefix(rel, d+"/") {
-				return true
-			}
-		}
-		return false
+	set := make(map[string]bool, len(dirs))
+	for _, d := range dirs {
+		set[d] = true
 	}
+	return func(rel string) bool { return set[rel] || under(set, rel) }
+}
+
+// under reports whether a directory above p is in set: a look per level
+// of p, however many the set holds (it is asked of every directory a
+// watch walks, and a tree may have hundreds of ignored directories).
+func under(set map[string]bool, p string) bool {
+	for d := path.Dir(p); d != "." && d != "/"; d = path.Dir(d) {
+		if set[d] {
+			return true
+		}
+	}
+	return false
 }
 
 // seenSet gathers the changed paths; lost once it cannot vouch for them.
@@ -71,19 +79,9 @@ func (s *seenSet) list() []string {
 	sort.Strings(out)
 	kept := out[:0]
 	for _, p := range out {
-		if !s.under(p) {
+		if !under(s.paths, p) {
 			kept = append(kept, p)
 		}
 	}
 	return kept
-}
-
-// under reports whether a directory above p is listed.
-func (s *seenSet) under(p string) bool {
-	for d := path.Dir(p); d != "." && d != "/"; d = path.Dir(d) {
-		if s.paths[d] {
-			return true
-		}
-	}
-	return false
 }
