@@ -369,8 +369,10 @@ func (r *Repo) status(ctx context.Context, scratch, paths []string, m map[string
 		rel, ok := strings.CutPrefix(rec[3:], r.Prefix)
 		switch {
 		case !ok || matchAny(rel, scratch):
+			// outside the plan's directory, or scratch: not looked at
 		case rec[:2] == "!!":
-			if dir, isDir := strings.CutSuffix(rel, "/"); isDir && ignored != nil {
+			// Only asked for (--ignored): a directory whole, or a file.
+			if dir, isDir := strings.CutSuffix(rel, "/"); isDir {
 				*ignored = append(*ignored, dir)
 			}
 		default:
