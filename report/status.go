@@ -9,15 +9,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
-
 	"github.com/paraider/paraider/agent"
 	"github.com/paraider/paraider/gen"
 	"github.com/paraider/paraider/internal/human"
 	"github.com/paraider/paraider/internal/par"
 	"github.com/paraider/paraider/internal/proc"
+	"github.com/paraider/paraider/internal/table"
 	"github.com/paraider/paraider/plan"
 	"github.com/paraider/paraider/state"
 )
@@ -223,7 +220,7 @@ func (sr *statusReader) row(id string) StatusRow {
 			// For the table a person asked for; the live view, redrawn
 			// four times a second, shows no line for these rows and
 			// need not hash their files.
-			row.LastLine = filesSince(sr.root, &spec, res)
+			row.LastLine = filesSince(sr.root, &spec, res, sr.digest)
 		}
 	}
 	return row
@@ -287,13 +284,13 @@ func (sr *statusReader) repairRows(run *state.Run) []StatusRow {
 
 // filesSince says how a succeeded task's files differ from what it left:
 // "" when they do not.
-func filesSince(root string, spec *state.Spec, res *state.Result) string {
-	if res.OutputHash == "" || state.OutputHash(root, spec.Files) == res.OutputHash {
+func filesSince(root string, spec *state.Spec, res *state.Result, digest func(string) ([32]byte, bool)) string {
+	if res.OutputHash == "" || state.OutputHashOf(root, spec.Files, digest) == res.OutputHash {
 		return ""
 	}
 	var gone []string
 	for _, f := range spec.Files {
-		if _, ok := state.FileDigest(filepath.Join(root, filepath.FromSlash(f))); !ok {
+		if _, ok := digest(filepath.Join(root, filepath.FromSlash(f))); !ok {
 			gone = append(gone, f)
 		}
 	}
@@ -412,23 +409,16 @@ func (s *Status) WriteText(w io.Writer, color bool) error {
 	}
 	fmt.Fprintf(w, "paraider status at %s: %d of %d agents busy; %d running, %d done, %d failed, %d up to date, %d pending\n",
 		s.TakenAt.Local().Format("15:04:05"), s.Busy, s.Jobs, s.Counts[Running], s.Counts[Done], s.Counts[Failed], s.Counts[UpToDate], s.Counts[Pending])
-	table := tablewriter.NewTable(w,
-		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII)})),
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-	)
-	table.Header([]string{"task", "state", "attempt", "time", "so far", "last line"})
+	rows := make([][]string, 0, len(s.Rows))
 	for _, r := range s.Rows {
 		attempt, took := "-", "-"
 		if r.Attempt > 0 {
 			attempt = fmt.Sprintf("%d/%d", r.Attempt, r.Of)
 			took = human.Duration(r.Elapsed.Round(time.Second))
 		}
-		if err := table.Append([]string{r.ID, paint(r.State), attempt, took, r.Spent(), human.Clip(r.LastLine, 70)}); err != nil {
-			return err
-		}
+		rows = append(rows, []string{r.ID, paint(r.State), attempt, took, r.Spent(), human.Clip(r.LastLine, 70)})
 	}
-	return table.Render()
+	return table.Write(w, []string{"task", "state", "attempt", "time", "so far", "last line"}, rows)
 }
 
 // SpecsNow are the tasks of the plan in file as they are now, frozen in

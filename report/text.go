@@ -5,31 +5,22 @@ import (
 	"io"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
 	"github.com/paraider/paraider/internal/human"
+	"github.com/paraider/paraider/internal/table"
 )
 
 // WriteText renders the report for a terminal or a CI log.
 func (r *Report) WriteText(w io.Writer) error {
-	table := tablewriter.NewTable(w,
-		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII)})),
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-	)
-	table.Header([]string{"task", "status", "attempts", "time", "tokens sent", "tokens recv", "cost", "files changed"})
+	rows := make([][]string, 0, len(r.Tasks))
 	for _, t := range r.Tasks {
 		row := []string{t.ID, t.Status, "-", "-", "-", "-", "-", "-"}
 		if t.Status != NotRun {
 			row = []string{t.ID, t.Status, fmt.Sprint(t.Attempts), human.Duration(t.Duration),
 				human.Tokens(t.Sent), human.Tokens(t.Recv), human.Cost(t.Cost, t.CostUnknown), strings.Join(t.Files, " ")}
 		}
-		if err := table.Append(row); err != nil {
-			return err
-		}
+		rows = append(rows, row)
 	}
-	if err := table.Render(); err != nil {
+	if err := table.Write(w, []string{"task", "status", "attempts", "time", "tokens sent", "tokens recv", "cost", "files changed"}, rows); err != nil {
 		return err
 	}
 	r.writeSummary(w)

@@ -63,9 +63,15 @@ func specFiles(root string) func(dep string) ([]string, error) {
 
 // OutputHash digests a task's files as they are under dir.
 func OutputHash(dir string, files []string) string {
+	return OutputHashOf(dir, files, FileDigest)
+}
+
+// OutputHashOf is OutputHash with the digest of a file given: a status
+// digests each file once, as an output and as another task's input.
+func OutputHashOf(dir string, files []string, digest func(path string) ([32]byte, bool)) string {
 	h := sha256.New()
 	for _, f := range files {
-		sum, ok := FileDigest(filepath.Join(dir, filepath.FromSlash(f)))
+		sum, ok := digest(filepath.Join(dir, filepath.FromSlash(f)))
 		fmt.Fprintf(h, "%s %v %x\n", f, ok, sum)
 	}
 	return hex.EncodeToString(h.Sum(nil))
