@@ -395,21 +395,31 @@ func taskSpec(p *plan.Plan, t *plan.Task, prof *agent.Profile) *state.Spec {
 // Specs are the plan's tasks frozen as gen would write them, in memory:
 // what status and run -n judge by, writing nothing.
 func Specs(p *plan.Plan) (map[string]*state.Spec, error) {
-	specs := map[string]*state.Spec{}
 	profiles := map[string]*agent.Profile{}
-	for _, t := range p.Tasks {
+	profs := make([]*agent.Profile, len(p.Tasks))
+	for i, t := range p.Tasks {
 		prof, err := profileOnce(p, profiles, t.Agent)
 		if err != nil {
 			return nil, err
 		}
-		// As exec will read it: through JSON, as gen writes it (an empty
-		// list and none are one there, and hash alike).
-		b, _ := json.Marshal(specWith(p, t, prof))
-		var spec state.Spec
-		if err := json.Unmarshal(b, &spec); err != nil {
-			return nil, err
+		profs[i] = prof
+	}
+	// As exec will read it: through JSON, as gen writes it (an empty list
+	// and none are one there, and hash alike); side by side, a tenth of a
+	// second at ten thousand tasks.
+	list := make([]*state.Spec, len(p.Tasks))
+	errs := make([]error, len(p.Tasks))
+	par.Each(len(p.Tasks), func(i int) {
+		b, _ := json.Marshal(specWith(p, p.Tasks[i], profs[i]))
+		list[i] = new(state.Spec)
+		errs[i] = json.Unmarshal(b, list[i])
+	})
+	specs := make(map[string]*state.Spec, len(list))
+	for i, t := range p.Tasks {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		specs[t.ID] = &spec
+		specs[t.ID] = list[i]
 	}
 	return specs, nil
 }

@@ -61,21 +61,43 @@ func BuildStatus(root string, now time.Time) (*Status, error) {
 // pending before any gen, and one whose timeout alone changed stays up to
 // date, as paraider exec will decide. nil specs: the generated ones.
 func BuildStatusOf(root string, now time.Time, specs *Specs) (*Status, error) {
-	sr := newStatusReader(root, now, specs)
+	return buildStatus(root, now, func() *Specs { return specs })
+}
+
+// BuildStatusNow is BuildStatusOf with the specs of the plan in file as
+// it is now (SpecsNow), read while the records are: the plan's parse is
+// a third of a status of ten thousand tasks. It returns them too: nil
+// when the plan does not load, and the generated specs served.
+func BuildStatusNow(root, file string, now time.Time) (*Status, *Specs, error) {
+	loaded := make(chan *Specs, 1)
+	go func() { loaded <- SpecsNow(file) }()
+	var specs *Specs
+	wait := sync.OnceValue(func() *Specs { specs = <-loaded; return specs })
+	st, err := buildStatus(root, now, wait)
+	wait() // the plan's read ends before this returns, whatever the error
+	return st, specs, err
+}
+
+// buildStatus is BuildStatusOf with the specs asked for once the records
+// are read (or at once when there is no run.json to list the tasks).
+func buildStatus(root string, now time.Time, specsOf func() *Specs) (*Status, error) {
+	sr := newStatusReader(root, now, nil)
 	var run state.Run
 	if err := state.ReadJSON(sr.path(state.RunPath), &run); err != nil {
-		if state.Missing(err) && specs != nil {
+		if specs := specsOf(); state.Missing(err) && specs != nil {
 			run.Tasks = specs.Order // never generated: every task pending
 		} else if state.Missing(err) {
 			return nil, fmt.Errorf("nothing to show in %s: run `paraider gen` first", root)
+		} else {
+			return nil, err
 		}
-		return nil, err
 	}
 	sr.readRecords(run.Tasks)
+	sr.specs = specsOf()
 	st := &Status{Jobs: run.Jobs, Counts: map[string]int{}, TakenAt: now, Run: sr.latest}
 	tasks := run.Tasks
-	if specs != nil {
-		tasks, st.Jobs = specs.Order, specs.Jobs
+	if sr.specs != nil {
+		tasks, st.Jobs = sr.specs.Order, sr.specs.Jobs
 	}
 	// Each row on its own (a task's inputs are hashed to tell whether it
 	// is stale), side by side; counted in the plan's order after.
@@ -429,6 +451,12 @@ func SpecsNow(file string) *Specs {
 	if err != nil {
 		return nil
 	}
+	return SpecsOf(p)
+}
+
+// SpecsOf are the tasks of a loaded plan as gen would freeze them: nil
+// when its agents cannot be resolved.
+func SpecsOf(p *plan.Plan) *Specs {
 	byID, err := gen.Specs(p)
 	if err != nil {
 		return nil

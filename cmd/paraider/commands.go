@@ -208,11 +208,10 @@ func (c *StatusCmd) Run(cli *CLI, env *Env) error {
 	if !c.Watch || !tty {
 		// One snapshot: the table, from the plan as it is now when it
 		// loads (an edited message is pending before any gen).
-		specs := report.SpecsNow(cli.File)
+		st, specs, err := report.BuildStatusNow(cli.root(), cli.File, time.Now())
 		if specs == nil {
 			fmt.Fprintf(env.Stderr, "paraider: note: %s does not load (paraider validate says why): this is the plan as last generated\n", cli.File)
 		}
-		st, err := report.BuildStatusOf(cli.root(), time.Now(), specs)
 		if err != nil {
 			return err
 		}

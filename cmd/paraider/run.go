@@ -133,7 +133,7 @@ func (c *RunCmd) dryRun(cli *CLI, env *Env) error {
 	if err != nil {
 		return err
 	}
-	specs := report.SpecsNow(cli.File)
+	specs := report.SpecsOf(p)
 	if specs == nil {
 		return errors.New("the plan's agents could not be resolved")
 	}
