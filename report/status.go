@@ -123,35 +123,40 @@ type statusReader struct {
 	root    string
 	path    func(rel string) string
 	now     time.Time
-	specs   *Specs // nil: the generated specs
-	latest  string // the latest run: done means done in it
-	results map[string]*state.Result
+	specs   *Specs             // nil: the generated specs
+	latest  string             // the latest run: done means done in it
+	results map[string]*record // every task's, by id
 	running map[string]*state.Running
-	// hasResult and isRunning say whether the directories list a record:
-	// four failed opens a task were most of a status of ten thousand.
-	hasResult, isRunning func(id string) bool
-	digests              sync.Map
+	// isRunning says whether the directory lists a running mark: four
+	// failed opens a task were most of a status of ten thousand.
+	isRunning func(id string) bool
+	digests   sync.Map
 }
 
 func newStatusReader(root string, now time.Time, specs *Specs) *statusReader {
 	path := state.Layout{Root: root}.Path
 	return &statusReader{root: root, path: path, now: now, specs: specs,
-		results: map[string]*state.Result{}, running: map[string]*state.Running{},
-		hasResult: listed(path(state.ResultPath("x"))), isRunning: listed(path(state.RunningPath("x")))}
+		running: map[string]*state.Running{}, isRunning: listed(path(state.RunningPath("x")))}
 }
 
-// readRecords reads each task's result and running mark once, side by
-// side (ten thousand small files one after another were a third of a
-// status), and works out the latest run from them.
+// readRecords reads every result (those of tasks' whose file did not
+// change since the last status from its cache: statusRecords) and the
+// running mark of each of tasks, side by side (ten thousand small files
+// one after another were a third of a status), and works out the latest
+// run from tasks' records.
 func (sr *statusReader) readRecords(tasks []string) {
-	readRes := make([]*state.Result, len(tasks))
 	readMark := make([]*state.Running, len(tasks))
-	par.Each(len(tasks), func(i int) { readRes[i], readMark[i] = sr.result(tasks[i]), sr.mark(tasks[i]) })
+	par.Each(len(tasks)+1, func(i int) {
+		if i == len(tasks) {
+			sr.results = statusRecords(sr.root)
+			return
+		}
+		readMark[i] = sr.mark(tasks[i])
+	})
 	var marks []state.RunMark
 	for i, id := range tasks {
-		if res := readRes[i]; res != nil {
-			sr.results[id] = res
-			marks = append(marks, state.RunMark{Run: res.Run, At: res.Finished})
+		if res := sr.results[id]; res != nil {
+			marks = append(marks, state.RunMark{Run: res.Run, At: res.FinishedAt()})
 		}
 		if mark := readMark[i]; mark != nil {
 			sr.running[id] = mark
@@ -161,14 +166,8 @@ func (sr *statusReader) readRecords(tasks []string) {
 	sr.latest = state.LatestRun(append(marks, state.Layout{Root: sr.root}.RunMarks()...))
 }
 
-// result is the task's result record, when it has one.
-func (sr *statusReader) result(id string) *state.Result {
-	var res state.Result
-	if sr.hasResult(id) && state.ReadJSON(sr.path(state.ResultPath(id)), &res) == nil {
-		return &res
-	}
-	return nil
-}
+// result is the record of the task's result, when it has one.
+func (sr *statusReader) result(id string) *record { return sr.results[id] }
 
 // mark is the task's running mark, when a live process holds it.
 func (sr *statusReader) mark(id string) *state.Running {
@@ -220,13 +219,10 @@ func (sr *statusReader) digest(p string) ([32]byte, bool) {
 // would judge it, or pending.
 func (sr *statusReader) row(id string) StatusRow {
 	row := StatusRow{ID: id, State: Pending}
-	mark, res := sr.running[id], sr.results[id]
+	mark, res := sr.running[id], sr.result(id)
 	if sr.specs != nil {
 		// A task of the plan in memory that run.json does not list
-		// yet: read here.
-		if res == nil {
-			res = sr.result(id)
-		}
+		// yet: its mark read here.
 		if mark == nil {
 			mark = sr.mark(id)
 		}
@@ -236,7 +232,7 @@ func (sr *statusReader) row(id string) StatusRow {
 	case mark != nil:
 		row = sr.runningRow(id, mark)
 	case res != nil && sr.spec(id, &spec):
-		row.Attempt, row.Of, row.Elapsed = len(res.Attempts), spec.Retries+1, res.Duration()
+		row.Attempt, row.Of, row.Elapsed = res.Attempts, spec.Retries+1, res.Duration()
 		row.State, row.LastLine = sr.judged(&spec, res)
 		if sr.specs != nil && (row.State == Done || row.State == UpToDate) {
 			// For the table a person asked for; the live view, redrawn
@@ -249,7 +245,7 @@ func (sr *statusReader) row(id string) StatusRow {
 }
 
 // judged is the state of a task with a result, and why, as exec decides.
-func (sr *statusReader) judged(spec *state.Spec, res *state.Result) (string, string) {
+func (sr *statusReader) judged(spec *state.Spec, res *record) (string, string) {
 	switch {
 	case res.Status != state.StatusOK && spec.Hash() != res.SpecHash:
 		return Pending, "changed since it failed"
@@ -292,7 +288,7 @@ func (sr *statusReader) repairRows(run *state.Run) []StatusRow {
 		if res == nil || res.Run == "" || res.Run != sr.latest {
 			continue
 		}
-		row := StatusRow{ID: c.Repair, State: Done, Attempt: len(res.Attempts), Elapsed: res.Duration()}
+		row := StatusRow{ID: c.Repair, State: Done, Attempt: res.Attempts, Elapsed: res.Duration()}
 		switch {
 		case res.Status != state.StatusOK && res.Interrupted:
 			row.State = Interrupted
@@ -306,7 +302,7 @@ func (sr *statusReader) repairRows(run *state.Run) []StatusRow {
 
 // filesSince says how a succeeded task's files differ from what it left:
 // "" when they do not.
-func filesSince(root string, spec *state.Spec, res *state.Result, digest func(string) ([32]byte, bool)) string {
+func filesSince(root string, spec *state.Spec, res *record, digest func(string) ([32]byte, bool)) string {
 	if res.OutputHash == "" || state.OutputHashOf(root, spec.Files, digest) == res.OutputHash {
 		return ""
 	}
@@ -331,7 +327,7 @@ type Specs struct {
 
 // stale reports whether a succeeded task's inputs changed since: the same
 // digest paraider exec decides by.
-func stale(root string, spec *state.Spec, res *state.Result, depFiles func(string) ([]string, error), digest func(string) ([32]byte, bool)) bool {
+func stale(root string, spec *state.Spec, res *record, depFiles func(string) ([]string, error), digest func(string) ([32]byte, bool)) bool {
 	h, err := state.InputHashOf(root, spec, depFiles, digest)
 	return err == nil && res.InputHash != "" && h != res.InputHash
 }

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/paraider/paraider/internal/par"
 )
 
 // A task's working time is a fact about the task that orders the next run
@@ -50,10 +52,10 @@ func (l Layout) KeepDurations(tasks []string) error {
 const WorkedCachePath = Dir + "/worked.cache"
 
 // Worked returns the working seconds of each task whose result is a
-// success. A result is read only when it changed (see memoDir).
+// success. A result is read only when it changed (see MemoDir).
 func (l Layout) Worked() map[string]float64 {
 	out := map[string]float64{}
-	for id, v := range memoDir(l.Path(Dir+"/results"), l.Path(WorkedCachePath), func(path string) string {
+	for id, v := range MemoDir(l.Path(Dir+"/results"), l.Path(WorkedCachePath), func(path string) string {
 		var r Result
 		if ReadJSON(path, &r) == nil && r.Status == StatusOK && r.Working() > 0 {
 			return strconv.FormatFloat(r.Working().Seconds(), 'g', -1, 64)
@@ -72,10 +74,10 @@ const SpecHashCachePath = Dir + "/spechash.cache"
 
 // SpecHashes returns the Hash of each task's spec on disk, which a result
 // names (Result.SpecHash) to say which spec it is the result of. A spec is
-// read only when it changed (see memoDir): a report read every spec of
+// read only when it changed (see MemoDir): a report read every spec of
 // ten thousand tasks to tell which results still hold.
 func (l Layout) SpecHashes() map[string]string {
-	return memoDir(l.Path(Dir+"/specs"), l.Path(SpecHashCachePath), func(path string) string {
+	return MemoDir(l.Path(Dir+"/specs"), l.Path(SpecHashCachePath), func(path string) string {
 		var s Spec
 		if ReadJSON(path, &s) != nil {
 			return ""
@@ -84,18 +86,20 @@ func (l Layout) SpecHashes() map[string]string {
 	})
 }
 
-// memoDir returns derive's value for each ID.json in dir (non-empty values
-// only), derived again only for the files whose size or time differ from
-// the cache's, which is written back when it changed: a listing, a look
-// at each file's size and time, and one file read, instead of an open and
-// a parse a file. What cannot be read is left out; the cache only saves
-// work (its values have no tab nor newline).
-func memoDir(dir, cachePath string, derive func(path string) string) map[string]string {
+// MemoDir returns derive's value for each ID.json in dir (non-empty
+// values only), derived again only for the files whose size or time
+// differ from the cache's (side by side), which is written back when it
+// changed: a listing, a look at each file's size and time, and one file
+// read, instead of an open and a parse a file. What cannot be read is
+// left out; the cache only saves work (its values have no tab nor
+// newline).
+func MemoDir(dir, cachePath string, derive func(path string) string) map[string]string {
 	entries, _ := os.ReadDir(dir)
 	cache := ReadMemos(cachePath)
 	next := make(map[string]FileMemo, len(entries))
-	out := make(map[string]string, len(entries))
 	changed := len(cache) != len(entries)
+	var missed []string // ids
+	var missedInfo []os.FileInfo
 	for _, e := range entries {
 		id, ok := strings.CutSuffix(e.Name(), ".json")
 		if !ok || !e.Type().IsRegular() {
@@ -105,12 +109,20 @@ func memoDir(dir, cachePath string, derive func(path string) string) map[string]
 		if err != nil {
 			continue
 		}
-		c, hit := cache[id]
-		if !hit || !c.Same(fi) {
-			changed = true
-			c = MemoOf(fi, derive(filepath.Join(dir, e.Name())))
+		if c, hit := cache[id]; hit && c.Same(fi) {
+			next[id] = c
+			continue
 		}
-		next[id] = c
+		missed, missedInfo = append(missed, id), append(missedInfo, fi)
+	}
+	derived := make([]string, len(missed))
+	par.Each(len(missed), func(i int) { derived[i] = derive(filepath.Join(dir, missed[i]+".json")) })
+	for i, id := range missed {
+		changed = true
+		next[id] = MemoOf(missedInfo[i], derived[i])
+	}
+	out := make(map[string]string, len(next))
+	for id, c := range next {
 		if c.Value != "" {
 			out[id] = c.Value
 		}

@@ -1,0 +1,91 @@
+package report
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/paraider/paraider/internal/human"
+	"github.com/paraider/paraider/internal/par"
+	"github.com/paraider/paraider/state"
+)
+
+// recordsCachePath keeps what a status needs of each result (a record),
+// by the result file's size and time: a status of ten thousand tasks
+// decoded ten thousand results of attempts, times and token counts to
+// use a tenth of each, and most had not changed since the last status.
+const recordsCachePath = state.Dir + "/status.cache"
+
+// record is what a status needs of a task's result: enough to judge the
+// task as exec would, and to draw its row.
+type record struct {
+	Status      string `json:"s"`
+	SpecHash    string `json:"sh,omitempty"`
+	InputHash   string `json:"ih,omitempty"`
+	OutputHash  string `json:"oh,omitempty"`
+	Check       string `json:"c,omitempty"`
+	Run         string `json:"r,omitempty"`
+	Reason      string `json:"re,omitempty"` // its first line
+	Interrupted bool   `json:"i,omitempty"`
+	Started     int64  `json:"b"` // unix ns
+	Finished    int64  `json:"e"`
+	Attempts    int    `json:"a"`
+}
+
+func recordOf(res *state.Result) *record {
+	return &record{
+		Status: res.Status, SpecHash: res.SpecHash, InputHash: res.InputHash, OutputHash: res.OutputHash,
+		Check: res.Check, Run: res.Run, Reason: human.FirstLine(res.Reason), Interrupted: res.Interrupted,
+		Started: res.Started.UnixNano(), Finished: res.Finished.UnixNano(), Attempts: len(res.Attempts),
+	}
+}
+
+// Duration is the task's time from its start to its end, as
+// state.Result's.
+func (r *record) Duration() time.Duration { return time.Duration(r.Finished - r.Started) }
+
+// FinishedAt is when the task's last attempt ended.
+func (r *record) FinishedAt() time.Time { return time.Unix(0, r.Finished) }
+
+// statusRecords returns the record of each result under root, a result
+// decoded only when its file changed since the last status (state.MemoDir).
+func statusRecords(root string) map[string]*record {
+	path := state.Layout{Root: root}.Path
+	var fresh sync.Map // file name -> *record, decoded just now
+	values := state.MemoDir(filepath.Dir(path(state.ResultPath("x"))), path(recordsCachePath), func(file string) string {
+		var res state.Result
+		if state.ReadJSON(file, &res) != nil {
+			return ""
+		}
+		r := recordOf(&res)
+		b, err := json.Marshal(r)
+		if err != nil {
+			return ""
+		}
+		fresh.Store(filepath.Base(file), r)
+		return string(b) // JSON: no tab nor newline outside its strings' escapes
+	})
+	ids := make([]string, 0, len(values))
+	for id := range values {
+		ids = append(ids, id)
+	}
+	decoded := make([]*record, len(ids))
+	par.Each(len(ids), func(i int) {
+		if r, ok := fresh.Load(ids[i] + ".json"); ok {
+			decoded[i] = r.(*record)
+			return
+		}
+		var r record
+		if json.Unmarshal([]byte(values[ids[i]]), &r) == nil {
+			decoded[i] = &r
+		}
+	})
+	out := make(map[string]*record, len(ids))
+	for i, id := range ids {
+		if decoded[i] != nil {
+			out[id] = decoded[i]
+		}
+	}
+	return out
+}
