@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paraider/paraider/internal/sumcache"
 	"github.com/paraider/paraider/state"
 )
 
@@ -24,8 +25,8 @@ func TestDirtyKeepsBlobs(t *testing.T) {
 	old := filepath.Join(root, "old.txt")
 	write(t, old, "old bytes")
 
-	defer func(d time.Duration) { racyFor = d }(racyFor)
-	racyFor = 0 // every file counts as old enough to trust its times
+	defer func(d time.Duration) { sumcache.RacyFor = d }(sumcache.RacyFor)
+	sumcache.RacyFor = 0 // every file counts as old enough to trust its times
 	ctx := context.Background()
 	r, err := Open(root)
 	if err != nil {
@@ -38,13 +39,13 @@ func TestDirtyKeepsBlobs(t *testing.T) {
 	}
 	cachePath := filepath.Join(root, state.Dir, blobCachePath)
 	kept, err := readCache(cachePath)
-	if err != nil || kept["old.txt"].Blob != want {
+	if err != nil || kept["old.txt"].Sum != want {
 		t.Fatalf("the cache on disk: %v, %v; want old.txt's blob", kept, err)
 	}
 
 	// A second process reads the cache: shown by a blob id that only the
 	// cache holds.
-	kept["old.txt"] = cachedBlob{Sig: kept["old.txt"].Sig, Blob: fromCache}
+	kept["old.txt"] = sumcache.Entry{Sig: kept["old.txt"].Sig, Sum: fromCache}
 	writeCache(t, cachePath, kept)
 	r2, _ := Open(root)
 	if m, _ := r2.Dirty(ctx, nil); m["old.txt"] != fromCache {
@@ -60,7 +61,7 @@ func TestDirtyKeepsBlobs(t *testing.T) {
 		write(t, old, "new bytes")
 		os.Chtimes(old, fi.ModTime(), fi.ModTime())
 		now, _ := os.Lstat(old)
-		if sig, _ := sigOf(now); sig.Ctime != cached.Ctime {
+		if sig, _ := sumcache.SigOf(now); sig.Ctime != cached.Ctime {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -74,14 +75,14 @@ func TestDirtyKeepsBlobs(t *testing.T) {
 	// A cache forged on disk after this process read it changes nothing
 	// here: the agent cannot vouch for its own write.
 	fi, _ = os.Lstat(old)
-	sig, _ := sigOf(fi)
-	writeCache(t, cachePath, map[string]cachedBlob{"old.txt": {Sig: sig, Blob: forged}})
+	sig, _ := sumcache.SigOf(fi)
+	writeCache(t, cachePath, map[string]sumcache.Entry{"old.txt": {Sig: sig, Sum: forged}})
 	if m, _ := r2.Dirty(ctx, nil); m["old.txt"] != BlobID([]byte("new bytes")) {
 		t.Fatalf("a cache written after this process read it was used: %q", m["old.txt"])
 	}
 
 	// Too fresh to trust: hashed, not kept.
-	racyFor = time.Hour
+	sumcache.RacyFor = time.Hour
 	os.Remove(cachePath)
 	r3, _ := Open(root)
 	if m, _ := r3.Dirty(ctx, nil); m["old.txt"] != BlobID([]byte("new bytes")) {
@@ -89,45 +90,21 @@ func TestDirtyKeepsBlobs(t *testing.T) {
 	}
 	kept, _ = readCache(cachePath)
 	if _, ok := kept["old.txt"]; ok {
-		t.Fatalf("a file written within racyFor was kept: %v", kept)
+		t.Fatalf("a file written within RacyFor was kept: %v", kept)
 	}
 }
 
-func readCache(path string) (map[string]cachedBlob, error) {
-	c := &blobCache{path: path}
+func readCache(path string) (map[string]sumcache.Entry, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, err
 	}
-	c.load()
-	return c.entries, nil
+	return sumcache.Read(path, blobIDLen), nil
 }
 
-func writeCache(t *testing.T, path string, entries map[string]cachedBlob) {
+func writeCache(t *testing.T, path string, entries map[string]sumcache.Entry) {
 	t.Helper()
-	c := &blobCache{path: path, loaded: true, entries: entries, changed: true}
-	seen := map[string]string{}
-	for k := range entries {
-		seen[k] = ""
-	}
-	c.save(seen)
-	if _, err := os.Stat(path); err != nil {
+	if err := sumcache.Write(path, entries); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// TestDecodeBlobsHostile: what is not a record is left out, whatever it
-// holds.
-func TestDecodeBlobsHostile(t *testing.T) {
-	good := strings.Repeat("a", 40) + " 3 10 20 30 420 dir/with space\nand newline.txt"
-	in := strings.Join([]string{good, "", "short 1 2 3 4 5 x", strings.Repeat("b", 40) + " x 2 3 4 5 y",
-		strings.Repeat("b", 40) + " 1 2 3 -4 5 z", strings.Repeat("d", 40) + " 1 2 3 4 5 ", "\xff\xfe"}, "\x00")
-	got := decodeBlobs([]byte(in))
-	want := cachedBlob{Blob: strings.Repeat("a", 40), Sig: fileSig{Size: 3, Mtime: 10, Ctime: 20, Ino: 30, Mode: 420}}
-	if len(got) != 1 || got["dir/with space\nand newline.txt"] != want {
-		t.Fatalf("decodeBlobs = %v; want only the good record", got)
-	}
-	if again := decodeBlobs(encodeBlobs(got)); len(again) != 1 || again["dir/with space\nand newline.txt"] != want {
-		t.Fatalf("a round trip gives %v", again)
 	}
 }
 

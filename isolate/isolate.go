@@ -34,6 +34,7 @@ import (
 	"strings"
 
 	"github.com/paraider/paraider/internal/gitrepo"
+	"github.com/paraider/paraider/internal/sumcache"
 	"github.com/paraider/paraider/state"
 )
 
@@ -53,8 +54,8 @@ type Repo struct {
 	// gitDir holds HEAD; commonDir the refs (the same but in a linked
 	// worktree). Absolute; "" where git did not say.
 	gitDir, commonDir string
-	// blobs keeps the blob ids Dirty hashed (see blobCache).
-	blobs *blobCache
+	// blobs keeps the blob ids Dirty hashed (see blobCachePath).
+	blobs *sumcache.Cache
 }
 
 // Open finds the repository around root (the plan's directory).
@@ -77,7 +78,7 @@ func Open(root string) (*Repo, error) {
 	}
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
 	r := &Repo{Root: abs, Top: lines[0], State: filepath.Join(abs, state.Dir)}
-	r.blobs = &blobCache{path: filepath.Join(r.State, blobCachePath)}
+	r.blobs = sumcache.New(filepath.Join(r.State, blobCachePath), blobIDLen)
 	if len(lines) > 2 {
 		r.Prefix, r.index = lines[1], lines[2]
 	}

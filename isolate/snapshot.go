@@ -17,6 +17,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/paraider/paraider/internal/sumcache"
 	"github.com/paraider/paraider/state"
 )
 
@@ -335,7 +336,7 @@ func metaOf(p string) string {
 	if err != nil {
 		return "none"
 	}
-	sig, _ := sigOf(fi)
+	sig, _ := sumcache.SigOf(fi)
 	return fmt.Sprintf("%+v", sig)
 }
 
@@ -380,7 +381,8 @@ func (r *Repo) status(ctx context.Context, scratch, paths []string, m map[string
 		}
 	}
 	if r.blobs != nil {
-		r.blobs.save(m)
+		// Only the files still changed or untracked.
+		r.blobs.Save(func(rel string) bool { _, ok := m[rel]; return ok })
 	}
 	return nil
 }
@@ -410,7 +412,7 @@ func (r *Repo) mapDirty(m map[string]string, rel string) {
 		return
 	case err == nil && fi.Mode().IsRegular() && r.blobs != nil:
 		// Hashed only when its metadata changed since it last was.
-		if blob, err := r.blobs.blob(rel, p, fi); err == nil {
+		if blob, err := r.blobs.Sum(rel, p, fi, fileBlob); err == nil {
 			m[rel] = blob
 		}
 		return

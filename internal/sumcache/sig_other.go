@@ -1,8 +1,8 @@
 //go:build !linux && !darwin
 
-package isolate
+package sumcache
 
 import "os"
 
-// ctimeOf: no change time known here, so no blob id is kept.
+// ctimeOf: no change time known here, so no sum is kept.
 func ctimeOf(os.FileInfo) (int64, uint64, bool) { return 0, 0, false }
