@@ -1,7 +1,10 @@
 package report
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -16,6 +19,23 @@ import (
 // decoded ten thousand results of attempts, times and token counts to
 // use a tenth of each, and most had not changed since the last status.
 const recordsCachePath = state.Dir + "/status.cache"
+
+// digestsCachePath keeps the digest of each file a status digested (the
+// tasks' files, as outputs and as inputs), by the file's metadata
+// (internal/sumcache): a status of ten thousand tasks read and hashed
+// ten thousand files, most unchanged since the last status.
+const digestsCachePath = state.Dir + "/status-digests"
+
+// sha256Hex is the SHA-256 of the file at p, in hex: state.FileDigest's
+// sum of a regular file.
+func sha256Hex(p string) (string, error) {
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:]), nil
+}
 
 // record is what a status needs of a task's result: enough to judge the
 // task as exec would, and to draw its row.

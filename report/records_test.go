@@ -1,12 +1,15 @@
 package report
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/paraider/paraider/internal/sumcache"
 	"github.com/paraider/paraider/state"
 )
 
@@ -75,5 +78,78 @@ func TestStatusRecordsCache(t *testing.T) {
 	}
 	if b := rows("junk")["b"]; b.State != Done {
 		t.Fatalf("b: %+v with junk in the cache; want done", b)
+	}
+}
+
+// TestStatusDigestsCache: a status takes a file's digest from
+// status-digests while the file's metadata is as it was (a digest planted
+// there is believed), hashes it again after a write, and a task's files
+// changed by hand show as such.
+func TestStatusDigestsCache(t *testing.T) {
+	defer func(d time.Duration) { sumcache.RacyFor = d }(sumcache.RacyFor)
+	sumcache.RacyFor = 0 // every file counts as old enough to trust its times
+	root := t.TempDir()
+	writeRun(t, root)
+	file := filepath.Join(root, "a.txt")
+	if err := os.WriteFile(file, []byte("one"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var spec state.Spec
+	if err := state.ReadJSON(filepath.Join(root, state.SpecPath("a")), &spec); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	writeResult(t, root, "a", state.StatusOK, t0, time.Second, 0)
+	var res state.Result
+	state.ReadJSON(filepath.Join(root, state.ResultPath("a")), &res)
+	res.OutputHash = state.OutputHash(root, spec.Files)
+	if err := state.WriteJSON(filepath.Join(root, state.ResultPath("a")), res); err != nil {
+		t.Fatal(err)
+	}
+	specs := &Specs{Order: []string{"a"}, ByID: map[string]*state.Spec{"a": &spec}, Jobs: 1}
+	lineOfA := func() string {
+		t.Helper()
+		st, err := BuildStatusOf(root, t0.Add(time.Hour), specs)
+		if err != nil || len(st.Rows) != 1 || st.Rows[0].State != Done {
+			t.Fatalf("status: %+v, %v; want a done", st, err)
+		}
+		return st.Rows[0].LastLine
+	}
+	if line := lineOfA(); line != "" {
+		t.Fatalf("a's files as it left them: %q; want no line", line)
+	}
+	cachePath := filepath.Join(root, digestsCachePath)
+	kept := sumcache.Read(cachePath, sha256.Size*2)
+	if _, ok := kept[file]; !ok {
+		t.Fatalf("the cache holds %v; want a.txt", kept)
+	}
+
+	// Written again (until the change time moves on: a coarse clock may
+	// give a write within its tick the same time): hashed again.
+	fi, _ := os.Lstat(file)
+	before, _ := sumcache.SigOf(fi)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		os.WriteFile(file, []byte("two"), 0o644)
+		fi, _ = os.Lstat(file)
+		if now, _ := sumcache.SigOf(fi); now.Ctime != before.Ctime {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the change time never moved on")
+		}
+	}
+	if line := lineOfA(); !strings.Contains(line, "changed by hand") {
+		t.Fatalf("after a write: %q; want it changed by hand", line)
+	}
+
+	// The cache answers while the file is as it was: "one"'s digest
+	// planted for the file that holds "two" is believed.
+	sig, _ := sumcache.SigOf(fi)
+	one := sha256.Sum256([]byte("one"))
+	if err := sumcache.Write(cachePath, map[string]sumcache.Entry{file: {Sig: sig, Sum: hex.EncodeToString(one[:])}}); err != nil {
+		t.Fatal(err)
+	}
+	if line := lineOfA(); line != "" {
+		t.Fatalf("with the planted digest: %q; want no line (the cache was not read)", line)
 	}
 }

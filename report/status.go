@@ -1,6 +1,8 @@
 package report
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +16,7 @@ import (
 	"github.com/paraider/paraider/internal/human"
 	"github.com/paraider/paraider/internal/par"
 	"github.com/paraider/paraider/internal/proc"
+	"github.com/paraider/paraider/internal/sumcache"
 	"github.com/paraider/paraider/internal/table"
 	"github.com/paraider/paraider/plan"
 	"github.com/paraider/paraider/state"
@@ -104,6 +107,7 @@ func buildStatus(root string, now time.Time, specsOf func() *Specs) (*Status, er
 	rows := make([]StatusRow, len(tasks))
 	par.Each(len(tasks), func(i int) { rows[i] = sr.row(tasks[i]) })
 	rows = append(rows, sr.repairRows(&run)...)
+	sr.saveSums()
 	for _, row := range rows {
 		if row.State == Running {
 			st.Busy++
@@ -130,13 +134,15 @@ type statusReader struct {
 	// isRunning says whether the directory lists a running mark: four
 	// failed opens a task were most of a status of ten thousand.
 	isRunning func(id string) bool
-	digests   sync.Map
+	digests   sync.Map        // path -> its digest, this status
+	sums      *sumcache.Cache // the digests of earlier statuses
 }
 
 func newStatusReader(root string, now time.Time, specs *Specs) *statusReader {
 	path := state.Layout{Root: root}.Path
 	return &statusReader{root: root, path: path, now: now, specs: specs,
-		running: map[string]*state.Running{}, isRunning: listed(path(state.RunningPath("x")))}
+		running: map[string]*state.Running{}, isRunning: listed(path(state.RunningPath("x"))),
+		sums: sumcache.New(path(digestsCachePath), sha256.Size*2)}
 }
 
 // readRecords reads every result (those of tasks' whose file did not
@@ -200,8 +206,9 @@ func (sr *statusReader) depFiles(dep string) ([]string, error) {
 	return ds.Files, nil
 }
 
-// digest is a file's digest, worked out once however many tasks read it
-// (one status is one look at the tree).
+// digest is a file's digest (state.FileDigest's), worked out once however
+// many tasks read it (one status is one look at the tree), and read only
+// when the file changed since the last status took it (sr.sums).
 func (sr *statusReader) digest(p string) ([32]byte, bool) {
 	type d struct {
 		sum [32]byte
@@ -210,9 +217,27 @@ func (sr *statusReader) digest(p string) ([32]byte, bool) {
 	if v, ok := sr.digests.Load(p); ok {
 		return v.(d).sum, v.(d).ok
 	}
-	sum, ok := state.FileDigest(p)
-	sr.digests.Store(p, d{sum, ok})
-	return sum, ok
+	var sum [32]byte
+	fi, err := os.Lstat(p)
+	switch {
+	case err != nil:
+		sr.digests.Store(p, d{sum, false})
+		return sum, false
+	case fi.Mode().IsRegular():
+		if s, err := sr.sums.Sum(p, p, fi, sha256Hex); err == nil {
+			hex.Decode(sum[:], []byte(s))
+		}
+	default:
+		sum, _ = state.FileDigest(p)
+	}
+	sr.digests.Store(p, d{sum, true})
+	return sum, true
+}
+
+// saveSums writes back the digests cache, with the files this status
+// digested.
+func (sr *statusReader) saveSums() {
+	sr.sums.Save(func(p string) bool { _, ok := sr.digests.Load(p); return ok })
 }
 
 // row is one task's row: running, or judged from its result as exec

@@ -20,4 +20,3 @@ func TestDecodeHostile(t *testing.T) {
 		t.Fatalf("a round trip gives %v", again)
 	}
 }
-
