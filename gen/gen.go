@@ -176,7 +176,7 @@ func graphText(p *plan.Plan, opts Options, out string) graph {
 	if opts.PlanOrder {
 		w = func(string) float64 { return 0 }
 	}
-	order, rem := criticalOrder(p, w)
+	order, rem := p.CriticalOrder(w)
 	return graph{ninja: graphOf(p, order).Ninja(relTo(p.Root, out)), sched: schedOf(p, order, rem).Encode()}
 }
 
@@ -335,25 +335,6 @@ func RedactNames(names []string, prof *agent.Profile) []string {
 	}
 	sort.Strings(out)
 	return slices.Compact(out)
-}
-
-// criticalOrder orders the tasks longest remaining chain first (ties in
-// dependency order, then plan order), with each task's remaining weight.
-func criticalOrder(p *plan.Plan, w plan.Weight) ([]*plan.Task, map[string]float64) {
-	rem := p.Remaining(w)
-	order := p.Topo()
-	pos := map[string]int{}
-	for i, t := range order {
-		pos[t.ID] = i
-	}
-	sort.SliceStable(order, func(i, j int) bool {
-		a, b := order[i].ID, order[j].ID
-		if rem[a] != rem[b] {
-			return rem[a] > rem[b]
-		}
-		return pos[a] < pos[b]
-	})
-	return order, rem
 }
 
 // priorities are the tasks' ranks for a place to run, as paraider exec
@@ -584,6 +565,6 @@ func isTemporaryBuild(exe string) bool {
 // Ninja returns the Ninja file for p, weighed by w. self is the Ninja
 // file's own path, relative to the plan's directory.
 func Ninja(p *plan.Plan, self string, w plan.Weight) string {
-	order, _ := criticalOrder(p, w)
+	order, _ := p.CriticalOrder(w)
 	return graphOf(p, order).Ninja(self)
 }

@@ -396,7 +396,7 @@ func WriteGitHub(p *plan.Plan, out, planArg, version string, force bool) (Lanes,
 		return Lanes{}, err
 	}
 	w, timed := weights(p.Root, p)
-	order, _ := criticalOrder(p, w)
+	order, _ := p.CriticalOrder(w)
 	g := graphOf(p, order)
 	lanes := g.ScheduleLanes(p.Jobs, func(id string) float64 { return w.Of(id) })
 	lanes.Seconds = timed

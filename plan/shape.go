@@ -3,6 +3,7 @@ package plan
 import (
 	"container/heap"
 	"slices"
+	"sort"
 )
 
 // Shape describes how a plan can run.
@@ -35,34 +36,55 @@ func (w Weight) Of(id string) float64 {
 // Topo returns the tasks in an order where each comes after its deps,
 // keeping plan order where it is free.
 func (p *Plan) Topo() []*Task {
-	indeg := map[string]int{}
-	users := map[string][]*Task{}
-	for _, t := range p.Tasks {
-		indeg[t.ID] = len(t.Deps)
-		for _, d := range t.Deps {
-			users[d] = append(users[d], t)
-		}
+	out := make([]*Task, 0, len(p.Tasks))
+	for _, i := range p.topo(p.users()) {
+		out = append(out, p.Tasks[i])
 	}
-	pos := map[string]int{}
+	return out
+}
+
+// users lists, by each task's position in the plan, the positions of the
+// tasks that need it: the graph by index, without a map look per edge.
+func (p *Plan) users() [][]int {
+	pos := make(map[string]int, len(p.Tasks))
 	for i, t := range p.Tasks {
 		pos[t.ID] = i
+	}
+	users := make([][]int, len(p.Tasks))
+	for i, t := range p.Tasks {
+		for _, d := range t.Deps {
+			if j, ok := pos[d]; ok {
+				users[j] = append(users[j], i)
+			}
+		}
+	}
+	return users
+}
+
+// topo is Topo by position in the plan.
+func (p *Plan) topo(users [][]int) []int {
+	indeg := make([]int, len(p.Tasks))
+	for _, us := range users {
+		for _, u := range us {
+			indeg[u]++
+		}
 	}
 	// Ready tasks in plan order: a heap of positions, so that a plan of
 	// n tasks sorts in O(n log n), not a sort of the ready list per task.
 	ready := &posHeap{}
-	for i, t := range p.Tasks {
-		if indeg[t.ID] == 0 {
+	for i := range p.Tasks {
+		if indeg[i] == 0 {
 			*ready = append(*ready, i)
 		}
 	}
 	heap.Init(ready)
-	out := make([]*Task, 0, len(p.Tasks))
+	out := make([]int, 0, len(p.Tasks))
 	for ready.Len() > 0 {
-		t := p.Tasks[heap.Pop(ready).(int)]
-		out = append(out, t)
-		for _, u := range users[t.ID] {
-			if indeg[u.ID]--; indeg[u.ID] == 0 {
-				heap.Push(ready, pos[u.ID])
+		i := heap.Pop(ready).(int)
+		out = append(out, i)
+		for _, u := range users[i] {
+			if indeg[u]--; indeg[u] == 0 {
+				heap.Push(ready, u)
 			}
 		}
 	}
@@ -85,23 +107,54 @@ func (h *posHeap) Pop() any {
 // Remaining returns, for each task, the weight of the longest chain that
 // starts with it and runs through the tasks that depend on it.
 func (p *Plan) Remaining(w Weight) map[string]float64 {
-	users := map[string][]string{}
-	for _, t := range p.Tasks {
-		for _, d := range t.Deps {
-			users[d] = append(users[d], t.ID)
-		}
-	}
-	rem := map[string]float64{}
-	topo := p.Topo()
-	for i := len(topo) - 1; i >= 0; i-- {
-		id := topo[i].ID
-		best := 0.0
-		for _, u := range users[id] {
-			best = max(best, rem[u])
-		}
-		rem[id] = w.Of(id) + best
+	byPos := p.remaining(w, p.users())
+	rem := make(map[string]float64, len(p.Tasks))
+	for i, t := range p.Tasks {
+		rem[t.ID] = byPos[i]
 	}
 	return rem
+}
+
+// remaining is Remaining by position in the plan.
+func (p *Plan) remaining(w Weight, users [][]int) []float64 {
+	rem := make([]float64, len(p.Tasks))
+	topo := p.topo(users)
+	for k := len(topo) - 1; k >= 0; k-- {
+		i := topo[k]
+		best := 0.0
+		for _, u := range users[i] {
+			best = max(best, rem[u])
+		}
+		rem[i] = w.Of(p.Tasks[i].ID) + best
+	}
+	return rem
+}
+
+// CriticalOrder orders the tasks longest remaining chain first (by w; ties
+// in dependency order, then plan order), with each task's remaining
+// weight.
+func (p *Plan) CriticalOrder(w Weight) ([]*Task, map[string]float64) {
+	users := p.users()
+	byPos := p.remaining(w, users)
+	order := p.topo(users)
+	rank := make([]int, len(p.Tasks)) // position in Topo's order
+	for k, i := range order {
+		rank[i] = k
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		i, j := order[a], order[b]
+		if byPos[i] != byPos[j] {
+			return byPos[i] > byPos[j]
+		}
+		return rank[i] < rank[j]
+	})
+	out := make([]*Task, len(order))
+	rem := make(map[string]float64, len(p.Tasks))
+	for k, i := range order {
+		out[k] = p.Tasks[i]
+		rem[p.Tasks[i].ID] = byPos[i]
+	}
+	return out, rem
 }
 
 // Shape works out the levels, the critical path and the width.
