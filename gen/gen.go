@@ -265,21 +265,32 @@ func specJobs(p *plan.Plan, abs func(string) string, cache map[string]specMemo, 
 	// open per new task.
 	existing := specsOnDisk(abs(state.Dir + "/specs"))
 	tasks := append(slices.Clone(p.Tasks), p.Repairs()...)
-	jobs := make([]specJob, len(tasks))
+	profs := make([]*agent.Profile, len(tasks))
 	for i, t := range tasks {
 		prof, err := profileOnce(p, profiles, t.Agent)
 		if err != nil {
 			return nil, err
 		}
-		compact, err := json.Marshal(specWith(p, t, prof))
+		profs[i] = prof
+	}
+	// Each spec's JSON side by side (a tenth of a gen at ten thousand
+	// tasks, one after another); the record of what gen wrote after, in
+	// order.
+	jobs := make([]specJob, len(tasks))
+	sums := make([]string, len(tasks)) // of the file gen leaves
+	errs := make([]error, len(tasks))
+	par.Each(len(tasks), func(i int) {
+		t := tasks[i]
+		compact, err := json.Marshal(specWith(p, t, profs[i]))
 		if err != nil {
-			return nil, err
+			errs[i] = err
+			return
 		}
 		specFile := abs(state.SpecPath(t.ID))
 		j := specJob{id: t.ID, file: specFile, key: state.SumOf(compact)}
 		fi, onDisk := existing[filepath.Base(specFile)]
 		if c, ok := cache[t.ID]; ok && onDisk && c.key == j.key && c.file.Same(fi) {
-			written[state.SpecPath(t.ID)] = c.sum
+			sums[i] = c.sum
 		} else {
 			// What json.MarshalIndent writes: the same bytes as before
 			// the cache.
@@ -287,9 +298,15 @@ func specJobs(p *plan.Plan, abs func(string) string, cache map[string]specMemo, 
 			json.Indent(&b, compact, "", "  ")
 			b.WriteByte('\n')
 			j.data, j.isNew = b.Bytes(), !onDisk
-			written[state.SpecPath(t.ID)] = state.SumOf(j.data)
+			sums[i] = state.SumOf(j.data)
 		}
 		jobs[i] = j
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for i, t := range tasks {
+		written[state.SpecPath(t.ID)] = sums[i]
 	}
 	return jobs, nil
 }

@@ -42,12 +42,10 @@ func writeSpecsCache(path string, m map[string]specMemo) error {
 
 // specsOnDisk is the size and time of each file in the specs directory.
 func specsOnDisk(dir string) map[string]os.FileInfo {
-	out := map[string]os.FileInfo{}
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() {
-			out[e.Name()] = fi
-		}
+	files := state.RegularFiles(dir)
+	out := make(map[string]os.FileInfo, len(files))
+	for _, fi := range files {
+		out[fi.Name()] = fi
 	}
 	return out
 }

@@ -94,19 +94,15 @@ func (l Layout) SpecHashes() map[string]string {
 // left out; the cache only saves work (its values have no tab nor
 // newline).
 func MemoDir(dir, cachePath string, derive func(path string) string) map[string]string {
-	entries, _ := os.ReadDir(dir)
+	files := RegularFiles(dir)
 	cache := ReadMemos(cachePath)
-	next := make(map[string]FileMemo, len(entries))
-	changed := len(cache) != len(entries)
+	next := make(map[string]FileMemo, len(files))
+	changed := len(cache) != len(files)
 	var missed []string // ids
 	var missedInfo []os.FileInfo
-	for _, e := range entries {
-		id, ok := strings.CutSuffix(e.Name(), ".json")
-		if !ok || !e.Type().IsRegular() {
-			continue
-		}
-		fi, err := e.Info()
-		if err != nil {
+	for _, fi := range files {
+		id, ok := strings.CutSuffix(fi.Name(), ".json")
+		if !ok {
 			continue
 		}
 		if c, hit := cache[id]; hit && c.Same(fi) {
@@ -129,6 +125,27 @@ func MemoDir(dir, cachePath string, derive func(path string) string) map[string]
 	}
 	if changed {
 		WriteMemos(cachePath, next)
+	}
+	return out
+}
+
+// RegularFiles is the Lstat of each regular file in dir, taken side by
+// side: ten thousand looks one after another were a tenth of a gen.
+func RegularFiles(dir string) []os.FileInfo {
+	entries, _ := os.ReadDir(dir)
+	infos := make([]os.FileInfo, len(entries))
+	par.Each(len(entries), func(i int) {
+		if e := entries[i]; e.Type().IsRegular() {
+			if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() {
+				infos[i] = fi
+			}
+		}
+	})
+	out := infos[:0]
+	for _, fi := range infos {
+		if fi != nil {
+			out = append(out, fi)
+		}
 	}
 	return out
 }
