@@ -18,7 +18,9 @@ import (
 // by the result file's size and time: a status of ten thousand tasks
 // decoded ten thousand results of attempts, times and token counts to
 // use a tenth of each, and most had not changed since the last status.
-const recordsCachePath = state.Dir + "/status.cache"
+// A new shape of record needs a new name: the file says nothing of its
+// own.
+const recordsCachePath = state.Dir + "/status-records"
 
 // digestsCachePath keeps the digest of each file a status digested (the
 // tasks' files, as outputs and as inputs), by the file's metadata
@@ -48,25 +50,34 @@ type record struct {
 	Run         string `json:"r,omitempty"`
 	Reason      string `json:"re,omitempty"` // its first line
 	Interrupted bool   `json:"i,omitempty"`
-	Started     int64  `json:"b"` // unix ns
-	Finished    int64  `json:"e"`
+	Took        int64  `json:"d"`           // ns, start to end (state.Result.Duration)
+	Finished    int64  `json:"e,omitempty"` // unix ns; 0: not known
 	Attempts    int    `json:"a"`
 }
 
 func recordOf(res *state.Result) *record {
-	return &record{
+	r := &record{
 		Status: res.Status, SpecHash: res.SpecHash, InputHash: res.InputHash, OutputHash: res.OutputHash,
 		Check: res.Check, Run: res.Run, Reason: human.FirstLine(res.Reason), Interrupted: res.Interrupted,
-		Started: res.Started.UnixNano(), Finished: res.Finished.UnixNano(), Attempts: len(res.Attempts),
+		Took: int64(res.Duration()), Attempts: len(res.Attempts),
 	}
+	if !res.Finished.IsZero() {
+		r.Finished = res.Finished.UnixNano()
+	}
+	return r
 }
 
 // Duration is the task's time from its start to its end, as
 // state.Result's.
-func (r *record) Duration() time.Duration { return time.Duration(r.Finished - r.Started) }
+func (r *record) Duration() time.Duration { return time.Duration(r.Took) }
 
-// FinishedAt is when the task's last attempt ended.
-func (r *record) FinishedAt() time.Time { return time.Unix(0, r.Finished) }
+// FinishedAt is when the task's last attempt ended; zero when not known.
+func (r *record) FinishedAt() time.Time {
+	if r.Finished == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, r.Finished)
+}
 
 // statusRecords returns the record of each result under root, a result
 // decoded only when its file changed since the last status (state.MemoDir).

@@ -14,7 +14,7 @@ import (
 )
 
 // TestStatusRecordsCache: a status reads each result once and then from
-// status.cache while the result file keeps its size and time; a result
+// status-records while the result file keeps its size and time; a result
 // written again, removed, or a cache that cannot be read, is read from
 // the results again. Each row is as the result says.
 func TestStatusRecordsCache(t *testing.T) {
@@ -151,5 +151,22 @@ func TestStatusDigestsCache(t *testing.T) {
 	}
 	if line := lineOfA(); line != "" {
 		t.Fatalf("with the planted digest: %q; want no line (the cache was not read)", line)
+	}
+}
+
+// TestRecordTimes: a record's time and end are the result's, and none
+// where the result has none (a zero time has no Unix nanoseconds).
+func TestRecordTimes(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	r := recordOf(&state.Result{Started: t0, Finished: t0.Add(90 * time.Second)})
+	if r.Duration() != 90*time.Second || !r.FinishedAt().Equal(t0.Add(90*time.Second)) {
+		t.Errorf("record: %s, ended %s; want 1m30s, ended %s", r.Duration(), r.FinishedAt(), t0.Add(90*time.Second))
+	}
+	none := recordOf(&state.Result{Finished: t0})
+	if zero := recordOf(&state.Result{}); zero.Duration() != 0 || !zero.FinishedAt().IsZero() {
+		t.Errorf("a result with no times: %s, ended %s; want 0 and none", zero.Duration(), zero.FinishedAt())
+	}
+	if none.Duration() != (&state.Result{Finished: t0}).Duration() {
+		t.Errorf("no start: %s; want the result's %s", none.Duration(), (&state.Result{Finished: t0}).Duration())
 	}
 }

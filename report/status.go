@@ -84,7 +84,7 @@ func BuildStatusNow(root, file string, now time.Time) (*Status, *Specs, error) {
 // buildStatus is BuildStatusOf with the specs asked for once the records
 // are read (or at once when there is no run.json to list the tasks).
 func buildStatus(root string, now time.Time, specsOf func() *Specs) (*Status, error) {
-	sr := newStatusReader(root, now, nil)
+	sr := newStatusReader(root, now)
 	var run state.Run
 	if err := state.ReadJSON(sr.path(state.RunPath), &run); err != nil {
 		if specs := specsOf(); state.Missing(err) && specs != nil {
@@ -138,16 +138,18 @@ type statusReader struct {
 	sums      *sumcache.Cache // the digests of earlier statuses
 }
 
-func newStatusReader(root string, now time.Time, specs *Specs) *statusReader {
+// newStatusReader reads under root; its specs are set once they are
+// known (buildStatus).
+func newStatusReader(root string, now time.Time) *statusReader {
 	path := state.Layout{Root: root}.Path
-	return &statusReader{root: root, path: path, now: now, specs: specs,
+	return &statusReader{root: root, path: path, now: now,
 		running: map[string]*state.Running{}, isRunning: listed(path(state.RunningPath("x"))),
 		sums: sumcache.New(path(digestsCachePath), sha256.Size*2)}
 }
 
-// readRecords reads every result (those of tasks' whose file did not
-// change since the last status from its cache: statusRecords) and the
-// running mark of each of tasks, side by side (ten thousand small files
+// readRecords reads every result (from the cache where its file did not
+// change since the last status: statusRecords) and the running mark of
+// each of tasks, side by side (ten thousand small files
 // one after another were a third of a status), and works out the latest
 // run from tasks' records.
 func (sr *statusReader) readRecords(tasks []string) {
