@@ -72,7 +72,6 @@ func (r *Repo) snapshot(ctx context.Context, name string, setup Setup) (commit s
 	return commit, large, err
 }
 
-// addAll adds the working tree to the snapshot's index.
 // stateIgnored reports whether git ignores the plan's .paraider/
 // directory itself (the person's .gitignore names it).
 func (r *Repo) stateIgnored(ctx context.Context) bool {
@@ -80,6 +79,7 @@ func (r *Repo) stateIgnored(ctx context.Context) bool {
 	return err == nil
 }
 
+// addAll adds the working tree to the snapshot's index.
 func (r *Repo) addAll(ctx context.Context, env, pathspec []string) error {
 	stateExcluded := len(pathspec) > 1 && strings.HasPrefix(pathspec[1], ":(exclude,top)")
 	for try := 1; ; try++ {
