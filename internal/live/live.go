@@ -47,8 +47,10 @@ type View struct {
 	told     map[string]string // task -> the state announced
 	last     *report.Status    // the latest snapshot
 	mu       sync.Mutex
-	partial  []byte // a line Ninja has not finished
-	drawn    int    // lines of the block on screen
+	partial  []byte   // a line Ninja has not finished
+	drawn    int      // lines of the block on screen
+	block    []string // the block, as the latest snapshot made it
+	looks    int      // snapshots taken
 	stop     chan struct{}
 	done     chan struct{}
 	closing  sync.Once
@@ -79,16 +81,22 @@ func (l *View) Status() *report.Status {
 	return l.last
 }
 
+// lookShare bounds the time the view spends on its snapshots: at most
+// one part in lookShare of the time between two (a snapshot of ten
+// thousand tasks takes a third of a second; taken four times a second,
+// and at each line Ninja printed, it took the cores the agents run on).
+const lookShare = 8
+
 func (l *View) loop() {
 	defer close(l.done)
-	t := time.NewTicker(l.every)
-	defer t.Stop()
 	for {
-		l.redraw(nil)
+		took := l.refresh()
+		next := time.NewTimer(max(l.every, lookShare*took))
 		select {
 		case <-l.stop:
+			next.Stop()
 			return
-		case <-t.C:
+		case <-next.C:
 		}
 	}
 }
@@ -150,10 +158,10 @@ func (l *View) clear(b *strings.Builder) {
 	l.drawn = 0
 }
 
-// redraw prints lines above the block and draws the block again, in one
-// write: no flicker.
+// redraw prints lines above the block and draws the block again as the
+// latest snapshot made it, in one write: no flicker. A line Ninja prints
+// takes no snapshot: a run of ten thousand tasks prints ten thousand.
 func (l *View) redraw(lines []string) {
-	st, err := report.BuildStatus(l.p.Root, time.Now())
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var b strings.Builder
@@ -161,16 +169,40 @@ func (l *View) redraw(lines []string) {
 	for _, line := range lines {
 		b.WriteString(line + "\n")
 	}
-	if err == nil {
-		l.last = st
-		l.announced(&b, st)
-		block := l.block(st)
-		for _, line := range block {
-			b.WriteString(line + "\n")
-		}
-		l.drawn = len(block)
-	}
+	l.draw(&b)
 	l.out.WriteString(b.String())
+}
+
+// refresh takes a snapshot of the run and draws the block from it; it
+// returns how long the snapshot took.
+func (l *View) refresh() time.Duration {
+	start := time.Now()
+	st, err := report.BuildStatus(l.p.Root, start)
+	var block []string
+	if err == nil {
+		block = l.blockOf(st)
+	}
+	took := time.Since(start)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.looks++
+	var b strings.Builder
+	l.clear(&b)
+	if err == nil {
+		l.last, l.block = st, block
+		l.announced(&b, st)
+	}
+	l.draw(&b)
+	l.out.WriteString(b.String())
+	return took
+}
+
+// draw writes the block (l.mu held).
+func (l *View) draw(b *strings.Builder) {
+	for _, line := range l.block {
+		b.WriteString(line + "\n")
+	}
+	l.drawn = len(l.block)
 }
 
 // announced writes a permanent line for each task that has ended since
@@ -214,9 +246,9 @@ func (l *View) width() int {
 	return 100
 }
 
-// block is a line per running task and the summary, each cut to the
+// blockOf is a line per running task and the summary, each cut to the
 // terminal's width.
-func (l *View) block(st *report.Status) []string {
+func (l *View) blockOf(st *report.Status) []string {
 	width := l.width()
 	var out []string
 	for _, r := range st.Rows {
