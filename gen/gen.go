@@ -265,13 +265,9 @@ func specJobs(p *plan.Plan, abs func(string) string, cache map[string]specMemo, 
 	// open per new task.
 	existing := specsOnDisk(abs(state.Dir + "/specs"))
 	tasks := append(slices.Clone(p.Tasks), p.Repairs()...)
-	profs := make([]*agent.Profile, len(tasks))
-	for i, t := range tasks {
-		prof, err := profileOnce(p, profiles, t.Agent)
-		if err != nil {
-			return nil, err
-		}
-		profs[i] = prof
+	profs, err := profilesOf(p, tasks, profiles)
+	if err != nil {
+		return nil, err
 	}
 	// Each spec's JSON side by side (a tenth of a gen at ten thousand
 	// tasks, one after another); the record of what gen wrote after, in
@@ -354,8 +350,6 @@ func RedactNames(names []string, prof *agent.Profile) []string {
 	return slices.Compact(out)
 }
 
-// priorities are the tasks' ranks for a place to run, as paraider exec
-// reads them.
 // schedOf is what each paraider exec needs of the whole plan (see
 // state.Sched): the tasks in rank order, with their ranks and needs.
 func schedOf(p *plan.Plan, order []*plan.Task, rem map[string]float64) *state.Sched {
@@ -412,14 +406,9 @@ func taskSpec(p *plan.Plan, t *plan.Task, prof *agent.Profile) *state.Spec {
 // Specs are the plan's tasks frozen as gen would write them, in memory:
 // what status and run -n judge by, writing nothing.
 func Specs(p *plan.Plan) (map[string]*state.Spec, error) {
-	profiles := map[string]*agent.Profile{}
-	profs := make([]*agent.Profile, len(p.Tasks))
-	for i, t := range p.Tasks {
-		prof, err := profileOnce(p, profiles, t.Agent)
-		if err != nil {
-			return nil, err
-		}
-		profs[i] = prof
+	profs, err := profilesOf(p, p.Tasks, map[string]*agent.Profile{})
+	if err != nil {
+		return nil, err
 	}
 	// As exec will read it: through JSON, as gen writes it (an empty list
 	// and none are one there, and hash alike); side by side, a tenth of a
@@ -439,6 +428,20 @@ func Specs(p *plan.Plan) (map[string]*state.Spec, error) {
 		specs[t.ID] = list[i]
 	}
 	return specs, nil
+}
+
+// profilesOf is each task's agent profile, looked up once per name into
+// profiles.
+func profilesOf(p *plan.Plan, tasks []*plan.Task, profiles map[string]*agent.Profile) ([]*agent.Profile, error) {
+	profs := make([]*agent.Profile, len(tasks))
+	for i, t := range tasks {
+		prof, err := profileOnce(p, profiles, t.Agent)
+		if err != nil {
+			return nil, err
+		}
+		profs[i] = prof
+	}
+	return profs, nil
 }
 
 // profileOnce is Profile, looked up once per name into profiles.
