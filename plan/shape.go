@@ -107,7 +107,8 @@ func (h *posHeap) Pop() any {
 // Remaining returns, for each task, the weight of the longest chain that
 // starts with it and runs through the tasks that depend on it.
 func (p *Plan) Remaining(w Weight) map[string]float64 {
-	byPos := p.remaining(w, p.users())
+	users := p.users()
+	byPos := p.remaining(w, users, p.topo(users))
 	rem := make(map[string]float64, len(p.Tasks))
 	for i, t := range p.Tasks {
 		rem[t.ID] = byPos[i]
@@ -115,10 +116,10 @@ func (p *Plan) Remaining(w Weight) map[string]float64 {
 	return rem
 }
 
-// remaining is Remaining by position in the plan.
-func (p *Plan) remaining(w Weight, users [][]int) []float64 {
+// remaining is Remaining by position in the plan, given the graph and
+// its order (topo's).
+func (p *Plan) remaining(w Weight, users [][]int, topo []int) []float64 {
 	rem := make([]float64, len(p.Tasks))
-	topo := p.topo(users)
 	for k := len(topo) - 1; k >= 0; k-- {
 		i := topo[k]
 		best := 0.0
@@ -135,19 +136,10 @@ func (p *Plan) remaining(w Weight, users [][]int) []float64 {
 // weight.
 func (p *Plan) CriticalOrder(w Weight) ([]*Task, map[string]float64) {
 	users := p.users()
-	byPos := p.remaining(w, users)
 	order := p.topo(users)
-	rank := make([]int, len(p.Tasks)) // position in Topo's order
-	for k, i := range order {
-		rank[i] = k
-	}
-	sort.SliceStable(order, func(a, b int) bool {
-		i, j := order[a], order[b]
-		if byPos[i] != byPos[j] {
-			return byPos[i] > byPos[j]
-		}
-		return rank[i] < rank[j]
-	})
+	byPos := p.remaining(w, users, order)
+	// Stable: equals keep Topo's order.
+	sort.SliceStable(order, func(a, b int) bool { return byPos[order[a]] > byPos[order[b]] })
 	out := make([]*Task, len(order))
 	rem := make(map[string]float64, len(p.Tasks))
 	for k, i := range order {

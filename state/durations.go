@@ -97,9 +97,7 @@ func MemoDir(dir, cachePath string, derive func(path string) string) map[string]
 	files := RegularFiles(dir)
 	cache := ReadMemos(cachePath)
 	next := make(map[string]FileMemo, len(files))
-	changed := len(cache) != len(files)
-	var missed []string // ids
-	var missedInfo []os.FileInfo
+	var missed []os.FileInfo // to derive again
 	for _, fi := range files {
 		id, ok := strings.CutSuffix(fi.Name(), ".json")
 		if !ok {
@@ -109,14 +107,14 @@ func MemoDir(dir, cachePath string, derive func(path string) string) map[string]
 			next[id] = c
 			continue
 		}
-		missed, missedInfo = append(missed, id), append(missedInfo, fi)
+		missed = append(missed, fi)
 	}
 	derived := make([]string, len(missed))
-	par.Each(len(missed), func(i int) { derived[i] = derive(filepath.Join(dir, missed[i]+".json")) })
-	for i, id := range missed {
-		changed = true
-		next[id] = MemoOf(missedInfo[i], derived[i])
+	par.Each(len(missed), func(i int) { derived[i] = derive(filepath.Join(dir, missed[i].Name())) })
+	for i, fi := range missed {
+		next[strings.TrimSuffix(fi.Name(), ".json")] = MemoOf(fi, derived[i])
 	}
+	changed := len(missed) > 0 || len(cache) != len(files)
 	out := make(map[string]string, len(next))
 	for id, c := range next {
 		if c.Value != "" {
