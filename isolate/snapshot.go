@@ -283,7 +283,8 @@ func (r *Repo) DirtySince(ctx context.Context, scratch []string, before map[stri
 // GitState names what git status compares the tree with, as far as it
 // moves without a file of the tree being written: where HEAD points (a
 // commit, a checkout, a reset by an agent's git or the person's) and the
-// number of entries in the index (git rm --cached). It leaves out the
+// number of entries in the index (git rm --cached), and the metadata of
+// .git/info/exclude (what git ignores). It leaves out the
 // index's other changes: a stage or an unstage leaves a changed file
 // listed, and the index is rewritten whenever anyone's git status
 // refreshes it (an editor's, every few seconds).
@@ -295,6 +296,11 @@ func (r *Repo) GitState(ctx context.Context) (string, error) {
 	count, err := r.indexEntries()
 	if err != nil {
 		return "", err
+	}
+	// What git ignores beyond the .gitignore files in the tree (which a
+	// watch of the tree sees written).
+	if r.commonDir != "" {
+		count += " " + metaOf(filepath.Join(r.commonDir, "info", "exclude"))
 	}
 	head, err := os.ReadFile(filepath.Join(r.gitDir, "HEAD"))
 	_, reftable := os.Stat(filepath.Join(r.commonDir, "reftable"))

@@ -285,7 +285,7 @@ func (tr *trial) settle() {
 		tr.logf.Close()
 	}
 	if tr.watch != nil {
-		tr.watch.tree.Stop()
+		tr.watch.stop()
 	}
 	if tr.wt == nil {
 		return

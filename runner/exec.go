@@ -371,6 +371,8 @@ type runner struct {
 	// plan otherwise, once read (schedule).
 	run   *state.Run
 	sched *state.SchedView
+	// unaskedFn is unasked's, made once from run.
+	unaskedFn func(string) bool
 	// queue are the run's places, once opened (places).
 	queue *placeQueue
 	// main is the repository around the plan, for watching the main tree;

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/paraider/paraider/internal/treelog"
 	"github.com/paraider/paraider/internal/treewatch"
 	"github.com/paraider/paraider/isolate"
 	"github.com/paraider/paraider/state"
@@ -55,6 +56,11 @@ func (r *runner) openMain() *isolate.Repo {
 func (r *runner) dirtyWatched(ctx context.Context) (map[string]string, *mainWatch) {
 	if r.openMain() == nil {
 		return nil, nil
+	}
+	if j := treelog.Open(r.lay.Path(state.TreeLogDir)); j != nil {
+		if m, w, ok := r.dirtyLogged(ctx, j); ok {
+			return m, w
+		}
 	}
 	type look struct {
 		dirty   map[string]string
@@ -102,11 +108,40 @@ func missing(guess, truth []string) []string {
 	return out
 }
 
-// mainWatch is a watch of the main tree during an attempt, and git's own
-// state as it started (Repo.GitState).
+// mainWatch is a watch of the main tree during an attempt (its own, or
+// the run's journal from a token on), and git's own state as it started
+// (Repo.GitState).
 type mainWatch struct {
 	tree *treewatch.Watch
+	log  *treelog.Reader
+	at   treelog.Token
 	git  string
+}
+
+// seen is the paths written since the watch started, and whether it can
+// vouch for them; it ends the attempt's own watch.
+func (w *mainWatch) seen(ctx context.Context) ([]string, bool) {
+	if w.log != nil {
+		paths, _, ok, err := w.log.Since(ctx, w.at)
+		return paths, ok && err == nil
+	}
+	return w.tree.Stop()
+}
+
+// stop ends the attempt's own watch.
+func (w *mainWatch) stop() {
+	if w.tree != nil {
+		w.tree.Stop()
+	}
+}
+
+// asked leaves out of paths those no caller asks about (unasked), but a
+// directory: git is asked about the rest.
+func (r *runner) asked(paths []string) []string {
+	unasked := r.unasked()
+	return slices.DeleteFunc(paths, func(p string) bool {
+		return unasked(p) && !isDir(filepath.Join(r.root, filepath.FromSlash(p)))
+	})
 }
 
 // mainAfter is the main tree's changed files after the attempt: before,
@@ -116,7 +151,7 @@ type mainWatch struct {
 // moved, a look at the whole tree.
 func (r *runner) mainAfter(ctx context.Context, before map[string]string, w *mainWatch, unasked func(string) bool) (map[string]string, bool) {
 	if w != nil {
-		if paths, seen := w.tree.Stop(); seen {
+		if paths, seen := w.seen(ctx); seen {
 			// Most attempts write only files of the tasks: then git is
 			// not asked at all.
 			paths = slices.DeleteFunc(paths, func(p string) bool {
@@ -139,17 +174,10 @@ func (r *runner) elsewhere(ctx context.Context, before map[string]string, w *mai
 	if before == nil {
 		return nil
 	}
-	run := r.runInfo()
-	if run.Files == nil {
+	if r.runInfo().Files == nil {
 		return nil
 	}
-	declared := map[string]bool{}
-	for _, files := range run.Files {
-		for _, f := range files {
-			declared[f] = true
-		}
-	}
-	unasked := func(p string) bool { return declared[p] || notAChange(run, p) }
+	unasked := r.unasked()
 	var out []string
 	for _, p := range r.mainChanges(ctx, before, w, unasked) {
 		if !unasked(p) {
@@ -157,6 +185,22 @@ func (r *runner) elsewhere(ctx context.Context, before map[string]string, w *mai
 		}
 	}
 	return out
+}
+
+// unasked says which changed paths elsewhere leaves out: any task's files,
+// and Ninja's, the plan's and paraider's own (notAChange).
+func (r *runner) unasked() func(string) bool {
+	if r.unaskedFn == nil {
+		run := r.runInfo()
+		declared := map[string]bool{}
+		for _, files := range run.Files {
+			for _, f := range files {
+				declared[f] = true
+			}
+		}
+		r.unaskedFn = func(p string) bool { return declared[p] || notAChange(run, p) }
+	}
+	return r.unaskedFn
 }
 
 // isDir reports whether p is a directory (not a link to one).

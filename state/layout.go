@@ -38,6 +38,10 @@ const (
 	TreeLock   = Dir + "/locks/tree.lock"         // the main tree: snapshots share it, write-backs hold it alone
 )
 
+// TreeLogDir holds the journal of the main tree's writes during a run
+// (internal/treelog).
+const TreeLogDir = Dir + "/treelog"
+
 // TaskLock is the lock a task's paraider exec holds: one at a time per
 // task.
 func TaskLock(id string) string { return Dir + "/locks/task-" + id + ".lock" }

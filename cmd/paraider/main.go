@@ -52,7 +52,9 @@ func main() {
 		runner.Supervise(os.Args[2:])
 	}
 	if len(os.Args) > 1 && os.Args[1] == drive.Arg {
-		os.Exit(drive.Main(os.Args[2:], os.Stderr))
+		// Plain ninja's inner Ninja: the run's watch of the main tree
+		// lives as long as it does (runner.HostTreeLog).
+		os.Exit(drive.Main(os.Args[2:], os.Stderr, func() func() { return runner.HostTreeLog(".") }))
 	}
 	if exe, err := proc.Exe(); err == nil {
 		runner.Supervisor = []string{exe, runner.SuperviseArg}

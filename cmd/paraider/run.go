@@ -123,6 +123,9 @@ func (c *RunCmd) ninja(env *Env, root string, p *plan.Plan, args []string) (ninj
 		defer view.Close()
 		stdout, stderr = view, view
 	}
+	// One watch of the main tree for the whole run, read by the
+	// attempts in place of a look at the whole tree each.
+	defer runner.HostTreeLog(root)()
 	return ninja.Run(env.Ctx, root, args, stdout, stderr)
 }
 

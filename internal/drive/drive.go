@@ -53,8 +53,11 @@ const checkEvery = 100 * time.Millisecond
 const stopWithin = 2 * time.Minute
 
 // Main runs the inner Ninja for the command line gen wrote (args after
-// Arg) and returns the exit code for the outer Ninja.
-func Main(args []string, stderr io.Writer) int {
+// Arg) and returns the exit code for the outer Ninja. beside, when not
+// nil, starts what should run as long as the inner Ninja does, and
+// returns what stops it: it starts once the pipes this process inherited
+// are known (its own are not the outer Ninja's).
+func Main(args []string, stderr io.Writer, beside func() (stop func())) int {
 	jobs, file, targets, err := parseOwn(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "paraider %s: %v (this is what the build file paraider gen writes runs; run ninja)\n", Arg, err)
@@ -64,7 +67,11 @@ func Main(args []string, stderr io.Writer) int {
 	ninja, outer := outerNinja(ppid)
 	cmd := exec.Command(ninja, Args(outer, jobs, file, targets)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	return run(cmd, ppid, watchedPipes(), stderr)
+	pipes := watchedPipes()
+	if beside != nil {
+		defer beside()()
+	}
+	return run(cmd, ppid, pipes, stderr)
 }
 
 // parseOwn reads gen's command line: -j N -f FILE TARGET...

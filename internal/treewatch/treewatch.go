@@ -53,35 +53,72 @@ func under(set map[string]bool, p string) bool {
 	return false
 }
 
-// seenSet gathers the changed paths; lost once it cannot vouch for them.
-type seenSet struct {
-	paths map[string]bool
-	lost  bool
+// sink takes what a watch sees, in the order it happened, under the
+// watch's lock: a set of paths for Start's watch, a caller's Events for
+// Stream's.
+type sink interface {
+	add(dir, name string) bool // false once it can no longer vouch
+	mark(name string)
+	flush()
+	lose()
 }
 
-func (s *seenSet) add(dir, name string) {
-	if s.lost {
-		return
-	}
-	s.paths[path.Join(dir, name)] = true
-	if len(s.paths) > MaxPaths {
-		s.lost, s.paths = true, nil
-	}
+// seenSet gathers the changed paths for Stop.
+type seenSet struct {
+	paths map[string]bool
 }
+
+func (s *seenSet) add(dir, name string) bool {
+	s.paths[path.Join(dir, name)] = true
+	return len(s.paths) <= MaxPaths
+}
+
+func (s *seenSet) mark(string) {}
+func (s *seenSet) flush()      {}
+func (s *seenSet) lose()       { s.paths = nil }
 
 // list is the changed paths, sorted, without those under another listed
 // path (a directory stands for what is under it).
-func (s *seenSet) list() []string {
-	out := make([]string, 0, len(s.paths))
-	for p := range s.paths {
+func (s *seenSet) list() []string { return Collapse(s.paths) }
+
+// Collapse is the paths of set, sorted, without those under another of
+// them (a directory stands for what is under it).
+func Collapse(set map[string]bool) []string {
+	out := make([]string, 0, len(set))
+	for p := range set {
 		out = append(out, p)
 	}
 	sort.Strings(out)
 	kept := out[:0]
 	for _, p := range out {
-		if !under(s.paths, p) {
+		if !under(set, p) {
 			kept = append(kept, p)
 		}
 	}
 	return kept
 }
+
+// Events takes what a Stream watch sees, as it happens, from one
+// goroutine at a time.
+type Events interface {
+	// Path: something was made, written, removed or renamed at p
+	// (relative to the root, slash-separated; a directory made or moved
+	// in stands for what is under it, and what it held is reported too).
+	Path(p string)
+	// Mark: a file named name was made in a directory given to Mark.
+	Mark(name string)
+	// Flush ends a batch of calls: what came before happened.
+	Flush()
+	// Lost: the watch can no longer vouch for what it sees (events
+	// dropped, a directory renamed, too many directories); it reports
+	// nothing more.
+	Lost()
+}
+
+// events adapts Events to a sink.
+type events struct{ Events }
+
+func (e events) add(dir, name string) bool { e.Path(path.Join(dir, name)); return true }
+func (e events) mark(name string)          { e.Mark(name) }
+func (e events) flush()                    { e.Flush() }
+func (e events) lose()                     { e.Lost() }

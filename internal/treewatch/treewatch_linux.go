@@ -14,6 +14,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// Supported: this system has a watch.
+const Supported = true
+
 // Watch is a running watch of a tree.
 type Watch struct {
 	root string
@@ -23,9 +26,12 @@ type Watch struct {
 	done chan struct{}
 	once sync.Once
 
-	mu   sync.Mutex
-	dirs map[int]string // watch descriptor -> directory, relative ("." for the root)
-	seen seenSet
+	mu    sync.Mutex
+	dirs  map[int]string // watch descriptor -> directory, relative ("." for the root)
+	marks map[int]bool   // watch descriptors of Mark's directories
+	out   sink
+	seen  *seenSet // Start's: what Stop returns
+	lost  bool
 }
 
 const dirEvents = unix.IN_CREATE | unix.IN_MODIFY | unix.IN_ATTRIB | unix.IN_DELETE |
@@ -36,11 +42,26 @@ const dirEvents = unix.IN_CREATE | unix.IN_MODIFY | unix.IN_ATTRIB | unix.IN_DEL
 // An error when it cannot (too many directories, the system's limit on
 // watches): look at the whole tree instead.
 func Start(root string, skip Skip) (*Watch, error) {
+	seen := &seenSet{paths: map[string]bool{}}
+	w, err := open(root, skip, seen)
+	if w != nil {
+		w.seen = seen
+	}
+	return w, err
+}
+
+// Stream is Start for a watch that outlives many attempts: what it sees
+// goes to ev as it happens, not to Stop.
+func Stream(root string, skip Skip, ev Events) (*Watch, error) {
+	return open(root, skip, events{ev})
+}
+
+func open(root string, skip Skip, out sink) (*Watch, error) {
 	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
 	if err != nil {
 		return nil, err
 	}
-	w := &Watch{root: root, skip: skip, fd: fd, done: make(chan struct{}), dirs: map[int]string{}, seen: seenSet{paths: map[string]bool{}}}
+	w := &Watch{root: root, skip: skip, fd: fd, done: make(chan struct{}), dirs: map[int]string{}, marks: map[int]bool{}, out: out}
 	if err := unix.Pipe2(w.stop[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
 		unix.Close(fd)
 		return nil, err
@@ -57,13 +78,21 @@ func Start(root string, skip Skip) (*Watch, error) {
 const direntBuf = 32 << 10
 
 // Also watches dirs (relative to the root) and the trees under them, from
-// now on with skip in place of Start's: for directories Start left out
+// now on with skip in place of Start's (and stops watching what skip now
+// leaves out): for directories Start left out
 // that it should not have (Start's skip was a guess, made while the
 // caller worked out the true one). An error when they cannot all be
 // watched: the watch can no longer vouch for what it sees.
 func (w *Watch) Also(dirs []string, skip Skip) error {
 	w.mu.Lock()
 	w.skip = skip
+	// And no longer watches those it now leaves out.
+	for wd, d := range w.dirs {
+		if d != "." && skip(d) {
+			unix.InotifyRmWatch(w.fd, uint32(wd))
+			delete(w.dirs, wd)
+		}
+	}
 	w.mu.Unlock()
 	buf := make([]byte, direntBuf)
 	for _, d := range dirs {
@@ -72,6 +101,21 @@ func (w *Watch) Also(dirs []string, skip Skip) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// Mark watches dir (absolute, outside the tree or in a part of it that
+// is skipped) for files made in it, which a Stream watch reports by name
+// (Events.Mark) in order with the tree's events: a file made there after
+// a write in the tree is reported after it.
+func (w *Watch) Mark(dir string) error {
+	wd, err := unix.InotifyAddWatch(w.fd, dir, unix.IN_CREATE|unix.IN_MOVED_TO|unix.IN_ONLYDIR|unix.IN_DONT_FOLLOW)
+	if err != nil {
+		return err
+	}
+	w.mu.Lock()
+	w.marks[wd] = true
+	w.mu.Unlock()
 	return nil
 }
 
@@ -112,9 +156,7 @@ func (w *Watch) addTree(dir string, report bool, buf []byte) error {
 	for _, e := range entries {
 		rel := path.Join(dir, e.name)
 		if report {
-			w.mu.Lock()
-			w.seen.add(dir, e.name)
-			w.mu.Unlock()
+			w.add(dir, e.name)
 		}
 		if e.dir && !w.skips(rel) {
 			if err := w.addTree(rel, report, buf); err != nil {
@@ -200,6 +242,11 @@ func (w *Watch) read() {
 			}
 			w.events(buf[:n])
 		}
+		w.mu.Lock()
+		if !w.lost {
+			w.out.flush()
+		}
+		w.mu.Unlock()
 		if stopping {
 			return
 		}
@@ -208,7 +255,23 @@ func (w *Watch) read() {
 
 func (w *Watch) lose() {
 	w.mu.Lock()
-	w.seen.lost, w.seen.paths = true, nil
+	w.loseLocked()
+	w.mu.Unlock()
+}
+
+func (w *Watch) loseLocked() {
+	if !w.lost {
+		w.lost = true
+		w.out.lose()
+	}
+}
+
+// add reports dir/name, unless the watch is lost.
+func (w *Watch) add(dir, name string) {
+	w.mu.Lock()
+	if !w.lost && !w.out.add(dir, name) {
+		w.loseLocked()
+	}
 	w.mu.Unlock()
 }
 
@@ -226,7 +289,8 @@ func (w *Watch) events(buf []byte) {
 func (w *Watch) event(wd int, mask uint32, name string) {
 	w.mu.Lock()
 	dir, known := w.dirs[wd]
-	lost := w.seen.lost
+	mark := w.marks[wd]
+	lost := w.lost
 	w.mu.Unlock()
 	switch {
 	case lost:
@@ -234,6 +298,13 @@ func (w *Watch) event(wd int, mask uint32, name string) {
 	case mask&unix.IN_Q_OVERFLOW != 0:
 		// Events were dropped: nothing said can be vouched for.
 		w.lose()
+		return
+	case mark:
+		if mask&(unix.IN_CREATE|unix.IN_MOVED_TO) != 0 {
+			w.mu.Lock()
+			w.out.mark(name)
+			w.mu.Unlock()
+		}
 		return
 	case mask&unix.IN_IGNORED != 0 || !known:
 		return // a watch ended (its directory went: reported by its parent)
@@ -247,9 +318,7 @@ func (w *Watch) event(wd int, mask uint32, name string) {
 	if mask&unix.IN_ISDIR != 0 && w.skips(rel) {
 		return
 	}
-	w.mu.Lock()
-	w.seen.add(dir, name)
-	w.mu.Unlock()
+	w.add(dir, name)
 	if mask&unix.IN_ISDIR == 0 {
 		return
 	}
@@ -286,7 +355,7 @@ func (w *Watch) Stop() (paths []string, ok bool) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.seen.lost {
+	if w.lost || w.seen == nil {
 		return nil, false
 	}
 	return w.seen.list(), true

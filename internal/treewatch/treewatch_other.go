@@ -2,6 +2,9 @@
 
 package treewatch
 
+// Supported: this system has a watch.
+const Supported = false
+
 // Watch is never made here: Start says ErrUnsupported.
 type Watch struct{}
 
@@ -14,3 +17,9 @@ func (w *Watch) Stop() ([]string, bool) { return nil, false }
 
 // Also is never reached: there is no Watch.
 func (w *Watch) Also(dirs []string, skip Skip) error { return ErrUnsupported }
+
+// Stream says ErrUnsupported, as Start.
+func Stream(root string, skip Skip, ev Events) (*Watch, error) { return nil, ErrUnsupported }
+
+// Mark is never reached: there is no Watch.
+func (w *Watch) Mark(dir string) error { return ErrUnsupported }

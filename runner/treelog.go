@@ -1,0 +1,232 @@
+package runner
+
+// The run's journal of the main tree (internal/treelog): kept by the
+// process that runs Ninja, read by each attempt with isolation none in
+// place of a look at the whole tree.
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/paraider/paraider/internal/gitrepo"
+	"github.com/paraider/paraider/internal/sumcache"
+	"github.com/paraider/paraider/internal/treelog"
+	"github.com/paraider/paraider/internal/treewatch"
+	"github.com/paraider/paraider/isolate"
+	"github.com/paraider/paraider/state"
+)
+
+// maxGenerations bounds how often a host starts its watch again in one
+// run (each start walks the tree and asks git what it ignores): past it,
+// attempts look at the whole tree.
+const maxGenerations = 20
+
+// lookAgainAfter is how many paths written since the last look an attempt
+// reads before it keeps the look at its own moment, although nothing
+// written changed it (only the tasks' own files): the journal past
+// treewatch.MaxPaths paths cannot tell, and reading it costs.
+const lookAgainAfter = 200
+
+// skippedName lists, NUL-separated, the directories the host's watch
+// leaves out as git ignores them.
+const skippedName = "skipped"
+
+// HostTreeLog keeps the journal of the main tree's writes in root's
+// .paraider/treelog until stop is called: for the process that runs
+// Ninja (paraider run, and plain ninja's inner Ninja). Nothing outside a
+// git repository, where no watch can be kept (macOS, the portable
+// build), or where another run keeps it.
+func HostTreeLog(root string) (stop func()) {
+	abs, err := filepath.Abs(root)
+	if !treewatch.Supported || err != nil || !gitrepo.MaybeRepo(abs) {
+		return func() {}
+	}
+	// The lock first, before Ninja starts a task: a task that finds it
+	// held waits for the journal (a look at the tree, which it would
+	// otherwise take itself) rather than take its own look.
+	release, err := treelog.Lock(state.Layout{Root: abs}.Path(state.TreeLogDir))
+	if err != nil {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer release()
+		repo, err := isolate.Open(abs)
+		if err != nil {
+			return
+		}
+		dir := state.Layout{Root: repo.Root}.Path(state.TreeLogDir)
+		for i := 0; i < maxGenerations && ctx.Err() == nil; i++ {
+			if err := hostGeneration(ctx, repo, dir); errors.Is(err, treewatch.ErrUnsupported) {
+				return
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// hostGeneration keeps one generation of the journal: until ctx ends or
+// the journal's Trouble says to start again.
+func hostGeneration(ctx context.Context, repo *isolate.Repo, dir string) error {
+	jw, err := treelog.Create(dir)
+	if err != nil {
+		return err
+	}
+	defer jw.Close()
+	// The looks at the last generation's moments: of no use now.
+	if old, err := filepath.Glob(filepath.Join(dir, "look-*")); err == nil {
+		for _, p := range old {
+			os.Remove(p)
+		}
+	}
+	// The watch starts from the directories git ignored at the last look
+	// and takes on those it no longer ignores once git has said so, as
+	// an attempt's own watch does (dirtyWatched).
+	hint := repo.IgnoredHint()
+	w, err := treewatch.Stream(repo.Root, watchSkip(hint), jw)
+	if err != nil {
+		return err
+	}
+	defer w.Stop()
+	if err := w.Mark(filepath.Join(dir, "cookies")); err != nil {
+		return err
+	}
+	_, ignored, err := repo.DirtyAndIgnored(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := w.Also(missing(hint, ignored), watchSkip(ignored)); err != nil {
+		return err
+	}
+	if err := state.WriteUnsynced(filepath.Join(dir, skippedName), []byte(strings.Join(ignored, "\x00"))); err != nil {
+		return err
+	}
+	if err := jw.Ready(); err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+	case <-jw.Trouble():
+	}
+	return nil
+}
+
+// look is the main tree's changed files (Repo.Dirty's map) at a moment of
+// the journal, as the last attempt that read it left them, with git's own
+// state then (Repo.GitState). Kept in .paraider/treelog/look-KEY, KEY
+// naming what the map leaves out (the scratch patterns, run.json).
+type look struct {
+	at    treelog.Token
+	git   string
+	dirty map[string]string
+}
+
+// lookPath is where the look for this attempt's scratch patterns and
+// the run's run.json is kept: a map made for other patterns, or another
+// run's declared files, holds other things.
+func (r *runner) lookPath() string {
+	h := sha256.New()
+	for _, s := range r.spec.Agent.Scratch {
+		h.Write([]byte(s + "\x00"))
+	}
+	if fi, err := os.Stat(r.lay.Path(state.RunPath)); err == nil {
+		sig, _ := sumcache.SigOf(fi)
+		fmt.Fprintf(h, "%+v", sig)
+	}
+	return r.lay.Path(state.TreeLogDir + "/look-" + hex.EncodeToString(h.Sum(nil))[:16])
+}
+
+func readLook(p string) (look, bool) {
+	b, err := state.ReadOwn(p, 256<<20)
+	if err != nil || len(b) == 0 || b[len(b)-1] != 0 {
+		return look{}, false
+	}
+	f := strings.Split(string(b[:len(b)-1]), "\x00")
+	if len(f) < 4 || f[0] != "paraider-look 1" || len(f)%2 != 0 {
+		return look{}, false
+	}
+	off, err := strconv.ParseInt(f[2], 10, 64)
+	if err != nil {
+		return look{}, false
+	}
+	l := look{at: treelog.Token{Gen: f[1], Off: off}, git: f[3], dirty: make(map[string]string, (len(f)-4)/2)}
+	for i := 4; i+1 < len(f); i += 2 {
+		l.dirty[f[i]] = f[i+1]
+	}
+	return l, true
+}
+
+func writeLook(p string, l look) {
+	var b strings.Builder
+	b.WriteString("paraider-look 1\x00" + l.at.Gen + "\x00" + strconv.FormatInt(l.at.Off, 10) + "\x00" + l.git)
+	for k, v := range l.dirty {
+		b.WriteString("\x00" + k + "\x00" + v)
+	}
+	b.WriteString("\x00")
+	state.WriteUnsynced(p, []byte(b.String()))
+}
+
+// dirtyLogged is dirtyWatched from the run's journal: the last attempt's
+// look at the main tree, with the paths written since looked at again (or
+// a look at the whole tree where the journal cannot tell), and a token to
+// read what the attempt writes from. ok is false when the journal did not
+// answer.
+func (r *runner) dirtyLogged(ctx context.Context, j *treelog.Reader) (map[string]string, *mainWatch, bool) {
+	git, err := r.main.GitState(ctx)
+	if err != nil {
+		return nil, nil, false
+	}
+	lp := r.lookPath()
+	last, _ := readLook(lp)
+	paths, now, ok, err := j.Since(ctx, last.at)
+	if err != nil {
+		return nil, nil, false
+	}
+	var m map[string]string
+	switch {
+	case ok && last.git == git:
+		n := len(paths)
+		if paths = r.asked(paths); len(paths) == 0 {
+			if n > lookAgainAfter {
+				// The same look, from now on: the next attempts read
+				// less of the journal.
+				writeLook(lp, look{at: now, git: git, dirty: last.dirty})
+			}
+			return last.dirty, &mainWatch{log: j, at: now, git: git}, true
+		}
+		m, err = r.main.DirtySince(ctx, r.spec.Agent.Scratch, last.dirty, paths)
+	default:
+		var ignored []string
+		m, ignored, err = r.main.DirtyAndIgnored(ctx, r.spec.Agent.Scratch)
+		if err == nil && len(missing(hostSkipped(j), ignored)) > 0 {
+			// The host leaves out a directory git no longer ignores
+			// (.git/info/exclude changed): it starts again, and this
+			// attempt's writes are looked for in the whole tree.
+			j.Restart()
+			return m, nil, true
+		}
+	}
+	if err != nil {
+		return nil, nil, false
+	}
+	writeLook(lp, look{at: now, git: git, dirty: m})
+	return m, &mainWatch{log: j, at: now, git: git}, true
+}
+
+// hostSkipped is the directories the journal's host leaves out.
+func hostSkipped(j *treelog.Reader) []string {
+	b, err := state.ReadOwn(filepath.Join(j.Dir(), skippedName), 1<<20)
+	if err != nil || len(b) == 0 {
+		return nil
+	}
+	return strings.Split(string(b), "\x00")
+}
