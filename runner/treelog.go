@@ -230,3 +230,24 @@ func hostSkipped(j *treelog.Reader) []string {
 	}
 	return strings.Split(string(b), "\x00")
 }
+
+// journalFromNow is a watch of the main tree from now on through the
+// run's journal, for a worktree attempt (whose look at the main tree as
+// it starts comes from its snapshot, made after now); nil without one.
+func (r *runner) journalFromNow(ctx context.Context) *mainWatch {
+	if r.openMain() == nil {
+		return nil
+	}
+	j := treelog.Open(r.lay.Path(state.TreeLogDir))
+	if j == nil {
+		return nil
+	}
+	git, err := r.main.GitState(ctx)
+	if err != nil {
+		return nil
+	}
+	if _, now, _, err := j.Since(ctx, treelog.Token{}); err == nil {
+		return &mainWatch{log: j, at: now, git: git}
+	}
+	return nil
+}
