@@ -106,6 +106,14 @@ type Setup struct {
 	// Scratch left out as Repo.Dirty leaves them.
 	Dirty   bool
 	Scratch []string
+	// Changed, when not nil, names every path of the main tree (relative
+	// to the plan's directory, which is the repository's top) that may
+	// differ from the person's index: the files git status lists, from a
+	// look kept up to date by a watch of the tree. The snapshot then adds
+	// those alone, where git add -A reads the metadata of every file and
+	// walks every directory. Ignored where the plan is in a
+	// subdirectory (the snapshot takes the whole repository).
+	Changed []string
 }
 
 // DefaultMaxUntracked keeps large untracked files (a database dump, a

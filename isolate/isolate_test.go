@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -374,5 +375,71 @@ func TestStateIgnored(t *testing.T) {
 		if files := run(t, top, "git", "ls-tree", "-r", "--name-only", commit); strings.Contains(files, ".paraider") {
 			t.Errorf("%q: the snapshot holds paraider's own files:\n%s", c.gitignore, files)
 		}
+	}
+}
+
+// A snapshot from the paths git status lists (Setup.Changed, as the run's
+// journal keeps them) is the same tree as one from git add -A of the whole
+// tree: changed, deleted, staged, staged and undone, taken out of the
+// index, new, deeper, a link; the large untracked file left out of both;
+// and where a listed path has gone meanwhile, the whole tree is added.
+func TestSnapshotFromChanged(t *testing.T) {
+	top := t.TempDir()
+	run(t, top, "git", "init", "-q")
+	for _, f := range []string{"changed.txt", "deleted.txt", "staged.txt", "undone.txt", "unindexed.txt", "same.txt", "sub/kept.txt"} {
+		write(t, filepath.Join(top, f), "v1 "+f)
+	}
+	write(t, filepath.Join(top, ".gitignore"), "ignored.txt\n")
+	run(t, top, "git", "add", "-A")
+	run(t, top, "git", "commit", "-qm", "init")
+	write(t, filepath.Join(top, "changed.txt"), "v2")
+	os.Remove(filepath.Join(top, "deleted.txt"))
+	write(t, filepath.Join(top, "staged.txt"), "v2 staged")
+	run(t, top, "git", "add", "staged.txt")
+	write(t, filepath.Join(top, "undone.txt"), "v2 staged, then undone")
+	run(t, top, "git", "add", "undone.txt")
+	write(t, filepath.Join(top, "undone.txt"), "v1 undone.txt")
+	run(t, top, "git", "rm", "-q", "--cached", "unindexed.txt")
+	write(t, filepath.Join(top, "new.txt"), "new")
+	write(t, filepath.Join(top, "sub", "deep.txt"), "new, deeper")
+	os.Symlink("changed.txt", filepath.Join(top, "link"))
+	write(t, filepath.Join(top, "ignored.txt"), "ignored")
+	write(t, filepath.Join(top, "big.bin"), string(make([]byte, 64<<10)))
+
+	repo, err := Open(top)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	dirty, err := repo.Dirty(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var changed []string
+	for p := range dirty {
+		changed = append(changed, p)
+	}
+	tree := func(changed []string) (string, []string) {
+		t.Helper()
+		wt, err := repo.Create(ctx, "t.1", Setup{MaxUntracked: 32 << 10, Changed: changed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer wt.Release()
+		return run(t, top, "git", "rev-parse", wt.Base+"^{tree}"), wt.LeftOut
+	}
+	want, wantOut := tree(nil)
+	for _, c := range [][]string{changed, append(slices.Clone(changed), "gone-meanwhile.txt")} {
+		got, out := tree(c)
+		if got != want || !slices.Equal(out, wantOut) {
+			t.Errorf("from %q: tree %s, left out %q; from git add -A: %s, %q", c, got, out, want, wantOut)
+		}
+	}
+	if len(wantOut) != 1 || !strings.HasPrefix(wantOut[0], "big.bin") {
+		t.Errorf("left out %q, want big.bin", wantOut)
+	}
+	// The premise: the trees differ where Changed misses a change.
+	if got, _ := tree([]string{"new.txt"}); got == want {
+		t.Error("a snapshot from one of the paths is the whole tree's: the test shows nothing")
 	}
 }

@@ -41,6 +41,14 @@ func (r *Repo) snapshot(ctx context.Context, name string, setup Setup) (commit s
 		}
 	}
 	env := []string{"GIT_INDEX_FILE=" + index}
+	if setup.Changed != nil && r.Prefix == "" {
+		commit, large, err := r.snapshotOf(ctx, name, setup, env)
+		if err == nil || ctx.Err() != nil {
+			return commit, large, err
+		}
+		// A path that went meanwhile (git add refuses an untracked
+		// file's path that matches nothing): the whole tree, as below.
+	}
 	pathspec := []string{":/", ":(exclude,top)" + r.Prefix + filepath.Base(r.State)}
 	treeLock, err := lockFile(ctx, r.treeLock(), true)
 	if err != nil {
@@ -70,6 +78,75 @@ func (r *Repo) snapshot(ctx context.Context, name string, setup Setup) (commit s
 	}
 	commit, err = r.commitTree(ctx, env, name)
 	return commit, large, err
+}
+
+// snapshotOf is snapshot from setup.Changed: the paths git status lists
+// are added to a copy of the person's index, the large untracked files
+// among them left out; every other file matches the index (or git status
+// would list it).
+func (r *Repo) snapshotOf(ctx context.Context, name string, setup Setup, env []string) (commit string, large []sizedPath, err error) {
+	max := setup.MaxUntracked
+	if max <= 0 {
+		max = DefaultMaxUntracked
+	}
+	var paths []string
+	var untracked map[string]bool
+	for _, p := range setup.Changed {
+		if p == "" || p == filepath.Base(r.State) || strings.HasPrefix(p, filepath.Base(r.State)+"/") {
+			continue
+		}
+		paths = append(paths, p)
+		if slices.Contains(setup.Files, p) || slices.Contains(setup.Read, p) {
+			continue
+		}
+		fi, err := os.Lstat(filepath.Join(r.Root, filepath.FromSlash(p)))
+		if err != nil || !fi.Mode().IsRegular() || fi.Size() <= max {
+			continue
+		}
+		if untracked == nil {
+			// Only a large file can be left out, and only an untracked
+			// one: git is asked which they are only when there is one.
+			if untracked, err = r.untracked(ctx); err != nil {
+				return "", nil, err
+			}
+		}
+		if untracked[p] {
+			large = append(large, sizedPath{p, fi.Size()})
+			paths = paths[:len(paths)-1]
+		}
+	}
+	treeLock, err := lockFile(ctx, r.treeLock(), true)
+	if err != nil {
+		return "", nil, err
+	}
+	if len(paths) > 0 {
+		var spec strings.Builder
+		for _, p := range paths {
+			spec.WriteString(":(literal)" + p + "\x00")
+		}
+		_, err = gitIn(ctx, r.Top, env, spec.String(), append(slices.Clone(r.exact), "add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul")...)
+	}
+	treeLock.Close()
+	if err != nil {
+		return "", nil, fmt.Errorf("snapshotting the working tree: %w", err)
+	}
+	commit, err = r.commitTree(ctx, env, name)
+	return commit, large, err
+}
+
+// untracked is the set of untracked, not ignored files of the tree.
+func (r *Repo) untracked(ctx context.Context) (map[string]bool, error) {
+	out, err := r.git(ctx, r.Root, nil, "ls-files", "-z", "--others", "--exclude-standard", "--", ".", ":(exclude)"+filepath.Base(r.State))
+	if err != nil {
+		return nil, err
+	}
+	set := map[string]bool{}
+	for _, p := range strings.Split(out, "\x00") {
+		if p != "" {
+			set[p] = true
+		}
+	}
+	return set, nil
 }
 
 // stateIgnored reports whether git ignores the plan's .paraider/

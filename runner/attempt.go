@@ -138,10 +138,12 @@ func (tr *trial) prepare(feedback string) (*proc, *verdict) {
 		// The main tree as the attempt starts comes from the snapshot
 		// (Dirty): one look at a tree of thousands of files costs tens
 		// of milliseconds, and the snapshot has just taken it. The
-		// run's journal, from a moment before the snapshot, names what
-		// to look at again after the attempt.
-		tr.watch = r.journalFromNow(tr.actx)
-		wt, err := r.repo.Create(tr.actx, state.WorktreeName(s.ID, tr.a.N), isolate.Setup{Copy: s.Copy, Link: s.Link, Files: s.Files, Read: s.Read, MaxUntracked: s.MaxUntracked, Dirty: true, Scratch: s.Agent.Scratch})
+		// run's journal, from a moment before the snapshot, names the
+		// files the snapshot adds, and what to look at again after the
+		// attempt.
+		var changed []string
+		changed, tr.watch = r.snapshotLook(tr.actx)
+		wt, err := r.repo.Create(tr.actx, state.WorktreeName(s.ID, tr.a.N), isolate.Setup{Copy: s.Copy, Link: s.Link, Files: s.Files, Read: s.Read, MaxUntracked: s.MaxUntracked, Dirty: true, Scratch: s.Agent.Scratch, Changed: changed})
 		if err != nil {
 			return nil, tr.stepFailed("creating the worktree", err)
 		}

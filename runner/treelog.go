@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -231,23 +232,47 @@ func hostSkipped(j *treelog.Reader) []string {
 	return strings.Split(string(b), "\x00")
 }
 
-// journalFromNow is a watch of the main tree from now on through the
-// run's journal, for a worktree attempt (whose look at the main tree as
-// it starts comes from its snapshot, made after now); nil without one.
-func (r *runner) journalFromNow(ctx context.Context) *mainWatch {
+// snapshotLook is, for a worktree attempt, the paths of the main tree
+// that git status lists (nothing left out), from the run's journal: the
+// last worktree attempt's look with the paths written since looked at
+// again, for the snapshot to add those alone (isolate.Setup.Changed); and
+// a watch of the main tree from this moment, for the look after the
+// attempt. nil, nil without a journal; nil paths when git could not tell.
+func (r *runner) snapshotLook(ctx context.Context) ([]string, *mainWatch) {
 	if r.openMain() == nil {
-		return nil
+		return nil, nil
 	}
 	j := treelog.Open(r.lay.Path(state.TreeLogDir))
 	if j == nil {
-		return nil
+		return nil, nil
 	}
 	git, err := r.main.GitState(ctx)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
-	if _, now, _, err := j.Since(ctx, treelog.Token{}); err == nil {
-		return &mainWatch{log: j, at: now, git: git}
+	lp := r.lay.Path(state.TreeLogDir + "/look-full")
+	last, _ := readLook(lp)
+	paths, now, ok, err := j.Since(ctx, last.at)
+	if err != nil {
+		return nil, nil
 	}
-	return nil
+	w := &mainWatch{log: j, at: now, git: git}
+	m := last.dirty
+	if !ok || last.git != git || len(paths) > 0 {
+		if ok && last.git == git {
+			m, err = r.main.DirtySince(ctx, nil, last.dirty, paths)
+		} else {
+			m, err = r.main.Dirty(ctx, nil)
+		}
+		if err != nil {
+			return nil, w
+		}
+		writeLook(lp, look{at: now, git: git, dirty: m})
+	}
+	changed := make([]string, 0, len(m))
+	for p := range m {
+		changed = append(changed, p)
+	}
+	sort.Strings(changed)
+	return changed, w
 }
