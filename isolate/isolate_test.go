@@ -443,3 +443,48 @@ func TestSnapshotFromChanged(t *testing.T) {
 		t.Error("a snapshot from one of the paths is the whole tree's: the test shows nothing")
 	}
 }
+
+// A worktree's changes list every file the agent made, one by one, in
+// directories it made too (git is asked with them collapsed, then about
+// each alone), without what .gitignore ignores there; modified and
+// deleted files; attempt after attempt in the same slot, as its untracked
+// cache goes on.
+func TestChangesListEveryFile(t *testing.T) {
+	root := committedRepo(t, "kept.txt")
+	write(t, filepath.Join(root, ".gitignore"), "*.log\n")
+	write(t, filepath.Join(root, "old", "a.txt"), "a")
+	run(t, root, "git", "add", "-A")
+	run(t, root, "git", "commit", "-qm", "more")
+	repo, err := Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for round := 1; round <= 3; round++ {
+		wt, err := repo.Create(ctx, fmt.Sprintf("t.%d", round), Setup{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := fmt.Sprint(round)
+		write(t, filepath.Join(wt.Root, "new"+n, "deep", "x.txt"), n)
+		write(t, filepath.Join(wt.Root, "new"+n, "y.txt"), n)
+		write(t, filepath.Join(wt.Root, "new"+n, "skip.log"), n)
+		write(t, filepath.Join(wt.Root, "old", "b"+n+".txt"), n)
+		write(t, filepath.Join(wt.Root, "kept.txt"), n)
+		os.Remove(filepath.Join(wt.Root, "old", "a.txt"))
+		changes, err := wt.Changes(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, c := range changes {
+			got = append(got, fmt.Sprintf("%s %v", c.Path, c.Deleted))
+		}
+		slices.Sort(got)
+		want := []string{"kept.txt false", "new" + n + "/deep/x.txt false", "new" + n + "/y.txt false", "old/a.txt true", "old/b" + n + ".txt false"}
+		if !slices.Equal(got, want) {
+			t.Errorf("round %d: changes %q, want %q", round, got, want)
+		}
+		wt.Release()
+	}
+}
