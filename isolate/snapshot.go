@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -474,10 +473,18 @@ func (r *Repo) status(ctx context.Context, scratch, paths []string, m map[string
 // per level of p (before holds every changed and untracked file, the
 // watch up to thousands of paths).
 func atOrUnder(set map[string]bool, p string) bool {
-	for ; p != "." && p != "/" && p != ""; p = path.Dir(p) {
+	// The paths are git's and the watch's: relative, slash-separated,
+	// clean. Cut at each slash rather than path.Dir, which cleans and
+	// allocates: it is asked of every changed file at every attempt.
+	for p != "" && p != "." && p != "/" {
 		if set[p] {
 			return true
 		}
+		i := strings.LastIndexByte(p, '/')
+		if i < 0 {
+			break
+		}
+		p = p[:i]
 	}
 	return false
 }

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"path"
 	"sort"
+	"strings"
 )
 
 // ErrUnsupported: this system has no watch; look at the whole tree.
@@ -45,8 +46,11 @@ func SkipUnder(dirs ...string) Skip {
 // of p, however many the set holds (it is asked of every directory a
 // watch walks, and a tree may have hundreds of ignored directories).
 func under(set map[string]bool, p string) bool {
-	for d := path.Dir(p); d != "." && d != "/"; d = path.Dir(d) {
-		if set[d] {
+	// Relative, slash-separated, clean paths: cut at each slash (path.Dir
+	// cleans and allocates).
+	for i := strings.LastIndexByte(p, '/'); i > 0; i = strings.LastIndexByte(p, '/') {
+		p = p[:i]
+		if set[p] {
 			return true
 		}
 	}
