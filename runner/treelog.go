@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -67,7 +66,11 @@ func HostTreeLog(root string) (stop func()) {
 		}
 		dir := state.Layout{Root: repo.Root}.Path(state.TreeLogDir)
 		for i := 0; i < maxGenerations && ctx.Err() == nil; i++ {
-			if err := hostGeneration(ctx, repo, dir); errors.Is(err, treewatch.ErrUnsupported) {
+			if err := hostGeneration(ctx, repo, dir); err != nil {
+				// It could not start (a tree of more directories than
+				// a watch takes, the system's limit on watches): the
+				// attempts look for themselves, and the lock goes at
+				// once, so that none waits for a journal.
 				return
 			}
 		}
@@ -76,7 +79,8 @@ func HostTreeLog(root string) (stop func()) {
 }
 
 // hostGeneration keeps one generation of the journal: until ctx ends or
-// the journal's Trouble says to start again.
+// the journal's Trouble says to start again (nil); an error when it could
+// not start one.
 func hostGeneration(ctx context.Context, repo *isolate.Repo, dir string) error {
 	jw, err := treelog.Create(dir)
 	if err != nil {

@@ -82,11 +82,19 @@ func Lock(dir string) (release func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("another run keeps the tree's journal: %w", err)
+	// A reader's look for a host takes the lock shared for an instant:
+	// a few tries tell it from another host, which holds it.
+	for try := 0; ; try++ {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }, nil
+		}
+		if try == 20 {
+			f.Close()
+			return nil, fmt.Errorf("another run keeps the tree's journal: %w", err)
+		}
+		time.Sleep(time.Millisecond)
 	}
-	return func() { f.Close() }, nil
 }
 
 // hosted reports whether a host holds the lock in dir.

@@ -1,0 +1,79 @@
+//go:build linux && !paraider_portable
+
+package runner
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/paraider/paraider/internal/treelog"
+	"github.com/paraider/paraider/internal/treewatch"
+	"github.com/paraider/paraider/state"
+)
+
+func gitRepo(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	for _, d := range []string{"a/b", "c"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, d, "f.txt"), []byte(d), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, args := range [][]string{{"init", "-q"}, {"add", "-A"}, {"-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"}} {
+		if out, err := exec.Command("git", append([]string{"-C", root}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	return root
+}
+
+// hostGone waits (bounded) for the journal's lock to be free.
+func hostGone(t *testing.T, dir string) bool {
+	t.Helper()
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		if treelog.Open(dir) == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// The run's journal: kept while the host runs, a reader's token answered;
+// and where the watch cannot be kept (a tree of more directories than a
+// watch takes), the host lets go of the lock at once and makes no journal,
+// so that no attempt waits for one.
+func TestHostTreeLog(t *testing.T) {
+	root := gitRepo(t)
+	dir := state.Layout{Root: root}.Path(state.TreeLogDir)
+	stop := HostTreeLog(root)
+	j := treelog.Open(dir)
+	if j == nil {
+		t.Fatal("no host after HostTreeLog")
+	}
+	if _, _, _, err := j.Since(t.Context(), treelog.Token{}); err != nil {
+		t.Fatalf("the host did not answer: %v", err)
+	}
+	stop()
+	if treelog.Open(dir) != nil {
+		t.Error("the host's lock is still held after stop")
+	}
+
+	defer func(n int) { treewatch.MaxDirs = n }(treewatch.MaxDirs)
+	treewatch.MaxDirs = 2
+	root = gitRepo(t)
+	dir = state.Layout{Root: root}.Path(state.TreeLogDir)
+	stop = HostTreeLog(root)
+	defer stop()
+	if !hostGone(t, dir) {
+		t.Fatal("a tree the watch cannot take: the host still holds the lock")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "journal")); err == nil {
+		t.Error("a tree the watch cannot take: a journal was made")
+	}
+}
