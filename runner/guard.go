@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paraider/paraider/internal/treelog"
 	"github.com/paraider/paraider/state"
 )
 
@@ -33,6 +34,11 @@ type guard struct {
 	specSnap map[string]specStat
 	gitDir   string // the repository's common git directory; "" outside git
 	hookDir  []string
+	// log, when the run keeps a journal of the main tree, names the
+	// specs written during the attempt (from logAt on): no spec is looked
+	// at one by one, nor watched by an inotify instance of the attempt's.
+	log   *treelog.Reader
+	logAt treelog.Token
 }
 
 // specStat is a spec's size and time, for the watch without inotify.
@@ -138,13 +144,62 @@ func gitOut(ctx context.Context, dir string, args ...string) (string, error) {
 // take records the watched files as they are now, and starts watching
 // the specs.
 func (g *guard) take() map[string]guardedFile {
+	g.log = nil
+	if j := treelog.Open(state.Layout{Root: g.root}.Path(state.TreeLogDir)); j != nil {
+		if _, at, _, err := j.Since(context.Background(), treelog.Token{}); err == nil {
+			g.log, g.logAt = j, at
+		}
+	}
 	m := g.files()
 	// The specs of a large plan (ten thousand) are watched, not listed:
 	// inotify names the ones written while the attempt runs.
-	if g.specs == nil {
+	if g.specs == nil && g.log == nil {
 		g.watchSpecs()
 	}
 	return m
+}
+
+// loggedSpecs lists the spec files the run's journal saw written since
+// take; where the journal cannot tell, every spec, each then held to
+// what gen last wrote there (byGen).
+func (g *guard) loggedSpecs() []string {
+	dir := filepath.Join(g.root, state.Dir, "specs")
+	paths, _, ok, err := g.log.Since(context.Background(), g.logAt)
+	var out []string
+	if err != nil || !ok {
+		for name := range listSpecs(dir) {
+			out = append(out, filepath.Join(dir, name))
+		}
+		sort.Strings(out)
+		return out
+	}
+	for _, p := range paths {
+		if name, ok := strings.CutPrefix(p, state.Dir+"/specs/"); ok && isSpecName(name) {
+			out = append(out, filepath.Join(dir, name))
+		}
+	}
+	return out
+}
+
+// listSpecs is each spec's size and time, by name.
+func listSpecs(dir string) map[string]specStat {
+	m := map[string]specStat{}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if !isSpecName(e.Name()) {
+			continue
+		}
+		if fi, err := e.Info(); err == nil {
+			m[e.Name()] = specStat{fi.Size(), fi.ModTime()}
+		}
+	}
+	return m
+}
+
+// isSpecName reports whether a file of the specs directory is a spec
+// (not a temporary file of gen's).
+func isSpecName(name string) bool {
+	return strings.HasSuffix(name, ".json") && !strings.HasPrefix(name, ".") && !strings.Contains(name, "/")
 }
 
 // files records git's hooks and config and paraider's own files but the
@@ -183,8 +238,10 @@ func (g *guard) files() map[string]guardedFile {
 	for _, rel := range []string{"bin/paraider", "run.json", ".gitignore"} {
 		own(filepath.Join(st, rel), false)
 	}
-	for _, id := range g.specs {
-		own(filepath.Join(g.root, filepath.FromSlash(state.SpecPath(id))), false)
+	if g.log == nil {
+		for _, id := range g.specs {
+			own(filepath.Join(g.root, filepath.FromSlash(state.SpecPath(id))), false)
+		}
 	}
 	return m
 }
@@ -204,6 +261,9 @@ func (t *tamper) add(format string, args ...any) {
 // attempt's own), so that nothing is lost.
 func (g *guard) settle(before map[string]guardedFile, keep string) *tamper {
 	written := g.writtenSpecs()
+	if g.log != nil {
+		written = g.loggedSpecs()
+	}
 	after := g.files()
 	t := &tamper{}
 	var paths []string

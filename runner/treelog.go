@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -103,6 +104,13 @@ func hostGeneration(ctx context.Context, repo *isolate.Repo, dir string) error {
 	}
 	defer w.Stop()
 	if err := w.Mark(filepath.Join(dir, "cookies")); err != nil {
+		return err
+	}
+	// The specs too, for the attempts' guard (which otherwise looks at
+	// each spec before and after the attempt): paraider's own directory
+	// is left out of the watch but for them.
+	specs := state.Dir + "/specs"
+	if err := w.Attach(filepath.Join(repo.Root, filepath.FromSlash(specs)), specs); err != nil {
 		return err
 	}
 	_, ignored, err := repo.DirtyAndIgnored(ctx, nil)
@@ -262,6 +270,9 @@ func (r *runner) snapshotLook(ctx context.Context) ([]string, *mainWatch) {
 	}
 	w := &mainWatch{log: j, at: now, git: git}
 	m := last.dirty
+	// paraider's own files are never in a snapshot (the specs are in the
+	// journal for the guard).
+	paths = slices.DeleteFunc(paths, func(p string) bool { return p == state.Dir || strings.HasPrefix(p, state.Dir+"/") })
 	if !ok || last.git != git || len(paths) > 0 {
 		if ok && last.git == git {
 			m, err = r.main.DirtySince(ctx, nil, last.dirty, paths)

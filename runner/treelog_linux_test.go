@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +18,10 @@ import (
 func gitRepo(t *testing.T) string {
 	t.Helper()
 	root := t.TempDir()
+	// .paraider/specs as gen leaves it: the host watches it for the guard.
+	if err := os.MkdirAll(filepath.Join(root, state.Dir, "specs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	for _, d := range []string{"a/b", "c"} {
 		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
 			t.Fatal(err)
@@ -75,5 +80,51 @@ func TestHostTreeLog(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "journal")); err == nil {
 		t.Error("a tree the watch cannot take: a journal was made")
+	}
+}
+
+// The guard, where the run keeps a journal, learns from it which specs an
+// attempt wrote; where the journal cannot tell by the attempt's end (its
+// host stopped), it holds every spec to what gen last wrote: the forged
+// one is found, the others are not named.
+func TestGuardSpecsFromTheJournal(t *testing.T) {
+	for _, hostStops := range []bool{false, true} {
+		root := gitRepo(t)
+		written := state.Written{}
+		for _, id := range []string{"a", "b"} {
+			p := filepath.Join(root, filepath.FromSlash(state.SpecPath(id)))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte(`{"id":"`+id+`"}`), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			sum, err := state.OwnSum(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			written[state.SpecPath(id)] = sum
+		}
+		if err := state.WriteJSON(filepath.Join(root, filepath.FromSlash(state.WrittenPath)), written); err != nil {
+			t.Fatal(err)
+		}
+		stop := HostTreeLog(root)
+		g := newGuard(t.Context(), root, []string{"a", "b"})
+		before := g.take()
+		if g.log == nil {
+			stop()
+			t.Fatal("the guard did not take the journal (the test's premise)")
+		}
+		if err := os.WriteFile(filepath.Join(root, filepath.FromSlash(state.SpecPath("b"))), []byte(`{"id":"b","agent":"forged"}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if hostStops {
+			stop()
+		}
+		tp := g.settle(before, filepath.Join(t.TempDir(), "kept"))
+		stop()
+		if tp == nil || !strings.Contains(tp.String(), "specs/b.json") || strings.Contains(tp.String(), "specs/a.json") {
+			t.Errorf("host stops %v: tamper %v; want specs/b.json alone", hostStops, tp)
+		}
 	}
 }

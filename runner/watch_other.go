@@ -3,10 +3,8 @@
 package runner
 
 import (
-	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/paraider/paraider/state"
 )
@@ -38,18 +36,4 @@ func (g *guard) writtenSpecs() []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func listSpecs(dir string) map[string]specStat {
-	m := map[string]specStat{}
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		if !strings.HasSuffix(e.Name(), ".json") || strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		if fi, err := e.Info(); err == nil {
-			m[e.Name()] = specStat{fi.Size(), fi.ModTime()}
-		}
-	}
-	return m
 }

@@ -26,12 +26,13 @@ type Watch struct {
 	done chan struct{}
 	once sync.Once
 
-	mu    sync.Mutex
-	dirs  map[int]string // watch descriptor -> directory, relative ("." for the root)
-	marks map[int]bool   // watch descriptors of Mark's directories
-	out   sink
-	seen  *seenSet // Start's: what Stop returns
-	lost  bool
+	mu       sync.Mutex
+	dirs     map[int]string // watch descriptor -> directory, relative ("." for the root)
+	marks    map[int]bool   // watch descriptors of Mark's directories
+	attached map[int]string // watch descriptors of Attach's directories -> their names
+	out      sink
+	seen     *seenSet // Start's: what Stop returns
+	lost     bool
 }
 
 const dirEvents = unix.IN_CREATE | unix.IN_MODIFY | unix.IN_ATTRIB | unix.IN_DELETE |
@@ -61,7 +62,7 @@ func open(root string, skip Skip, out sink) (*Watch, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Watch{root: root, skip: skip, fd: fd, done: make(chan struct{}), dirs: map[int]string{}, marks: map[int]bool{}, out: out}
+	w := &Watch{root: root, skip: skip, fd: fd, done: make(chan struct{}), dirs: map[int]string{}, marks: map[int]bool{}, attached: map[int]string{}, out: out}
 	if err := unix.Pipe2(w.stop[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
 		unix.Close(fd)
 		return nil, err
@@ -115,6 +116,22 @@ func (w *Watch) Mark(dir string) error {
 	}
 	w.mu.Lock()
 	w.marks[wd] = true
+	w.mu.Unlock()
+	return nil
+}
+
+// Attach watches dir (absolute, one directory, not the directories under
+// it, in a part of the tree that is skipped) for files made, written,
+// removed or renamed there, reported as paths under rel: a directory of
+// the tree's own that a Stream watch leaves out as a whole but for one
+// directory of it.
+func (w *Watch) Attach(dir, rel string) error {
+	wd, err := unix.InotifyAddWatch(w.fd, dir, unix.IN_CREATE|unix.IN_MODIFY|unix.IN_CLOSE_WRITE|unix.IN_DELETE|unix.IN_MOVED_FROM|unix.IN_MOVED_TO|unix.IN_ONLYDIR|unix.IN_DONT_FOLLOW)
+	if err != nil {
+		return err
+	}
+	w.mu.Lock()
+	w.attached[wd] = rel
 	w.mu.Unlock()
 	return nil
 }
@@ -290,6 +307,7 @@ func (w *Watch) event(wd int, mask uint32, name string) {
 	w.mu.Lock()
 	dir, known := w.dirs[wd]
 	mark := w.marks[wd]
+	attached, isAttached := w.attached[wd]
 	lost := w.lost
 	w.mu.Unlock()
 	switch {
@@ -298,6 +316,16 @@ func (w *Watch) event(wd int, mask uint32, name string) {
 	case mask&unix.IN_Q_OVERFLOW != 0:
 		// Events were dropped: nothing said can be vouched for.
 		w.lose()
+		return
+	case isAttached && mask&unix.IN_IGNORED != 0:
+		// The directory went (its watch with it): what is written in
+		// one made again would not be seen.
+		w.lose()
+		return
+	case isAttached:
+		if name != "" {
+			w.add(attached, name)
+		}
 		return
 	case mark:
 		if mask&(unix.IN_CREATE|unix.IN_MOVED_TO) != 0 {

@@ -23,3 +23,6 @@ func Stream(root string, skip Skip, ev Events) (*Watch, error) { return nil, Err
 
 // Mark is never reached: there is no Watch.
 func (w *Watch) Mark(dir string) error { return ErrUnsupported }
+
+// Attach is never reached: there is no Watch.
+func (w *Watch) Attach(dir, rel string) error { return ErrUnsupported }
