@@ -133,6 +133,11 @@ func Generate(p *plan.Plan, opts Options) (*Summary, error) {
 		return nil, err
 	}
 	written[state.RunPath] = state.SumOf(runJSON)
+	declared, err := writeDeclared(p, abs, relTo(root, out))
+	if err != nil {
+		return nil, err
+	}
+	written[state.DeclaredPath] = state.SumOf(declared)
 	b, _ := json.Marshal(written)
 	if _, err := state.WriteIfChanged(abs(state.WrittenPath), b); err != nil {
 		return nil, err
@@ -336,6 +341,25 @@ func writeRun(p *plan.Plan, abs func(string) string, ninjaFile string, profiles 
 	b, _ := json.MarshalIndent(run, "", "  ")
 	b = append(b, '\n')
 	_, err := state.WriteIfChanged(abs(state.RunPath), b)
+	return b, err
+}
+
+// writeDeclared writes state.DeclaredPath: every task's (and repair's)
+// files, the Ninja file, the plan and its message files, sorted.
+func writeDeclared(p *plan.Plan, abs func(string) string, ninjaFile string) ([]byte, error) {
+	paths := []string{ninjaFile, filepath.Base(p.File)}
+	paths = append(paths, p.Sources...)
+	for _, t := range p.Tasks {
+		paths = append(paths, t.Files...)
+	}
+	for _, c := range p.Checks {
+		if c.Repair != nil {
+			paths = append(paths, c.Repair.Files...)
+		}
+	}
+	sort.Strings(paths)
+	b := []byte(strings.Join(slices.Compact(paths), "\x00"))
+	_, err := state.WriteIfChanged(abs(state.DeclaredPath), b)
 	return b, err
 }
 

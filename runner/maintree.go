@@ -139,6 +139,9 @@ func (w *mainWatch) stop() {
 // directory: git is asked about the rest.
 func (r *runner) asked(paths []string) []string {
 	unasked := r.unasked()
+	if unasked == nil {
+		return paths
+	}
 	return slices.DeleteFunc(paths, func(p string) bool {
 		return unasked(p) && !isDir(filepath.Join(r.root, filepath.FromSlash(p)))
 	})
@@ -174,10 +177,10 @@ func (r *runner) elsewhere(ctx context.Context, before map[string]string, w *mai
 	if before == nil {
 		return nil
 	}
-	if r.runInfo().Files == nil {
-		return nil
-	}
 	unasked := r.unasked()
+	if unasked == nil {
+		return nil // no generated plan to tell a task's files by
+	}
 	var out []string
 	for _, p := range r.mainChanges(ctx, before, w, unasked) {
 		if !unasked(p) {
@@ -188,18 +191,31 @@ func (r *runner) elsewhere(ctx context.Context, before map[string]string, w *mai
 }
 
 // unasked says which changed paths elsewhere leaves out: any task's files,
-// and Ninja's, the plan's and paraider's own (notAChange).
+// and Ninja's, the plan's and paraider's own (notAChange); nil without a
+// generated plan. From gen's list (state.DeclaredPath), or run.json where
+// an older gen wrote none.
 func (r *runner) unasked() func(string) bool {
-	if r.unaskedFn == nil {
-		run := r.runInfo()
-		declared := map[string]bool{}
-		for _, files := range run.Files {
-			for _, f := range files {
-				declared[f] = true
-			}
-		}
-		r.unaskedFn = func(p string) bool { return declared[p] || notAChange(run, p) }
+	if r.unaskedFn != nil {
+		return r.unaskedFn
 	}
+	declared := map[string]bool{}
+	if b, err := state.ReadOwn(r.lay.Path(state.DeclaredPath), 64<<20); err == nil {
+		for _, p := range strings.Split(string(b), "\x00") {
+			declared[p] = true
+		}
+		r.unaskedFn = func(p string) bool { return declared[p] || notAChange(&state.Run{}, p) }
+		return r.unaskedFn
+	}
+	run := r.runInfo()
+	if run.Files == nil {
+		return nil
+	}
+	for _, files := range run.Files {
+		for _, f := range files {
+			declared[f] = true
+		}
+	}
+	r.unaskedFn = func(p string) bool { return declared[p] || notAChange(run, p) }
 	return r.unaskedFn
 }
 

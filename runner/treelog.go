@@ -151,9 +151,12 @@ func (r *runner) lookPath() string {
 	for _, s := range r.spec.Agent.Scratch {
 		h.Write([]byte(s + "\x00"))
 	}
-	if fi, err := os.Stat(r.lay.Path(state.RunPath)); err == nil {
-		sig, _ := sumcache.SigOf(fi)
-		fmt.Fprintf(h, "%+v", sig)
+	// The files the map leaves alone (unasked) come from these.
+	for _, rel := range []string{state.DeclaredPath, state.RunPath} {
+		if fi, err := os.Stat(r.lay.Path(rel)); err == nil {
+			sig, _ := sumcache.SigOf(fi)
+			fmt.Fprintf(h, "%+v", sig)
+		}
 	}
 	return r.lay.Path(state.TreeLogDir + "/look-" + hex.EncodeToString(h.Sum(nil))[:16])
 }
