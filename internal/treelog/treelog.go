@@ -116,6 +116,7 @@ type Writer struct {
 	since   map[string]bool // paths written since the last cookie
 	trouble chan string     // why the host should start again (cap 1)
 	ended   bool
+	ready   bool // renamed into place (Ready)
 }
 
 var _ treewatch.Events = (*Writer)(nil)
@@ -150,7 +151,11 @@ func Create(dir string) (*Writer, error) {
 // Ready puts the generation where readers find it: the watch now covers
 // every directory it should.
 func (w *Writer) Ready() error {
-	return os.Rename(filepath.Join(w.dir, journalName+".new"), filepath.Join(w.dir, journalName))
+	if err := os.Rename(filepath.Join(w.dir, journalName+".new"), filepath.Join(w.dir, journalName)); err != nil {
+		return err
+	}
+	w.ready = true
+	return nil
 }
 
 // Trouble says why the journal's host should start a new generation:
@@ -217,6 +222,10 @@ func (w *Writer) Lost() {
 func (w *Writer) Close() {
 	w.end()
 	w.f.Close()
+	if !w.ready {
+		// Never read: a run that ended before its watch was ready.
+		os.Remove(filepath.Join(w.dir, journalName+".new"))
+	}
 }
 
 func (w *Writer) end() {

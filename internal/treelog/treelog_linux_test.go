@@ -226,3 +226,24 @@ func TestSinceWithoutAnAnswer(t *testing.T) {
 		t.Error("Open found a host after its lock went")
 	}
 }
+
+// A generation that ends before it is ready (a run over before its watch
+// covered the tree) leaves no file behind.
+func TestUnreadyGenerationLeavesNothing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), ".j")
+	release, err := Lock(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	jw, err := Create(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jw.Close()
+	for _, name := range []string{journalName, journalName + ".new"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			t.Errorf("%s is left", name)
+		}
+	}
+}
