@@ -137,8 +137,10 @@ func (w *mainWatch) stop() {
 
 // asked leaves out of paths those no caller asks about (unasked), but a
 // directory: git is asked about the rest.
-func (r *runner) asked(paths []string) []string {
-	unasked := r.unasked()
+func (r *runner) asked(paths []string) []string { return r.askedOf(paths, r.unasked()) }
+
+// askedOf is asked with unasked given (nil: every path is asked).
+func (r *runner) askedOf(paths []string, unasked func(string) bool) []string {
 	if unasked == nil {
 		return paths
 	}
@@ -157,9 +159,7 @@ func (r *runner) mainAfter(ctx context.Context, before map[string]string, w *mai
 		if paths, seen := w.seen(ctx); seen {
 			// Most attempts write only files of the tasks: then git is
 			// not asked at all.
-			paths = slices.DeleteFunc(paths, func(p string) bool {
-				return unasked(p) && !isDir(filepath.Join(r.root, filepath.FromSlash(p)))
-			})
+			paths = r.askedOf(paths, unasked)
 			if now, err := r.main.GitState(ctx); err == nil && now == w.git {
 				m, err := r.main.DirtySince(ctx, r.spec.Agent.Scratch, before, paths)
 				return m, err == nil
@@ -203,7 +203,7 @@ func (r *runner) unasked() func(string) bool {
 		for _, p := range strings.Split(string(b), "\x00") {
 			declared[p] = true
 		}
-		r.unaskedFn = func(p string) bool { return declared[p] || notAChange(&state.Run{}, p) }
+		r.unaskedFn = func(p string) bool { return declared[p] || isOwn(p) }
 		return r.unaskedFn
 	}
 	run := r.runInfo()
@@ -233,8 +233,14 @@ var tempRE = regexp.MustCompile(`(^|/)\.[^/]+\.tmp(-link)?[0-9]*$`)
 // notAChange reports whether a changed main-tree path is Ninja's, the
 // plan's or paraider's own: never a stray of an agent's.
 func notAChange(run *state.Run, p string) bool {
+	return p == run.Ninja || p == run.Plan || slices.Contains(run.Sources, p) || isOwn(p)
+}
+
+// isOwn reports whether a main-tree path is Ninja's log or paraider's own
+// (its directory, its temporary files), whatever the plan.
+func isOwn(p string) bool {
 	switch {
-	case p == ".ninja_log", p == ".ninja_deps", p == run.Ninja, p == run.Plan, slices.Contains(run.Sources, p):
+	case p == ".ninja_log", p == ".ninja_deps":
 		return true
 	case p == state.Dir || strings.HasPrefix(p, state.Dir+"/"):
 		return true

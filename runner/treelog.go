@@ -192,50 +192,66 @@ func writeLook(p string, l look) {
 }
 
 // dirtyLogged is dirtyWatched from the run's journal: the last attempt's
-// look at the main tree, with the paths written since looked at again (or
-// a look at the whole tree where the journal cannot tell), and a token to
-// read what the attempt writes from. ok is false when the journal did not
+// look at the main tree brought up to now (lookNow), and a token to read
+// what the attempt writes from. ok is false when the journal did not
 // answer.
 func (r *runner) dirtyLogged(ctx context.Context, j *treelog.Reader) (map[string]string, *mainWatch, bool) {
-	git, err := r.main.GitState(ctx)
-	if err != nil {
-		return nil, nil, false
-	}
-	lp := r.lookPath()
-	last, _ := readLook(lp)
-	paths, now, ok, err := j.Since(ctx, last.at)
-	if err != nil {
-		return nil, nil, false
-	}
-	var m map[string]string
-	switch {
-	case ok && last.git == git:
-		n := len(paths)
-		if paths = r.asked(paths); len(paths) == 0 {
-			if n > lookAgainAfter {
-				// The same look, from now on: the next attempts read
-				// less of the journal.
-				writeLook(lp, look{at: now, git: git, dirty: last.dirty})
-			}
-			return last.dirty, &mainWatch{log: j, at: now, git: git}, true
-		}
-		m, err = r.main.DirtySince(ctx, r.spec.Agent.Scratch, last.dirty, paths)
-	default:
-		var ignored []string
-		m, ignored, err = r.main.DirtyAndIgnored(ctx, r.spec.Agent.Scratch)
+	scratch := r.spec.Agent.Scratch
+	m, w, err := r.lookNow(ctx, j, r.lookPath(), scratch, r.asked, func() (map[string]string, bool, error) {
+		m, ignored, err := r.main.DirtyAndIgnored(ctx, scratch)
 		if err == nil && len(missing(hostSkipped(j), ignored)) > 0 {
 			// The host leaves out a directory git no longer ignores
 			// (.git/info/exclude changed): it starts again, and this
 			// attempt's writes are looked for in the whole tree.
 			j.Restart()
-			return m, nil, true
+			return m, false, nil
+		}
+		return m, true, err
+	})
+	return m, w, err == nil
+}
+
+// lookNow brings the look kept at lp up to this moment of the journal:
+// the paths written since that ask keeps are looked at again (none: the
+// look as it was); where the journal cannot tell, or git's own state
+// moved, whole looks at the whole tree, and says whether the journal can
+// be read from now on. It returns the main tree's changed files (scratch
+// patterns left out) and a watch from now (nil where whole said no).
+func (r *runner) lookNow(ctx context.Context, j *treelog.Reader, lp string, scratch []string, ask func([]string) []string,
+	whole func() (m map[string]string, vouch bool, err error)) (map[string]string, *mainWatch, error) {
+	git, err := r.main.GitState(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	last, _ := readLook(lp)
+	paths, now, ok, err := j.Since(ctx, last.at)
+	if err != nil {
+		return nil, nil, err
+	}
+	w := &mainWatch{log: j, at: now, git: git}
+	var m map[string]string
+	if ok && last.git == git {
+		n := len(paths)
+		if paths = ask(paths); len(paths) == 0 {
+			if n > lookAgainAfter {
+				// The same look, from now on: the next attempts read
+				// less of the journal.
+				writeLook(lp, look{at: now, git: git, dirty: last.dirty})
+			}
+			return last.dirty, w, nil
+		}
+		m, err = r.main.DirtySince(ctx, scratch, last.dirty, paths)
+	} else {
+		var vouch bool
+		if m, vouch, err = whole(); err == nil && !vouch {
+			return m, nil, nil
 		}
 	}
 	if err != nil {
-		return nil, nil, false
+		return nil, nil, err
 	}
 	writeLook(lp, look{at: now, git: git, dirty: m})
-	return m, &mainWatch{log: j, at: now, git: git}, true
+	return m, w, nil
 }
 
 // hostSkipped is the directories the journal's host leaves out.
@@ -261,31 +277,17 @@ func (r *runner) snapshotLook(ctx context.Context) ([]string, *mainWatch) {
 	if j == nil {
 		return nil, nil
 	}
-	git, err := r.main.GitState(ctx)
-	if err != nil {
-		return nil, nil
-	}
-	lp := r.lay.Path(state.TreeLogDir + "/look-full")
-	last, _ := readLook(lp)
-	paths, now, ok, err := j.Since(ctx, last.at)
-	if err != nil {
-		return nil, nil
-	}
-	w := &mainWatch{log: j, at: now, git: git}
-	m := last.dirty
 	// paraider's own files are never in a snapshot (the specs are in the
 	// journal for the guard).
-	paths = slices.DeleteFunc(paths, func(p string) bool { return p == state.Dir || strings.HasPrefix(p, state.Dir+"/") })
-	if !ok || last.git != git || len(paths) > 0 {
-		if ok && last.git == git {
-			m, err = r.main.DirtySince(ctx, nil, last.dirty, paths)
-		} else {
-			m, err = r.main.Dirty(ctx, nil)
-		}
-		if err != nil {
-			return nil, w
-		}
-		writeLook(lp, look{at: now, git: git, dirty: m})
+	notOwn := func(paths []string) []string {
+		return slices.DeleteFunc(paths, func(p string) bool { return p == state.Dir || strings.HasPrefix(p, state.Dir+"/") })
+	}
+	m, w, err := r.lookNow(ctx, j, r.lay.Path(state.TreeLogDir+"/look-full"), nil, notOwn, func() (map[string]string, bool, error) {
+		m, err := r.main.Dirty(ctx, nil)
+		return m, true, err
+	})
+	if err != nil {
+		return nil, nil
 	}
 	changed := make([]string, 0, len(m))
 	for p := range m {
