@@ -488,3 +488,56 @@ func TestChangesListEveryFile(t *testing.T) {
 		wt.Release()
 	}
 }
+
+// ChangedSince lists what comparing the look before with a whole look now
+// lists, where the paths given are all that was written (a file, a
+// directory's files, a removal, a file made again with the bytes it had),
+// and asks git nothing when no path is given.
+func TestChangedSince(t *testing.T) {
+	root := committedRepo(t, "kept.txt")
+	for _, f := range []string{"kept.txt", "d/a.txt", "d/b.txt", "e/c.txt", "same.txt", "gone.txt"} {
+		write(t, filepath.Join(root, f), "before "+f)
+	}
+	r, err := Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	before, err := r.Dirty(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := r.ChangedSince(ctx, nil, before, nil); err != nil || got != nil {
+		t.Fatalf("no paths: got %q, %v; want nothing", got, err)
+	}
+	write(t, filepath.Join(root, "d/a.txt"), "after")
+	write(t, filepath.Join(root, "d/new.txt"), "new")
+	write(t, filepath.Join(root, "same.txt"), "before same.txt")
+	write(t, filepath.Join(root, "kept.txt"), "kept.txt") // back to HEAD's bytes
+	if err := os.Remove(filepath.Join(root, "gone.txt")); err != nil {
+		t.Fatal(err)
+	}
+	after, err := r.Dirty(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for p, blob := range after {
+		if old, ok := before[p]; !ok || old != blob {
+			want = append(want, p)
+		}
+	}
+	for p := range before {
+		if _, ok := after[p]; !ok {
+			want = append(want, p)
+		}
+	}
+	slices.Sort(want)
+	got, err := r.ChangedSince(ctx, nil, before, []string{"d", "same.txt", "kept.txt", "gone.txt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) || len(want) != 4 {
+		t.Fatalf("ChangedSince = %q, the whole looks differ at %q (want four: d/a.txt, d/new.txt, gone.txt, kept.txt)", got, want)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 	"syscall"
 
@@ -354,6 +355,39 @@ func (r *Repo) DirtySince(ctx context.Context, scratch []string, before map[stri
 		return nil, err
 	}
 	return m, nil
+}
+
+// ChangedSince lists, sorted, the paths whose entry in a Dirty map
+// differs between before and now, where only paths (relative to the
+// plan's directory; a directory stands for every file under it) can have
+// changed since before was taken: what comparing before with
+// DirtySince's map would list, without copying before. No paths, no
+// change, and git is not asked.
+func (r *Repo) ChangedSince(ctx context.Context, scratch []string, before map[string]string, paths []string) ([]string, error) {
+	if len(paths) == 0 {
+		return nil, nil
+	}
+	now := map[string]string{}
+	if err := r.status(ctx, scratch, paths, now, nil); err != nil {
+		return nil, err
+	}
+	looked := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		looked[p] = true
+	}
+	var out []string
+	for p, blob := range now {
+		if old, ok := before[p]; !ok || old != blob {
+			out = append(out, p)
+		}
+	}
+	for p := range before {
+		if _, ok := now[p]; !ok && atOrUnder(looked, p) {
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
 }
 
 // GitState names what git status compares the tree with, as far as it

@@ -68,7 +68,7 @@ type trial struct {
 	before   map[string]fileState
 	// dirtyBefore is the main tree's changed files (git status) as the
 	// attempt began, for the writes that miss a worktree; watch, when
-	// not nil, sees what changes there from then on (see mainAfter).
+	// not nil, sees what changes there from then on (see mainChanges).
 	dirtyBefore map[string]string
 	watch       *mainWatch
 	o           outcome

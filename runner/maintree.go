@@ -48,7 +48,7 @@ func (r *runner) openMain() *isolate.Repo {
 }
 
 // dirtyWatched is dirty, and a watch of the main tree from then on (nil
-// where there is none: see mainAfter), which leaves out the directories
+// where there is none: see mainChanges), which leaves out the directories
 // git ignores whole, .git and paraider's own. The watch starts while git
 // looks, from the directories git ignored at the last look, and takes on
 // those it no longer ignores once git has said so: the agent starts only
@@ -149,26 +149,6 @@ func (r *runner) askedOf(paths []string, unasked func(string) bool) []string {
 	})
 }
 
-// mainAfter is the main tree's changed files after the attempt: before,
-// with the paths the watch saw looked at again (and git's own state
-// meanwhile), but those unasked says the caller leaves out; without a
-// watch, or one that cannot vouch for what it saw, or when git's own state
-// moved, a look at the whole tree.
-func (r *runner) mainAfter(ctx context.Context, before map[string]string, w *mainWatch, unasked func(string) bool) (map[string]string, bool) {
-	if w != nil {
-		if paths, seen := w.seen(ctx); seen {
-			// Most attempts write only files of the tasks: then git is
-			// not asked at all.
-			paths = r.askedOf(paths, unasked)
-			if now, err := r.main.GitState(ctx); err == nil && now == w.git {
-				m, err := r.main.DirtySince(ctx, r.spec.Agent.Scratch, before, paths)
-				return m, err == nil
-			}
-		}
-	}
-	return r.dirtyOK(ctx)
-}
-
 // elsewhere lists main-tree files that no task may write and that changed
 // during the attempt: other tasks' write-backs touch only their own files.
 // With isolation none it is what the attempt changed outside its files,
@@ -250,9 +230,25 @@ func isOwn(p string) bool {
 
 // mainChanges lists the main tree's files whose state (git status and
 // content) differs from before; those unasked says the caller leaves out
-// may be left out (a directory where one of them was is not).
+// may be left out (a directory where one of them was is not). With a
+// watch that can vouch for what it saw, and git's own state where it was,
+// git is asked about the paths the watch saw alone (none, most attempts:
+// they write only files of the tasks); otherwise the whole tree is looked
+// at again.
 func (r *runner) mainChanges(ctx context.Context, before map[string]string, w *mainWatch, unasked func(string) bool) []string {
-	after, ok := r.mainAfter(ctx, before, w, unasked)
+	if w != nil {
+		if paths, seen := w.seen(ctx); seen {
+			paths = r.askedOf(paths, unasked)
+			if now, err := r.main.GitState(ctx); err == nil && now == w.git {
+				out, err := r.main.ChangedSince(ctx, r.spec.Agent.Scratch, before, paths)
+				if err != nil {
+					return nil // as below: git could not tell
+				}
+				return out
+			}
+		}
+	}
+	after, ok := r.dirtyOK(ctx)
 	if !ok {
 		// git could not tell (the attempt was interrupted, or timed
 		// out): no change is known, and none is claimed. Taking "not
