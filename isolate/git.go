@@ -18,22 +18,22 @@ import (
 // gitTimeout bounds every git command.
 const gitTimeout = 2 * time.Minute
 
-// exactConfig returns the -c settings for paraider's own git commands.
-// The snapshot, the worktree checkout and the status that judges an
-// attempt must see the bytes the person's files hold: line-ending
-// conversion (core.autocrlf, core.eol) and clean/smudge filters would show
-// the agent other bytes than the main tree's, and every declared file
-// would look changed behind the agent's back. Hooks and an fsmonitor
-// command are code the repository's configuration names: paraider's
-// checkouts run neither.
-func exactConfig(dir string) []string {
+// exactFor returns the -c settings for paraider's own git commands, given
+// the filter settings configured (filter.NAME.clean and the like). The
+// snapshot, the worktree checkout and the status that judges an attempt
+// must see the bytes the person's files hold: line-ending conversion
+// (core.autocrlf, core.eol) and clean/smudge filters would show the agent
+// other bytes than the main tree's, and every declared file would look
+// changed behind the agent's back. Hooks and an fsmonitor command are
+// code the repository's configuration names: paraider's checkouts run
+// neither.
+func exactFor(filters []string) []string {
 	cfg := []string{
 		"-c", "core.autocrlf=false", "-c", "core.eol=lf", "-c", "core.safecrlf=false",
 		"-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null",
 	}
-	out, _ := git(context.Background(), dir, nil, "config", "--name-only", "--get-regexp", `^filter\..*\.(clean|smudge|process)$`)
 	seen := map[string]bool{}
-	for _, key := range strings.Fields(out) {
+	for _, key := range filters {
 		name := strings.TrimPrefix(key, "filter.")
 		name = name[:strings.LastIndexByte(name, '.')]
 		if seen[name] {

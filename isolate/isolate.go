@@ -31,7 +31,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 
 	"github.com/paraider/paraider/internal/gitrepo"
 	"github.com/paraider/paraider/internal/sumcache"
@@ -48,7 +47,7 @@ type Repo struct {
 	Prefix string // Root relative to Top, with a trailing slash, or ""
 	State  string // the plan's .paraider directory, absolute
 	// exact are the -c settings that make paraider's git byte-exact and
-	// inert whatever the user's configuration: see exactConfig.
+	// inert whatever the user's configuration: see exactFor.
 	exact []string
 	index string // the person's index file, absolute
 	// gitDir holds HEAD; commonDir the refs (the same but in a linked
@@ -67,17 +66,17 @@ func Open(root string) (*Repo, error) {
 	if !gitrepo.MaybeRepo(abs) {
 		return nil, ErrNotGit
 	}
-	// The two questions at once: each is a git process of its own.
-	exact := make(chan []string, 1)
-	go func() { exact <- exactConfig(abs) }()
-	out, err := git(context.Background(), abs, nil, "rev-parse", "--show-toplevel", "--show-prefix", "--path-format=absolute", "--git-path", "index", "--absolute-git-dir", "--git-common-dir")
-	if errors.Is(err, exec.ErrNotFound) {
-		return nil, fmt.Errorf("git is not installed: %w", err)
-	} else if err != nil {
-		return nil, ErrNotGit
+	a, kept := openKept(abs)
+	if !kept {
+		var err error
+		if a, err = askGit(abs); errors.Is(err, exec.ErrNotFound) {
+			return nil, fmt.Errorf("git is not installed: %w", err)
+		} else if err != nil {
+			return nil, ErrNotGit
+		}
 	}
-	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
-	r := &Repo{Root: abs, Top: lines[0], State: filepath.Join(abs, state.Dir)}
+	lines := a.Lines
+	r := &Repo{Root: abs, Top: lines[0], State: filepath.Join(abs, state.Dir), exact: a.Exact}
 	r.blobs = sumcache.New(filepath.Join(r.State, blobCachePath), blobIDLen)
 	if len(lines) > 2 {
 		r.Prefix, r.index = lines[1], lines[2]
@@ -85,7 +84,6 @@ func Open(root string) (*Repo, error) {
 	if len(lines) > 4 {
 		r.gitDir, r.commonDir = lines[3], lines[4]
 	}
-	r.exact = <-exact
 	return r, nil
 }
 

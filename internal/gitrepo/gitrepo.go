@@ -37,15 +37,24 @@ func InsideGitDir(dir string) bool {
 // in dir or above it, or GIT_DIR set. Where it says no, git would too, and
 // paraider need not start it to hear so (every exec outside git asks).
 func MaybeRepo(dir string) bool {
+	_, ok := Find(dir)
+	return ok
+}
+
+// Find is the .git (a directory, or a linked worktree's file) nearest dir
+// (absolute), in it or above: where git finds the repository, unless GIT_DIR
+// or GIT_WORK_TREE say otherwise (then "" and true).
+func Find(dir string) (string, bool) {
 	if os.Getenv("GIT_DIR") != "" || os.Getenv("GIT_WORK_TREE") != "" {
-		return true
+		return "", true
 	}
 	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
-			return true
+		p := filepath.Join(d, ".git")
+		if _, err := os.Lstat(p); err == nil {
+			return p, true
 		}
 		if filepath.Dir(d) == d {
-			return false
+			return "", false
 		}
 	}
 }
