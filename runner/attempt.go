@@ -69,7 +69,7 @@ type trial struct {
 	// dirtyBefore is the main tree's changed files (git status) as the
 	// attempt began, for the writes that miss a worktree; watch, when
 	// not nil, sees what changes there from then on (see mainChanges).
-	dirtyBefore map[string]string
+	dirtyBefore *dirtyLook
 	watch       *mainWatch
 	o           outcome
 	failure     *agent.Failure   // the model's failure the agent printed
@@ -148,8 +148,8 @@ func (tr *trial) prepare(feedback string) (*proc, *verdict) {
 			return nil, tr.stepFailed("creating the worktree", err)
 		}
 		tr.wt, tr.work = wt, wt.Root
-		if tr.dirtyBefore = wt.Dirty; tr.dirtyBefore == nil {
-			tr.dirtyBefore = r.dirty(tr.actx)
+		if tr.dirtyBefore = knownDirty(wt.Dirty); tr.dirtyBefore == nil {
+			tr.dirtyBefore = knownDirty(r.dirty(tr.actx))
 		}
 	}
 	// Paths under .paraider/ as the agent, working in work, sees them.

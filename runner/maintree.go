@@ -53,7 +53,7 @@ func (r *runner) openMain() *isolate.Repo {
 // looks, from the directories git ignored at the last look, and takes on
 // those it no longer ignores once git has said so: the agent starts only
 // then.
-func (r *runner) dirtyWatched(ctx context.Context) (map[string]string, *mainWatch) {
+func (r *runner) dirtyWatched(ctx context.Context) (*dirtyLook, *mainWatch) {
 	if r.openMain() == nil {
 		return nil, nil
 	}
@@ -77,13 +77,13 @@ func (r *runner) dirtyWatched(ctx context.Context) (map[string]string, *mainWatc
 	tree, werr := treewatch.Start(r.root, watchSkip(hint))
 	l := <-looked
 	if werr != nil {
-		return l.dirty, nil
+		return knownDirty(l.dirty), nil
 	}
 	if l.err != nil || gerr != nil || tree.Also(missing(hint, l.ignored), watchSkip(l.ignored)) != nil {
 		tree.Stop()
-		return l.dirty, nil
+		return knownDirty(l.dirty), nil
 	}
-	return l.dirty, &mainWatch{tree: tree, git: git}
+	return knownDirty(l.dirty), &mainWatch{tree: tree, git: git}
 }
 
 // watchSkip leaves out of a watch .git, paraider's own directory and the
@@ -153,7 +153,7 @@ func (r *runner) askedOf(paths []string, unasked func(string) bool) []string {
 // during the attempt: other tasks' write-backs touch only their own files.
 // With isolation none it is what the attempt changed outside its files,
 // as far as paraider can tell: another task's files are theirs to write.
-func (r *runner) elsewhere(ctx context.Context, before map[string]string, w *mainWatch) []string {
+func (r *runner) elsewhere(ctx context.Context, before *dirtyLook, w *mainWatch) []string {
 	if before == nil {
 		return nil
 	}
@@ -235,12 +235,15 @@ func isOwn(p string) bool {
 // git is asked about the paths the watch saw alone (none, most attempts:
 // they write only files of the tasks); otherwise the whole tree is looked
 // at again.
-func (r *runner) mainChanges(ctx context.Context, before map[string]string, w *mainWatch, unasked func(string) bool) []string {
+func (r *runner) mainChanges(ctx context.Context, before *dirtyLook, w *mainWatch, unasked func(string) bool) []string {
 	if w != nil {
 		if paths, seen := w.seen(ctx); seen {
 			paths = r.askedOf(paths, unasked)
 			if now, err := r.main.GitState(ctx); err == nil && now == w.git {
-				out, err := r.main.ChangedSince(ctx, r.spec.Agent.Scratch, before, paths)
+				if len(paths) == 0 {
+					return nil // before need not even be parsed
+				}
+				out, err := r.main.ChangedSince(ctx, r.spec.Agent.Scratch, before.Map(), paths)
 				if err != nil {
 					return nil // as below: git could not tell
 				}
@@ -258,11 +261,11 @@ func (r *runner) mainChanges(ctx context.Context, before map[string]string, w *m
 	}
 	var out []string
 	for p, blob := range after {
-		if old, ok := before[p]; !ok || old != blob {
+		if old, ok := before.Map()[p]; !ok || old != blob {
 			out = append(out, p)
 		}
 	}
-	for p := range before {
+	for p := range before.Map() {
 		if _, ok := after[p]; !ok {
 			out = append(out, p)
 		}
@@ -274,6 +277,6 @@ func (r *runner) mainChanges(ctx context.Context, before map[string]string, w *m
 // undeclaredInPlace lists files outside every task's that changed in the
 // main tree during an attempt in place. With other tasks running in the
 // same tree it cannot tell whose change it was.
-func (r *runner) undeclaredInPlace(ctx context.Context, before map[string]string, w *mainWatch) []string {
+func (r *runner) undeclaredInPlace(ctx context.Context, before *dirtyLook, w *mainWatch) []string {
 	return r.elsewhere(ctx, before, w)
 }

@@ -140,7 +140,37 @@ func hostGeneration(ctx context.Context, repo *isolate.Repo, dir string) error {
 type look struct {
 	at    treelog.Token
 	git   string
-	dirty map[string]string
+	dirty *dirtyLook
+}
+
+// dirtyLook is a Dirty map (the main tree's changed files, with their
+// blob ids), parsed from a kept look when first asked for: most attempts
+// never ask, since nothing but the tasks' files was written. nil stands
+// for "git could not tell".
+type dirtyLook struct {
+	m   map[string]string
+	raw string // NUL-separated paths and ids, where m is not parsed yet
+}
+
+// knownDirty is m as a dirtyLook; nil for nil.
+func knownDirty(m map[string]string) *dirtyLook {
+	if m == nil {
+		return nil
+	}
+	return &dirtyLook{m: m}
+}
+
+// Map is the map, parsed now where it was not.
+func (d *dirtyLook) Map() map[string]string {
+	if d.m == nil {
+		f := strings.Split(d.raw, "\x00")
+		d.m = make(map[string]string, len(f)/2)
+		for i := 0; i+1 < len(f); i += 2 {
+			d.m[f[i]] = f[i+1]
+		}
+		d.raw = ""
+	}
+	return d.m
 }
 
 // lookPath is where the look for this attempt's scratch patterns and
@@ -166,26 +196,38 @@ func readLook(p string) (look, bool) {
 	if err != nil || len(b) == 0 || b[len(b)-1] != 0 {
 		return look{}, false
 	}
-	f := strings.Split(string(b[:len(b)-1]), "\x00")
-	if len(f) < 4 || f[0] != "paraider-look 1" || len(f)%2 != 0 {
+	// The header's four fields; the entries are parsed when asked for.
+	rest := string(b[:len(b)-1])
+	var f [4]string
+	for i := range f {
+		var ok bool
+		if f[i], rest, ok = strings.Cut(rest, "\x00"); !ok && i < 3 {
+			return look{}, false
+		}
+	}
+	if f[0] != "paraider-look 1" || rest != "" && strings.Count(rest, "\x00")%2 != 1 {
 		return look{}, false
 	}
 	off, err := strconv.ParseInt(f[2], 10, 64)
 	if err != nil {
 		return look{}, false
 	}
-	l := look{at: treelog.Token{Gen: f[1], Off: off}, git: f[3], dirty: make(map[string]string, (len(f)-4)/2)}
-	for i := 4; i+1 < len(f); i += 2 {
-		l.dirty[f[i]] = f[i+1]
+	d := &dirtyLook{raw: rest}
+	if rest == "" {
+		d.m = map[string]string{}
 	}
-	return l, true
+	return look{at: treelog.Token{Gen: f[1], Off: off}, git: f[3], dirty: d}, true
 }
 
 func writeLook(p string, l look) {
 	var b strings.Builder
 	b.WriteString("paraider-look 1\x00" + l.at.Gen + "\x00" + strconv.FormatInt(l.at.Off, 10) + "\x00" + l.git)
-	for k, v := range l.dirty {
-		b.WriteString("\x00" + k + "\x00" + v)
+	if l.dirty.m == nil {
+		b.WriteString("\x00" + l.dirty.raw)
+	} else {
+		for k, v := range l.dirty.m {
+			b.WriteString("\x00" + k + "\x00" + v)
+		}
 	}
 	b.WriteString("\x00")
 	state.WriteUnsynced(p, []byte(b.String()))
@@ -195,7 +237,7 @@ func writeLook(p string, l look) {
 // look at the main tree brought up to now (lookNow), and a token to read
 // what the attempt writes from. ok is false when the journal did not
 // answer.
-func (r *runner) dirtyLogged(ctx context.Context, j *treelog.Reader) (map[string]string, *mainWatch, bool) {
+func (r *runner) dirtyLogged(ctx context.Context, j *treelog.Reader) (*dirtyLook, *mainWatch, bool) {
 	scratch := r.spec.Agent.Scratch
 	m, w, err := r.lookNow(ctx, j, r.lookPath(), scratch, r.asked, func() (map[string]string, bool, error) {
 		m, ignored, err := r.main.DirtyAndIgnored(ctx, scratch)
@@ -218,7 +260,7 @@ func (r *runner) dirtyLogged(ctx context.Context, j *treelog.Reader) (map[string
 // be read from now on. It returns the main tree's changed files (scratch
 // patterns left out) and a watch from now (nil where whole said no).
 func (r *runner) lookNow(ctx context.Context, j *treelog.Reader, lp string, scratch []string, ask func([]string) []string,
-	whole func() (m map[string]string, vouch bool, err error)) (map[string]string, *mainWatch, error) {
+	whole func() (m map[string]string, vouch bool, err error)) (*dirtyLook, *mainWatch, error) {
 	git, err := r.main.GitState(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -240,18 +282,19 @@ func (r *runner) lookNow(ctx context.Context, j *treelog.Reader, lp string, scra
 			}
 			return last.dirty, w, nil
 		}
-		m, err = r.main.DirtySince(ctx, scratch, last.dirty, paths)
+		m, err = r.main.DirtySince(ctx, scratch, last.dirty.Map(), paths)
 	} else {
 		var vouch bool
 		if m, vouch, err = whole(); err == nil && !vouch {
-			return m, nil, nil
+			return knownDirty(m), nil, nil
 		}
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	writeLook(lp, look{at: now, git: git, dirty: m})
-	return m, w, nil
+	d := knownDirty(m)
+	writeLook(lp, look{at: now, git: git, dirty: d})
+	return d, w, nil
 }
 
 // hostSkipped is the directories the journal's host leaves out.
@@ -289,8 +332,8 @@ func (r *runner) snapshotLook(ctx context.Context) ([]string, *mainWatch) {
 	if err != nil {
 		return nil, nil
 	}
-	changed := make([]string, 0, len(m))
-	for p := range m {
+	changed := make([]string, 0, len(m.Map()))
+	for p := range m.Map() {
 		changed = append(changed, p)
 	}
 	sort.Strings(changed)
