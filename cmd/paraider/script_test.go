@@ -67,7 +67,12 @@ func TestScripts(t *testing.T) {
 		}
 	}
 	testscript.Run(t, testscript.Params{
-		Dir:                 "testdata/script",
+		Dir: "testdata/script",
+		// Removed whole once every script has ended, what scripts
+		// leave beside their $WORK (the stand-in's meeting places)
+		// too: testscript removes its own root only when it is empty,
+		// and only when every script in the directory ran.
+		WorkdirRoot:         t.TempDir(),
 		RequireExplicitExec: true,
 		Condition:           condition,
 		Setup: func(env *testscript.Env) error {
