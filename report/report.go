@@ -16,9 +16,12 @@ package report
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -26,6 +29,7 @@ import (
 	"github.com/paraider/paraider/agent"
 	"github.com/paraider/paraider/internal/human"
 	"github.com/paraider/paraider/internal/par"
+	"github.com/paraider/paraider/isolate"
 	"github.com/paraider/paraider/plan"
 	"github.com/paraider/paraider/state"
 )
@@ -465,9 +469,31 @@ func gitStatus(root string, files []string) ([]string, string) {
 		return nil, ""
 	}
 	sort.Strings(files)
+	// git matches every path of the tree against every pathspec: named
+	// one by one, ten thousand files took seconds. Many files are asked
+	// for by their directories (or the whole tree), and what git lists
+	// is kept to them.
+	specs, keep := files, func(string) bool { return true }
+	if len(files) > maxPathspecs {
+		if repo, err := isolate.Open(root); err == nil {
+			want := make(map[string]bool, len(files))
+			dirs := map[string]bool{}
+			for _, f := range files {
+				want[repo.Prefix+f] = true
+				dirs[path.Dir(f)] = true
+			}
+			specs = []string{"."}
+			if len(dirs) <= maxPathspecs {
+				specs = slices.Sorted(maps.Keys(dirs))
+			}
+			keep = func(p string) bool { return want[p] }
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	args := append([]string{"status", "--porcelain=v1", "--untracked-files=all", "--"}, files...)
+	// Without renames: a file's line is the same whether git was asked
+	// about it alone or about its directory too.
+	args := append([]string{"status", "--porcelain=v1", "-z", "--no-renames", "--untracked-files=all", "--"}, specs...)
 	cmd := exec.CommandContext(ctx, "git", args...)
 	cmd.Dir = root
 	out, err := cmd.Output()
@@ -480,16 +506,54 @@ func gitStatus(root string, files []string) ([]string, string) {
 		}
 		return nil, "not a git repository"
 	}
-	var lines []string
-	for _, l := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
-		if l != "" {
-			lines = append(lines, l)
-		}
-	}
+	lines := porcelainLines(string(out), keep)
 	if len(lines) == 0 {
 		return nil, "the changed files are committed"
 	}
 	return lines, ""
+}
+
+// maxPathspecs is how many paths are given to git status one by one.
+const maxPathspecs = 64
+
+// porcelainLines turns `git status --porcelain=v1 -z --no-renames` into
+// the lines git prints without -z (paths quoted as git quotes them),
+// those of paths keep takes alone.
+func porcelainLines(out string, keep func(string) bool) []string {
+	var lines []string
+	for _, e := range strings.Split(out, "\x00") {
+		if len(e) > 3 && keep(e[3:]) {
+			lines = append(lines, e[:3]+quotePath(e[3:]))
+		}
+	}
+	return lines
+}
+
+// quotePath quotes a path as git status does: in double quotes, with C's
+// escapes and octal for other control bytes and bytes past ASCII, where
+// it holds one of those, a quote, a backslash or a space.
+func quotePath(p string) string {
+	if !strings.ContainsFunc(p, func(r rune) bool { return r < 0x21 || r == '"' || r == '\\' || r >= 0x7f }) {
+		return p
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c >= 7 && c <= 13:
+			b.WriteString([]string{`\a`, `\b`, `\t`, `\n`, `\v`, `\f`, `\r`}[c-7])
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < 0x20 || c >= 0x7f:
+			fmt.Fprintf(&b, "\\%03o", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 // ChecksFailed counts the final checks that failed.
