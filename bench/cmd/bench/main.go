@@ -30,7 +30,7 @@ var (
 	out     = flag.String("out", "bench/RESULTS.md", "where to write the report")
 	quick   = flag.Bool("quick", false, "a short smoke run (CI): small plans, short durations")
 	work    = flag.String("work", "", "scratch directory (default: a new one under bench/.work)")
-	only    = flag.String("only", "", "run only this section: schedule, commands, lanes, overhead or scale")
+	only    = flag.String("only", "", "run only this section: schedule, commands, lanes, overhead, scale or tasks")
 	plansOf = flag.String("plans", "", "in the commands section, only the plans whose name matches this regular expression")
 )
 
@@ -72,7 +72,7 @@ func run() error {
 	for _, s := range []struct {
 		name string
 		run  func(*report) error
-	}{{"schedule", schedule}, {"commands", commands}, {"lanes", lanes}, {"overhead", overhead}, {"scale", scale}} {
+	}{{"schedule", schedule}, {"commands", commands}, {"lanes", lanes}, {"overhead", overhead}, {"scale", scale}, {"tasks", perTask}} {
 		if *only != "" && *only != s.name {
 			continue
 		}
