@@ -180,7 +180,17 @@ func (r *runner) unasked() func(string) bool {
 	}
 	declared := map[string]bool{}
 	if b, err := state.ReadOwn(r.lay.Path(state.DeclaredPath), 64<<20); err == nil {
-		for _, p := range strings.Split(string(b), "\x00") {
+		// gen writes the list sorted: an attempt asks about a few
+		// paths, and a map of ten thousand cost more than its look.
+		list := strings.Split(string(b), "\x00")
+		if slices.IsSorted(list) {
+			r.unaskedFn = func(p string) bool {
+				_, found := slices.BinarySearch(list, p)
+				return found || isOwn(p)
+			}
+			return r.unaskedFn
+		}
+		for _, p := range list {
 			declared[p] = true
 		}
 		r.unaskedFn = func(p string) bool { return declared[p] || isOwn(p) }

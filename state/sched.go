@@ -51,6 +51,10 @@ type SchedView struct {
 	Commit bool
 	text   string // "\n" and the task lines, each ended by "\n"
 	ranks  map[string]Priority
+	// lines indexes the text's lines by task, once searched has grown
+	// past searchesBeforeIndex.
+	lines    map[string]int
+	searched int
 }
 
 // DecodeSched reads what Encode wrote: the header now, the lines when
@@ -96,15 +100,48 @@ func (v *SchedView) Rank(task string) (Priority, bool) {
 	if p, ok := v.ranks[task]; ok {
 		return p, true
 	}
+	if v.lines != nil {
+		return v.rankAt(v.lines[task])
+	}
+	// A few tasks are found by a search of the text; past that, the
+	// lines are indexed once (a task waiting for a place ranks every
+	// task in the queue and on its way, each wake-up).
+	if v.searched++; v.searched > searchesBeforeIndex {
+		v.lines = make(map[string]int, v.Len())
+		for i := 0; i < len(v.text)-1; {
+			line := v.text[i+1:]
+			end := strings.IndexByte(line, '\n')
+			if id, _, ok := strings.Cut(line[:end], "\t"); ok {
+				if _, dup := v.lines[id]; !dup {
+					v.lines[id] = i + 1
+				}
+			}
+			i += end + 1
+		}
+		return v.rankAt(v.lines[task])
+	}
 	i := strings.Index(v.text, "\n"+task+"\t")
 	if i < 0 {
 		return Priority{}, false
 	}
-	line := v.text[i+1:]
+	return v.rankAt(i + 1)
+}
+
+// searchesBeforeIndex is how many tasks Rank finds by a search of the
+// text before it indexes the lines.
+const searchesBeforeIndex = 16
+
+// rankAt is the rank on the line at offset at of the text (0: none, the
+// text's first byte being the "\n" before the first line).
+func (v *SchedView) rankAt(at int) (Priority, bool) {
+	if at == 0 {
+		return Priority{}, false
+	}
+	line := v.text[at:]
 	line = line[:strings.IndexByte(line, '\n')]
-	_, p, _, ok := schedLine(line)
+	id, p, _, ok := schedLine(line)
 	if ok {
-		v.ranks[task] = p
+		v.ranks[id] = p
 	}
 	return p, ok
 }

@@ -1,7 +1,9 @@
 package state
 
 import (
+	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -47,5 +49,34 @@ func TestSchedRoundTrip(t *testing.T) {
 		if p, ok := v.Rank("a"); ok {
 			t.Errorf("Rank(a) of %q = %+v; want none", bad, p)
 		}
+	}
+}
+
+// Rank answers the same once it has indexed the lines (past a few
+// searches) as by a search: every task's rank, none for a prefix or a
+// suffix of one, the first line of a task listed twice.
+func TestSchedRankIndexed(t *testing.T) {
+	s := &Sched{Jobs: 2, Prio: map[string]Priority{}}
+	for i := 0; i < 3*searchesBeforeIndex; i++ {
+		id := fmt.Sprintf("t%d.x", i)
+		s.Tasks = append(s.Tasks, id)
+		s.Prio[id] = Priority{Remaining: float64(i) / 3, Order: i}
+	}
+	text := append(s.Encode(), "t5.x\t99\t99\t\n"...) // a second line for t5.x
+	v, err := DecodeSched(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := 0; round < 2; round++ {
+		for _, id := range append(slices.Clone(s.Tasks), "t1", "1.x", "x", "") {
+			want, wantOK := s.Prio[id]
+			if p, ok := v.Rank(id); ok != wantOK || p != want {
+				t.Errorf("round %d, Rank(%q) = %+v, %t; want %+v, %t", round, id, p, ok, want, wantOK)
+			}
+		}
+		if v.lines == nil {
+			t.Fatalf("round %d: %d tasks ranked and no index", round, len(s.Tasks))
+		}
+		v.ranks = map[string]Priority{} // the index alone answers now
 	}
 }
