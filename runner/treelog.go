@@ -66,6 +66,11 @@ func HostTreeLog(root string) (stop func()) {
 			return
 		}
 		dir := state.Layout{Root: repo.Root}.Path(state.TreeLogDir)
+		// Not before an attempt asks (a run with nothing to do asks
+		// nothing).
+		if !treelog.AwaitReader(ctx, dir) {
+			return
+		}
 		for i := 0; i < maxGenerations && ctx.Err() == nil; i++ {
 			if err := hostGeneration(ctx, repo, dir); err != nil {
 				// It could not start (a tree of more directories than

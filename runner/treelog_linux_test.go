@@ -49,10 +49,11 @@ func hostGone(t *testing.T, dir string) bool {
 	return false
 }
 
-// The run's journal: kept while the host runs, a reader's token answered;
-// and where the watch cannot be kept (a tree of more directories than a
-// watch takes), the host lets go of the lock at once and makes no journal,
-// so that no attempt waits for one.
+// The run's journal: none made until a reader asks (a run with nothing
+// to do looks at nothing), then kept while the host runs, a reader's
+// token answered; and where the watch cannot be kept (a tree of more
+// directories than a watch takes), the host lets go of the lock once
+// asked and makes no journal, so that no attempt waits for one.
 func TestHostTreeLog(t *testing.T) {
 	root := gitRepo(t)
 	dir := state.Layout{Root: root}.Path(state.TreeLogDir)
@@ -61,12 +62,31 @@ func TestHostTreeLog(t *testing.T) {
 	if j == nil {
 		t.Fatal("no host after HostTreeLog")
 	}
+	// None is made before the reader asks. (A wait can only let a
+	// host that starts at once pass unseen, never fail this one: a
+	// look at this tree takes a few milliseconds.)
+	time.Sleep(50 * time.Millisecond)
+	for _, name := range []string{"journal", "journal.new"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			t.Errorf("%s made before any reader asked", name)
+		}
+	}
 	if _, _, _, err := j.Since(t.Context(), treelog.Token{}); err != nil {
 		t.Fatalf("the host did not answer: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "journal")); err != nil {
+		t.Errorf("no journal after a reader asked: %v", err)
 	}
 	stop()
 	if treelog.Open(dir) != nil {
 		t.Error("the host's lock is still held after stop")
+	}
+	// Stopped before any reader asked: nothing made, the lock let go.
+	root = gitRepo(t)
+	dir = state.Layout{Root: root}.Path(state.TreeLogDir)
+	HostTreeLog(root)()
+	if _, err := os.Stat(filepath.Join(dir, "journal")); err == nil || treelog.Open(dir) != nil {
+		t.Errorf("a run that asked nothing: journal %v, host %v", err, treelog.Open(dir) != nil)
 	}
 
 	defer func(n int) { treewatch.MaxDirs = n }(treewatch.MaxDirs)
@@ -75,6 +95,12 @@ func TestHostTreeLog(t *testing.T) {
 	dir = state.Layout{Root: root}.Path(state.TreeLogDir)
 	stop = HostTreeLog(root)
 	defer stop()
+	if j = treelog.Open(dir); j == nil {
+		t.Fatal("no host after HostTreeLog")
+	}
+	if _, _, _, err := j.Since(t.Context(), treelog.Token{}); err != treelog.ErrNoHost {
+		t.Errorf("a tree the watch cannot take: Since said %v, want %v", err, treelog.ErrNoHost)
+	}
 	if !hostGone(t, dir) {
 		t.Fatal("a tree the watch cannot take: the host still holds the lock")
 	}

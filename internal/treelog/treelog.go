@@ -57,6 +57,9 @@ const (
 	// reader found the host watching less than it should (the rules of
 	// what git ignores changed).
 	restartPrefix = "restart."
+	// wakePrefix names a reader's call for a host that has not started
+	// a generation yet (AwaitReader): not a cookie to record.
+	wakePrefix = "wake."
 )
 
 // syncWait bounds a reader's wait for its cookie: the host answers within
@@ -194,6 +197,9 @@ func (w *Writer) Mark(name string) {
 		w.troubled("a reader asked")
 		return
 	}
+	if strings.HasPrefix(name, wakePrefix) {
+		return
+	}
 	clear(w.since)
 	w.buf = append(append(append(w.buf, "c:"...), name...), 0)
 }
@@ -278,26 +284,72 @@ func (r *Reader) Restart() {
 func (r *Reader) Since(ctx context.Context, from Token) (paths []string, now Token, ok bool, err error) {
 	deadline := time.Now().Add(syncWait)
 	for {
-		paths, now, ok, err = r.since(ctx, from, deadline)
+		var read os.FileInfo // the journal that ended, if one did
+		paths, now, ok, err = r.since(ctx, from, deadline, &read)
 		if !errors.Is(err, errEnded) {
 			return paths, now, ok, err
 		}
 		// The host is between generations (starting, or starting
-		// again): the next comes with a new file.
-		if !r.waitNew(ctx, deadline) {
+		// again, or waiting for a first reader: AwaitReader): the next
+		// comes with a new file.
+		wake := r.wake()
+		waited := r.waitNew(ctx, deadline, read)
+		os.Remove(wake)
+		if !waited {
 			return nil, Token{}, false, ErrNoHost
 		}
 	}
 }
 
+// wake calls a host that waits for a first reader (AwaitReader), and
+// returns the call's path.
+func (r *Reader) wake() string {
+	p := filepath.Join(r.dir, cookiesName, fmt.Sprintf("%s%d", wakePrefix, os.Getpid()))
+	if f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE, 0o644); err == nil {
+		f.Close()
+	}
+	return p
+}
+
+// AwaitReader waits, with the host's lock taken, until a reader calls
+// (a file in the cookies directory: a cookie, a call, a request to start
+// again) or ctx ends; it reports whether one did. A run whose tasks are
+// all done (a no-op ninja) never starts a generation: its look at the
+// whole tree and its watch of every directory cost more than the run.
+func AwaitReader(ctx context.Context, dir string) bool {
+	cookies := filepath.Join(dir, cookiesName)
+	for {
+		if f, err := os.Open(cookies); err == nil {
+			names, _ := f.Readdirnames(1)
+			f.Close()
+			if len(names) > 0 {
+				return true
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(awaitEvery):
+		}
+	}
+}
+
+// awaitEvery is how often AwaitReader looks for a reader's call: the
+// first attempt of a run waits at most this long more for the journal.
+const awaitEvery = 5 * time.Millisecond
+
 // errEnded: the journal's generation ended (or none was made yet).
 var errEnded = errors.New("the journal's generation ended")
 
-// waitNew waits for a new generation of the journal while a host holds
-// the lock, until the deadline.
-func (r *Reader) waitNew(ctx context.Context, deadline time.Time) bool {
+// waitNew waits for a new generation of the journal (another file than
+// was, the one that ended; any where was is nil) while a host holds the
+// lock, until the deadline. The one that ended, not the one there now: a
+// host quick to start again may have put the next in place already.
+func (r *Reader) waitNew(ctx context.Context, deadline time.Time, was os.FileInfo) bool {
 	p := filepath.Join(r.dir, journalName)
-	was, _ := os.Stat(p)
+	if fi, err := os.Stat(p); err == nil && (was == nil || !os.SameFile(fi, was)) {
+		return true
+	}
 	for pause := 50 * time.Microsecond; ; pause = min(2*pause, 2*time.Millisecond) {
 		if time.Now().After(deadline) || ctx.Err() != nil || !hosted(r.dir) {
 			return false
@@ -309,7 +361,7 @@ func (r *Reader) waitNew(ctx context.Context, deadline time.Time) bool {
 	}
 }
 
-func (r *Reader) since(ctx context.Context, from Token, deadline time.Time) (paths []string, now Token, ok bool, err error) {
+func (r *Reader) since(ctx context.Context, from Token, deadline time.Time, read *os.FileInfo) (paths []string, now Token, ok bool, err error) {
 	r.mu.Lock()
 	r.n++
 	cookie := fmt.Sprintf("%d.%d", os.Getpid(), r.n)
@@ -319,6 +371,7 @@ func (r *Reader) since(ctx context.Context, from Token, deadline time.Time) (pat
 		return nil, Token{}, false, errEnded
 	}
 	defer f.Close()
+	*read, _ = f.Stat()
 	gen, start, err := header(f)
 	if err != nil {
 		return nil, Token{}, false, errEnded
