@@ -437,12 +437,38 @@ func Specs(p *plan.Plan) (map[string]*state.Spec, error) {
 	// As exec will read it: through JSON, as gen writes it (an empty list
 	// and none are one there, and hash alike); side by side, a tenth of a
 	// second at ten thousand tasks.
+	// The agent's profile and the names to redact, most of a spec's
+	// bytes, are the same for every task of a profile: they go through
+	// JSON once a profile, and its tasks share them (nothing changes a
+	// frozen spec).
+	type shared struct {
+		agent  agent.Profile
+		redact []string
+	}
+	frozen := map[*agent.Profile]*shared{}
+	for _, prof := range profs {
+		if frozen[prof] != nil {
+			continue
+		}
+		var f struct {
+			Agent  agent.Profile `json:"agent"`
+			Redact []string      `json:"redact,omitempty"`
+		}
+		b, _ := json.Marshal(state.Spec{Agent: *prof, Redact: RedactNames(p.Redact, prof)})
+		if err := json.Unmarshal(b, &f); err != nil {
+			return nil, err
+		}
+		frozen[prof] = &shared{f.Agent, f.Redact}
+	}
 	list := make([]*state.Spec, len(p.Tasks))
 	errs := make([]error, len(p.Tasks))
 	par.Each(len(p.Tasks), func(i int) {
-		b, _ := json.Marshal(specWith(p, p.Tasks[i], profs[i]))
+		s := specWith(p, p.Tasks[i], profs[i])
+		s.Agent, s.Redact = agent.Profile{}, nil
+		b, _ := json.Marshal(s)
 		list[i] = new(state.Spec)
 		errs[i] = json.Unmarshal(b, list[i])
+		list[i].Agent, list[i].Redact = frozen[profs[i]].agent, frozen[profs[i]].redact
 	})
 	specs := make(map[string]*state.Spec, len(list))
 	for i, t := range p.Tasks {
