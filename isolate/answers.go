@@ -80,8 +80,12 @@ func openKept(abs string) (answers, bool) {
 	}
 	// The repository's top holds the plan's directory: a kept file
 	// within an agent's reach names no other place.
-	if filepath.Join(a.Lines[0], a.Lines[1]) != abs {
-		return answers{}, false
+	if dir := filepath.Join(a.Lines[0], a.Lines[1]); dir != abs {
+		// git names the directory with its links resolved (macOS's
+		// /var and /tmp are links to /private).
+		if real, err := filepath.EvalSymlinks(abs); err != nil || dir != real {
+			return answers{}, false
+		}
 	}
 	for p, sig := range a.Files {
 		if sigOf(p) != sig {

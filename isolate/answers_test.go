@@ -97,3 +97,25 @@ func evalSymlinks(t *testing.T, p string) string {
 	}
 	return q
 }
+
+// Reached through a link (macOS's /tmp and /var are links), the plan's
+// directory keeps git's answers too: git names it with the link resolved.
+func TestOpenKeepsAnswersThroughALink(t *testing.T) {
+	real := committedRepo(t, "a.txt")
+	if err := os.Mkdir(filepath.Join(real, state.Dir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	old := settleFor
+	settleFor = 0
+	t.Cleanup(func() { settleFor = old })
+	if _, err := Open(link); err != nil {
+		t.Fatal(err)
+	}
+	if _, kept := openKept(link); !kept {
+		t.Fatal("the answers kept for a directory reached through a link are not used")
+	}
+}
