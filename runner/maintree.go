@@ -251,9 +251,13 @@ func (r *runner) mainChanges(ctx context.Context, before *dirtyLook, w *mainWatc
 			paths = r.askedOf(paths, unasked)
 			if now, err := r.main.GitState(ctx); err == nil && now == w.git {
 				if len(paths) == 0 {
-					return nil // before need not even be parsed
+					return nil // before need not even be read
 				}
-				out, err := r.main.ChangedSince(ctx, r.spec.Agent.Scratch, before.Map(), paths)
+				was, read := before.Map()
+				if !read {
+					return nil // as below: no change is known
+				}
+				out, err := r.main.ChangedSince(ctx, r.spec.Agent.Scratch, was, paths)
 				if err != nil {
 					return nil // as below: git could not tell
 				}
@@ -262,20 +266,21 @@ func (r *runner) mainChanges(ctx context.Context, before *dirtyLook, w *mainWatc
 		}
 	}
 	after, ok := r.dirtyOK(ctx)
-	if !ok {
+	was, read := before.Map()
+	if !ok || !read {
 		// git could not tell (the attempt was interrupted, or timed
-		// out): no change is known, and none is claimed. Taking "not
-		// told" for "nothing changed" named every file changed before
-		// the run as changed during it.
+		// out), or the look before is not one: no change is known, and
+		// none is claimed. Taking "not told" for "nothing changed"
+		// named every file changed before the run as changed during it.
 		return nil
 	}
 	var out []string
 	for p, blob := range after {
-		if old, ok := before.Map()[p]; !ok || old != blob {
+		if old, ok := was[p]; !ok || old != blob {
 			out = append(out, p)
 		}
 	}
-	for p := range before.Map() {
+	for p := range was {
 		if _, ok := after[p]; !ok {
 			out = append(out, p)
 		}

@@ -5,6 +5,7 @@ package runner
 // place of a look at the whole tree.
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -154,7 +155,11 @@ type look struct {
 // for "git could not tell".
 type dirtyLook struct {
 	m   map[string]string
-	raw string // NUL-separated paths and ids, where m is not parsed yet
+	raw string // NUL-separated paths and ids, read and not parsed yet
+	// f holds the entries not read yet, from off to its end: the file
+	// as it was opened (a look written since replaces it by a rename).
+	f   *os.File
+	off int64
 }
 
 // knownDirty is m as a dirtyLook; nil for nil.
@@ -165,9 +170,36 @@ func knownDirty(m map[string]string) *dirtyLook {
 	return &dirtyLook{m: m}
 }
 
-// Map is the map, parsed now where it was not.
-func (d *dirtyLook) Map() map[string]string {
+// load reads the entries not read yet; false where they are not a
+// look's (the file is within an agent's reach).
+func (d *dirtyLook) load() bool {
+	if d.f == nil {
+		return d.m != nil || d.raw != ""
+	}
+	defer func() { d.f.Close(); d.f = nil }()
+	fi, err := d.f.Stat()
+	if err != nil || fi.Size() <= d.off || fi.Size()-d.off > 256<<20 {
+		return false
+	}
+	b := make([]byte, fi.Size()-d.off)
+	if n, err := d.f.ReadAt(b, d.off); n != len(b) && err != nil {
+		return false
+	}
+	// Pairs of NUL-ended fields: a path and its blob id.
+	if b[len(b)-1] != 0 || bytes.Count(b, []byte{0})%2 != 0 {
+		return false
+	}
+	d.raw = string(b[:len(b)-1])
+	return true
+}
+
+// Map is the map, read and parsed now where it was not; false where the
+// kept look's entries are not a look's.
+func (d *dirtyLook) Map() (map[string]string, bool) {
 	if d.m == nil {
+		if !d.load() {
+			return nil, false
+		}
 		f := strings.Split(d.raw, "\x00")
 		d.m = make(map[string]string, len(f)/2)
 		for i := 0; i+1 < len(f); i += 2 {
@@ -175,7 +207,7 @@ func (d *dirtyLook) Map() map[string]string {
 		}
 		d.raw = ""
 	}
-	return d.m
+	return d.m, true
 }
 
 // lookPath is where the look for this attempt's scratch patterns and
@@ -197,37 +229,45 @@ func (r *runner) lookPath() string {
 }
 
 func readLook(p string) (look, bool) {
-	b, err := state.ReadOwn(p, 256<<20)
-	if err != nil || len(b) == 0 || b[len(b)-1] != 0 {
-		return look{}, false
-	}
-	// The header's four fields; the entries are parsed when asked for.
-	rest := string(b[:len(b)-1])
-	var f [4]string
-	for i := range f {
-		var ok bool
-		if f[i], rest, ok = strings.Cut(rest, "\x00"); !ok && i < 3 {
-			return look{}, false
-		}
-	}
-	if f[0] != "paraider-look 1" || rest != "" && strings.Count(rest, "\x00")%2 != 1 {
-		return look{}, false
-	}
-	off, err := strconv.ParseInt(f[2], 10, 64)
+	f, err := state.OpenOwn(p, os.O_RDONLY)
 	if err != nil {
 		return look{}, false
 	}
-	d := &dirtyLook{raw: rest}
-	if rest == "" {
-		d.m = map[string]string{}
+	// The header's four fields; the entries, most of the file (twenty
+	// thousand at ten thousand tasks), are read when asked for.
+	head := make([]byte, 4096)
+	n, _ := f.ReadAt(head, 0)
+	head = head[:n]
+	var fields [4]string
+	off := 0
+	for i := range fields {
+		j := bytes.IndexByte(head[off:], 0)
+		if j < 0 {
+			f.Close()
+			return look{}, false
+		}
+		fields[i], off = string(head[off:off+j]), off+j+1
 	}
-	return look{at: treelog.Token{Gen: f[1], Off: off}, git: f[3], dirty: d}, true
+	at, err := strconv.ParseInt(fields[2], 10, 64)
+	if fields[0] != "paraider-look 1" || err != nil {
+		f.Close()
+		return look{}, false
+	}
+	d := &dirtyLook{f: f, off: int64(off)}
+	if fi, err := f.Stat(); err == nil && fi.Size() == int64(off) {
+		d.m, d.f = map[string]string{}, nil // no entries
+		f.Close()
+	}
+	return look{at: treelog.Token{Gen: fields[1], Off: at}, git: fields[3], dirty: d}, true
 }
 
 func writeLook(p string, l look) {
 	var b strings.Builder
 	b.WriteString("paraider-look 1\x00" + l.at.Gen + "\x00" + strconv.FormatInt(l.at.Off, 10) + "\x00" + l.git)
 	if l.dirty.m == nil {
+		if !l.dirty.load() {
+			return
+		}
 		b.WriteString("\x00" + l.dirty.raw)
 	} else {
 		for k, v := range l.dirty.m {
@@ -287,8 +327,13 @@ func (r *runner) lookNow(ctx context.Context, j *treelog.Reader, lp string, scra
 			}
 			return last.dirty, w, nil
 		}
-		m, err = r.main.DirtySince(ctx, scratch, last.dirty.Map(), paths)
-	} else {
+		if before, read := last.dirty.Map(); read {
+			m, err = r.main.DirtySince(ctx, scratch, before, paths)
+		} else {
+			ok = false // not a look: a whole one, below
+		}
+	}
+	if !ok || last.git != git {
 		var vouch bool
 		if m, vouch, err = whole(); err == nil && !vouch {
 			return knownDirty(m), nil, nil
@@ -337,8 +382,12 @@ func (r *runner) snapshotLook(ctx context.Context) ([]string, *mainWatch) {
 	if err != nil {
 		return nil, nil
 	}
-	changed := make([]string, 0, len(m.Map()))
-	for p := range m.Map() {
+	mm, read := m.Map()
+	if !read {
+		return nil, w // the whole tree goes to the snapshot
+	}
+	changed := make([]string, 0, len(mm))
+	for p := range mm {
 		changed = append(changed, p)
 	}
 	sort.Strings(changed)
