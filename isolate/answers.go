@@ -104,7 +104,9 @@ func askGit(abs string) (answers, error) {
 	a := answers{Key: answersKey(abs), Files: map[string]string{}}
 	// What git reads: the configuration files, wherever git finds them,
 	// and the .git that makes abs a repository. Their metadata is taken
-	// before git reads them: a write after that shows.
+	// before git reads them and again after (the files git names are
+	// added then); none is trusted that changed less than settleFor
+	// before the look: a write while git read it would not show.
 	var files []string
 	// With GIT_DIR or GIT_WORK_TREE set, git is asked each time.
 	dotGit, _ := gitrepo.Find(abs)
