@@ -438,6 +438,11 @@ func (r *Reader) since(ctx context.Context, from Token, deadline time.Time, read
 			pause *= 2
 		} else if !hosted(r.dir) {
 			return nil, Token{}, false, ErrNoHost
+		} else if now, err := os.Stat(f.Name()); err == nil && *read != nil && !os.SameFile(now, *read) {
+			// Another generation is in place: this one's host is gone
+			// without its end (a run killed), and the cookie is
+			// answered in the new one.
+			return nil, Token{}, false, errEnded
 		}
 	}
 }

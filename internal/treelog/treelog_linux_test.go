@@ -247,3 +247,64 @@ func TestUnreadyGenerationLeavesNothing(t *testing.T) {
 		}
 	}
 }
+
+// A journal its host left without its end (a run killed with -9): a
+// reader that waits there for its cookie moves on to the next run's
+// journal once that is in place (its host starts it when the reader
+// calls), not at its deadline.
+func TestSinceLeavesADeadJournal(t *testing.T) {
+	defer func(d time.Duration) { syncWait = d }(syncWait)
+	syncWait = 10 * time.Second
+	root := t.TempDir()
+	dir := filepath.Join(root, ".j")
+	release, err := Lock(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead, err := Create(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dead.Ready(); err != nil {
+		t.Fatal(err)
+	}
+	dead.Flush()
+	release() // killed: the lock goes, no end is written
+	release, err = Lock(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(release)
+	started := make(chan error, 1)
+	var w *treewatch.Watch
+	go func() {
+		if !AwaitReader(context.Background(), dir) {
+			started <- errors.New("no reader called")
+			return
+		}
+		jw, err := Create(dir)
+		if err == nil {
+			if w, err = treewatch.Stream(root, treewatch.SkipUnder(".j"), jw); err == nil {
+				if err = w.Mark(filepath.Join(dir, cookiesName)); err == nil {
+					err = jw.Ready()
+				}
+			}
+		}
+		started <- err
+	}()
+	r := Open(dir)
+	if r == nil {
+		t.Fatal("no host after Lock")
+	}
+	start := time.Now()
+	_, _, _, err = r.Since(context.Background(), Token{})
+	if serr := <-started; serr != nil {
+		t.Fatal(serr)
+	}
+	if w != nil {
+		defer w.Stop()
+	}
+	if err != nil {
+		t.Fatalf("Since after %v: %v, want the new journal's answer", time.Since(start).Round(time.Millisecond), err)
+	}
+}
