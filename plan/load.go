@@ -48,6 +48,16 @@ func (e *NoPlanError) Hint() string {
 // Load reads and checks the plan in file. On any problem it returns Errors
 // holding all of them.
 func Load(file string) (*Plan, error) {
+	data, err := Read(file)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(file, data)
+}
+
+// Read is the bytes of the plan in file, as Load reads them: a regular
+// file of at most MaxPlanSize bytes, or Load's error.
+func Read(file string) ([]byte, error) {
 	data, err := readRegular(file, MaxPlanSize)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -59,7 +69,7 @@ func Load(file string) (*Plan, error) {
 		}
 		return nil, Errors{{File: file, Msg: shortErr(err)}}
 	}
-	return Parse(file, data)
+	return data, nil
 }
 
 // limitError says why a file was not read: not a regular file, or too large.

@@ -73,7 +73,8 @@ type Plan struct {
 	// such as edges implied by reads.
 	Notes []Note
 
-	byID map[string]*Task
+	byID  map[string]*Task
+	inGit bool // whether the plan's directory is in a git repository
 }
 
 // Settings are the keys a task inherits from the plan: written at the

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,16 +20,23 @@ var reserved = []string{"build.ninja", ".ninja_log", ".ninja_deps"}
 // where checks the plan against the directory it sits in: where state may
 // go, and where the tasks' paths lead on disk.
 func (d *decoder) where(p *Plan) {
-	root := p.Root
+	if msg, hint := rootProblem(p.Root); msg != "" {
+		d.errorf(0, 0, hint, "%s", msg)
+	}
+}
+
+// rootProblem is what is wrong with the plan's directory as a place for
+// paraider's state, with how to fix it: "" when nothing.
+func rootProblem(root string) (msg, hint string) {
 	if gitrepo.InsideGitDir(root) {
-		d.errorf(0, 0, "put the plan in a repository's working tree (a clone with files), not in a bare repository or .git/",
-			"the plan's directory %s is inside a git directory, where tasks would write into git's own files", root)
-		return
+		return fmt.Sprintf("the plan's directory %s is inside a git directory, where tasks would write into git's own files", root),
+			"put the plan in a repository's working tree (a clone with files), not in a bare repository or .git/"
 	}
 	if fi, err := os.Lstat(filepath.Join(root, ".paraider")); err == nil && fi.Mode()&os.ModeSymlink != 0 {
-		d.errorf(0, 0, "remove the link (rm .paraider); paraider makes the directory itself",
-			".paraider is a symlink: paraider keeps its state, worktrees and locks inside the repository, and will not follow it out")
+		return ".paraider is a symlink: paraider keeps its state, worktrees and locks inside the repository, and will not follow it out",
+			"remove the link (rm .paraider); paraider makes the directory itself"
 	}
+	return "", ""
 }
 
 // isolation decides where agents work when the plan does not say (in a
@@ -37,6 +45,7 @@ func (d *decoder) where(p *Plan) {
 // git.
 func (d *decoder) isolation(p *Plan, at settingNodes, nodes map[*Task]*taskNodes) {
 	inGit := gitrepo.IsRepo(p.Root)
+	p.inGit = inGit
 	def := state.IsolationNone
 	if inGit {
 		def = state.IsolationWorktree
@@ -66,38 +75,12 @@ func (d *decoder) isolation(p *Plan, at settingNodes, nodes map[*Task]*taskNodes
 // are not a task's to write.
 func (d *decoder) taskPaths(p *Plan, t *Task, tn *taskNodes) {
 	if d.disk == nil {
-		// Once per plan: its directory, resolved; and the directories
-		// seen to be plain (tasks share them: ten thousand tasks' paths
-		// took 10,000 resolutions of the plan's directory).
-		d.disk = &disk{plain: map[string]bool{}}
-		top, err := filepath.EvalSymlinks(p.Root)
-		if err == nil {
-			d.disk.top, _ = filepath.Abs(top)
-		}
-	}
-	top := d.disk.top
-	if top == "" {
-		return
+		d.disk = newDisk(p.Root)
 	}
 	check := func(list []string, nodes []*yaml.Node, what string) {
 		for i, f := range list {
-			n := nodes[i]
-			reason, fi := d.disk.escapes(f)
-			if reason != "" {
-				d.nodeErr(n, "name the file where it really is, inside the repository, or remove the link", "path %q in %s %s", f, what, reason)
-				continue
-			}
-			var err error
-			if fi == nil {
-				// Not there, or a link: what it leads to.
-				fi, err = os.Stat(filepath.Join(top, filepath.FromSlash(f)))
-			}
-			if err == nil && fi.IsDir() {
-				d.nodeErr(n, "name the files in it, one per entry", "path %q in %s is a directory", f, what)
-			} else if err == nil && !fi.Mode().IsRegular() {
-				// Reading a FIFO waits for a writer; an agent's edit of
-				// a device is no edit.
-				d.nodeErr(n, "a task's files and reads are regular files: remove it, or name another file", "path %q in %s is %s, not a file", f, what, state.FileKind(fi.Mode()))
+			if msg, hint := d.disk.problem(f); msg != "" {
+				d.nodeErr(nodes[i], hint, "path %q in %s %s", f, what, msg)
 			}
 		}
 	}
@@ -119,6 +102,45 @@ func (d *decoder) taskPaths(p *Plan, t *Task, tn *taskNodes) {
 type disk struct {
 	top   string          // the plan's directory, symlinks resolved; "" when it cannot be
 	plain map[string]bool // directories under top that exist and are no symlink
+}
+
+// newDisk is a plan's directory for its checks, once per plan: its
+// directory resolved, and the directories seen to be plain (tasks share
+// them: ten thousand tasks' paths took 10,000 resolutions of the plan's
+// directory).
+func newDisk(root string) *disk {
+	k := &disk{plain: map[string]bool{}}
+	if top, err := filepath.EvalSymlinks(root); err == nil {
+		k.top, _ = filepath.Abs(top)
+	}
+	return k
+}
+
+// problem is what is wrong on disk with a task's path rel (one of its
+// files or reads), said after the path, with how to fix it: "" when
+// nothing, or when the plan's directory does not resolve.
+func (k *disk) problem(rel string) (msg, hint string) {
+	if k.top == "" {
+		return "", ""
+	}
+	reason, fi := k.escapes(rel)
+	if reason != "" {
+		return reason, "name the file where it really is, inside the repository, or remove the link"
+	}
+	var err error
+	if fi == nil {
+		// Not there, or a link: what it leads to.
+		fi, err = os.Stat(filepath.Join(k.top, filepath.FromSlash(rel)))
+	}
+	switch {
+	case err == nil && fi.IsDir():
+		return "is a directory", "name the files in it, one per entry"
+	case err == nil && !fi.Mode().IsRegular():
+		// Reading a FIFO waits for a writer; an agent's edit of a device
+		// is no edit.
+		return "is " + state.FileKind(fi.Mode()) + ", not a file", "a task's files and reads are regular files: remove it, or name another file"
+	}
+	return "", ""
 }
 
 // escapes says how rel, under top, leads out of it through a symlink on
@@ -157,4 +179,66 @@ func (k *disk) escapes(rel string) (reason string, fi os.FileInfo) {
 		}
 	}
 	return "", nil
+}
+
+// Disk is what Load found on disk beyond the bytes of the plan and its
+// message files: the plan's directory fit for paraider's state, in a git
+// repository or not (which decides the default isolation), and the
+// tasks' paths, checked as Load checks them. Where it still Holds, a parse
+// of the same bytes by the same program gives the same plan: a cache of
+// what was worked out from the plan may stand for a new parse.
+type Disk struct {
+	InGit bool     `json:"in_git"`
+	Paths []string `json:"paths"` // every task's files and reads, once
+	Exist []string `json:"exist"` // reads no task writes, which must exist
+}
+
+// Disk is what the plan's load found on disk.
+func (p *Plan) Disk() Disk {
+	k := Disk{InGit: p.inGit}
+	tasks := append(slices.Clone(p.Tasks), p.Repairs()...)
+	written, seen, must := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, t := range p.Tasks { // as graph: a repair's files are no task's
+		for _, f := range t.Files {
+			written[f] = true
+		}
+	}
+	for _, t := range tasks {
+		for _, f := range append(slices.Clone(t.Files), t.Read...) {
+			if !seen[f] {
+				seen[f] = true
+				k.Paths = append(k.Paths, f)
+			}
+		}
+	}
+	for _, t := range p.Tasks {
+		for _, r := range t.Read {
+			if !written[r] && !must[r] {
+				must[r] = true
+				k.Exist = append(k.Exist, r)
+			}
+		}
+	}
+	return k
+}
+
+// Holds reports whether the disk under root, the plan's directory, is as
+// Load found it: each of its checks would pass again, with the same answer
+// from git.
+func (k Disk) Holds(root string) bool {
+	if msg, _ := rootProblem(root); msg != "" || gitrepo.IsRepo(root) != k.InGit {
+		return false
+	}
+	d := newDisk(root)
+	for _, f := range k.Paths {
+		if msg, _ := d.problem(f); msg != "" {
+			return false
+		}
+	}
+	for _, r := range k.Exist {
+		if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(r))); err != nil {
+			return false
+		}
+	}
+	return true
 }

@@ -466,17 +466,6 @@ func (s *Status) WriteText(w io.Writer, color bool) error {
 	return table.Write(w, []string{"task", "state", "attempt", "time", "so far", "last line"}, rows)
 }
 
-// SpecsNow are the tasks of the plan in file as they are now, frozen in
-// memory as gen would freeze them: nil when the plan does not load (then
-// the generated ones serve).
-func SpecsNow(file string) *Specs {
-	p, err := plan.Load(file)
-	if err != nil {
-		return nil
-	}
-	return SpecsOf(p)
-}
-
 // SpecsOf are the tasks of a loaded plan as gen would freeze them: nil
 // when its agents cannot be resolved.
 func SpecsOf(p *plan.Plan) *Specs {

@@ -31,6 +31,7 @@ var (
 	quick   = flag.Bool("quick", false, "a short smoke run (CI): small plans, short durations")
 	work    = flag.String("work", "", "scratch directory (default: a new one under bench/.work)")
 	only    = flag.String("only", "", "run only this section: schedule, commands, lanes, overhead, scale or tasks")
+	keep    = flag.Bool("keep", false, "keep section 4's directories (the finished runs) for a profile of status, report or gen")
 	plansOf = flag.String("plans", "", "in the commands section, only the plans whose name matches this regular expression")
 )
 

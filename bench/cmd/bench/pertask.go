@@ -86,8 +86,10 @@ func perTask(r *report) error {
 		r.printf("| %d | %s | %s | %s | %s | %s | %.1fx | %s | %s |\n", n, wall.Round(100*time.Millisecond), cpu.Round(100*time.Millisecond),
 			dwall.Round(100*time.Millisecond), dcpu.Round(100*time.Millisecond), ms((cpu-dcpu)/time.Duration(n)),
 			wall.Seconds()/dwall.Seconds(), median(status).Round(time.Millisecond), median(rep).Round(time.Millisecond))
-		os.RemoveAll(dir)
-		os.RemoveAll(direct)
+		if !*keep {
+			os.RemoveAll(dir)
+			os.RemoveAll(direct)
+		}
 	}
 	r.printf("\nTargets (issue 25, section 1b): paraider's CPU a task at most 30 ms at 1,000 and at 10,000 tasks; the 10,000-task run within 3x of Ninja alone; `status` and `report` at 10,000 tasks within 0.3 s.\n")
 	return nil
