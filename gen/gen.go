@@ -58,6 +58,9 @@ type Options struct {
 	PlanOrder bool
 	// Regen is set when Ninja runs gen (the generator edge).
 	Regen bool
+	// Kept is the plan as Load keeps it for the next gen: written beside
+	// the state; nil for none.
+	Kept []byte
 }
 
 // Summary says what Generate did.
@@ -115,6 +118,14 @@ func Generate(p *plan.Plan, opts Options) (*Summary, error) {
 	if err := writeOwn(abs, written, opts.Exe); err != nil {
 		return nil, err
 	}
+	if opts.Kept != nil {
+		if _, err := state.WriteIfChanged(abs(state.PlanKeptPath), opts.Kept); err != nil {
+			return nil, err
+		}
+		written[state.PlanKeptPath] = state.SumOf(opts.Kept)
+	} else {
+		os.Remove(abs(state.PlanKeptPath))
+	}
 
 	// The graph (each task's weight from its records, the critical order,
 	// the Ninja file's text) is worked out while the specs are written, a
@@ -147,6 +158,33 @@ func Generate(p *plan.Plan, opts Options) (*Summary, error) {
 		return nil, err
 	}
 	return sum, nil
+}
+
+// Load loads the plan in file for gen: from the plan gen kept last
+// (state.PlanKeptPath) where it was loaded from the same bytes by the
+// same program and still holds (plan.FromKept), else by a parse. It
+// returns the plan as Generate is to keep it (Options.Kept).
+func Load(file string) (*plan.Plan, []byte, error) {
+	data, err := plan.Read(file)
+	if err != nil {
+		return nil, nil, err
+	}
+	key, ok := plan.Key(file, data)
+	if !ok {
+		p, err := plan.Parse(file, data)
+		return p, nil, err
+	}
+	path := state.Layout{Root: filepath.Dir(file)}.Path(state.PlanKeptPath)
+	if kept, err := state.ReadOwn(path, 8*plan.MaxPlanSize); err == nil {
+		if p := plan.FromKept(file, key, kept); p != nil {
+			return p, kept, nil
+		}
+	}
+	p, err := plan.Parse(file, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, p.Kept(key), nil
 }
 
 // writeOwn writes paraider's own files beside the state: a .gitignore

@@ -2,18 +2,14 @@ package report
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 
 	"github.com/paraider/paraider/agent"
 	"github.com/paraider/paraider/internal/par"
-	"github.com/paraider/paraider/internal/sumcache"
 	"github.com/paraider/paraider/plan"
 	"github.com/paraider/paraider/state"
 )
@@ -33,11 +29,9 @@ const specsNowPath = state.Dir + "/status-specs"
 // part in JSON (which holds no newline), so that the lines are decoded
 // side by side.
 type specsHead struct {
-	Key     string            `json:"key"`     // specsKey's
-	Sources map[string]string `json:"sources"` // each message file's SHA-256, by its path in the plan
-	Disk    plan.Disk         `json:"disk"`
-	Jobs    int               `json:"jobs"`
-	Tasks   int               `json:"tasks"`
+	Stamp plan.Stamp `json:"stamp"`
+	Jobs  int        `json:"jobs"`
+	Tasks int        `json:"tasks"`
 	// Shared are the agents' parts of the specs, each once (most of a
 	// spec's bytes, the same for all the tasks of an agent).
 	Shared []json.RawMessage `json:"shared"`
@@ -61,7 +55,7 @@ func SpecsNow(file string) *Specs {
 	}
 	root := filepath.Dir(file)
 	cache := filepath.Join(root, specsNowPath)
-	key, keyed := specsKey(file, data)
+	key, keyed := plan.Key(file, data)
 	if keyed {
 		if s := readSpecsNow(cache, key, root); s != nil {
 			return s
@@ -78,37 +72,6 @@ func SpecsNow(file string) *Specs {
 	return s
 }
 
-// specsKey is the key of specs worked out from the plan in file holding
-// data, by this program: false when the program cannot be looked at.
-func specsKey(file string, data []byte) (string, bool) {
-	abs, err := filepath.Abs(file)
-	if err != nil {
-		return "", false
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		return "", false
-	}
-	fi, err := os.Stat(exe)
-	if err != nil {
-		return "", false
-	}
-	sig, ok := sumcache.SigOf(fi)
-	if !ok {
-		return "", false
-	}
-	h := sha256.New()
-	fmt.Fprintf(h, "status-specs 1\x00%s\x00%s\x00%+v\x00", abs, exe, sig)
-	h.Write(data)
-	return hex.EncodeToString(h.Sum(nil)), true
-}
-
-// sumOf is the SHA-256 of a message, in hex.
-func sumOf(text string) string {
-	sum := sha256.Sum256([]byte(text))
-	return hex.EncodeToString(sum[:])
-}
-
 // readSpecsNow returns the specs kept in cache under key, where the
 // message files under root hold what they held and the disk is as the
 // plan's load found it; nil otherwise.
@@ -119,7 +82,7 @@ func readSpecsNow(cache, key, root string) *Specs {
 	}
 	line, rest, _ := bytes.Cut(b, []byte("\n"))
 	var h specsHead
-	if json.Unmarshal(line, &h) != nil || h.Key != key {
+	if json.Unmarshal(line, &h) != nil || h.Stamp.Key != key {
 		return nil
 	}
 	lines := make([][]byte, 0, h.Tasks)
@@ -132,7 +95,7 @@ func readSpecsNow(cache, key, root string) *Specs {
 	}
 	// The disk looked at while the specs are decoded.
 	holds := make(chan bool, 1)
-	go func() { holds <- sourcesHold(root, h.Sources) && h.Disk.Holds(root) }()
+	go func() { holds <- h.Stamp.Holds(root, key) }()
 	shared := make([]agentPart, len(h.Shared))
 	for i, raw := range h.Shared {
 		if json.Unmarshal(raw, &shared[i]) != nil {
@@ -166,37 +129,17 @@ func readSpecsNow(cache, key, root string) *Specs {
 	return s
 }
 
-// sourcesHold reports whether the message files under root hold what
-// their sums say.
-func sourcesHold(root string, sums map[string]string) bool {
-	for rel, sum := range sums {
-		data, err := plan.Read(filepath.Join(root, filepath.FromSlash(rel)))
-		if err != nil || sumOf(string(data)) != sum {
-			return false
-		}
-	}
-	return true
-}
-
 // writeSpecsNow keeps s, worked out from p, in cache under key, where
 // paraider's directory is there to keep it.
 func writeSpecsNow(cache, key string, p *plan.Plan, s *Specs) {
 	if fi, err := os.Lstat(filepath.Dir(cache)); err != nil || !fi.IsDir() {
 		return
 	}
-	h := specsHead{Key: key, Sources: map[string]string{}, Disk: p.Disk(), Jobs: s.Jobs, Tasks: len(s.Order)}
-	// The message files as the plan holds them: their bytes read again
-	// now could be newer than the parse.
-	for _, t := range append(slices.Clone(p.Tasks), p.Repairs()...) {
-		if t.MessageFile != "" {
-			h.Sources[t.MessageFile] = sumOf(t.Message)
-		}
+	stamp, ok := p.StampOf(key)
+	if !ok {
+		return
 	}
-	for _, rel := range p.Sources[1:] {
-		if _, ok := h.Sources[rel]; !ok {
-			return // a source of the plan that no task names: not kept
-		}
-	}
+	h := specsHead{Stamp: stamp, Jobs: s.Jobs, Tasks: len(s.Order)}
 	index := map[string]int{}
 	var body bytes.Buffer
 	for _, id := range s.Order {

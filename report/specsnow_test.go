@@ -11,50 +11,14 @@ import (
 	"github.com/paraider/paraider/plan"
 )
 
-// specsPlan is a plan with what a spec is made of: two agents (one the
-// plan's own), names to redact, a message file, reads written by another
-// task and reads that must exist, and a check with a repair.
-const specsPlan = `version: 1
-jobs: 3
-model: openrouter/some/model
-redact: [NPM_AUTH]
-agents:
-  mytool:
-    command: mytool run --model {model} {files:--edit} --prompt-file {message_file}
-    output: none
-tasks:
-  - id: a
-    files: [src/a.ts]
-    read: [docs/spec.md]
-    message_file: msgs/a.md
-  - id: b
-    agent: mytool
-    files: [src/b.ts]
-    read: [src/a.ts]
-    message: write b
-  - id: c
-    files: [src/c.ts]
-    needs: [a]
-    message: write c
-checks:
-  test:
-    run: "true"
-    repair: true
-`
-
-// specsDir is a directory holding specsPlan, its message file and the
-// file it reads, and paraider's directory; it returns the plan's path.
+// specsDir is a copy of plan/testdata/kept (a plan with what a spec is
+// made of, its message file and a file it reads), with paraider's
+// directory; it returns the plan's path.
 func specsDir(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	for name, text := range map[string]string{"paraider.yaml": specsPlan, "msgs/a.md": "write a\n", "docs/spec.md": "spec\n"} {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if err := os.CopyFS(dir, os.DirFS("../plan/testdata/kept")); err != nil {
+		t.Fatal(err)
 	}
 	if err := os.Mkdir(filepath.Join(dir, ".paraider"), 0o755); err != nil {
 		t.Fatal(err)
@@ -101,7 +65,7 @@ func TestSpecsNowCached(t *testing.T) {
 	cache := filepath.Join(dir, specsNowPath)
 	first := SpecsNow(file)
 	sameSpecs(t, first, parsed(t, file))
-	if len(first.Order) != 3 || first.ByID["b"].Agent.Name != "mytool" || first.ByID["a"].Message != "write a\n" {
+	if len(first.Order) != 4 || first.ByID["b"].Agent.Name != "mytool" || first.ByID["a"].Message != "write a\n" {
 		t.Fatalf("unexpected specs: %+v", first)
 	}
 	// The cache is used: a mark put in it shows in the next specs.
@@ -132,7 +96,10 @@ func TestSpecsNowCached(t *testing.T) {
 		name   string
 		change func()
 	}{
-		{"the plan edited", func() { write("paraider.yaml", strings.Replace(specsPlan, "write c", "write c again", 1)) }},
+		{"the plan edited", func() {
+			src, _ := os.ReadFile(file)
+			write("paraider.yaml", strings.Replace(string(src), "write c", "write c again", 1))
+		}},
 		{"a message file edited", func() { write("msgs/a.md", "write a, better\n") }},
 		{"the cache damaged", func() { write(".paraider/status-specs", string(b[:len(b)/2])) }},
 		{"a task's file made a directory", func() { os.MkdirAll(filepath.Join(dir, "src/c.ts"), 0o755) }},

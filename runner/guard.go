@@ -235,7 +235,7 @@ func (g *guard) files() map[string]guardedFile {
 	// paraider's own files: by their stat, since a plan may have ten
 	// thousand specs.
 	st := filepath.Join(g.root, state.Dir)
-	for _, rel := range []string{"bin/paraider", "run.json", "declared", ".gitignore"} {
+	for _, rel := range []string{"bin/paraider", "run.json", "declared", ".gitignore", "plan.kept"} {
 		own(filepath.Join(st, rel), false)
 	}
 	if g.log == nil {

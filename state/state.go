@@ -58,6 +58,10 @@ const (
 // run.json's whole (1.2 MB at 10,000 tasks).
 const DeclaredPath = Dir + "/declared"
 
+// PlanKeptPath is the checked plan as gen last loaded it, kept for the
+// next gen of the same plan (plan.Kept, gen.Load).
+const PlanKeptPath = Dir + "/plan.kept"
+
 // The phony targets of the generated Ninja file, names a person types
 // (`ninja tasks`): no task may write a file of these names beside the plan.
 const (

@@ -82,7 +82,8 @@ type GenCmd struct {
 
 // generate loads the plan and writes the Ninja file and the specs.
 func generate(cli *CLI, opts gen.Options) (*plan.Plan, *gen.Summary, error) {
-	p, err := plan.Load(cli.File)
+	p, kept, err := gen.Load(cli.File)
+	opts.Kept = kept
 	if err != nil {
 		return nil, nil, err
 	}
