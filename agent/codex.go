@@ -1,8 +1,9 @@
 package agent
 
 import (
-	"regexp"
 	"strconv"
+
+	"github.com/paraider/paraider/internal/lazy"
 )
 
 // codexEvent is one line of `codex exec --json` (Codex 0.171): a finished
@@ -22,7 +23,7 @@ type codexEvent struct {
 	} `json:"error"`
 }
 
-var codexStatusRE = regexp.MustCompile(`status:? (\d{3})`)
+var codexStatusRE = lazy.Regexp(`status:? (\d{3})`)
 
 // ParseCodexJSON sums Codex's turns (Codex reports no cost) and reads a
 // failed turn, with the HTTP status its message names.
@@ -40,7 +41,7 @@ func ParseCodexJSON(out string) (Usage, *Failure) {
 			fail = nil
 		case "turn.failed":
 			status := 0
-			if m := codexStatusRE.FindStringSubmatch(e.Error.Message); m != nil {
+			if m := codexStatusRE().FindStringSubmatch(e.Error.Message); m != nil {
 				status, _ = strconv.Atoi(m[1])
 			}
 			fail = statusFailure(status, e.Error.Message)

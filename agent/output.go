@@ -4,10 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/paraider/paraider/internal/lazy"
 )
 
 // Usage is what one agent run reports of tokens and money.
@@ -51,8 +52,8 @@ type Failure struct {
 // The cache parts are optional; with both, the Cost part moves to the next
 // line; without a price for the model, it is missing.
 var (
-	tokensRE = regexp.MustCompile(`^Tokens: ([0-9.]+k?) sent(?:, ([0-9.]+k?) cache write)?(?:, ([0-9.]+k?) cache hit)?, ([0-9.]+k?) received\.`)
-	costRE   = regexp.MustCompile(`Cost: \$([0-9.]+) message, \$([0-9.]+) session\.`)
+	tokensRE = lazy.Regexp(`^Tokens: ([0-9.]+k?) sent(?:, ([0-9.]+k?) cache write)?(?:, ([0-9.]+k?) cache hit)?, ([0-9.]+k?) received\.`)
+	costRE   = lazy.Regexp(`Cost: \$([0-9.]+) message, \$([0-9.]+) session\.`)
 )
 
 // parseTokens reads Aider's token counts: "950", "2.3k", "12k".
@@ -105,9 +106,9 @@ var aiderFriendly = map[string]Failure{
 }
 
 var (
-	litellmRE = regexp.MustCompile(`^litellm\.([A-Za-z]+)\b`)
+	litellmRE = lazy.Regexp(`^litellm\.([A-Za-z]+)\b`)
 	// base_coder.py, when the chat no longer fits the model.
-	contextRE = regexp.MustCompile(`exceeds the [0-9,.k]+ token limit|context window (?:is )?exceeded`)
+	contextRE = lazy.Regexp(`exceeds the [0-9,.k]+ token limit|context window (?:is )?exceeded`)
 )
 
 // A Parser reads one agent's output: the usage it reports, and a failed
@@ -173,7 +174,7 @@ func ParseAider(out string) (Usage, *Failure) {
 	sessionSeen := false
 	for _, line := range strings.Split(out, "\n") {
 		line = strings.TrimSpace(strings.TrimRight(line, "\r"))
-		if m := tokensRE.FindStringSubmatch(line); m != nil {
+		if m := tokensRE().FindStringSubmatch(line); m != nil {
 			u.Sent += parseTokens(m[1])
 			u.CacheWrite += parseTokens(m[2])
 			u.CacheHit += parseTokens(m[3])
@@ -181,14 +182,14 @@ func ParseAider(out string) (Usage, *Failure) {
 			u.Replies++
 			fail = nil // a reply came after any earlier error
 		}
-		if m := costRE.FindStringSubmatch(line); m != nil {
+		if m := costRE().FindStringSubmatch(line); m != nil {
 			msg, _ := strconv.ParseFloat(m[1], 64)
 			sess, _ := strconv.ParseFloat(m[2], 64)
 			u.Cost += msg
 			lastSession, sessionSeen = sess, true
 			continue
 		}
-		if m := litellmRE.FindStringSubmatch(line); m != nil {
+		if m := litellmRE().FindStringSubmatch(line); m != nil {
 			if f, ok := aiderErrors[m[1]]; ok {
 				f.Line = line
 				fail = &f
@@ -206,7 +207,7 @@ func ParseAider(out string) (Usage, *Failure) {
 			}
 			continue
 		}
-		if contextRE.MatchString(line) {
+		if contextRE().MatchString(line) {
 			fail = &Failure{Kind: "context", Line: line}
 		}
 	}

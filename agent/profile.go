@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/google/shlex"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/paraider/paraider/internal/lazy"
 	"github.com/paraider/paraider/templates"
 )
 
@@ -66,7 +66,7 @@ func (p *Profile) ExpandEnv(v Vars) []string {
 	scalars := map[string]string{"model": v.Model, "message": v.Message, "message_file": v.MessageFile, "task": v.Task, "state": v.State}
 	var out []string
 	for _, k := range keys {
-		out = append(out, k+"="+placeholderRE.ReplaceAllStringFunc(p.Env[k], func(ph string) string {
+		out = append(out, k+"="+placeholderRE().ReplaceAllStringFunc(p.Env[k], func(ph string) string {
 			return scalars[ph[1:len(ph)-1]]
 		}))
 	}
@@ -150,7 +150,7 @@ type Vars struct {
 }
 
 var (
-	placeholderRE = regexp.MustCompile(`\{([a-z_]+)(?::([^{}]*))?\}`)
+	placeholderRE = lazy.Regexp(`\{([a-z_]+)(?::([^{}]*))?\}`)
 	scalarVars    = []string{"model", "message", "message_file", "task", "state"}
 	listVars      = []string{"files", "read"}
 )
@@ -172,7 +172,7 @@ func templateWords(tmpl string) ([]string, error) {
 		return nil, fmt.Errorf("the command is empty")
 	}
 	for _, w := range words {
-		for _, m := range placeholderRE.FindAllStringSubmatch(w, -1) {
+		for _, m := range placeholderRE().FindAllStringSubmatch(w, -1) {
 			name, hasArg := m[1], strings.Contains(m[0], ":")
 			switch {
 			case slices.Contains(listVars, name):
@@ -211,7 +211,7 @@ func Expand(tmpl string, v Vars) ([]string, error) {
 	lists := map[string][]string{"files": v.Files, "read": v.Read}
 	var argv []string
 	for _, w := range words {
-		if m := placeholderRE.FindStringSubmatch(w); m != nil && m[0] == w && slices.Contains(listVars, m[1]) {
+		if m := placeholderRE().FindStringSubmatch(w); m != nil && m[0] == w && slices.Contains(listVars, m[1]) {
 			for _, item := range lists[m[1]] {
 				switch flag := m[2]; {
 				case strings.HasSuffix(flag, "="):
@@ -224,7 +224,7 @@ func Expand(tmpl string, v Vars) ([]string, error) {
 			}
 			continue
 		}
-		argv = append(argv, placeholderRE.ReplaceAllStringFunc(w, func(ph string) string {
+		argv = append(argv, placeholderRE().ReplaceAllStringFunc(w, func(ph string) string {
 			return scalars[ph[1:len(ph)-1]]
 		}))
 	}

@@ -12,12 +12,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/paraider/paraider/internal/gitrepo"
+	"github.com/paraider/paraider/internal/lazy"
 	"github.com/paraider/paraider/internal/sumcache"
 	"github.com/paraider/paraider/state"
 )
@@ -209,7 +209,7 @@ func globalConfigs() []string {
 	return out
 }
 
-var filterKeyRE = regexp.MustCompile(`^filter\..*\.(clean|smudge|process)$`)
+var filterKeyRE = lazy.Regexp(`^filter\..*\.(clean|smudge|process)$`)
 
 // parseConfigList reads `git config --list --show-origin -z`: the files
 // the settings came from (absolute), the filters configured, and whether
@@ -238,7 +238,7 @@ func parseConfigList(dir, out string) (origins, filters []string, keepable bool)
 		if strings.HasPrefix(key, "include.") || strings.HasPrefix(key, "includeif.") {
 			keepable = false
 		}
-		if filterKeyRE.MatchString(key) {
+		if filterKeyRE().MatchString(key) {
 			filters = append(filters, key)
 		}
 	}

@@ -7,13 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/paraider/paraider/internal/lazy"
 )
 
 type decoder struct {
@@ -40,7 +41,7 @@ func (d *decoder) nodeErr(n *yaml.Node, hint, format string, args ...any) {
 	d.errorf(n.Line, n.Column, hint, format, args...)
 }
 
-var yamlLineRE = regexp.MustCompile(`line (\d+): `)
+var yamlLineRE = lazy.Regexp(`line (\d+): `)
 
 // yamlPosition is where a YAML syntax error is. The parser names the line
 // a construct began on for some errors: an unclosed `[` or `{` is reported
@@ -73,7 +74,7 @@ func (d *decoder) yamlPosition(err error) (int, int) {
 }
 
 func yamlErrorLine(err error) int {
-	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+	if m := yamlLineRE().FindStringSubmatch(err.Error()); m != nil {
 		n, _ := strconv.Atoi(m[1])
 		return n
 	}
@@ -149,13 +150,13 @@ func (d *decoder) str(n *yaml.Node, what string) (string, bool) {
 	return n.Value, true
 }
 
-var sizeRE = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)\s*([KMGT]I?B?|B)?$`)
+var sizeRE = lazy.Regexp(`^([0-9]+(?:\.[0-9]+)?)\s*([KMGT]I?B?|B)?$`)
 
 // size reads a size in bytes: a whole number, or one with a unit (10MB,
 // 512KiB, 1G; K, M and G count in 1024s, as people mean them for files).
 func (d *decoder) size(n *yaml.Node, what string) int64 {
 	if n.Kind == yaml.ScalarNode {
-		if m := sizeRE.FindStringSubmatch(strings.ToUpper(n.Value)); m != nil {
+		if m := sizeRE().FindStringSubmatch(strings.ToUpper(n.Value)); m != nil {
 			f, _ := strconv.ParseFloat(m[1], 64)
 			mult := 1.0
 			if m[2] != "" {

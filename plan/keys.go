@@ -4,13 +4,13 @@ package plan
 // the GitHub target, the budget, redaction and the final checks.
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/paraider/paraider/agent"
+	"github.com/paraider/paraider/internal/lazy"
 	"github.com/paraider/paraider/state"
 )
 
@@ -70,7 +70,7 @@ var planKeys = append([]string{"version", "jobs", "agents", "keep_failed", "work
 
 var githubKeys = []string{"runs_on", "on", "push"}
 
-var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var envNameRE = lazy.Regexp(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 var worktreeKeys = []string{"copy", "link", "max_untracked"}
 
@@ -192,7 +192,7 @@ func (d *decoder) redact(v *yaml.Node) []string {
 	var out []string
 	names, nodes := d.strList(v, "redact")
 	for i, n := range names {
-		if !envNameRE.MatchString(n) {
+		if !envNameRE().MatchString(n) {
 			d.nodeErr(nodes[i], "name an environment variable, such as NPM_AUTH", "redact entry %q is not a variable name", n)
 			continue
 		}
@@ -209,7 +209,7 @@ func (d *decoder) agents(n *yaml.Node) map[string]*agent.Profile {
 	out := map[string]*agent.Profile{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], deref(n.Content[i+1])
-		if !idPattern.MatchString(k.Value) {
+		if !idPattern().MatchString(k.Value) {
 			d.nodeErr(k, "use letters, digits, '.', '_' and '-'", "bad agent name %q", k.Value)
 			continue
 		}
@@ -230,7 +230,7 @@ func (d *decoder) agents(n *yaml.Node) map[string]*agent.Profile {
 				// Values are environment variables' names: they become
 				// names in a workflow's env: and ${{ secrets.NAME }}.
 				for i := 0; i+1 < len(v.Content); i += 2 {
-					if val := deref(v.Content[i+1]); !envNameRE.MatchString(val.Value) {
+					if val := deref(v.Content[i+1]); !envNameRE().MatchString(val.Value) {
 						d.nodeErr(val, "an environment variable's name: letters, digits and _, not starting with a digit (e.g. OPENROUTER_API_KEY)", "agent %q: key variable %q is not a variable name", k.Value, val.Value)
 					}
 				}
@@ -266,7 +266,7 @@ func (d *decoder) checks(n *yaml.Node) []*Check {
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], deref(n.Content[i+1])
-		if !idPattern.MatchString(k.Value) {
+		if !idPattern().MatchString(k.Value) {
 			d.nodeErr(k, "use letters, digits, '.', '_' and '-', starting with a letter or digit", "bad check name %q", k.Value)
 			continue
 		}

@@ -7,19 +7,19 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/paraider/paraider/internal/lazy"
 	"github.com/paraider/paraider/state"
 )
 
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+var idPattern = lazy.Regexp(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 // ValidID reports whether s can be a task id.
-func ValidID(s string) bool { return len(s) <= MaxIDLength && idPattern.MatchString(s) }
+func ValidID(s string) bool { return len(s) <= MaxIDLength && idPattern().MatchString(s) }
 
 // Limits on what a plan may hold. Each is far above what a real plan
 // needs; past it the value is a typo or an attack, and would fail later
@@ -125,7 +125,7 @@ func Parse(file string, data []byte) (*Plan, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil && err != io.EOF {
-		msg := yamlLineRE.ReplaceAllString(strings.TrimPrefix(err.Error(), "yaml: "), "")
+		msg := yamlLineRE().ReplaceAllString(strings.TrimPrefix(err.Error(), "yaml: "), "")
 		line, col := d.yamlPosition(err)
 		hint := "check the indentation and quoting; a value holding \": \" or starting with a special character needs quotes"
 		if line > 0 && line <= len(d.lines) && col <= len(d.lines[line-1]) && d.lines[line-1][col-1] == '\t' {

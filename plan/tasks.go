@@ -118,7 +118,7 @@ func (d *decoder) taskID(v *yaml.Node) string {
 	s, ok := d.str(v, "id")
 	switch {
 	case !ok:
-	case !idPattern.MatchString(s):
+	case !idPattern().MatchString(s):
 		d.nodeErr(v, "ids use letters, digits, '.', '_' and '-', and start with a letter or digit", "bad task id %q", s)
 	case len(s) > MaxIDLength:
 		d.nodeErr(v, "an id names files under .paraider/; shorten it", "task id of %d characters, more than %d", len(s), MaxIDLength)

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/paraider/paraider/internal/lazy"
 )
 
 // TestCounts is what a test runner's closing lines say.
@@ -24,22 +26,22 @@ func (c TestCounts) String() string {
 
 var (
 	// jest: "Tests:       1 failed, 23 passed, 24 total"
-	jestRE = regexp.MustCompile(`(?m)^Tests:\s+(.*\d+ total)\s*$`)
+	jestRE = lazy.Regexp(`(?m)^Tests:\s+(.*\d+ total)\s*$`)
 	// vitest: " Tests  23 passed | 1 failed (24)"
-	vitestRE = regexp.MustCompile(`(?m)^\s*Tests\s+(\d+ \w+(?: \| \d+ \w+)*) \(\d+\)\s*$`)
+	vitestRE = lazy.Regexp(`(?m)^\s*Tests\s+(\d+ \w+(?: \| \d+ \w+)*) \(\d+\)\s*$`)
 	// mocha: "  24 passing (2s)", "  1 failing", "  2 pending"
-	mochaRE = regexp.MustCompile(`(?m)^\s+(\d+) (passing|failing|pending)\b`)
+	mochaRE = lazy.Regexp(`(?m)^\s+(\d+) (passing|failing|pending)\b`)
 	// pytest: "===== 23 passed, 1 failed, 2 skipped in 0.12s ====="
-	pytestRE = regexp.MustCompile(`(?m)^=+ (.*\d+ (?:passed|failed|error|errors|skipped).*) in [\d.]+s(?: \([^)]*\))? =+\s*$`)
+	pytestRE = lazy.Regexp(`(?m)^=+ (.*\d+ (?:passed|failed|error|errors|skipped).*) in [\d.]+s(?: \([^)]*\))? =+\s*$`)
 	// cargo test: "test result: ok. 24 passed; 0 failed; 1 ignored; ..."
-	cargoRE = regexp.MustCompile(`(?m)^test result: \w+\. (\d+) passed; (\d+) failed; (\d+) ignored`)
+	cargoRE = lazy.Regexp(`(?m)^test result: \w+\. (\d+) passed; (\d+) failed; (\d+) ignored`)
 	// go test -v: "--- PASS: TestX", "--- FAIL: TestX", "--- SKIP: TestX"
-	goTestRE = regexp.MustCompile(`(?m)^\s*--- (PASS|FAIL|SKIP): `)
+	goTestRE = lazy.Regexp(`(?m)^\s*--- (PASS|FAIL|SKIP): `)
 	// go test: "ok  \tpkg\t0.01s", "FAIL\tpkg\t0.01s"
-	goPkgRE = regexp.MustCompile(`(?m)^(ok|FAIL)\s+\S+\s+(?:[\d.]+s|\(cached\))`)
+	goPkgRE = lazy.Regexp(`(?m)^(ok|FAIL)\s+\S+\s+(?:[\d.]+s|\(cached\))`)
 	// the plain line any runner may print: "N passed, N failed"
-	plainRE = regexp.MustCompile(`(?m)^(?:\w+: )?(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$`)
-	countRE = regexp.MustCompile(`(\d+) (passed|failed|skipped|todo|error|errors|pending|total)`)
+	plainRE = lazy.Regexp(`(?m)^(?:\w+: )?(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$`)
+	countRE = lazy.Regexp(`(\d+) (passed|failed|skipped|todo|error|errors|pending|total)`)
 )
 
 // ParseTestCounts reads the summary a test runner printed at the end of a
@@ -73,9 +75,9 @@ var testSummaries = []struct {
 
 // lastWords reads the counts in words ("3 passed, 1 failed") of re's last
 // match, tidied by fix.
-func lastWords(re *regexp.Regexp, fix func(string) string) func(string) (TestCounts, bool) {
+func lastWords(re func() *regexp.Regexp, fix func(string) string) func(string) (TestCounts, bool) {
 	return func(out string) (TestCounts, bool) {
-		m := re.FindAllStringSubmatch(out, -1)
+		m := re().FindAllStringSubmatch(out, -1)
 		if m == nil {
 			return TestCounts{}, false
 		}
@@ -84,7 +86,7 @@ func lastWords(re *regexp.Regexp, fix func(string) string) func(string) (TestCou
 			s = fix(s)
 		}
 		c := TestCounts{Unit: "tests"}
-		for _, m := range countRE.FindAllStringSubmatch(s, -1) {
+		for _, m := range countRE().FindAllStringSubmatch(s, -1) {
 			n, _ := strconv.Atoi(m[1])
 			switch m[2] {
 			case "passed":
@@ -100,7 +102,7 @@ func lastWords(re *regexp.Regexp, fix func(string) string) func(string) (TestCou
 }
 
 func readCargo(out string) (TestCounts, bool) {
-	ms := cargoRE.FindAllStringSubmatch(out, -1)
+	ms := cargoRE().FindAllStringSubmatch(out, -1)
 	c := TestCounts{Unit: "tests"}
 	for _, m := range ms {
 		p, _ := strconv.Atoi(m[1])
@@ -112,7 +114,7 @@ func readCargo(out string) (TestCounts, bool) {
 }
 
 func readMocha(out string) (TestCounts, bool) {
-	ms := mochaRE.FindAllStringSubmatch(out, -1)
+	ms := mochaRE().FindAllStringSubmatch(out, -1)
 	c := TestCounts{Unit: "tests"}
 	for _, m := range ms {
 		n, _ := strconv.Atoi(m[1])
@@ -129,7 +131,7 @@ func readMocha(out string) (TestCounts, bool) {
 }
 
 func readPlain(out string) (TestCounts, bool) {
-	m := plainRE.FindAllStringSubmatch(out, -1)
+	m := plainRE().FindAllStringSubmatch(out, -1)
 	if m == nil {
 		return TestCounts{}, false
 	}
@@ -142,7 +144,7 @@ func readPlain(out string) (TestCounts, bool) {
 }
 
 func readGoTests(out string) (TestCounts, bool) {
-	ms := goTestRE.FindAllStringSubmatch(out, -1)
+	ms := goTestRE().FindAllStringSubmatch(out, -1)
 	c := TestCounts{Unit: "tests"}
 	for _, m := range ms {
 		switch m[1] {
@@ -158,7 +160,7 @@ func readGoTests(out string) (TestCounts, bool) {
 }
 
 func readGoPackages(out string) (TestCounts, bool) {
-	ms := goPkgRE.FindAllStringSubmatch(out, -1)
+	ms := goPkgRE().FindAllStringSubmatch(out, -1)
 	c := TestCounts{Unit: "packages"}
 	for _, m := range ms {
 		if m[1] == "ok" {

@@ -5,11 +5,11 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
 
+	"github.com/paraider/paraider/internal/lazy"
 	"github.com/paraider/paraider/internal/treelog"
 	"github.com/paraider/paraider/internal/treewatch"
 	"github.com/paraider/paraider/isolate"
@@ -218,7 +218,7 @@ func isDir(p string) bool {
 // tempRE matches paraider's own temporary files (state.WriteFile's
 // .NAME.tmpNNN, a symlink's .NAME.tmp-linkNNN), which a snapshot of the
 // tree may catch while another task writes back.
-var tempRE = regexp.MustCompile(`(^|/)\.[^/]+\.tmp(-link)?[0-9]*$`)
+var tempRE = lazy.Regexp(`(^|/)\.[^/]+\.tmp(-link)?[0-9]*$`)
 
 // notAChange reports whether a changed main-tree path is Ninja's, the
 // plan's or paraider's own: never a stray of an agent's.
@@ -235,7 +235,7 @@ func isOwn(p string) bool {
 	case p == state.Dir || strings.HasPrefix(p, state.Dir+"/"):
 		return true
 	}
-	return tempRE.MatchString(p)
+	return tempRE().MatchString(p)
 }
 
 // mainChanges lists the main tree's files whose state (git status and

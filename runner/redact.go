@@ -3,10 +3,11 @@ package runner
 import (
 	"bytes"
 	"io"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/paraider/paraider/internal/lazy"
 )
 
 // secretSuffixes name environment variables whose values never reach a log,
@@ -17,7 +18,7 @@ var secretSuffixes = []string{"_API_KEY", "_TOKEN", "_SECRET", "_PASSWORD", "_KE
 // variable (or file, or model output) they came from: OpenAI's, Anthropic's
 // and OpenRouter's sk-..., GitHub's ghp_/gho_/ghs_/ghu_ and github_pat_...,
 // AWS access key ids, Google API keys, Slack tokens.
-var keyRE = regexp.MustCompile(`\b(?:sk-[A-Za-z0-9_-]{16,}|gh[opsu]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{35}|xox[abprs]-[A-Za-z0-9-]{10,})`)
+var keyRE = lazy.Regexp(`\b(?:sk-[A-Za-z0-9_-]{16,}|gh[opsu]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{35}|xox[abprs]-[A-Za-z0-9-]{10,})`)
 
 // Secrets returns the values of the secret variables in env (KEY=VALUE
 // form), longest first: those whose names look secret, and those named in
@@ -61,7 +62,7 @@ func Redact(s string, secrets []string) string {
 	for _, sec := range secrets {
 		s = strings.ReplaceAll(s, sec, "***")
 	}
-	return keyRE.ReplaceAllString(s, "***")
+	return keyRE().ReplaceAllString(s, "***")
 }
 
 // redactor is a writer that replaces secrets before they reach w. It holds
@@ -107,7 +108,7 @@ func (r *redactor) Write(p []byte) (int, error) {
 		n = 0
 	}
 	if n > 0 {
-		if _, err := r.w.Write(keyRE.ReplaceAll(r.buf[:n], []byte("***"))); err != nil {
+		if _, err := r.w.Write(keyRE().ReplaceAll(r.buf[:n], []byte("***"))); err != nil {
 			return 0, err
 		}
 		r.buf = append(r.buf[:0], r.buf[n:]...)
@@ -142,7 +143,7 @@ func (r *redactor) held() int {
 func (r *redactor) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	_, err := r.w.Write(keyRE.ReplaceAll(r.buf, []byte("***")))
+	_, err := r.w.Write(keyRE().ReplaceAll(r.buf, []byte("***")))
 	r.buf = nil
 	return err
 }

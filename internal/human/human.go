@@ -4,10 +4,11 @@ package human
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/paraider/paraider/internal/lazy"
 )
 
 // Duration rounds d to a precision that suits its size: 8ms, 2.3s, 4m10s.
@@ -78,7 +79,7 @@ func Tail(s string, n int) string {
 // escapeRE matches terminal escape sequences: CSI (colours, cursor moves,
 // clear screen), OSC (titles, hyperlinks, clipboard writes: OSC 52) ended
 // by BEL or ST, and two-byte escapes.
-var escapeRE = regexp.MustCompile(`\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]?`)
+var escapeRE = lazy.Regexp(`\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]?`)
 
 // Printable is s as paraider may print it or write it into a report when
 // it comes from an agent: printable text, newlines and tabs only. Escape
@@ -88,7 +89,7 @@ func Printable(s string) string {
 	if !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }) {
 		return s
 	}
-	s = escapeRE.ReplaceAllString(s, "")
+	s = escapeRE().ReplaceAllString(s, "")
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
 		l = strings.TrimSuffix(l, "\r")
