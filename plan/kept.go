@@ -3,7 +3,6 @@ package plan
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/gob"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/paraider/paraider/internal/par"
 	"github.com/paraider/paraider/internal/sumcache"
 )
 
@@ -98,20 +98,38 @@ func (s Stamp) Holds(root, key string) bool {
 	return s.Disk.Holds(root)
 }
 
-// Kept is p as kept for a later load (FromKept): its stamp in JSON on
-// the first line, then the plan in gob. nil when p cannot be kept.
+// keptHead is the second line of a kept plan (Kept): the plan but its
+// tasks, which follow, one a line, to be decoded side by side.
+type keptHead struct {
+	Plan  *Plan `json:"plan"`
+	Tasks int   `json:"tasks"`
+}
+
+// Kept is p as kept for a later load (FromKept): its stamp, then the plan
+// but its tasks, then a line for each task, each in JSON (which holds no
+// newline). nil when p cannot be kept.
 func (p *Plan) Kept(key string) []byte {
 	s, ok := p.StampOf(key)
 	if !ok {
 		return nil
 	}
-	head, err := json.Marshal(s)
-	if err != nil {
-		return nil
+	rest := *p
+	rest.Tasks = nil
+	h := keptHead{Plan: &rest, Tasks: len(p.Tasks)}
+	var buf bytes.Buffer
+	for _, v := range []any{s, h} {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil
+		}
+		buf.Write(append(b, '\n'))
 	}
-	buf := bytes.NewBuffer(append(head, '\n'))
-	if gob.NewEncoder(buf).Encode(p) != nil {
-		return nil
+	for _, t := range p.Tasks {
+		b, err := json.Marshal(t)
+		if err != nil {
+			return nil
+		}
+		buf.Write(append(b, '\n'))
 	}
 	return buf.Bytes()
 }
@@ -120,20 +138,46 @@ func (p *Plan) Kept(key string) []byte {
 // nil unless its stamp holds. The plan is as Parse would give it but for
 // the lines and columns of its nodes, which only a parse's errors use.
 func FromKept(file, key string, kept []byte) *Plan {
-	head, body, ok := bytes.Cut(kept, []byte("\n"))
+	line, rest, _ := bytes.Cut(kept, []byte("\n"))
 	var s Stamp
-	if !ok || json.Unmarshal(head, &s) != nil || s.Key != key {
+	if json.Unmarshal(line, &s) != nil || s.Key != key {
 		return nil
 	}
 	root := filepath.Dir(file)
 	holds := make(chan bool, 1)
 	go func() { holds <- s.Holds(root, key) }()
-	p := new(Plan)
-	err := gob.NewDecoder(bytes.NewReader(body)).Decode(p)
-	if !<-holds || err != nil {
+	p := decodeKept(rest)
+	if !<-holds || p == nil {
 		return nil
 	}
 	p.File, p.Root, p.inGit = file, root, s.Disk.InGit
+	return p
+}
+
+// decodeKept is the plan in kept's lines after the stamp: nil when they
+// do not hold one.
+func decodeKept(kept []byte) *Plan {
+	line, rest, _ := bytes.Cut(kept, []byte("\n"))
+	var h keptHead
+	if json.Unmarshal(line, &h) != nil || h.Plan == nil {
+		return nil
+	}
+	lines := make([][]byte, 0, h.Tasks)
+	for len(rest) > 0 {
+		line, rest, _ = bytes.Cut(rest, []byte("\n"))
+		lines = append(lines, line)
+	}
+	if len(lines) != h.Tasks {
+		return nil
+	}
+	p := h.Plan
+	p.Tasks = make([]*Task, len(lines))
+	par.Each(len(lines), func(i int) {
+		var t Task
+		if json.Unmarshal(lines[i], &t) == nil {
+			p.Tasks[i] = &t
+		}
+	})
 	p.byID = make(map[string]*Task, len(p.Tasks))
 	for _, t := range p.Tasks {
 		if t == nil || p.byID[t.ID] != nil {
@@ -141,11 +185,11 @@ func FromKept(file, key string, kept []byte) *Plan {
 		}
 		p.byID[t.ID] = t
 	}
-	// gob keeps no empty list: a parse gives every task its deps, empty
-	// or not (run.json writes an empty list of deps as such).
+	// JSON keeps no empty environment (state.Settings leaves it out),
+	// and a parse gives every task one, empty or not.
 	for _, t := range append(slices.Clone(p.Tasks), p.Repairs()...) {
-		if t.Deps == nil {
-			t.Deps = []string{}
+		if t.Env == nil {
+			t.Env = map[string]string{}
 		}
 	}
 	return p
