@@ -20,6 +20,7 @@
 //	cookies/  a reader makes a file here and waits for its record: every
 //	          write made before it is then in the journal (inotify keeps
 //	          one queue, in order, per watch)
+//	cookie    the file the readers' cookies are links to (makeCookie)
 //
 // A reader's Token is a generation and the offset just after one of its
 // cookies. Where the journal cannot answer (no host, another generation,
@@ -52,7 +53,9 @@ const (
 	lockName    = "lock"
 	journalName = "journal"
 	cookiesName = "cookies"
-	magic       = "paraider-treelog 1\x00"
+	// seedName is the file every cookie is a link to (makeCookie).
+	seedName = "cookie"
+	magic    = "paraider-treelog 1\x00"
 	// restartPrefix names a cookie that asks the host to start again: a
 	// reader found the host watching less than it should (the rules of
 	// what git ignores changed).
@@ -381,11 +384,9 @@ func (r *Reader) since(ctx context.Context, from Token, deadline time.Time, read
 		start = from.Off
 	}
 	cp := filepath.Join(r.dir, cookiesName, cookie)
-	cf, err := os.OpenFile(cp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
+	if err := makeCookie(r.dir, cp); err != nil {
 		return nil, Token{}, false, err
 	}
-	cf.Close()
 	defer os.Remove(cp)
 
 	set := map[string]bool{}
@@ -445,6 +446,32 @@ func (r *Reader) since(ctx context.Context, from Token, deadline time.Time, read
 			return nil, Token{}, false, errEnded
 		}
 	}
+}
+
+// makeCookie makes the cookie file cp: a hard link to the seed file
+// beside the cookies (made by the first reader that finds none), which
+// the watch reports as a file made like any other. A file made anew
+// would cost the file system an inode, and its removal another freed:
+// on ext4, each new inode then looks past the recently freed ones, and
+// a run of ten thousand tasks spent more on that than on all its
+// cookies' other work. Where the file system makes no link, a file.
+func makeCookie(dir, cp string) error {
+	seed := filepath.Join(dir, seedName)
+	err := os.Link(seed, cp)
+	if errors.Is(err, os.ErrNotExist) {
+		if f, err := os.OpenFile(seed, os.O_WRONLY|os.O_CREATE, 0o644); err == nil {
+			f.Close()
+		}
+		err = os.Link(seed, cp)
+	}
+	if err == nil {
+		return nil
+	}
+	f, err := os.OpenFile(cp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // header reads the journal's magic and generation, and returns the offset

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -124,6 +125,18 @@ func TestSinceNamesWritesBetweenTokens(t *testing.T) {
 			t.Fatalf("round %d: read again %q, %v", i, again, ok)
 		}
 		t0 = t2
+	}
+	// Every cookie was a link to one file: none left, and no file made
+	// and removed for each.
+	seed, err := os.Stat(filepath.Join(h.dir, seedName))
+	if err != nil {
+		t.Fatalf("no seed file: the cookies were not links to it: %v", err)
+	}
+	if st, ok := seed.Sys().(*syscall.Stat_t); !ok || st.Nlink != 1 {
+		t.Errorf("the seed has %v links after the readers: cookies left behind", seed.Sys())
+	}
+	if left, _ := os.ReadDir(filepath.Join(h.dir, cookiesName)); len(left) != 0 {
+		t.Errorf("cookies left: %v", left)
 	}
 	// A .gitignore written: what git ignores may have changed.
 	write(t, root, "sub/.gitignore")
