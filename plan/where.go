@@ -186,7 +186,9 @@ func (k *disk) escapes(rel string) (reason string, fi os.FileInfo) {
 // repository or not (which decides the default isolation), and the
 // tasks' paths, checked as Load checks them. Where it still Holds, a parse
 // of the same bytes by the same program gives the same plan: a cache of
-// what was worked out from the plan may stand for a new parse.
+// what was worked out from the plan may stand for a new parse. A new check
+// of the load against the disk belongs here too, or status and gen would
+// go on from a kept plan that no longer loads (TestSpecsNowCached).
 type Disk struct {
 	InGit bool     `json:"in_git"`
 	Paths []string `json:"paths"` // every task's files and reads, once
