@@ -12,8 +12,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/paraider/paraider/agent"
@@ -247,11 +249,30 @@ func writeFile(name string, data []byte, perm os.FileMode, sync bool) error {
 // the file's time otherwise. It reports whether it wrote. It is for files
 // paraider can derive again, and does not sync.
 func WriteIfChanged(name string, data []byte) (bool, error) {
-	old, err := os.ReadFile(name)
-	if err == nil && bytes.Equal(old, data) {
+	if holds(name, data) {
 		return false, nil
 	}
 	return true, writeFile(name, data, 0o644, false)
+}
+
+// holds reports whether the file at name holds data: a regular file, or
+// a link to one (a person may keep the Ninja file elsewhere), of data's
+// size and bytes. Anything else is never read: a link to /dev/zero or a
+// FIFO put in .paraider/ would have kept gen reading, or waiting, for
+// ever; the write then replaces the link itself.
+func holds(name string, data []byte) bool {
+	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() != int64(len(data)) {
+		return false
+	}
+	old := make([]byte, len(data)+1) // a byte more: the file may have grown
+	n, _ := io.ReadFull(f, old)
+	return n == len(data) && bytes.Equal(old[:n], data)
 }
 
 // WriteUnsynced writes a file paraider can derive again that is known not to
