@@ -154,6 +154,19 @@ func FromKept(file, key string, kept []byte) *Plan {
 	return p
 }
 
+// Lines are the n lines of rest, a kept file after its head (a line a
+// task: Kept's, and status's specs), to be decoded side by side; false
+// when it holds another number of lines.
+func Lines(rest []byte, n int) ([][]byte, bool) {
+	lines := make([][]byte, 0, n)
+	for len(rest) > 0 {
+		var line []byte
+		line, rest, _ = bytes.Cut(rest, []byte("\n"))
+		lines = append(lines, line)
+	}
+	return lines, len(lines) == n
+}
+
 // decodeKept is the plan in kept's lines after the stamp: nil when they
 // do not hold one.
 func decodeKept(kept []byte) *Plan {
@@ -162,12 +175,8 @@ func decodeKept(kept []byte) *Plan {
 	if json.Unmarshal(line, &h) != nil || h.Plan == nil {
 		return nil
 	}
-	lines := make([][]byte, 0, h.Tasks)
-	for len(rest) > 0 {
-		line, rest, _ = bytes.Cut(rest, []byte("\n"))
-		lines = append(lines, line)
-	}
-	if len(lines) != h.Tasks {
+	lines, ok := Lines(rest, h.Tasks)
+	if !ok {
 		return nil
 	}
 	p := h.Plan

@@ -85,12 +85,8 @@ func readSpecsNow(cache, key, root string) *Specs {
 	if json.Unmarshal(line, &h) != nil || h.Stamp.Key != key {
 		return nil
 	}
-	lines := make([][]byte, 0, h.Tasks)
-	for len(rest) > 0 {
-		line, rest, _ = bytes.Cut(rest, []byte("\n"))
-		lines = append(lines, line)
-	}
-	if len(lines) != h.Tasks {
+	lines, ok := plan.Lines(rest, h.Tasks)
+	if !ok {
 		return nil
 	}
 	// The disk looked at while the specs are decoded.
